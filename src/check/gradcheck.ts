@@ -1,0 +1,173 @@
+// gradcheck: compares a layer's hand-written backward with central finite differences in
+// float64, like torch.autograd.gradcheck.
+//
+// For a layer y = f(x; θ) we check the scalar L = Σ_i y_i · r_i for a fixed random r, so
+// dL/dy = r and one backward(r) gives dL/dx and dL/dθ. Each entry v of x and θ is then nudged:
+//   numeric = (L(v + ε) − L(v − ε)) / 2ε   (error O(ε²) plus roundoff O(δ/ε)),
+// and compared with the analytic value by the relative error
+//   |analytic − numeric| / max(|analytic|, |numeric|, floor).
+
+import { Random } from '../random.js';
+import { HandgradError, Tensor, type DType } from '../tensor.js';
+import type { Loss } from '../layers/losses.js';
+import type { Module } from '../layers/module.js';
+
+export interface GradcheckOptions {
+  /** Finite-difference step. Default 1e-5 (truncation ~ε², roundoff ~1e-16/ε balance near here). */
+  eps?: number;
+  /** Largest relative error that passes. Default 1e-6. */
+  tolerance?: number;
+  /** Denominator floor of the relative error, so near-zero gradients compare absolutely. Default 1e-4. */
+  floor?: number;
+  /** Seed of the projection r. Default 0. */
+  seed?: number;
+  /** Check the parameters too (default true). */
+  checkParameters?: boolean;
+  /** Called before every forward (e.g. to give Dropout the same mask each time). */
+  beforeForward?: () => void;
+  /** Largest number of entries per tensor to nudge (a seeded sample beyond it). Default: all. */
+  maxEntries?: number;
+}
+
+export interface GradcheckEntry {
+  /** 'input' or a parameter name like 'weight'. */
+  tensor: string;
+  /** The largest relative error over the checked entries. */
+  maxRelativeError: number;
+  /** Where it occurred (flat index). */
+  worstIndex: number;
+  analytic: number;
+  numeric: number;
+  checked: number;
+  passed: boolean;
+}
+
+export interface GradcheckResult {
+  layer: string;
+  passed: boolean;
+  entries: GradcheckEntry[];
+}
+
+function withDefaults(o: GradcheckOptions) {
+  return {
+    eps: o.eps ?? 1e-5,
+    tolerance: o.tolerance ?? 1e-6,
+    floor: o.floor ?? 1e-4,
+    seed: o.seed ?? 0,
+    checkParameters: o.checkParameters ?? true,
+    beforeForward: o.beforeForward ?? (() => {}),
+    maxEntries: o.maxEntries ?? Infinity,
+  };
+}
+
+function entriesToCheck(size: number, max: number, rng: Random): number[] {
+  if (size <= max) return Array.from({ length: size }, (_, i) => i);
+  const perm = rng.permutation(size);
+  return Array.from(perm.subarray(0, max)).sort((a, b) => a - b);
+}
+
+function compare(
+  tensor: string, analytic: ArrayLike<number>, numeric: (i: number) => number, indices: number[],
+  floor: number, tolerance: number,
+): GradcheckEntry {
+  let worst = 0;
+  let worstIndex = -1;
+  let wa = 0;
+  let wn = 0;
+  for (const i of indices) {
+    const a = analytic[i]!;
+    const n = numeric(i);
+    const err = Number.isFinite(a) && Number.isFinite(n) ? Math.abs(a - n) / Math.max(Math.abs(a), Math.abs(n), floor) : Infinity;
+    if (err > worst || worstIndex < 0) {
+      worst = err;
+      worstIndex = i;
+      wa = a;
+      wn = n;
+    }
+  }
+  return { tensor, maxRelativeError: worst, worstIndex, analytic: wa, numeric: wn, checked: indices.length, passed: worst <= tolerance };
+}
+
+/**
+ * Checks `layer`'s backward at `input` against finite differences in float64. The layer's
+ * parameters are converted to float64 for the check and converted back afterwards (exactly,
+ * since float32 → float64 → float32 is lossless); the layer's gradients are zeroed.
+ */
+export function gradcheck(layer: Module, input: Tensor, options: GradcheckOptions = {}): GradcheckResult {
+  const o = withDefaults(options);
+  const originalDtype: DType = layer.parameters()[0]?.value.dtype ?? 'float64';
+  layer.to('float64');
+  try {
+    const x = input.to('float64');
+    const rng = new Random(o.seed);
+    const loss = (): number => {
+      o.beforeForward();
+      const y = layer.forward(x);
+      let s = 0;
+      for (let i = 0; i < y.size; i++) s += y.data[i]! * r[i]!;
+      return s;
+    };
+    // Analytic: one forward, then backward(r).
+    o.beforeForward();
+    const y0 = layer.forward(x);
+    const r = new Float64Array(y0.size);
+    rng.fillNormal(r);
+    layer.zeroGrad();
+    const dx = layer.backward(new Tensor(r, y0.shape)).clone();
+    const entries: GradcheckEntry[] = [];
+
+    const numericAt = (data: Float64Array, i: number): number => {
+      const v = data[i]!;
+      data[i] = v + o.eps;
+      const up = loss();
+      data[i] = v - o.eps;
+      const down = loss();
+      data[i] = v;
+      return (up - down) / (2 * o.eps);
+    };
+
+    entries.push(compare('input', dx.data, (i) => numericAt(x.data as Float64Array, i), entriesToCheck(x.size, o.maxEntries, rng), o.floor, o.tolerance));
+    if (o.checkParameters) {
+      for (const [name, p] of layer.namedParameters()) {
+        const analytic = p.grad.data.slice();
+        const data = p.value.data as Float64Array;
+        entries.push(compare(name, analytic, (i) => numericAt(data, i), entriesToCheck(p.value.size, o.maxEntries, rng), o.floor, o.tolerance));
+      }
+    }
+    layer.zeroGrad();
+    return { layer: layer.describe(), passed: entries.every((e) => e.passed), entries };
+  } finally {
+    layer.to(originalDtype);
+  }
+}
+
+/**
+ * Checks a loss's backward: dL/dprediction against finite differences of forward(prediction, target).
+ */
+export function gradcheckLoss(loss: Loss, prediction: Tensor, target: Tensor | ArrayLike<number>, options: GradcheckOptions = {}): GradcheckResult {
+  const o = withDefaults(options);
+  const p = prediction.to('float64');
+  const t = target instanceof Tensor ? target.to('float64') : target;
+  loss.forward(p, t);
+  const analytic = loss.backward().data.slice();
+  const data = p.data as Float64Array;
+  const numeric = (i: number): number => {
+    const v = data[i]!;
+    data[i] = v + o.eps;
+    const up = loss.forward(p, t);
+    data[i] = v - o.eps;
+    const down = loss.forward(p, t);
+    data[i] = v;
+    return (up - down) / (2 * o.eps);
+  };
+  const entry = compare('prediction', analytic, numeric, entriesToCheck(p.size, o.maxEntries, new Random(o.seed)), o.floor, o.tolerance);
+  return { layer: loss.describe(), passed: entry.passed, entries: [entry] };
+}
+
+/** Throws a HandgradError listing every failing tensor (for use in scripts and tests). */
+export function assertGradcheck(result: GradcheckResult): void {
+  if (result.passed) return;
+  const bad = result.entries.filter((e) => !e.passed)
+    .map((e) => `${e.tensor}: max relative error ${e.maxRelativeError.toExponential(2)} at index ${e.worstIndex} (analytic ${e.analytic}, numeric ${e.numeric})`);
+  throw new HandgradError(`gradcheck failed for ${result.layer}:\n  ${bad.join('\n  ')}`);
+}

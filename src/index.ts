@@ -1,0 +1,10 @@
+// handgrad's public API. Everything a user (and the CLI, and the web playground) imports comes
+// from here; nothing imports from deep paths.
+export { Tensor, HandgradError, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
+export { Random, manualSeed, globalRandom, type RandomState } from './random.js';
+export { backend, setBackend, registerBackend, kernelsFor, refBackend } from './backend.js';
+export type { Backend, Kernels, SgdHyper, AdamHyper, GeluApproximate } from './kernels/table.js';
+export { refKernels } from './kernels/ref/index.js';
+export * as nn from './nn.js';
+export * as optim from './optim.js';
+export { gradcheck, gradcheckLoss, assertGradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckEntry } from './check/gradcheck.js';

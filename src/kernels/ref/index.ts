@@ -1,0 +1,369 @@
+// The reference kernels: plain, commented TypeScript loops. They are the specification every
+// fast backend is tested against, and the fallback where WebAssembly SIMD is missing.
+// Shapes are in each kernel's comment in table.ts; the math is written next to each loop.
+
+import type { FloatArray } from '../../tensor.js';
+import type { AdamHyper, GeluApproximate, Kernels, SgdHyper } from '../table.js';
+import { erf, normalPdf, sigmoid } from './math.js';
+
+// One float64 row of scratch, reused across calls, so products accumulate in double precision
+// before being rounded once into C (no allocation per call once it is big enough).
+let scratch = new Float64Array(1024);
+function scratchRow(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
+  return scratch;
+}
+
+/** C[M,N] = alpha · op(A) op(B) + beta · C. */
+function gemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  alpha: number, A: FloatArray, B: FloatArray, beta: number, C: FloatArray,
+): void {
+  const acc = scratchRow(N);
+  for (let i = 0; i < M; i++) {
+    acc.fill(0, 0, N);
+    if (!transB) {
+      // Row i of C is a combination of rows of B: C[i,:] = Σ_p op(A)[i,p] · B[p,:]
+      for (let p = 0; p < K; p++) {
+        const a = transA ? A[p * M + i]! : A[i * K + p]!;
+        if (a === 0) continue;
+        const bRow = p * N;
+        for (let j = 0; j < N; j++) acc[j]! += a * B[bRow + j]!;
+      }
+    } else {
+      // B is stored [N,K]: C[i,j] = Σ_p op(A)[i,p] · B[j,p], a dot product of two rows.
+      for (let j = 0; j < N; j++) {
+        const bRow = j * K;
+        let s = 0;
+        if (transA) for (let p = 0; p < K; p++) s += A[p * M + i]! * B[bRow + p]!;
+        else {
+          const aRow = i * K;
+          for (let p = 0; p < K; p++) s += A[aRow + p]! * B[bRow + p]!;
+        }
+        acc[j] = s;
+      }
+    }
+    const cRow = i * N;
+    if (beta === 0) for (let j = 0; j < N; j++) C[cRow + j] = alpha * acc[j]!;
+    else for (let j = 0; j < N; j++) C[cRow + j] = alpha * acc[j]! + beta * C[cRow + j]!;
+  }
+}
+
+function addRowVector(y: FloatArray, v: FloatArray, rows: number, cols: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) y[o + c]! += v[c]!;
+  }
+}
+
+function sumRowsInto(x: FloatArray, rows: number, cols: number, out: FloatArray): void {
+  const acc = scratchRow(cols);
+  acc.fill(0, 0, cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) acc[c]! += x[o + c]!;
+  }
+  for (let c = 0; c < cols; c++) out[c]! += acc[c]!;
+}
+
+function addChannelVector(y: FloatArray, v: FloatArray, batch: number, channels: number, spatial: number): void {
+  for (let b = 0; b < batch; b++) {
+    for (let c = 0; c < channels; c++) {
+      const o = (b * channels + c) * spatial;
+      const bias = v[c]!;
+      for (let s = 0; s < spatial; s++) y[o + s]! += bias;
+    }
+  }
+}
+
+function sumChannelsInto(x: FloatArray, batch: number, channels: number, spatial: number, out: FloatArray): void {
+  for (let c = 0; c < channels; c++) {
+    let s = 0;
+    for (let b = 0; b < batch; b++) {
+      const o = (b * channels + c) * spatial;
+      for (let k = 0; k < spatial; k++) s += x[o + k]!;
+    }
+    out[c]! += s;
+  }
+}
+
+function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!;
+}
+
+// ---- activations ---------------------------------------------------------------------------
+
+// y = scale · max(0, x); dy/dx = scale for x > 0, and 0 for x ≤ 0 (PyTorch: ReLU'(0) = 0).
+function reluForward(x: FloatArray, y: FloatArray, scale: number): void {
+  for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? scale * x[i]! : 0;
+}
+function reluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, scale: number): void {
+  for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? scale * dy[i]! : 0;
+}
+
+// y = x for x > 0, else slope · x; dy/dx = 1 for x > 0, slope for x ≤ 0 (PyTorch: LeakyReLU'(0) = slope).
+function leakyReluForward(x: FloatArray, y: FloatArray, slope: number): void {
+  for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : slope * x[i]!;
+}
+function leakyReluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, slope: number): void {
+  for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : slope * dy[i]!;
+}
+
+// y = σ(x); σ'(x) = y (1 − y).
+function sigmoidForward(x: FloatArray, y: FloatArray): void {
+  for (let i = 0; i < x.length; i++) y[i] = sigmoid(x[i]!);
+}
+function sigmoidBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void {
+  for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * y[i]! * (1 - y[i]!);
+}
+
+// y = tanh x; tanh'(x) = 1 − y².
+function tanhForward(x: FloatArray, y: FloatArray): void {
+  for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
+}
+function tanhBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void {
+  for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * (1 - y[i]! * y[i]!);
+}
+
+// Exact: y = x Φ(x), y' = Φ(x) + x φ(x).
+// Tanh approximation: u = √(2/π)(x + 0.044715 x³), y = ½ x (1 + tanh u),
+//   y' = ½(1 + tanh u) + ½ x (1 − tanh² u) √(2/π)(1 + 3·0.044715 x²).
+const SQRT_2_OVER_PI = 0.7978845608028654;
+const GELU_C = 0.044715;
+function geluForward(x: FloatArray, y: FloatArray, approximate: GeluApproximate): void {
+  if (approximate === 'tanh') {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
+    }
+  } else {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2));
+    }
+  }
+}
+function geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: GeluApproximate): void {
+  if (approximate === 'tanh') {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
+      const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
+      dx[i] = dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du);
+    }
+  } else {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      dx[i] = dy[i]! * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * normalPdf(v));
+    }
+  }
+}
+
+// y = log(1 + e^(βx)) / β, and y = x where βx > threshold (as PyTorch);
+// y' = σ(βx), and 1 where βx > threshold.
+function softplusForward(x: FloatArray, y: FloatArray, beta: number, threshold: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const bx = beta * x[i]!;
+    // log1p(e^z) = max(z, 0) + log1p(e^(−|z|)) never overflows.
+    y[i] = bx > threshold ? x[i]! : (Math.max(bx, 0) + Math.log1p(Math.exp(-Math.abs(bx)))) / beta;
+  }
+}
+function softplusBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, beta: number, threshold: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const bx = beta * x[i]!;
+    dx[i] = bx > threshold ? dy[i]! : dy[i]! * sigmoid(bx);
+  }
+}
+
+// ---- losses --------------------------------------------------------------------------------
+
+// For each row: m = max_j z_j, lse = m + log Σ_j e^(z_j − m), p_j = e^(z_j − lse),
+// loss_r = lse − z_label (or Σ_j t_j (lse − z_j) for a target row t).
+function softmaxCrossEntropy(
+  logits: FloatArray, rows: number, classes: number,
+  labels: Int32Array | null, targets: FloatArray | null, probs: FloatArray,
+): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * classes;
+    let m = -Infinity;
+    for (let j = 0; j < classes; j++) if (logits[o + j]! > m) m = logits[o + j]!;
+    let s = 0;
+    for (let j = 0; j < classes; j++) s += Math.exp(logits[o + j]! - m);
+    const lse = m + Math.log(s);
+    for (let j = 0; j < classes; j++) probs[o + j] = Math.exp(logits[o + j]! - lse);
+    const label = labels ? labels[r]! : -1;
+    if (label >= 0) total += lse - logits[o + label]!;
+    else if (targets) for (let j = 0; j < classes; j++) total += targets[o + j]! * (lse - logits[o + j]!);
+  }
+  return total;
+}
+
+// ---- images --------------------------------------------------------------------------------
+
+// col[(c·kh + i)·kw + j, oy·OW + ox] = x[c, oy·sh − ph + i, ox·sw − pw + j] (0 outside the image).
+function im2col(
+  x: FloatArray, C: number, H: number, W: number, kh: number, kw: number,
+  sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, col: FloatArray,
+): void {
+  const L = OH * OW;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const row = ((c * kh + i) * kw + j) * L;
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * sh - ph + i;
+          const out = row + oy * OW;
+          if (iy < 0 || iy >= H) {
+            for (let ox = 0; ox < OW; ox++) col[out + ox] = 0;
+            continue;
+          }
+          const xRow = (c * H + iy) * W;
+          for (let ox = 0; ox < OW; ox++) {
+            const ix = ox * sw - pw + j;
+            col[out + ox] = ix >= 0 && ix < W ? x[xRow + ix]! : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The transpose of im2col: every column entry adds back into the pixel it was copied from.
+function col2im(
+  dcol: FloatArray, C: number, H: number, W: number, kh: number, kw: number,
+  sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: FloatArray,
+): void {
+  const L = OH * OW;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const row = ((c * kh + i) * kw + j) * L;
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * sh - ph + i;
+          if (iy < 0 || iy >= H) continue;
+          const xRow = (c * H + iy) * W;
+          for (let ox = 0; ox < OW; ox++) {
+            const ix = ox * sw - pw + j;
+            if (ix >= 0 && ix < W) dx[xRow + ix]! += dcol[row + oy * OW + ox]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+// y[p, oy, ox] = max over the window of x[p, ·, ·]; padding counts as −∞ (PyTorch).
+function maxPool2dForward(
+  x: FloatArray, planes: number, H: number, W: number, kh: number, kw: number,
+  sh: number, sw: number, ph: number, pw: number, OH: number, OW: number,
+  y: FloatArray, argmax: Int32Array,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const xo = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        let best = -Infinity;
+        let where = -1;
+        for (let i = 0; i < kh; i++) {
+          const iy = oy * sh - ph + i;
+          if (iy < 0 || iy >= H) continue;
+          for (let j = 0; j < kw; j++) {
+            const ix = ox * sw - pw + j;
+            if (ix < 0 || ix >= W) continue;
+            const v = x[xo + iy * W + ix]!;
+            // NaN propagates, as in PyTorch; otherwise the first maximum wins.
+            if (v > best || Number.isNaN(v) || where < 0) {
+              best = v;
+              where = iy * W + ix;
+              if (Number.isNaN(v)) break;
+            }
+          }
+        }
+        const o = (p * OH + oy) * OW + ox;
+        y[o] = best;
+        argmax[o] = where;
+      }
+    }
+  }
+}
+
+// dx[p, argmax] += dy[p, oy, ox]: the gradient flows only to the winner of each window.
+function maxPool2dBackward(
+  dy: FloatArray, argmax: Int32Array, planes: number, H: number, W: number,
+  OH: number, OW: number, dx: FloatArray,
+): void {
+  for (let p = 0; p < planes; p++) {
+    for (let k = 0; k < OH * OW; k++) {
+      const o = p * OH * OW + k;
+      const where = argmax[o]!;
+      if (where >= 0) dx[p * H * W + where]! += dy[o]!;
+    }
+  }
+}
+
+// ---- optimisers ----------------------------------------------------------------------------
+
+// PyTorch SGD: g ← g + wd·p; b ← g (first step) or μ·b + (1 − dampening)·g;
+// g ← g + μ·b (nesterov) or b; p ← p − lr·g.
+function sgdStep(param: FloatArray, grad: FloatArray, buf: FloatArray, h: SgdHyper): void {
+  const { lr, momentum, dampening, weightDecay, nesterov, firstStep } = h;
+  for (let i = 0; i < param.length; i++) {
+    let g = grad[i]! + weightDecay * param[i]!;
+    if (momentum !== 0) {
+      const b = firstStep ? g : momentum * buf[i]! + (1 - dampening) * g;
+      buf[i] = b;
+      g = nesterov ? g + momentum * b : b;
+    }
+    param[i] = param[i]! - lr * g;
+  }
+}
+
+// PyTorch Adam/AdamW: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+// p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
+function adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void {
+  const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = h;
+  const bc1 = 1 - Math.pow(beta1, step);
+  const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
+  const stepSize = lr / bc1;
+  for (let i = 0; i < param.length; i++) {
+    let p = param[i]!;
+    let g = grad[i]!;
+    if (decoupled) p *= 1 - lr * weightDecay;
+    else g += weightDecay * p;
+    const mi = beta1 * m[i]! + (1 - beta1) * g;
+    const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = p - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+  }
+}
+
+export const refKernels: Kernels = {
+  name: 'ref',
+  gemm,
+  addRowVector,
+  sumRowsInto,
+  addChannelVector,
+  sumChannelsInto,
+  mul,
+  reluForward,
+  reluBackward,
+  leakyReluForward,
+  leakyReluBackward,
+  sigmoidForward,
+  sigmoidBackward,
+  tanhForward,
+  tanhBackward,
+  geluForward,
+  geluBackward,
+  softplusForward,
+  softplusBackward,
+  softmaxCrossEntropy,
+  im2col,
+  col2im,
+  maxPool2dForward,
+  maxPool2dBackward,
+  sgdStep,
+  adamStep,
+};

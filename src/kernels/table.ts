@@ -1,0 +1,131 @@
+// The kernel table every backend provides. Layers call only these functions; nothing here knows
+// about layers. All arrays of one call share one dtype (float32 or float64) and are row-major.
+// A backend that cannot run a kernel for some dtype must say so in `supports` and the caller
+// falls back to the reference explicitly (see backend.ts); no kernel is ever missing silently.
+
+import type { FloatArray } from '../tensor.js';
+
+export type GeluApproximate = 'none' | 'tanh';
+
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** True on the first step, when PyTorch initialises the momentum buffer to the gradient. */
+  firstStep: boolean;
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay the weights directly (p ← p − lr·wd·p) instead of adding wd·p to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count, for the bias corrections 1 − βᵗ. */
+  step: number;
+}
+
+export interface Kernels {
+  readonly name: string;
+
+  // ---- matrix products -------------------------------------------------------------------
+  /**
+   * C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C.
+   * A is stored [M,K] (transA = false) or [K,M] (transA = true); B is stored [K,N] or [N,K].
+   * beta = 0 overwrites C (NaNs in C are not propagated), beta = 1 accumulates.
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: FloatArray, B: FloatArray, beta: number, C: FloatArray,
+  ): void;
+
+  // ---- broadcasting and reductions ------------------------------------------------------
+  /** y[r, c] += v[c] for r < rows, c < cols (bias over a batch of rows). */
+  addRowVector(y: FloatArray, v: FloatArray, rows: number, cols: number): void;
+  /** out[c] += Σ_r x[r, c] (bias gradient). */
+  sumRowsInto(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
+  /** y[b, c, s] += v[c] for an array [batch, channels, spatial] (convolution bias). */
+  addChannelVector(y: FloatArray, v: FloatArray, batch: number, channels: number, spatial: number): void;
+  /** out[c] += Σ_{b,s} x[b, c, s] (convolution bias gradient). */
+  sumChannelsInto(x: FloatArray, batch: number, channels: number, spatial: number, out: FloatArray): void;
+  /** out[i] = a[i] · b[i] (dropout masks, elementwise gates). */
+  mul(a: FloatArray, b: FloatArray, out: FloatArray): void;
+
+  // ---- activations: forward y = f(x); backward dx = dy · f'(x) -----------------------------
+  reluForward(x: FloatArray, y: FloatArray, scale: number): void;
+  reluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, scale: number): void;
+  leakyReluForward(x: FloatArray, y: FloatArray, negativeSlope: number): void;
+  leakyReluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, negativeSlope: number): void;
+  sigmoidForward(x: FloatArray, y: FloatArray): void;
+  /** Uses the saved output: σ'(x) = y(1 − y). */
+  sigmoidBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  tanhForward(x: FloatArray, y: FloatArray): void;
+  /** Uses the saved output: tanh'(x) = 1 − y². */
+  tanhBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  geluForward(x: FloatArray, y: FloatArray, approximate: GeluApproximate): void;
+  geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: GeluApproximate): void;
+  softplusForward(x: FloatArray, y: FloatArray, beta: number, threshold: number): void;
+  softplusBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, beta: number, threshold: number): void;
+
+  // ---- losses --------------------------------------------------------------------------------
+  /**
+   * Softmax cross-entropy over rows of logits [rows, classes]. Writes softmax probabilities to
+   * `probs` and returns Σ_r −log softmax(z_r)[label_r] (a sum; the caller divides for the mean).
+   * `labels[r]` is a class index, or −1 to use the one-hot / soft target row `targets[r, :]`.
+   */
+  softmaxCrossEntropy(
+    logits: FloatArray, rows: number, classes: number,
+    labels: Int32Array | null, targets: FloatArray | null, probs: FloatArray,
+  ): number;
+
+  // ---- images ------------------------------------------------------------------------------
+  /**
+   * Unfolds one image x[C, H, W] into columns col[C·kh·kw, OH·OW] (zero padding), so that a
+   * convolution is the product W[OC, C·kh·kw] · col.
+   */
+  im2col(
+    x: FloatArray, C: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, col: FloatArray,
+  ): void;
+  /** The adjoint of im2col: dx[C, H, W] += fold(dcol). */
+  col2im(
+    dcol: FloatArray, C: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: FloatArray,
+  ): void;
+  /**
+   * Max pooling of x[B·C, H, W] into y[B·C, OH, OW]; argmax[i] is the flat index into the
+   * plane H·W of the first maximal input of window i (−1 if the window is all padding).
+   */
+  maxPool2dForward(
+    x: FloatArray, planes: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, OH: number, OW: number,
+    y: FloatArray, argmax: Int32Array,
+  ): void;
+  /** dx (zeroed by the caller) += dy routed to the saved argmax positions. */
+  maxPool2dBackward(
+    dy: FloatArray, argmax: Int32Array, planes: number, H: number, W: number,
+    OH: number, OW: number, dx: FloatArray,
+  ): void;
+
+  // ---- optimiser updates (in place) -------------------------------------------------------
+  /** PyTorch's SGD step on one parameter; `buf` is the momentum buffer. */
+  sgdStep(param: FloatArray, grad: FloatArray, buf: FloatArray, h: SgdHyper): void;
+  /** PyTorch's Adam / AdamW step on one parameter; m and v are the moment estimates. */
+  adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void;
+}
+
+/** A backend: its kernels, how it allocates tensor storage, and what it cannot do. */
+export interface Backend {
+  readonly name: 'ref' | 'wasm';
+  readonly kernels: Kernels;
+  /** Storage for a tensor; the wasm backend hands out views on its linear memory. */
+  allocate(dtype: 'float32' | 'float64', size: number): FloatArray;
+  /** dtypes this backend runs natively; others are routed to the reference kernels. */
+  readonly dtypes: readonly ('float32' | 'float64')[];
+  /** Human-readable description, e.g. "wasm (simd128, 2 threads)". */
+  describe(): string;
+}

@@ -1,0 +1,151 @@
+// Conv2d(inC, outC, k, {stride, padding}): cross-correlation as in PyTorch.
+//   x: (B, C, H, W)   W: (OC, C, kh, kw)   b: (OC)   y: (B, OC, OH, OW)
+//   OH = ⌊(H + 2·ph − kh) / sh⌋ + 1, OW likewise.
+// Each image is unfolded (im2col) into col: (C·kh·kw, OH·OW), so y_b = W · col_b  (+ b per channel).
+
+import { kernelsFor } from '../backend.js';
+import { shapeString, type DType, type Tensor } from '../tensor.js';
+import { globalRandom, type Random } from '../random.js';
+import { initBias, initWeight, type InitName } from './init.js';
+import { Buffer, checkNumber, LayerError, Module, type LayerConfig, type Parameter } from './module.js';
+
+export type Pair = number | [number, number];
+
+export function pair(layer: string, option: string, v: Pair, min: number): [number, number] {
+  const p: [number, number] = Array.isArray(v) ? [v[0], v[1]] : [v, v];
+  if (Array.isArray(v) && v.length !== 2) throw new LayerError(`${layer}: option ${option} must be a number or a pair [h, w], got ${v.length} values`);
+  checkNumber(layer, option, p[0], { min, integer: true });
+  checkNumber(layer, option, p[1], { min, integer: true });
+  return p;
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  bias?: boolean;
+  init?: InitName;
+  dtype?: DType;
+  rng?: Random;
+}
+
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly init: InitName;
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
+  /** The unfolded input of the whole batch, (B, C·kh·kw, OH·OW), kept for dW. */
+  private readonly cols = new Buffer();
+  private readonly dcol = new Buffer();
+  private readonly out = new Buffer();
+  private readonly dxBuf = new Buffer();
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
+    super();
+    this.inChannels = checkNumber('Conv2d', 'inChannels', inChannels, { min: 1, integer: true });
+    this.outChannels = checkNumber('Conv2d', 'outChannels', outChannels, { min: 1, integer: true });
+    this.kernelSize = pair('Conv2d', 'kernelSize', kernelSize, 1);
+    this.stride = pair('Conv2d', 'stride', options.stride ?? 1, 1);
+    this.padding = pair('Conv2d', 'padding', options.padding ?? 0, 0);
+    this.init = options.init ?? 'pytorch';
+    const dtype = options.dtype ?? 'float32';
+    const rng = options.rng ?? globalRandom;
+    const [kh, kw] = this.kernelSize;
+    const fanIn = inChannels * kh * kw;
+    this.weight = this.addParameter('weight', [outChannels, inChannels, kh, kw], dtype);
+    initWeight(this.weight.value.data, fanIn, outChannels * kh * kw, this.init, rng);
+    this.bias = options.bias === false ? null : this.addParameter('bias', [outChannels], dtype);
+    if (this.bias) initBias(this.bias.value.data, fanIn, this.init, rng);
+  }
+
+  describe(): string {
+    const [kh, kw] = this.kernelSize;
+    return `Conv2d(${this.inChannels} → ${this.outChannels}, kernel ${kh}×${kw}, stride ${this.stride.join('×')}, padding ${this.padding.join('×')})`;
+  }
+
+  config(): LayerConfig {
+    return {
+      type: 'Conv2d', inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize,
+      stride: this.stride, padding: this.padding, bias: this.bias !== null, init: this.init,
+    };
+  }
+
+  /** Output [OH, OW] for an input of H×W, or an error naming the layer when the kernel does not fit. */
+  outputSize(H: number, W: number): [number, number] {
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    if (H + 2 * ph < kh || W + 2 * pw < kw) {
+      this.fail(`kernel ${kh}×${kw} is larger than the padded input ${H + 2 * ph}×${W + 2 * pw} (input ${H}×${W}, padding ${ph}×${pw})`);
+    }
+    return [Math.floor((H + 2 * ph - kh) / sh) + 1, Math.floor((W + 2 * pw - kw) / sw) + 1];
+  }
+
+  forward(x: Tensor): Tensor {
+    this.requireTensor(x, 'the input');
+    if (x.rank !== 4 || x.shape[1] !== this.inChannels) {
+      this.fail(`expected an input of shape [batch, ${this.inChannels}, height, width], got ${shapeString(x.shape)}`);
+    }
+    const dtype = this.weight.value.dtype;
+    if (x.dtype !== dtype) this.fail(`got a ${x.dtype} input but the weights are ${dtype}; convert one with .to()`);
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const [OH, OW] = this.outputSize(H, W);
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    const OC = this.outChannels;
+    const CK = C * kh * kw;
+    const L = OH * OW;
+    const k = kernelsFor(dtype);
+    const cols = this.cols.get([B, CK, L], dtype);
+    const y = this.out.get([B, OC, OH, OW], dtype);
+    for (let b = 0; b < B; b++) {
+      const col = cols.data.subarray(b * CK * L, (b + 1) * CK * L);
+      k.im2col(x.data.subarray(b * C * H * W, (b + 1) * C * H * W), C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col);
+      // y_b (OC, L) = W (OC, CK) · col_b (CK, L)
+      k.gemm(false, false, OC, L, CK, 1, this.weight.value.data, col, 0, y.data.subarray(b * OC * L, (b + 1) * OC * L));
+    }
+    if (this.bias) k.addChannelVector(y.data, this.bias.value.data, B, OC, L);
+    this.x = x;
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.requireGradShape(dy, this.y);
+    const x = this.x!;
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const [, OC, OH, OW] = dy.shape as [number, number, number, number];
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    const CK = C * kh * kw;
+    const L = OH * OW;
+    const k = kernelsFor(dy.dtype);
+    const cols = this.cols.get([B, CK, L], dy.dtype);
+    const dcol = this.dcol.get([CK, L], dy.dtype);
+    const dx = this.dxBuf.zeros(x.shape, x.dtype);
+    // forward was y_b = W · col_b + b, so
+    //   db += Σ_{b, spatial} dy
+    if (this.bias) k.sumChannelsInto(dy.data, B, OC, L, this.bias.grad.data);
+    for (let b = 0; b < B; b++) {
+      const dyb = dy.data.subarray(b * OC * L, (b + 1) * OC * L);
+      //   dW += dy_b · col_bᵀ      (OC, CK) = (OC, L)(L, CK)    — NT, accumulating
+      k.gemm(false, true, OC, CK, L, 1, dyb, cols.data.subarray(b * CK * L, (b + 1) * CK * L), 1, this.weight.grad.data);
+      //   dcol_b = Wᵀ · dy_b       (CK, L) = (CK, OC)(OC, L)    — TN
+      k.gemm(true, false, CK, L, OC, 1, this.weight.value.data, dyb, 0, dcol.data);
+      //   dx_b = col2im(dcol_b)    (the adjoint of the unfolding)
+      k.col2im(dcol.data, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx.data.subarray(b * C * H * W, (b + 1) * C * H * W));
+    }
+    return dx;
+  }
+
+  protected override onDtypeChange(): void {
+    this.x = this.y = null;
+  }
+}

@@ -1,0 +1,117 @@
+// Dropout(p), two semantics (SPEC §3), recorded by name in the layer's config:
+//   'inverted' (PyTorch): train y = x · m / (1 − p),  eval y = x
+//   'cmu' (the CMU assignment): train y = x · m,      eval y = x · (1 − p)
+// where m_i = 1 if u_i ≥ p else 0, one uniform u_i per unit from a seeded stream. Either way
+// backward in training is dx = dy · (the same scaled mask); in eval it is dy · the eval factor.
+
+import { kernelsFor } from '../backend.js';
+import { Random, globalRandom } from '../random.js';
+import { shapeString, sameShape, type Tensor } from '../tensor.js';
+import { Buffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
+
+export type DropoutMode = 'inverted' | 'cmu';
+
+export interface DropoutOptions {
+  p?: number;
+  mode?: DropoutMode;
+  /** A seed for this layer's own stream, or a generator to share. Default: the global stream. */
+  seed?: number;
+  rng?: Random;
+}
+
+export class Dropout extends Module {
+  readonly p: number;
+  readonly mode: DropoutMode;
+  private rng: Random;
+  /** The scaled mask of the last training forward: 0 or 1/(1−p) (inverted) or 0 or 1 (cmu). */
+  private readonly maskBuf = new Buffer();
+  private mask: Tensor | null = null;
+  /** A mask given by setMask(), used (once per forward) instead of drawing one. */
+  private injected: Tensor | null = null;
+  private y: Tensor | null = null;
+  private usedMask = false;
+  private readonly out = new Buffer();
+  private readonly dxBuf = new Buffer();
+
+  constructor(options: DropoutOptions = {}) {
+    super();
+    this.p = checkNumber('Dropout', 'p', options.p ?? 0.5, { min: 0, max: 1, maxExclusive: true });
+    const mode = options.mode ?? 'inverted';
+    if (mode !== 'inverted' && mode !== 'cmu') throw new LayerError(`Dropout: option mode must be 'inverted' or 'cmu', got '${String(mode)}'`);
+    this.mode = mode;
+    this.rng = options.rng ?? (options.seed !== undefined ? new Random(options.seed) : globalRandom);
+  }
+
+  describe(): string {
+    return `Dropout(p=${this.p}, mode=${this.mode})`;
+  }
+
+  config(): LayerConfig {
+    return { type: 'Dropout', p: this.p, mode: this.mode };
+  }
+
+  /** Uses `keep` (1 = keep the unit, 0 = drop it, same shape as the next input) on the next training forward. */
+  setMask(keep: Tensor): void {
+    this.injected = keep;
+  }
+
+  /** The generator that draws the masks (to save and restore its state with a checkpoint). */
+  get generator(): Random {
+    return this.rng;
+  }
+
+  set generator(rng: Random) {
+    this.rng = rng;
+  }
+
+  /** Multiplier applied in eval mode: 1 (inverted) or 1 − p (cmu). */
+  get evalScale(): number {
+    return this.mode === 'cmu' ? 1 - this.p : 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.requireTensor(x, 'the input');
+    const y = this.out.get(x.shape, x.dtype);
+    const k = kernelsFor(x.dtype);
+    if (this.training && this.p > 0) {
+      const keepScale = this.mode === 'inverted' ? 1 / (1 - this.p) : 1;
+      const mask = this.maskBuf.get(x.shape, x.dtype);
+      const m = mask.data;
+      const injected = this.injected;
+      if (injected) {
+        if (!sameShape(injected.shape, x.shape)) {
+          this.fail(`the mask given to setMask() has shape ${shapeString(injected.shape)}, expected the input shape ${shapeString(x.shape)}`);
+        }
+        for (let i = 0; i < m.length; i++) m[i] = injected.data[i] !== 0 ? keepScale : 0;
+        this.injected = null;
+      } else {
+        // One uniform number per unit: the unit is dropped when u < p.
+        for (let i = 0; i < m.length; i++) m[i] = this.rng.uniform() < this.p ? 0 : keepScale;
+      }
+      k.mul(x.data, m, y.data);
+      this.mask = mask;
+      this.usedMask = true;
+    } else {
+      const s = this.evalScale;
+      if (s === 1) y.data.set(x.data);
+      else for (let i = 0; i < x.size; i++) y.data[i] = s * x.data[i]!;
+      this.usedMask = false;
+    }
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.requireGradShape(dy, this.y);
+    const dx = this.dxBuf.get(dy.shape, dy.dtype);
+    if (this.usedMask) {
+      // forward was y = x · mask, so dx = dy · mask
+      kernelsFor(dy.dtype).mul(dy.data, this.mask!.data, dx.data);
+    } else {
+      // forward was y = s · x, so dx = s · dy
+      const s = this.evalScale;
+      for (let i = 0; i < dy.size; i++) dx.data[i] = s * dy.data[i]!;
+    }
+    return dx;
+  }
+}

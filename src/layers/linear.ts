@@ -1,0 +1,88 @@
+// Linear(in, out): y = x Wᵀ + b.
+//   x: (B, in)   W: (out, in)   b: (out)   y: (B, out)      (leading dims beyond B are folded into B)
+
+import { kernelsFor } from '../backend.js';
+import { shapeString, type DType, type Tensor } from '../tensor.js';
+import { globalRandom, type Random } from '../random.js';
+import { initBias, initWeight, type InitName } from './init.js';
+import { Buffer, checkNumber, Module, type LayerConfig, type Parameter } from './module.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+  init?: InitName;
+  dtype?: DType;
+  rng?: Random;
+}
+
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly init: InitName;
+  /** forward's input, kept for dW = dyᵀ x. */
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
+  private readonly out = new Buffer();
+  private readonly dxBuf = new Buffer();
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    this.inFeatures = checkNumber('Linear', 'inFeatures', inFeatures, { min: 1, integer: true });
+    this.outFeatures = checkNumber('Linear', 'outFeatures', outFeatures, { min: 1, integer: true });
+    const dtype = options.dtype ?? 'float32';
+    this.init = options.init ?? 'pytorch';
+    const rng = options.rng ?? globalRandom;
+    this.weight = this.addParameter('weight', [outFeatures, inFeatures], dtype);
+    initWeight(this.weight.value.data, inFeatures, outFeatures, this.init, rng);
+    this.bias = options.bias === false ? null : this.addParameter('bias', [outFeatures], dtype);
+    if (this.bias) initBias(this.bias.value.data, inFeatures, this.init, rng);
+  }
+
+  describe(): string {
+    return `Linear(${this.inFeatures} → ${this.outFeatures})`;
+  }
+
+  config(): LayerConfig {
+    return { type: 'Linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, init: this.init };
+  }
+
+  forward(x: Tensor): Tensor {
+    this.requireTensor(x, 'the input');
+    const last = x.shape[x.shape.length - 1];
+    if (x.rank < 1 || last !== this.inFeatures) {
+      this.fail(`expected an input of shape [batch, ${this.inFeatures}], got ${shapeString(x.shape)}`);
+    }
+    const dtype = this.weight.value.dtype;
+    if (x.dtype !== dtype) this.fail(`got a ${x.dtype} input but the weights are ${dtype}; convert one with .to('${x.dtype}') or Tensor.to('${dtype}')`);
+    const B = x.size / this.inFeatures;
+    const y = this.out.get([...x.shape.slice(0, -1), this.outFeatures], dtype);
+    const k = kernelsFor(dtype);
+    // y = x Wᵀ: an NT product, W is read as stored (out, in).
+    k.gemm(false, true, B, this.outFeatures, this.inFeatures, 1, x.data, this.weight.value.data, 0, y.data);
+    if (this.bias) k.addRowVector(y.data, this.bias.value.data, B, this.outFeatures);
+    this.x = x;
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.requireGradShape(dy, this.y);
+    const x = this.x!;
+    const B = x.size / this.inFeatures;
+    const k = kernelsFor(dy.dtype);
+    // forward was y = x Wᵀ + b, so
+    //   dW += dyᵀ x   (out, in) = (B, out)ᵀ (B, in)       — a TN product, accumulating (beta = 1)
+    k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, x.data, 1, this.weight.grad.data);
+    //   db += Σ_batch dy
+    if (this.bias) k.sumRowsInto(dy.data, B, this.outFeatures, this.bias.grad.data);
+    //   dx = dy W     (B, in) = (B, out) (out, in)         — an NN product
+    const dx = this.dxBuf.get(x.shape, x.dtype);
+    k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.data, this.weight.value.data, 0, dx.data);
+    return dx;
+  }
+
+  protected override onDtypeChange(): void {
+    this.x = this.y = null;
+  }
+}

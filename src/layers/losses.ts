@@ -1,0 +1,229 @@
+// Losses: forward(prediction, target) returns the loss as a number and keeps what backward
+// needs; backward() returns dL/dprediction (a tensor owned by the loss, reused across calls).
+//   prediction: (B, …)   target: same shape, or class indices (B) for CrossEntropyLoss.
+// reduction 'mean' divides by the number of elements (by the batch size for cross-entropy,
+// as PyTorch does), 'sum' does not.
+
+import { kernelsFor } from '../backend.js';
+import { sigmoid } from '../kernels/ref/math.js';
+import { Tensor, sameShape, shapeString } from '../tensor.js';
+import { Buffer, LayerError, describeValue } from './module.js';
+
+export type Reduction = 'mean' | 'sum';
+
+export interface LossOptions {
+  reduction?: Reduction;
+}
+
+export abstract class Loss {
+  readonly reduction: Reduction;
+  protected readonly gradBuf = new Buffer();
+  protected pred: Tensor | null = null;
+
+  constructor(options: LossOptions = {}) {
+    const r = options.reduction ?? 'mean';
+    if (r !== 'mean' && r !== 'sum') throw new LayerError(`${this.describe()}: option reduction must be 'mean' or 'sum', got '${String(r)}'`);
+    this.reduction = r;
+  }
+
+  abstract describe(): string;
+  abstract forward(prediction: Tensor, target: Tensor | ArrayLike<number>): number;
+  abstract backward(): Tensor;
+
+  protected fail(message: string): never {
+    throw new LayerError(`${this.describe()}: ${message}`);
+  }
+
+  protected requireSameShape(prediction: unknown, target: unknown): asserts target is Tensor {
+    if (!(prediction instanceof Tensor)) this.fail(`the prediction must be a Tensor, got ${describeValue(prediction)}`);
+    if (!(target instanceof Tensor)) this.fail(`the target must be a Tensor of shape ${shapeString(prediction.shape)}, got ${describeValue(target)}`);
+    if (!sameShape(prediction.shape, target.shape)) {
+      this.fail(`the prediction has shape ${shapeString(prediction.shape)} but the target has shape ${shapeString(target.shape)}; they must match`);
+    }
+  }
+
+  protected requireForward(): Tensor {
+    if (!this.pred) this.fail('backward() called before forward(); compute the loss first');
+    return this.pred;
+  }
+
+  /** 1/N for 'mean', 1 for 'sum'. */
+  protected scale(n: number): number {
+    return this.reduction === 'mean' ? 1 / n : 1;
+  }
+}
+
+/** L = mean (or sum) of (ŷ − y)²;  dL/dŷ = 2(ŷ − y)/N. */
+export class MSELoss extends Loss {
+  private target: Tensor | null = null;
+
+  describe(): string {
+    return 'MSELoss';
+  }
+
+  forward(prediction: Tensor, target: Tensor): number {
+    this.requireSameShape(prediction, target);
+    let s = 0;
+    for (let i = 0; i < prediction.size; i++) {
+      const d = prediction.data[i]! - target.data[i]!;
+      s += d * d;
+    }
+    this.pred = prediction;
+    this.target = target;
+    return s * this.scale(prediction.size);
+  }
+
+  backward(): Tensor {
+    const p = this.requireForward();
+    const t = this.target!;
+    const g = this.gradBuf.get(p.shape, p.dtype);
+    const c = 2 * this.scale(p.size);
+    for (let i = 0; i < p.size; i++) g.data[i] = c * (p.data[i]! - t.data[i]!);
+    return g;
+  }
+}
+
+/**
+ * L = −mean[y log ŷ + (1 − y) log(1 − ŷ)], each log clamped at −100 as PyTorch does, so ŷ = 0
+ * or 1 gives a finite loss. dL/dŷ = (ŷ − y) / max(ŷ(1 − ŷ), 1e−12) / N (PyTorch's backward).
+ */
+export class BCELoss extends Loss {
+  private target: Tensor | null = null;
+
+  describe(): string {
+    return 'BCELoss';
+  }
+
+  forward(prediction: Tensor, target: Tensor): number {
+    this.requireSameShape(prediction, target);
+    let s = 0;
+    for (let i = 0; i < prediction.size; i++) {
+      const p = prediction.data[i]!;
+      if (!(p >= 0 && p <= 1)) this.fail(`every prediction must be a probability in [0, 1] (apply Sigmoid first, or use BCEWithLogitsLoss); element ${i} is ${p}`);
+      const y = target.data[i]!;
+      s -= y * Math.max(Math.log(p), -100) + (1 - y) * Math.max(Math.log(1 - p), -100);
+    }
+    this.pred = prediction;
+    this.target = target;
+    return s * this.scale(prediction.size);
+  }
+
+  backward(): Tensor {
+    const pr = this.requireForward();
+    const t = this.target!;
+    const g = this.gradBuf.get(pr.shape, pr.dtype);
+    const c = this.scale(pr.size);
+    for (let i = 0; i < pr.size; i++) {
+      const p = pr.data[i]!;
+      g.data[i] = (c * (p - t.data[i]!)) / Math.max(p * (1 - p), 1e-12);
+    }
+    return g;
+  }
+}
+
+/**
+ * BCE of σ(z) from logits z, computed stably:
+ *   L = mean[max(z, 0) − z·y + log(1 + e^(−|z|))];  dL/dz = (σ(z) − y)/N.
+ */
+export class BCEWithLogitsLoss extends Loss {
+  private target: Tensor | null = null;
+
+  describe(): string {
+    return 'BCEWithLogitsLoss';
+  }
+
+  forward(prediction: Tensor, target: Tensor): number {
+    this.requireSameShape(prediction, target);
+    let s = 0;
+    for (let i = 0; i < prediction.size; i++) {
+      const z = prediction.data[i]!;
+      s += Math.max(z, 0) - z * target.data[i]! + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+    this.pred = prediction;
+    this.target = target;
+    return s * this.scale(prediction.size);
+  }
+
+  backward(): Tensor {
+    const p = this.requireForward();
+    const t = this.target!;
+    const g = this.gradBuf.get(p.shape, p.dtype);
+    const c = this.scale(p.size);
+    for (let i = 0; i < p.size; i++) g.data[i] = c * (sigmoid(p.data[i]!) - t.data[i]!);
+    return g;
+  }
+}
+
+/**
+ * Cross-entropy from logits z (B, C), with class indices (B) or one-hot / probability rows (B, C):
+ *   L = mean_b [ logsumexp(z_b) − z_b[label_b] ],   dL/dz = (softmax(z) − onehot) / B.
+ * Stable for logits of any size (max-shifted log-sum-exp).
+ */
+export class CrossEntropyLoss extends Loss {
+  private probs: Tensor | null = null;
+  private labels = new Int32Array(0);
+  private targetRows: Tensor | null = null;
+  private readonly probsBuf = new Buffer();
+
+  describe(): string {
+    return 'CrossEntropyLoss';
+  }
+
+  /** The softmax probabilities of the last forward (B, C). */
+  get probabilities(): Tensor {
+    if (!this.probs) this.fail('no probabilities yet; call forward first');
+    return this.probs;
+  }
+
+  forward(logits: Tensor, target: Tensor | ArrayLike<number>): number {
+    if (!(logits instanceof Tensor)) this.fail(`the logits must be a Tensor of shape [batch, classes], got ${describeValue(logits)}`);
+    if (logits.rank !== 2) this.fail(`expected logits of shape [batch, classes], got ${shapeString(logits.shape)}`);
+    const [B, C] = logits.shape as [number, number];
+    let labels: Int32Array | null = null;
+    this.targetRows = null;
+    if (target instanceof Tensor && target.rank === 2) {
+      if (!sameShape(target.shape, logits.shape)) this.fail(`one-hot targets have shape ${shapeString(target.shape)}, expected ${shapeString(logits.shape)} like the logits`);
+      if (target.dtype !== logits.dtype) this.fail(`one-hot targets are ${target.dtype} but the logits are ${logits.dtype}`);
+      this.targetRows = target;
+    } else {
+      const values = target instanceof Tensor ? target.data : target;
+      if (target instanceof Tensor && target.rank !== 1) this.fail(`class-index targets must have shape [${B}], got ${shapeString(target.shape)}`);
+      if (values == null || typeof (values as ArrayLike<number>).length !== 'number') this.fail(`targets must be class indices (an array of ${B} integers) or one-hot rows, got ${describeValue(target)}`);
+      if (values.length !== B) this.fail(`got ${values.length} class labels for a batch of ${B} logits`);
+      if (this.labels.length !== B) this.labels = new Int32Array(B);
+      labels = this.labels;
+      for (let i = 0; i < B; i++) {
+        const v = values[i]!;
+        if (!Number.isInteger(v) || v < 0 || v >= C) this.fail(`label ${i} is ${v}, expected an integer class index in [0, ${C - 1}]`);
+        labels[i] = v;
+      }
+    }
+    const probs = this.probsBuf.get([B, C], logits.dtype);
+    const total = kernelsFor(logits.dtype).softmaxCrossEntropy(logits.data, B, C, labels, this.targetRows?.data ?? null, probs.data);
+    this.pred = logits;
+    this.probs = probs;
+    if (labels === null) this.labels = new Int32Array(0);
+    return total * this.scale(B);
+  }
+
+  backward(): Tensor {
+    const z = this.requireForward();
+    const [B, C] = z.shape as [number, number];
+    const p = this.probs!.data;
+    const g = this.gradBuf.get(z.shape, z.dtype);
+    const c = this.scale(B);
+    if (this.targetRows) {
+      // with a target row t (Σ t = 1 for one-hot): dL/dz = (Σ_j t_j)·p − t
+      const t = this.targetRows.data;
+      for (let b = 0; b < B; b++) {
+        let mass = 0;
+        for (let j = 0; j < C; j++) mass += t[b * C + j]!;
+        for (let j = 0; j < C; j++) g.data[b * C + j] = c * (mass * p[b * C + j]! - t[b * C + j]!);
+      }
+    } else {
+      for (let i = 0; i < B * C; i++) g.data[i] = c * p[i]!;
+      for (let b = 0; b < B; b++) g.data[b * C + this.labels[b]!]! -= c;
+    }
+    return g;
+  }
+}

@@ -1,0 +1,180 @@
+// The contract every layer keeps:
+//  - forward(x) computes the output and keeps, in named fields, what backward needs;
+//  - backward(dL/dy) returns dL/dx and ADDS into its parameters' gradients (never overwrites);
+//  - zeroGrad() clears those gradients; train()/eval() switch modes (dropout).
+// Output and input-gradient tensors are owned by the layer and reused from call to call (no
+// allocation in the training loop): clone() a result you want to keep past the next call.
+
+import { allocateFor } from '../backend.js';
+import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
+
+export interface Parameter {
+  /** Name inside its layer: 'weight' or 'bias'. */
+  readonly name: string;
+  value: Tensor;
+  grad: Tensor;
+}
+
+/** A JSON description of a layer, enough to rebuild it (see registry.ts). */
+export interface LayerConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+export class LayerError extends HandgradError {
+  override name = 'LayerError';
+}
+
+export abstract class Module {
+  training = true;
+  /** Submodules with their names (Sequential uses '0', '1', … like PyTorch). */
+  protected readonly childModules: [string, Module][] = [];
+  /** This layer's own parameters. */
+  protected readonly ownParameters: Parameter[] = [];
+
+  /** A short description used in every error message, e.g. "Linear(784 → 60)". */
+  abstract describe(): string;
+  abstract forward(x: Tensor): Tensor;
+  abstract backward(dy: Tensor): Tensor;
+  /** The options that rebuild this layer (registry.ts). */
+  abstract config(): LayerConfig;
+
+  /** All parameters of this layer and its submodules, in a stable order. */
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Parameters with PyTorch-style dotted names: "0.weight", "2.bias". */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = this.ownParameters.map((p) => [prefix + p.name, p]);
+    for (const [name, child] of this.childModules) out.push(...child.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  children(): [string, Module][] {
+    return [...this.childModules];
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad.data.fill(0);
+  }
+
+  train(mode = true): this {
+    this.training = mode;
+    for (const [, c] of this.childModules) c.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Converts every parameter (and its gradient) to `dtype`, in place. */
+  to(dtype: DType): this {
+    for (const p of this.ownParameters) {
+      if (p.value.dtype === dtype) continue;
+      p.value = new Tensor(copyInto(allocateFor(dtype, p.value.size), p.value.data), p.value.shape);
+      p.grad = new Tensor(allocateFor(dtype, p.grad.size), p.grad.shape);
+    }
+    for (const [, c] of this.childModules) c.to(dtype);
+    this.onDtypeChange();
+    return this;
+  }
+
+  /** Called after to(); layers drop caches of the old dtype here. */
+  protected onDtypeChange(): void {}
+
+  // ---- helpers for subclasses ----------------------------------------------------------
+
+  protected addParameter(name: string, shape: number[], dtype: DType): Parameter {
+    const size = shapeSize(shape);
+    const p: Parameter = {
+      name,
+      value: new Tensor(allocateFor(dtype, size), shape),
+      grad: new Tensor(allocateFor(dtype, size), shape),
+    };
+    this.ownParameters.push(p);
+    return p;
+  }
+
+  protected addChild(name: string, m: Module): void {
+    this.childModules.push([name, m]);
+  }
+
+  protected fail(message: string): never {
+    throw new LayerError(`${this.describe()}: ${message}`);
+  }
+
+  protected requireTensor(x: unknown, what: string): asserts x is Tensor {
+    if (!(x instanceof Tensor)) this.fail(`${what} must be a Tensor, got ${describeValue(x)}`);
+  }
+
+  /** Throws unless dy has exactly the shape of the forward output. */
+  protected requireGradShape(dy: unknown, saved: Tensor | null): asserts dy is Tensor {
+    if (saved === null) this.fail('backward() called before forward(); run forward on a batch first');
+    this.requireTensor(dy, 'the gradient passed to backward()');
+    if (!sameShape(dy.shape, saved.shape)) {
+      this.fail(`backward() got a gradient of shape ${shapeString(dy.shape)}, expected the output shape ${shapeString(saved.shape)}`);
+    }
+    if (dy.dtype !== saved.dtype) this.fail(`backward() got a ${dy.dtype} gradient, expected ${saved.dtype} like the output`);
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function copyInto<T extends Float32Array | Float64Array>(dst: T, src: Float32Array | Float64Array): T {
+  dst.set(src);
+  return dst;
+}
+
+export function describeValue(x: unknown): string {
+  if (x instanceof Tensor) return `a ${x.dtype} tensor of shape ${shapeString(x.shape)}`;
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`;
+  return `${typeof x} ${String(x)}`;
+}
+
+/**
+ * A reusable output buffer: returns the same tensor while shape and dtype stay the same, and
+ * reallocates only when they change (a new batch size, a last smaller batch, a new dtype).
+ */
+export class Buffer {
+  private t: Tensor | null = null;
+
+  get(shape: readonly number[], dtype: DType): Tensor {
+    const t = this.t;
+    if (t && t.dtype === dtype && sameShape(t.shape, shape)) return t;
+    if (t && t.dtype === dtype && t.size === shapeSize(shape)) return (this.t = new Tensor(t.data, shape));
+    return (this.t = new Tensor(allocateFor(dtype, shapeSize(shape)), shape));
+  }
+
+  /** Like get(), but zero-filled (for gradients that are accumulated into). */
+  zeros(shape: readonly number[], dtype: DType): Tensor {
+    const t = this.get(shape, dtype);
+    t.data.fill(0);
+    return t;
+  }
+
+  clear(): void {
+    this.t = null;
+  }
+}
+
+/** Checks a numeric option: finite, within bounds; names the layer and the option. */
+export function checkNumber(
+  layer: string, option: string, value: unknown,
+  { min, max, minExclusive, maxExclusive, integer }: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean; integer?: boolean } = {},
+): number {
+  const bad = (expected: string): never => {
+    throw new LayerError(`${layer}: option ${option} must be ${expected}, got ${describeValue(value)}`);
+  };
+  if (typeof value !== 'number' || !Number.isFinite(value)) bad('a finite number');
+  const v = value as number;
+  if (integer && !Number.isInteger(v)) bad('an integer');
+  if (min !== undefined && (minExclusive ? v <= min : v < min)) bad(`${minExclusive ? '>' : '≥'} ${min}`);
+  if (max !== undefined && (maxExclusive ? v >= max : v > max)) bad(`${maxExclusive ? '<' : '≤'} ${max}`);
+  return v;
+}

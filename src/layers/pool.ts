@@ -1,0 +1,102 @@
+// MaxPool2d(k, {stride, padding}) and Flatten.
+//   MaxPool2d  x: (B, C, H, W) → y: (B, C, OH, OW), OH = ⌊(H + 2·ph − kh) / sh⌋ + 1; stride defaults to k.
+//   Flatten    x: (B, d1, d2, …) → y: (B, d1·d2·…)
+
+import { kernelsFor } from '../backend.js';
+import { shapeString, shapeSize, Tensor } from '../tensor.js';
+import { pair, type Pair } from './conv.js';
+import { Buffer, LayerError, Module, type LayerConfig } from './module.js';
+
+export interface MaxPool2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+}
+
+export class MaxPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
+  /** For each output, the flat position (within its H·W plane) of the input that won. */
+  private argmax = new Int32Array(0);
+  private readonly out = new Buffer();
+  private readonly dxBuf = new Buffer();
+
+  constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
+    super();
+    this.kernelSize = pair('MaxPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pair('MaxPool2d', 'stride', options.stride ?? this.kernelSize, 1);
+    this.padding = pair('MaxPool2d', 'padding', options.padding ?? 0, 0);
+    if (this.padding[0] * 2 > this.kernelSize[0] || this.padding[1] * 2 > this.kernelSize[1]) {
+      throw new LayerError(`MaxPool2d: padding ${this.padding.join('×')} must be at most half the kernel ${this.kernelSize.join('×')} (as in PyTorch)`);
+    }
+  }
+
+  describe(): string {
+    return `MaxPool2d(kernel ${this.kernelSize.join('×')}, stride ${this.stride.join('×')})`;
+  }
+
+  config(): LayerConfig {
+    return { type: 'MaxPool2d', kernelSize: this.kernelSize, stride: this.stride, padding: this.padding };
+  }
+
+  forward(x: Tensor): Tensor {
+    this.requireTensor(x, 'the input');
+    if (x.rank !== 4) this.fail(`expected an input of shape [batch, channels, height, width], got ${shapeString(x.shape)}`);
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    if (H + 2 * ph < kh || W + 2 * pw < kw) {
+      this.fail(`kernel ${kh}×${kw} is larger than the padded input ${H + 2 * ph}×${W + 2 * pw} (input shape ${shapeString(x.shape)})`);
+    }
+    const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
+    const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
+    const y = this.out.get([B, C, OH, OW], x.dtype);
+    if (this.argmax.length !== y.size) this.argmax = new Int32Array(y.size);
+    kernelsFor(x.dtype).maxPool2dForward(x.data, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y.data, this.argmax);
+    this.x = x;
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.requireGradShape(dy, this.y);
+    const x = this.x!;
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const [, , OH, OW] = dy.shape as [number, number, number, number];
+    // forward was y = x[argmax], so dx[argmax] += dy and 0 elsewhere.
+    const dx = this.dxBuf.zeros(x.shape, x.dtype);
+    kernelsFor(dy.dtype).maxPool2dBackward(dy.data, this.argmax, B * C, H, W, OH, OW, dx.data);
+    return dx;
+  }
+}
+
+/** Flattens every dimension after the batch: (B, …) → (B, ∏…). A view, no copy. */
+export class Flatten extends Module {
+  private inShape: readonly number[] | null = null;
+  private y: Tensor | null = null;
+
+  describe(): string {
+    return 'Flatten';
+  }
+
+  config(): LayerConfig {
+    return { type: 'Flatten' };
+  }
+
+  forward(x: Tensor): Tensor {
+    this.requireTensor(x, 'the input');
+    if (x.rank < 1) this.fail(`expected an input with a batch dimension, got shape ${shapeString(x.shape)}`);
+    this.inShape = x.shape;
+    this.y = new Tensor(x.data, [x.shape[0]!, shapeSize(x.shape.slice(1))]);
+    return this.y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.requireGradShape(dy, this.y);
+    // forward was a reshape, so the gradient is the same numbers in the input's shape.
+    return new Tensor(dy.data, this.inShape!);
+  }
+}

@@ -1,0 +1,15 @@
+// The `nn` namespace: layers, losses and model builders under PyTorch-like names.
+export { Module, Buffer, LayerError, type Parameter, type LayerConfig } from './layers/module.js';
+export { Linear, type LinearOptions } from './layers/linear.js';
+export {
+  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Identity,
+  type ReLUOptions, type LeakyReLUOptions, type GELUOptions, type SoftplusOptions,
+} from './layers/activations.js';
+export { Dropout, type DropoutMode, type DropoutOptions } from './layers/dropout.js';
+export { Conv2d, type Conv2dOptions } from './layers/conv.js';
+export { MaxPool2d, Flatten, type MaxPool2dOptions } from './layers/pool.js';
+export { Sequential } from './layers/sequential.js';
+export { Loss, MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, type Reduction, type LossOptions } from './layers/losses.js';
+export { layerFromConfig, LAYER_TYPES } from './layers/registry.js';
+export { initWeight, initBias, INIT_NAMES, type InitName } from './layers/init.js';
+export { mlp, activation, ACTIVATION_NAMES, type ActivationName, type MLPOptions } from './models/mlp.js';

@@ -1,0 +1,78 @@
+// Adam and AdamW exactly as torch.optim.Adam / AdamW:
+//   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
+// Adam adds wd·p to g; AdamW instead shrinks p ← p(1 − lr·wd) before the update.
+
+import { kernelsFor } from '../backend.js';
+import { allocate, HandgradError, type FloatArray } from '../tensor.js';
+import type { Parameter } from '../layers/module.js';
+import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
+
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
+
+export class Adam extends Optimizer {
+  private _lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  protected readonly decoupled: boolean = false;
+  private readonly m: FloatArray[];
+  private readonly v: FloatArray[];
+
+  constructor(params: Parameter[], options: AdamOptions = {}, defaultWeightDecay = 0) {
+    super(params, new.target.name);
+    const what = new.target.name;
+    this._lr = checkHyper(what, 'lr', options.lr ?? 1e-3, 0);
+    const [b1, b2] = options.betas ?? [0.9, 0.999];
+    this.beta1 = checkHyper(what, 'betas[0]', b1, 0, 1, true);
+    this.beta2 = checkHyper(what, 'betas[1]', b2, 0, 1, true);
+    this.eps = checkHyper(what, 'eps', options.eps ?? 1e-8, 0);
+    this.weightDecay = checkHyper(what, 'weightDecay', options.weightDecay ?? defaultWeightDecay, 0);
+    this.m = params.map((p) => allocate(p.value.dtype, p.value.size));
+    this.v = params.map((p) => allocate(p.value.dtype, p.value.size));
+  }
+
+  get lr(): number {
+    return this._lr;
+  }
+  set lr(value: number) {
+    this._lr = checkHyper(this.constructor.name, 'lr', value, 0);
+  }
+
+  step(): void {
+    this.stepCount++;
+    const h = {
+      lr: this._lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
+      weightDecay: this.weightDecay, decoupled: this.decoupled, step: this.stepCount,
+    };
+    this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.data, p.grad.data, this.m[i]!, this.v[i]!, h));
+  }
+
+  state(): OptimizerState {
+    return {
+      type: this.constructor.name, step: this.stepCount,
+      buffers: this.m.map((m, i) => ({ expAvg: bufferToArray(m), expAvgSq: bufferToArray(this.v[i]!) })),
+    };
+  }
+
+  loadState(state: OptimizerState): void {
+    const what = this.constructor.name;
+    if (state.type !== what) throw new HandgradError(`${what}.loadState: the saved state is for ${state.type}, not ${what}`);
+    this.m.forEach((b, i) => loadBuffer(what, b, state.buffers[i]?.expAvg, 'expAvg', i));
+    this.v.forEach((b, i) => loadBuffer(what, b, state.buffers[i]?.expAvgSq, 'expAvgSq', i));
+    this.stepCount = state.step;
+  }
+}
+
+/** AdamW: decoupled weight decay; PyTorch's default weight decay for AdamW is 0.01. */
+export class AdamW extends Adam {
+  protected override readonly decoupled: boolean = true;
+  constructor(params: Parameter[], options: AdamOptions = {}) {
+    super(params, options, 0.01);
+  }
+}

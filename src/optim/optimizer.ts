@@ -1,0 +1,56 @@
+// One interface for every optimiser: step() updates the parameters from their accumulated
+// gradients, zeroGrad() clears them, and the state (momentum buffers, moments, step count)
+// can be saved with a checkpoint and loaded back.
+
+import { HandgradError, type FloatArray } from '../tensor.js';
+import type { Parameter } from '../layers/module.js';
+
+export interface OptimizerState {
+  type: string;
+  step: number;
+  /** Named per-parameter buffers, in the order of the parameter list: buffers[i][name]. */
+  buffers: Record<string, number[]>[];
+}
+
+export abstract class Optimizer {
+  readonly params: Parameter[];
+  /** Number of step() calls so far. */
+  stepCount = 0;
+
+  constructor(params: Parameter[], what: string) {
+    if (!Array.isArray(params) || params.length === 0) {
+      throw new HandgradError(`${what}: expected a non-empty list of parameters (model.parameters()), got ${Array.isArray(params) ? 'an empty list' : typeof params}`);
+    }
+    this.params = params;
+  }
+
+  abstract step(): void;
+  abstract get lr(): number;
+  abstract set lr(value: number);
+
+  zeroGrad(): void {
+    for (const p of this.params) p.grad.data.fill(0);
+  }
+
+  abstract state(): OptimizerState;
+  abstract loadState(state: OptimizerState): void;
+}
+
+export function checkHyper(what: string, name: string, value: number, min: number, max = Infinity, maxExclusive = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (maxExclusive ? value >= max : value > max)) {
+    const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}${maxExclusive ? ')' : ']'}`;
+    throw new HandgradError(`${what}: ${name} must be a finite number ${range}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function bufferToArray(b: FloatArray): number[] {
+  return Array.from(b);
+}
+
+export function loadBuffer(what: string, dst: FloatArray, src: number[] | undefined, name: string, i: number): void {
+  if (!src || src.length !== dst.length) {
+    throw new HandgradError(`${what}.loadState: buffer '${name}' of parameter ${i} has ${src?.length ?? 0} values, expected ${dst.length}`);
+  }
+  dst.set(src);
+}

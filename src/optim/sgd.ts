@@ -1,0 +1,65 @@
+// SGD exactly as torch.optim.SGD:
+//   g ← ∇ + wd·p;  b ← g (first step) or μ·b + (1 − dampening)·g;  g ← g + μ·b (nesterov) or b;
+//   p ← p − lr·g.
+// With dampening 0 this is the CMU rule G_M ← α·G_M + G, W ← W − lr·G_M.
+
+import { kernelsFor } from '../backend.js';
+import { allocate, HandgradError, type FloatArray } from '../tensor.js';
+import type { Parameter } from '../layers/module.js';
+import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  private _lr: number;
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+  private readonly buffers: FloatArray[];
+
+  constructor(params: Parameter[], options: SGDOptions) {
+    super(params, 'SGD');
+    this._lr = checkHyper('SGD', 'lr', options?.lr, 0);
+    this.momentum = checkHyper('SGD', 'momentum', options.momentum ?? 0, 0);
+    this.dampening = checkHyper('SGD', 'dampening', options.dampening ?? 0, 0, 1);
+    this.weightDecay = checkHyper('SGD', 'weightDecay', options.weightDecay ?? 0, 0);
+    this.nesterov = options.nesterov ?? false;
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new HandgradError('SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch)');
+    }
+    this.buffers = params.map((p) => allocate(p.value.dtype, this.momentum !== 0 ? p.value.size : 0));
+  }
+
+  get lr(): number {
+    return this._lr;
+  }
+  set lr(value: number) {
+    this._lr = checkHyper('SGD', 'lr', value, 0);
+  }
+
+  step(): void {
+    const h = {
+      lr: this._lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay,
+      nesterov: this.nesterov, firstStep: this.stepCount === 0,
+    };
+    this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.data, p.grad.data, this.buffers[i]!, h));
+    this.stepCount++;
+  }
+
+  state(): OptimizerState {
+    return { type: 'SGD', step: this.stepCount, buffers: this.buffers.map((b) => ({ momentum: bufferToArray(b) })) };
+  }
+
+  loadState(state: OptimizerState): void {
+    if (state.type !== 'SGD') throw new HandgradError(`SGD.loadState: the saved state is for ${state.type}, not SGD`);
+    this.buffers.forEach((b, i) => loadBuffer('SGD', b, state.buffers[i]?.momentum, 'momentum', i));
+    this.stepCount = state.step;
+  }
+}

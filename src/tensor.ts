@@ -1,0 +1,161 @@
+// Tensor: a shape and a flat, row-major Float32Array or Float64Array. Batch first:
+// a batch of vectors is [batch, features], a batch of images [batch, channels, height, width].
+// No autograd, no graph: gradients are computed by each layer's hand-written backward.
+
+export type DType = 'float32' | 'float64';
+export type FloatArray = Float32Array | Float64Array;
+
+export class HandgradError extends Error {
+  override name = 'HandgradError';
+}
+
+/** Number of elements of a shape (1 for a scalar shape []). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function allocate(dtype: DType, size: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+export function dtypeOf(data: FloatArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+function checkShape(shape: readonly number[], what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new HandgradError(`${what}: shape ${shapeString(shape)} must hold non-negative integers`);
+    }
+  }
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly data: FloatArray;
+
+  /** Wraps `data` (not copied). Its length must equal the product of `shape`. */
+  constructor(data: FloatArray, shape: readonly number[]) {
+    checkShape(shape, 'Tensor');
+    if (data.length !== shapeSize(shape)) {
+      throw new HandgradError(
+        `Tensor: data has ${data.length} elements but shape ${shapeString(shape)} needs ${shapeSize(shape)}`,
+      );
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  get dtype(): DType {
+    return dtypeOf(this.data);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Copies `data` (any array of numbers, or nested arrays when shape is omitted) into a new tensor. */
+  static fromArray(data: ArrayLike<number> | readonly unknown[], shape?: readonly number[], dtype: DType = 'float32'): Tensor {
+    let flat: ArrayLike<number>;
+    let inferred: number[];
+    if (Array.isArray(data) && data.length > 0 && Array.isArray(data[0])) {
+      inferred = [];
+      let level: unknown = data;
+      while (Array.isArray(level)) {
+        inferred.push(level.length);
+        level = level[0];
+      }
+      flat = (data as unknown[]).flat(inferred.length - 1) as number[];
+    } else {
+      flat = data as ArrayLike<number>;
+      inferred = [flat.length];
+    }
+    const s = shape ?? inferred;
+    checkShape(s, 'Tensor.fromArray');
+    if (flat.length !== shapeSize(s)) {
+      throw new HandgradError(
+        `Tensor.fromArray: got ${flat.length} values but shape ${shapeString(s)} needs ${shapeSize(s)}`,
+      );
+    }
+    const out = allocate(dtype, flat.length);
+    for (let i = 0; i < flat.length; i++) out[i] = flat[i]!;
+    return new Tensor(out, s);
+  }
+
+  static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    checkShape(shape, 'Tensor.zeros');
+    return new Tensor(allocate(dtype, shapeSize(shape)), shape);
+  }
+
+  static full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
+    const t = Tensor.zeros(shape, dtype);
+    t.data.fill(value);
+    return t;
+  }
+
+  static scalar(value: number, dtype: DType = 'float32'): Tensor {
+    return Tensor.fromArray([value], [], dtype);
+  }
+
+  /** A view with another shape over the same data (no copy). */
+  reshape(shape: readonly number[]): Tensor {
+    const s = [...shape];
+    const infer = s.indexOf(-1);
+    if (infer >= 0) {
+      const rest = shapeSize(s.filter((_, i) => i !== infer));
+      s[infer] = rest === 0 ? 0 : this.size / rest;
+    }
+    if (shapeSize(s) !== this.size) {
+      throw new HandgradError(`Tensor.reshape: cannot view ${shapeString(this.shape)} as ${shapeString(shape)}`);
+    }
+    return new Tensor(this.data, s);
+  }
+
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** A copy in another dtype (a copy even when the dtype is the same). */
+  to(dtype: DType): Tensor {
+    const out = allocate(dtype, this.size);
+    out.set(this.data);
+    return new Tensor(out, this.shape);
+  }
+
+  /** Nested JS arrays, like torch's tolist(). */
+  toArray(): unknown {
+    const build = (offset: number, dim: number): unknown => {
+      if (dim === this.shape.length) return this.data[offset];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      const out: unknown[] = [];
+      for (let i = 0; i < this.shape[dim]!; i++) out.push(build(offset + i * stride, dim + 1));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new HandgradError(`Tensor.item: tensor of shape ${shapeString(this.shape)} has ${this.size} elements, expected 1`);
+    return this.data[0]!;
+  }
+
+  toString(): string {
+    return `Tensor(${shapeString(this.shape)}, ${this.dtype})`;
+  }
+}
+
+/** True when two shapes are equal. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
