@@ -1,0 +1,25 @@
+// The in-memory shape of a classification data set, shared by every reader, the loader, the
+// train loop, the CLI and the playground.
+//   x: Float32Array of n · ∏sampleShape values, row-major, one sample after another;
+//      pixel values scaled to [0, 1] by the readers (normalisation is the loader's job).
+//   y: Int32Array of n class indices in [0, classes.length).
+
+export interface Split {
+  x: Float32Array;
+  y: Int32Array;
+  /** Number of samples. */
+  n: number;
+}
+
+export interface Dataset {
+  /** Short name: 'mnist', 'fashion-mnist', 'omniglot12', or the file's name. */
+  name: string;
+  /** Shape of one sample: [784] for flat vectors, [1, 28, 28] for images (channels first). */
+  sampleShape: number[];
+  /** Class names, index = label. */
+  classes: string[];
+  train: Split;
+  test: Split;
+  /** Where it came from (paths, URLs, split seed), for the run's config. */
+  source: Record<string, unknown>;
+}
