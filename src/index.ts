@@ -8,3 +8,7 @@ export { refKernels } from './kernels/ref/index.js';
 export * as nn from './nn.js';
 export * as optim from './optim.js';
 export { gradcheck, gradcheckLoss, assertGradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckEntry } from './check/gradcheck.js';
+export * as nyu from './nyu.js';
+export * as cmu from './cmu.js';
+export { runLayerGradchecks, runLossGradchecks, LAYER_CASES } from './check/suite.js';
+export type { Dataset, Split } from './data/types.js';
