@@ -83,6 +83,9 @@ export class MSELoss extends Loss {
   }
 }
 
+/** PyTorch's clamp of ŷ(1 − ŷ) in BCE's backward: the float constant 1e-12, i.e. 1e-12 rounded to float32. */
+const BCE_EPSILON = Math.fround(1e-12);
+
 /**
  * L = −mean[y log ŷ + (1 − y) log(1 − ŷ)], each log clamped at −100 as PyTorch does, so ŷ = 0
  * or 1 gives a finite loss. dL/dŷ = (ŷ − y) / max(ŷ(1 − ŷ), 1e−12) / N (PyTorch's backward).
@@ -115,7 +118,7 @@ export class BCELoss extends Loss {
     const c = this.scale(pr.size);
     for (let i = 0; i < pr.size; i++) {
       const p = pr.data[i]!;
-      g.data[i] = (c * (p - t.data[i]!)) / Math.max(p * (1 - p), 1e-12);
+      g.data[i] = (c * (p - t.data[i]!)) / Math.max(p * (1 - p), BCE_EPSILON);
     }
     return g;
   }

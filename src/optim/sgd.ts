@@ -32,7 +32,7 @@ export class SGD extends Optimizer {
     this.weightDecay = checkHyper('SGD', 'weightDecay', options.weightDecay ?? 0, 0);
     this.nesterov = options.nesterov ?? false;
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new HandgradError('SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch)');
+      throw new HandgradError(`SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch), got momentum ${this.momentum} and dampening ${this.dampening}`);
     }
     this.buffers = params.map((p) => allocate(p.value.dtype, this.momentum !== 0 ? p.value.size : 0));
   }

@@ -1,0 +1,219 @@
+// The shared verification harness. checkLayer(case) proves one layer's gradients four ways:
+//   (1) backward = central finite differences in float64 (the library's public gradcheck),
+//       for the input and every parameter, relative error ≤ TOL.gradcheck;
+//   (2) forward, dL/dx and dL/dθ = TensorFlow.js's autograd (tf.grads, cpu, float32) on the
+//       same float32 input, weights and projection L = Σ y·r;
+//   (3) forward and backward = PyTorch's values from test/fixtures/layers.json (same input,
+//       weights and r), in float64 and in float32;
+//   (4) backward twice after one forward returns the same dx and doubles the parameter gradients.
+// The input, weights, r and dropout mask all come from the fixture (written by
+// scripts/make_fixtures.py, inputs already away from kinks), so all four checks see the same numbers.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gradcheck, nn, Tensor, type DType } from '../src/index.js';
+import { initTfjs, tfjsLayerGrads } from './tfjs-oracle.js';
+import { TOL, type Tolerance } from './tolerances.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const cache = new Map<string, unknown>();
+
+/** A parsed fixture file from test/fixtures/ (cached). */
+export function fixture<T>(file: string): T {
+  if (!cache.has(file)) cache.set(file, JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')));
+  return cache.get(file) as T;
+}
+
+/**
+ * Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise; the failure message names
+ * the quantity, the worst element and both values. NaN or ±∞ where the reference is finite fails.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what: string): void {
+  expect(actual.length, `${what}: number of elements`).toBe(expected.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    const bound = tol.atol + tol.rtol * Math.abs(e);
+    const err = a === e ? 0 : Math.abs(a - e);
+    const excess = Number.isNaN(err) ? Infinity : err - bound;
+    if (excess > 0 && (worst < 0 || excess > worstExcess)) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    const a = actual[worst]!;
+    const e = expected[worst]!;
+    expect.fail(
+      `${what}: element ${worst} is ${a}, expected ${e} (|diff| ${Math.abs(a - e).toExponential(3)} > ` +
+        `atol ${tol.atol} + rtol ${tol.rtol}·|expected|)`,
+    );
+  }
+}
+
+/** Asserts a plain number is close. */
+export function expectCloseNumber(actual: number, expected: number, tol: Tolerance, what: string): void {
+  expectClose([actual], [expected], tol, what);
+}
+
+// ---- layer fixtures ---------------------------------------------------------------------
+
+export interface LayerFixture {
+  inputShape: number[];
+  input: number[];
+  params: Record<string, number[]>;
+  paramShapes: Record<string, number[]>;
+  r: number[];
+  outputShape: number[];
+  output: number[];
+  dx: number[];
+  grads: Record<string, number[]>;
+  mask?: number[];
+  p?: number;
+  mode?: 'inverted' | 'cmu';
+  training?: boolean;
+}
+
+export function layerFixture(name: string): LayerFixture {
+  const all = fixture<{ cases: Record<string, LayerFixture> }>('layers.json').cases;
+  const fx = all[name];
+  if (!fx) throw new Error(`test/fixtures/layers.json has no case '${name}'; regenerate with scripts/make_fixtures.py`);
+  return fx;
+}
+
+export function layerFixtureNames(): string[] {
+  return Object.keys(fixture<{ cases: Record<string, LayerFixture> }>('layers.json').cases);
+}
+
+/** Copies PyTorch's parameters into the layer by name, checking the names and the shapes agree. */
+export function loadParameters(layer: nn.Module, params: Record<string, number[]>, shapes?: Record<string, number[]>): void {
+  const named = layer.namedParameters();
+  expect(named.map(([n]) => n).sort(), `${layer.describe()}: parameter names vs PyTorch's`).toEqual(Object.keys(params).sort());
+  for (const [name, p] of named) {
+    if (shapes) expect([...p.value.shape], `${layer.describe()}: shape of ${name}`).toEqual(shapes[name]);
+    p.value.data.set(params[name]!);
+  }
+}
+
+/** Gives every Dropout inside `layer` the keep-mask for its next training forward. */
+export function setMasks(layer: nn.Module, mask: Tensor | undefined): void {
+  if (!mask) return;
+  if (layer instanceof nn.Dropout) layer.setMask(mask);
+  for (const [, c] of layer.children()) setMasks(c, mask);
+}
+
+export interface LayerCase {
+  /** The key of the case in test/fixtures/layers.json. */
+  name: string;
+  /** Builds the layer (float32; the harness converts it and loads PyTorch's parameters). */
+  make: () => nn.Module;
+}
+
+interface Prepared {
+  layer: nn.Module;
+  x: Tensor;
+  r: Tensor;
+  mask: Tensor | undefined;
+}
+
+/** The layer in `dtype` with the fixture's parameters and mode, and the fixture's x, r and mask. */
+export function prepare(c: LayerCase, fx: LayerFixture, dtype: DType): Prepared {
+  const layer = c.make().to(dtype);
+  if (fx.training === false) layer.eval();
+  loadParameters(layer, fx.params, fx.paramShapes);
+  return {
+    layer,
+    x: Tensor.fromArray(fx.input, fx.inputShape, dtype),
+    r: Tensor.fromArray(fx.r, fx.outputShape, dtype),
+    mask: fx.mask ? Tensor.fromArray(fx.mask, fx.inputShape, dtype) : undefined,
+  };
+}
+
+export interface ForwardBackward {
+  output: Tensor;
+  dx: Tensor;
+  grads: Record<string, Tensor>;
+}
+
+/** One forward and one backward(r) from zeroed gradients; results cloned. */
+export function forwardBackward({ layer, x, r, mask }: Prepared): ForwardBackward {
+  layer.zeroGrad();
+  setMasks(layer, mask);
+  const output = layer.forward(x).clone();
+  const dx = layer.backward(r).clone();
+  const grads = Object.fromEntries(layer.namedParameters().map(([n, p]) => [n, p.grad.clone()]));
+  return { output, dx, grads };
+}
+
+/** Registers the four checks of one layer case (a describe block with one test per check). */
+export function checkLayer(c: LayerCase): void {
+  describe(c.name, () => {
+    const fx = layerFixture(c.name);
+
+    beforeAll(() => initTfjs());
+
+    it('(1) backward = central finite differences in float64', () => {
+      const { layer, x, mask } = prepare(c, fx, 'float64');
+      const res = gradcheck(layer, x, { tolerance: TOL.gradcheck, beforeForward: () => setMasks(layer, mask) });
+      const nParams = layer.namedParameters().length;
+      expect(res.entries.map((e) => e.tensor)).toEqual(['input', ...layer.namedParameters().map(([n]) => n)]);
+      expect(res.entries).toHaveLength(1 + nParams);
+      for (const e of res.entries) {
+        const size = e.tensor === 'input' ? x.size : fx.params[e.tensor]!.length;
+        expect(e.checked, `${c.name}: entries of ${e.tensor} checked`).toBe(size);
+        expect(
+          e.maxRelativeError,
+          `${c.name}: ${e.tensor} at index ${e.worstIndex}: analytic ${e.analytic}, numeric ${e.numeric}`,
+        ).toBeLessThanOrEqual(TOL.gradcheck);
+      }
+      expect(res.passed).toBe(true);
+    });
+
+    it('(2) forward and backward = TensorFlow.js tf.grads in float32', () => {
+      const prep = prepare(c, fx, 'float32');
+      const ours = forwardBackward(prep);
+      const params = Object.fromEntries(prep.layer.namedParameters().map(([n, p]) => [n, p.value]));
+      const theirs = tfjsLayerGrads(prep.layer, prep.x, params, prep.r, prep.mask);
+      expectClose(ours.output.data, theirs.output, TOL.tfjs32, `${c.name}: output vs tfjs`);
+      expectClose(ours.dx.data, theirs.dx, TOL.tfjs32, `${c.name}: dL/dx vs tfjs`);
+      for (const [n, g] of Object.entries(ours.grads)) expectClose(g.data, theirs.grads[n]!, TOL.tfjs32, `${c.name}: dL/d${n} vs tfjs`);
+    });
+
+    it('(3) forward and backward = PyTorch (float64 and float32)', () => {
+      for (const [dtype, tol] of [['float64', TOL.torch64], ['float32', TOL.torch32]] as const) {
+        const ours = forwardBackward(prepare(c, fx, dtype));
+        expect([...ours.output.shape], `${c.name}: output shape`).toEqual(fx.outputShape);
+        expect([...ours.dx.shape], `${c.name}: dx shape`).toEqual(fx.inputShape);
+        expectClose(ours.output.data, fx.output, tol, `${c.name} (${dtype}): output vs PyTorch`);
+        expectClose(ours.dx.data, fx.dx, tol, `${c.name} (${dtype}): dL/dx vs PyTorch`);
+        for (const [n, g] of Object.entries(ours.grads)) expectClose(g.data, fx.grads[n]!, tol, `${c.name} (${dtype}): dL/d${n} vs PyTorch`);
+      }
+    });
+
+    it('(4) backward twice doubles the parameter gradients and returns the same dx', () => {
+      for (const [dtype, tol] of [['float64', TOL.twiceGrad64], ['float32', TOL.twiceGrad32]] as const) {
+        const prep = prepare(c, fx, dtype);
+        const { layer, x, r, mask } = prep;
+        layer.zeroGrad();
+        setMasks(layer, mask);
+        layer.forward(x);
+        const dx1 = layer.backward(r).clone();
+        const g1 = layer.parameters().map((p) => p.grad.clone());
+        const dx2 = layer.backward(r).clone();
+        const g2 = layer.parameters().map((p) => p.grad.clone());
+        expectClose(dx2.data, dx1.data, TOL.twiceDx, `${c.name} (${dtype}): dx of the second backward`);
+        layer.namedParameters().forEach(([n], i) => {
+          const doubled = g1[i]!.data.map((v) => 2 * v);
+          expectClose(g2[i]!.data, doubled, tol, `${c.name} (${dtype}): ${n}.grad after two backwards`);
+          // and the gradient is not trivially zero, or doubling would prove nothing
+          expect(g1[i]!.data.some((v) => v !== 0), `${c.name}: ${n}.grad is all zero`).toBe(true);
+        });
+        expect(dx1.data.some((v) => v !== 0), `${c.name}: dx is all zero`).toBe(true);
+      }
+    });
+  });
+}
