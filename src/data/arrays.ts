@@ -1,0 +1,300 @@
+// N-dimensional arrays as the file readers find them (NPY, NPZ, pickled numpy arrays, IDX), and
+// the one place where such arrays become a `Dataset`: pixel scaling to [0, 1], label checks,
+// train/test agreement. Browser-safe.
+
+import { DataError } from './errors.js';
+import type { Dataset, Split } from './types.js';
+
+export type NdData =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** An array read from a file. `dtype` uses numpy's kind+size letters without byte order: 'u1', 'f4', 'i8', 'b1'. */
+export interface NdArray {
+  dtype: string;
+  shape: number[];
+  /** Row-major (C order) elements, native byte order. */
+  data: NdData;
+}
+
+const ITEM_SIZES: Record<string, number> = {
+  b1: 1, u1: 1, i1: 1, i2: 2, u2: 2, i4: 4, u4: 4, i8: 8, u8: 8, f4: 4, f8: 8,
+};
+
+/** Bytes per element of a dtype ('f4' → 4), or undefined when the dtype is not supported. */
+export function itemSize(dtype: string): number | undefined {
+  return ITEM_SIZES[dtype];
+}
+
+export function shapeProduct(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Decodes `count` elements of numpy dtype `descr` ('<f4', '>i8', '|u1', 'f4', …) starting at
+ * `offset` into a fresh, aligned typed array in native order; transposes Fortran-order data
+ * into C order. Checks that the bytes are there.
+ */
+export function decodeArray(
+  file: string,
+  bytes: Uint8Array,
+  offset: number,
+  descr: string,
+  shape: number[],
+  fortranOrder: boolean,
+): NdArray {
+  let order = descr[0];
+  let kind = descr;
+  if (order === '<' || order === '>' || order === '|' || order === '=') kind = descr.slice(1);
+  else order = '=';
+  // numpy spells booleans '?' and single bytes 'b'/'B' in some places.
+  if (kind === '?') kind = 'b1';
+  if (kind === 'b') kind = 'i1';
+  if (kind === 'B') kind = 'u1';
+  const size = ITEM_SIZES[kind];
+  if (size === undefined) {
+    throw new DataError(
+      file,
+      `unsupported dtype '${descr}' (expected one of ${Object.keys(ITEM_SIZES).join(', ')}, any byte order)`,
+      offset,
+    );
+  }
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new DataError(file, `bad shape (${shape.join(', ')})`, offset);
+  }
+  const count = shapeProduct(shape);
+  const nbytes = count * size;
+  if (offset + nbytes > bytes.length) {
+    throw new DataError(
+      file,
+      `truncated: a ${descr} array of shape (${shape.join(', ')}) needs ${nbytes} bytes of data but only ${Math.max(0, bytes.length - offset)} remain`,
+      offset,
+    );
+  }
+  const little = order !== '>'; // '=' is native = little on every platform we run on
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, nbytes);
+  let data: NdData;
+  if (little && size > 1) {
+    // native order: copy the bytes into a fresh (hence aligned) buffer and view it
+    const buf = bytes.slice(offset, offset + nbytes).buffer;
+    const Ctor = { i2: Int16Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array, i8: BigInt64Array, u8: BigUint64Array, f4: Float32Array, f8: Float64Array }[kind]!;
+    const arr: NdArray = { dtype: kind, shape: [...shape], data: new Ctor(buf) };
+    return fortranOrder && shape.length > 1 ? fortranToC(arr) : arr;
+  }
+  switch (kind) {
+    case 'b1':
+    case 'u1':
+      data = bytes.slice(offset, offset + nbytes);
+      break;
+    case 'i1':
+      data = new Int8Array(bytes.slice(offset, offset + nbytes).buffer);
+      break;
+    case 'i2': { const a = new Int16Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt16(2 * i, little); data = a; break; }
+    case 'u2': { const a = new Uint16Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint16(2 * i, little); data = a; break; }
+    case 'i4': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt32(4 * i, little); data = a; break; }
+    case 'u4': { const a = new Uint32Array(count); for (let i = 0; i < count; i++) a[i] = view.getUint32(4 * i, little); data = a; break; }
+    case 'i8': { const a = new BigInt64Array(count); for (let i = 0; i < count; i++) a[i] = view.getBigInt64(8 * i, little); data = a; break; }
+    case 'u8': { const a = new BigUint64Array(count); for (let i = 0; i < count; i++) a[i] = view.getBigUint64(8 * i, little); data = a; break; }
+    case 'f4': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(4 * i, little); data = a; break; }
+    default: { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(8 * i, little); data = a; break; }
+  }
+  const arr: NdArray = { dtype: kind, shape: [...shape], data };
+  return fortranOrder && shape.length > 1 ? fortranToC(arr) : arr;
+}
+
+/** Fortran (column-major) to C (row-major) order: element (i0..ik) sits at Σ i_j·∏_{l<j} d_l. */
+function fortranToC(a: NdArray): NdArray {
+  const shape = a.shape;
+  const n = shapeProduct(shape);
+  const src = a.data;
+  const out = new (src.constructor as new (n: number) => NdData)(n);
+  const k = shape.length;
+  const fStride = new Array<number>(k);
+  let s = 1;
+  for (let j = 0; j < k; j++) { fStride[j] = s; s *= shape[j]!; }
+  const idx = new Array<number>(k).fill(0);
+  for (let c = 0; c < n; c++) {
+    let f = 0;
+    for (let j = 0; j < k; j++) f += idx[j]! * fStride[j]!;
+    (out as unknown as number[])[c] = (src as unknown as number[])[f]!;
+    // advance the row-major multi-index
+    for (let j = k - 1; j >= 0; j--) {
+      if (++idx[j]! < shape[j]!) break;
+      idx[j] = 0;
+    }
+  }
+  return { dtype: a.dtype, shape: [...shape], data: out };
+}
+
+function elementAsNumber(a: NdData, i: number): number {
+  return Number(a[i]!);
+}
+
+/** The elements as plain numbers (64-bit integers converted; exact up to 2^53). */
+function asNumbers(a: NdData): Exclude<NdData, BigInt64Array | BigUint64Array> | Float64Array {
+  if (a instanceof BigInt64Array || a instanceof BigUint64Array) return Float64Array.from(a, (v) => Number(v));
+  return a;
+}
+
+/**
+ * Pixels to Float32 in [0, 1]: integer images are divided by 255 (they must lie in [0, 255]);
+ * float images already in [0, 1] are kept, float images in [0, 255] are divided by 255.
+ * Anything else is refused: a reader must not hand the loader data it will misread.
+ * Returns the scale applied, for the data set's `source`.
+ */
+export function pixelsToUnit(file: string, what: string, a: NdArray): { x: Float32Array; scale: number } {
+  const n = a.data.length;
+  if (a.data instanceof Uint8Array && a.dtype === 'u1') {
+    // the common case (IDX, Keras npz): bytes are always in [0, 255]
+    const x = new Float32Array(n);
+    const src = a.data;
+    for (let i = 0; i < n; i++) x[i] = src[i]! / 255;
+    return { x, scale: 1 / 255 };
+  }
+  const d = asNumbers(a.data);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = d[i]!;
+    if (!Number.isFinite(v)) throw new DataError(file, `${what}: element ${i} is ${v}; pixels must be finite`);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (n === 0) return { x: new Float32Array(0), scale: 1 };
+  const isFloat = a.dtype === 'f4' || a.dtype === 'f8';
+  let scale: number;
+  if (isFloat && min >= 0 && max <= 1) scale = 1;
+  else if (min >= 0 && max <= 255) scale = a.dtype === 'b1' ? 1 : 1 / 255;
+  else {
+    throw new DataError(
+      file,
+      `${what}: pixel values span [${min}, ${max}]; expected integers in [0, 255] or floats in [0, 1] or [0, 255]`,
+    );
+  }
+  const x = new Float32Array(n);
+  if (scale === 1) x.set(d);
+  else for (let i = 0; i < n; i++) x[i] = d[i]! * scale;
+  return { x, scale };
+}
+
+/**
+ * Labels to Int32: a 1-D integer (or integral float) array, or a 2-D one-hot / score matrix
+ * (argmax per row). Checks every label is ≥ 0.
+ */
+export function labelsToInt(file: string, what: string, a: NdArray): Int32Array {
+  if (a.shape.length === 2) {
+    const [n, c] = a.shape as [number, number];
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 1; j < c; j++) if (elementAsNumber(a.data, i * c + j) > elementAsNumber(a.data, i * c + best)) best = j;
+      y[i] = best;
+    }
+    return y;
+  }
+  if (a.shape.length !== 1) {
+    throw new DataError(file, `${what}: labels must be 1-D (n) or one-hot 2-D (n, classes), got shape (${a.shape.join(', ')})`);
+  }
+  const n = a.shape[0]!;
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = elementAsNumber(a.data, i);
+    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+      throw new DataError(file, `${what}: label ${i} is ${v}; expected a non-negative integer class index`);
+    }
+    y[i] = v;
+  }
+  return y;
+}
+
+/** Sample shape as the Dataset states it: (h, w) images become [1, h, w]; vectors stay [d]. */
+export function sampleShapeOf(shape: readonly number[]): number[] {
+  const rest = shape.slice(1);
+  return rest.length === 2 ? [1, rest[0]!, rest[1]!] : rest;
+}
+
+export interface ArraysToDatasetOptions {
+  name: string;
+  /** Class names; default '0'…'k-1' with k = largest label + 1. */
+  classes?: string[];
+  source?: Record<string, unknown>;
+  /** Names of the four parts in messages (default x_train, y_train, x_test, y_test). */
+  partNames?: [string, string, string, string];
+}
+
+/**
+ * The common end of every reader: four arrays → a checked `Dataset`.
+ *  - x_*: (n, ...sample) pixels, y_*: (n) labels or (n, classes) one-hot
+ *  - n of x and y agree, train and test samples have the same shape
+ *  - every label lies in [0, classes.length)
+ */
+export function arraysToDataset(
+  file: string,
+  parts: { xTrain: NdArray; yTrain: NdArray; xTest: NdArray; yTest: NdArray },
+  options: ArraysToDatasetOptions,
+): Dataset {
+  const names = options.partNames ?? ['x_train', 'y_train', 'x_test', 'y_test'];
+  const { xTrain, yTrain, xTest, yTest } = parts;
+  for (const [a, nm] of [[xTrain, names[0]], [xTest, names[2]]] as const) {
+    if (a.shape.length < 2) {
+      throw new DataError(file, `${nm} has shape (${a.shape.join(', ')}); expected (n, ...sample shape) with at least 2 dims`);
+    }
+  }
+  const trainSample = xTrain.shape.slice(1);
+  const testSample = xTest.shape.slice(1);
+  if (trainSample.join(',') !== testSample.join(',')) {
+    throw new DataError(
+      file,
+      `train and test samples differ in shape: ${names[0]} is (${xTrain.shape.join(', ')}), ${names[2]} is (${xTest.shape.join(', ')})`,
+    );
+  }
+  const yTr = labelsToInt(file, names[1], yTrain);
+  const yTe = labelsToInt(file, names[3], yTest);
+  if (yTr.length !== xTrain.shape[0]) {
+    throw new DataError(file, `${names[0]} holds ${xTrain.shape[0]} samples but ${names[1]} holds ${yTr.length} labels`);
+  }
+  if (yTe.length !== xTest.shape[0]) {
+    throw new DataError(file, `${names[2]} holds ${xTest.shape[0]} samples but ${names[3]} holds ${yTe.length} labels`);
+  }
+  let maxLabel = -1;
+  for (const y of [yTr, yTe]) for (let i = 0; i < y.length; i++) if (y[i]! > maxLabel) maxLabel = y[i]!;
+  const classes = options.classes ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
+  checkLabels(file, names[1], yTr, classes.length);
+  checkLabels(file, names[3], yTe, classes.length);
+  const tr = pixelsToUnit(file, names[0], xTrain);
+  const te = pixelsToUnit(file, names[2], xTest);
+  const train: Split = { x: tr.x, y: yTr, n: yTr.length };
+  const test: Split = { x: te.x, y: yTe, n: yTe.length };
+  return {
+    name: options.name,
+    sampleShape: sampleShapeOf(xTrain.shape),
+    classes,
+    train,
+    test,
+    source: { ...options.source, pixelScale: tr.scale === 1 ? 'none' : '1/255' },
+  };
+}
+
+/** Every label in [0, classes). */
+export function checkLabels(file: string, what: string, y: Int32Array, classes: number, labelOffset?: (i: number) => number): void {
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v < 0 || v >= classes) {
+      throw new DataError(
+        file,
+        `${what ? `${what}: ` : ''}label ${i} is ${v}, outside [0, ${classes}) for ${classes} classes`,
+        labelOffset ? labelOffset(i) : undefined,
+      );
+    }
+  }
+}

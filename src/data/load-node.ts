@@ -1,0 +1,200 @@
+// loadDataset(spec): one entry point for the CLI and scripts (Node only). `spec` is a registered
+// name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path whose format is recognised:
+//   file   .pkl / .pickle or pickle bytes (0x80 PROTO)      → the safe pickle reader
+//          .npz or zip bytes ("PK\3\4")                    → x_train, y_train, x_test, y_test
+//   folder holding the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,
+//          t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz; '.' for '-' before idx
+//          also accepted)                                  → IDX
+//          holding x_train.npy, y_train.npy, x_test.npy, y_test.npy → NPY
+//          holding images_background/, or <alphabet>/<character>/*.png → Omniglot layout
+//          holding <class>/*.png (or train/ and test/ of them) → image folder
+// Anything else is an error that says what was expected and lists the registered names.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { arraysToDataset } from './arrays.js';
+import { DataError } from './errors.js';
+import { idxDataset, isGzip, looksLikeIdx, maybeGunzip } from './idx.js';
+import { loadImageFolder, loadOmniglotFolder } from './image-folder-node.js';
+import { loadEmbeddedMnist } from './mnist-embedded.js';
+import { isNpy, isZip, npzDataset, parseNpy } from './npy.js';
+import { pickleDataset } from './pickle.js';
+import { datasetNames, registeredDataset } from './registry.js';
+import { locateRegisteredFile, locateRegisteredPickle, type LocateOptions } from './registry-node.js';
+import type { Dataset } from './types.js';
+
+export interface LoadDatasetOptions extends LocateOptions {
+  /** Seed of any split the reader makes (embedded MNIST, image folders; default 0). */
+  seed?: number;
+  /** Embedded MNIST split sizes (default 8000 / 2000). */
+  trainSize?: number;
+  testSize?: number;
+  /** Image folders: test fraction when the folder has no split (default 0.2). */
+  testFraction?: number;
+  /** Image folders: 1 − pixel. */
+  invert?: boolean;
+  /** Omniglot folders: first N alphabets, split by 'image' or 'character'. */
+  alphabets?: number;
+  split?: 'image' | 'character';
+}
+
+const IDX_NAMES = {
+  trainImages: ['train-images-idx3-ubyte', 'train-images.idx3-ubyte'],
+  trainLabels: ['train-labels-idx1-ubyte', 'train-labels.idx1-ubyte'],
+  testImages: ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'],
+  testLabels: ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'],
+} as const;
+
+function expectedText(): string {
+  return (
+    `expected a registered name (${datasetNames().join(', ')}) or a path to a .pkl, an .npz, ` +
+    'a folder of the four IDX files (train-images-idx3-ubyte[.gz], …), a folder of x_train.npy … y_test.npy, ' +
+    'or a folder of images (<class>/*.png, or Omniglot\'s images_background/<alphabet>/<character>/*.png)'
+  );
+}
+
+function stat(p: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads a data set by registered name or path (see the file header). */
+export async function loadDataset(spec: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+  const reg = registeredDataset(spec);
+  if (reg) {
+    if (reg.kind === 'embedded') {
+      return loadEmbeddedMnist({
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.trainSize !== undefined ? { trainSize: options.trainSize } : {}),
+        ...(options.testSize !== undefined ? { testSize: options.testSize } : {}),
+      });
+    }
+    if (reg.kind === 'pickle') {
+      const path = locateRegisteredPickle(spec, options);
+      return pickleDataset(new Uint8Array(readFileSync(path)), path, { name: spec, source: { registered: spec } });
+    }
+    const found = {
+      trainImages: await locateRegisteredFile(spec, reg.files.trainImages, options),
+      trainLabels: await locateRegisteredFile(spec, reg.files.trainLabels, options),
+      testImages: await locateRegisteredFile(spec, reg.files.testImages, options),
+      testLabels: await locateRegisteredFile(spec, reg.files.testLabels, options),
+    };
+    return idxDataset(
+      {
+        trainImages: found.trainImages.bytes,
+        trainLabels: found.trainLabels.bytes,
+        testImages: found.testImages.bytes,
+        testLabels: found.testLabels.bytes,
+      },
+      {
+        name: spec,
+        classes: reg.classes,
+        files: {
+          trainImages: found.trainImages.path,
+          trainLabels: found.trainLabels.path,
+          testImages: found.testImages.path,
+          testLabels: found.testLabels.path,
+        },
+        source: {
+          registered: spec,
+          checksums: Object.fromEntries(Object.entries(found).map(([k, v]) => [k, v.checked])),
+        },
+      },
+    );
+  }
+
+  const st = stat(spec);
+  if (!st) throw new DataError(spec, `unknown data set: no registered name and no such file or folder; ${expectedText()}`);
+  if (st.isDirectory()) return loadDirectory(spec, options);
+  return loadFile(spec);
+}
+
+function loadFile(path: string): Dataset {
+  const bytes = new Uint8Array(readFileSync(path));
+  const lower = path.toLowerCase();
+  const name = basename(path).replace(/\.(pkl|pickle|npz)$/i, '');
+  if (lower.endsWith('.pkl') || lower.endsWith('.pickle') || (bytes[0] === 0x80 && !lower.endsWith('.npz'))) {
+    return pickleDataset(bytes, path, { name });
+  }
+  if (lower.endsWith('.npz') || isZip(bytes)) return npzDataset(bytes, path, { name });
+  if (lower.endsWith('.npy') || isNpy(bytes)) {
+    throw new DataError(
+      path,
+      'an .npy file holds one array; a data set needs four: give an .npz with x_train, y_train, x_test, y_test, or the folder holding x_train.npy, y_train.npy, x_test.npy, y_test.npy',
+    );
+  }
+  if (looksLikeIdx(isGzip(bytes) ? maybeGunzip(bytes, path) : bytes)) {
+    throw new DataError(path, 'this is one IDX file; a data set needs four: give the folder that holds train-images, train-labels, t10k-images and t10k-labels');
+  }
+  throw new DataError(path, `format not recognised from its name or its first bytes; ${expectedText()}`, 0);
+}
+
+function findIdx(dir: string, names: readonly string[]): string | undefined {
+  for (const n of names) for (const f of [n, `${n}.gz`]) if (stat(join(dir, f))?.isFile()) return join(dir, f);
+  return undefined;
+}
+
+function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
+  // IDX
+  const idx = {
+    trainImages: findIdx(dir, IDX_NAMES.trainImages),
+    trainLabels: findIdx(dir, IDX_NAMES.trainLabels),
+    testImages: findIdx(dir, IDX_NAMES.testImages),
+    testLabels: findIdx(dir, IDX_NAMES.testLabels),
+  };
+  const foundIdx = Object.values(idx).filter((v) => v !== undefined).length;
+  if (foundIdx === 4) {
+    const files = idx as Record<keyof typeof idx, string>;
+    return idxDataset(
+      {
+        trainImages: new Uint8Array(readFileSync(files.trainImages)),
+        trainLabels: new Uint8Array(readFileSync(files.trainLabels)),
+        testImages: new Uint8Array(readFileSync(files.testImages)),
+        testLabels: new Uint8Array(readFileSync(files.testLabels)),
+      },
+      { name: basename(dir), files },
+    );
+  }
+  if (foundIdx > 0) {
+    const missing = (Object.keys(idx) as (keyof typeof idx)[]).filter((k) => !idx[k]).map((k) => IDX_NAMES[k][0]);
+    throw new DataError(dir, `holds some IDX files but not ${missing.join(', ')} (raw or .gz)`);
+  }
+  // NPY quartet
+  const npy = ['x_train', 'y_train', 'x_test', 'y_test'].map((n) => join(dir, `${n}.npy`));
+  if (npy.some((p) => stat(p)?.isFile())) {
+    const missing = npy.filter((p) => !stat(p)?.isFile());
+    if (missing.length > 0) throw new DataError(dir, `holds some of x_train.npy, y_train.npy, x_test.npy, y_test.npy but not ${missing.map((p) => basename(p)).join(', ')}`);
+    const [xTrain, yTrain, xTest, yTest] = npy.map((p) => parseNpy(new Uint8Array(readFileSync(p)), p)) as [
+      ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>,
+    ];
+    return arraysToDataset(dir, { xTrain, yTrain, xTest, yTest }, {
+      name: basename(dir),
+      partNames: npy as [string, string, string, string],
+      source: { format: 'npy', files: npy },
+    });
+  }
+  // Images
+  const folderOpts = {
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.testFraction !== undefined ? { testFraction: options.testFraction } : {}),
+    ...(options.invert !== undefined ? { invert: options.invert } : {}),
+  };
+  const omniglotOpts = {
+    ...folderOpts,
+    ...(options.alphabets !== undefined ? { alphabets: options.alphabets } : {}),
+    ...(options.split !== undefined ? { split: options.split } : {}),
+  };
+  if (stat(join(dir, 'images_background'))?.isDirectory()) return loadOmniglotFolder(dir, omniglotOpts);
+  const subs = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+  if (subs.length === 0) throw new DataError(dir, `folder holds nothing recognisable; ${expectedText()}`);
+  if (subs.includes('train') && subs.includes('test')) return loadImageFolder(dir, folderOpts);
+  // <class>/*.png or <alphabet>/<character>/*.png: look at the first sub-folder
+  const first = join(dir, subs[0]!);
+  const entries = readdirSync(first, { withFileTypes: true });
+  if (entries.some((e) => e.isFile() && e.name.toLowerCase().endsWith('.png'))) return loadImageFolder(dir, folderOpts);
+  if (entries.some((e) => e.isDirectory())) return loadOmniglotFolder(dir, omniglotOpts);
+  throw new DataError(dir, `folder holds nothing recognisable; ${expectedText()}`);
+}

@@ -1,0 +1,220 @@
+// Finding, downloading and verifying the registered data sets' files (Node only).
+//
+// Lookup order for a registered file (first hit wins):
+//   1. options.dataDir            (the CLI's --data-dir)
+//   2. $HANDGRAD_DATA
+//   3. the cache: options.cacheDir, else $XDG_CACHE_HOME/handgrad, else ~/.cache/handgrad
+//   4. the data set's system folders (Debian's /usr/share/datasets/fashion-mnist)
+// In each folder both <dir>/<name>/<file> and <dir>/<file> are tried, gzipped (.gz) or not.
+// If no copy is found and downloads are allowed, the file is fetched from the mirrors into
+// <cache>/<name>/<file>: streamed to a temporary file beside it, hashed on the way, fsynced,
+// and renamed into place only when the SHA-256 matches, so a crash or a bad mirror never
+// leaves a partial or wrong file under the real name.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'fflate';
+import { DataError } from './errors.js';
+import { isGzip } from './idx.js';
+import { datasetNames, registeredDataset, type RegisteredFile } from './registry.js';
+
+export interface LocateOptions {
+  dataDir?: string;
+  cacheDir?: string;
+  /** Allow downloads when no local copy exists (default true). */
+  download?: boolean;
+  /** Replaces the data set's mirrors (tests point this at a local server). */
+  mirrors?: string[];
+  /** Replaces the data set's system folders (default: the registry's). */
+  systemDirs?: string[];
+  /** Environment (default process.env), for HANDGRAD_DATA / XDG_CACHE_HOME. */
+  env?: Record<string, string | undefined>;
+  /** Progress and notices ("downloading …"). */
+  log?: (message: string) => void;
+  /** fetch implementation (default the global one). */
+  fetch?: typeof fetch;
+}
+
+export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
+  const xdg = env['XDG_CACHE_HOME'];
+  return xdg ? join(xdg, 'handgrad') : join(homedir(), '.cache', 'handgrad');
+}
+
+/** The folders searched, in order, for data set `name`. */
+export function searchDirs(name: string, options: LocateOptions = {}): string[] {
+  const env = options.env ?? process.env;
+  const dirs: string[] = [];
+  if (options.dataDir) dirs.push(options.dataDir);
+  const envDir = env['HANDGRAD_DATA'];
+  if (envDir) dirs.push(envDir);
+  dirs.push(options.cacheDir ?? defaultCacheDir(env));
+  const reg = registeredDataset(name);
+  if (reg && reg.kind === 'idx') dirs.push(...(options.systemDirs ?? reg.systemDirs));
+  return dirs;
+}
+
+/** Candidate paths of `file` (a name, with or without .gz) under the search folders. */
+function candidates(name: string, file: string, dirs: string[]): string[] {
+  const bare = file.endsWith('.gz') ? file.slice(0, -3) : file;
+  const out: string[] = [];
+  for (const d of dirs) for (const sub of [join(d, name), d]) for (const f of [`${bare}.gz`, bare]) out.push(join(sub, f));
+  return out;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Checks `bytes` (read from `path`) against a registered file: the .gz sum, or the sum of the
+ * decompressed content. Returns what matched; throws when a known sum does not match.
+ */
+export function verifyRegistered(path: string, bytes: Uint8Array, spec: RegisteredFile, hint = ''): 'gz' | 'content' | 'unverified' {
+  return verifyAndInflate(path, bytes, spec, hint).checked;
+}
+
+/** verifyRegistered, also returning the decompressed bytes when it had to inflate them. */
+function verifyAndInflate(
+  path: string,
+  bytes: Uint8Array,
+  spec: RegisteredFile,
+  hint = '',
+): { checked: 'gz' | 'content' | 'unverified'; raw: Uint8Array } {
+  const sum = sha256Hex(bytes);
+  if (sum === spec.sha256) return { checked: 'gz', raw: bytes };
+  let raw = bytes;
+  if (isGzip(bytes)) {
+    try {
+      raw = gunzipSync(bytes);
+    } catch (e) {
+      throw new DataError(path, `gzip data is corrupt or truncated (${(e as Error).message})`);
+    }
+  }
+  if (spec.rawSha256) {
+    const rawSum = raw === bytes ? sum : sha256Hex(raw);
+    if (rawSum === spec.rawSha256) return { checked: 'content', raw };
+    throw new DataError(
+      path,
+      `checksum mismatch: SHA-256 ${sum}${raw !== bytes ? ` (content ${rawSum})` : ''}; expected ${spec.sha256} for ${spec.file} or content ${spec.rawSha256}${hint}`,
+    );
+  }
+  if (raw !== bytes) {
+    throw new DataError(path, `checksum mismatch: SHA-256 ${sum}; expected ${spec.sha256} for ${spec.file}${hint}`);
+  }
+  return { checked: 'unverified', raw };
+}
+
+/**
+ * Downloads `urls[0]`, else `urls[1]`, … to `dest` atomically, accepting the bytes only when
+ * `accept(bytes)` returns (it throws on a bad checksum). Errors list every URL and why it failed.
+ */
+export async function downloadVerified(
+  urls: string[],
+  dest: string,
+  accept: (bytes: Uint8Array, url: string) => void,
+  options: { fetch?: typeof fetch; log?: (m: string) => void } = {},
+): Promise<void> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const failures: string[] = [];
+  mkdirSync(dirname(dest), { recursive: true });
+  for (const url of urls) {
+    const tmp = `${dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      options.log?.(`downloading ${url}`);
+      const res = await doFetch(url, { redirect: 'follow' });
+      if (!res.ok || !res.body) {
+        failures.push(`${url}: HTTP ${res.status} ${res.statusText}`);
+        continue;
+      }
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      const fh = await open(tmp, 'wx');
+      try {
+        const reader = res.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          total += value.length;
+          await fh.write(value);
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const bytes = new Uint8Array(total);
+      let o = 0;
+      for (const c of chunks) {
+        bytes.set(c, o);
+        o += c.length;
+      }
+      accept(bytes, url);
+      renameSync(tmp, dest);
+      options.log?.(`saved ${dest} (${total} bytes, checksum ok)`);
+      return;
+    } catch (e) {
+      failures.push(`${url}: ${e instanceof DataError ? e.detail : (e as Error).message}`);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  throw new DataError(dest, `download failed from every mirror:\n  ${failures.join('\n  ')}`);
+}
+
+export interface LocatedFile {
+  path: string;
+  /** The file's bytes, or its decompressed content when verifying had to inflate it (IDX parsers take either). */
+  bytes: Uint8Array;
+  /** 'gz' | 'content' (checksum matched) | 'unverified' | 'downloaded'. */
+  checked: string;
+}
+
+/** Finds (or downloads) one registered file of IDX data set `name` and verifies it. */
+export async function locateRegisteredFile(name: string, spec: RegisteredFile, options: LocateOptions = {}): Promise<LocatedFile> {
+  const reg = registeredDataset(name);
+  if (!reg || reg.kind !== 'idx') throw new DataError(name, `not a registered IDX data set (registered: ${datasetNames().join(', ')})`);
+  const dirs = searchDirs(name, options);
+  const tried = candidates(name, spec.file, dirs);
+  for (const p of tried) {
+    if (!isFile(p)) continue;
+    const bytes = new Uint8Array(readFileSync(p));
+    const { checked, raw } = verifyAndInflate(p, bytes, spec, '. Delete or replace this copy (it is searched before the download cache).');
+    return { path: p, bytes: raw, checked };
+  }
+  const cache = options.cacheDir ?? defaultCacheDir(options.env ?? process.env);
+  const dest = join(cache, name, spec.file);
+  if (options.download === false) {
+    throw new DataError(
+      spec.file,
+      `not found, and downloads are off. Looked in:\n  ${dirs.join('\n  ')}\nPut the file in one of them or allow downloads.`,
+    );
+  }
+  const mirrors = options.mirrors ?? reg.mirrors;
+  await downloadVerified(
+    mirrors.map((m) => m + spec.file),
+    dest,
+    (bytes, url) => void verifyRegistered(url, bytes, spec),
+    { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.log ? { log: options.log } : {}) },
+  );
+  return { path: dest, bytes: new Uint8Array(readFileSync(dest)), checked: 'downloaded' };
+}
+
+/** Finds omniglot_12.pkl (or another registered pickle) in the data folders. */
+export function locateRegisteredPickle(name: string, options: LocateOptions = {}): string {
+  const reg = registeredDataset(name);
+  if (!reg || reg.kind !== 'pickle') throw new DataError(name, `not a registered pickle data set (registered: ${datasetNames().join(', ')})`);
+  const dirs = searchDirs(name, options);
+  for (const d of dirs) for (const p of [join(d, name, reg.file), join(d, reg.file)]) if (existsSync(p)) return p;
+  throw new DataError(reg.file, `not found. Looked in:\n  ${dirs.join('\n  ')}\n${reg.howToGet}`);
+}
