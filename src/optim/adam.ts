@@ -2,7 +2,7 @@
 //   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
 // Adam adds wd·p to g; AdamW instead shrinks p ← p(1 − lr·wd) before the update.
 
-import { kernelsFor } from '../backend.js';
+import { allocateFor, kernelsFor } from '../backend.js';
 import { allocate, HandgradError, type FloatArray } from '../tensor.js';
 import type { Parameter } from '../layers/module.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
@@ -33,8 +33,8 @@ export class Adam extends Optimizer {
     this.beta2 = checkHyper(what, 'betas[1]', b2, 0, 1, true);
     this.eps = checkHyper(what, 'eps', options.eps ?? 1e-8, 0);
     this.weightDecay = checkHyper(what, 'weightDecay', options.weightDecay ?? defaultWeightDecay, 0);
-    this.m = params.map((p) => allocate(p.value.dtype, p.value.size));
-    this.v = params.map((p) => allocate(p.value.dtype, p.value.size));
+    this.m = params.map((p) => allocateFor(p.value.dtype, p.value.size));
+    this.v = params.map((p) => allocateFor(p.value.dtype, p.value.size));
   }
 
   get lr(): number {

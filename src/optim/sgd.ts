@@ -3,7 +3,7 @@
 //   p ← p − lr·g.
 // With dampening 0 this is the CMU rule G_M ← α·G_M + G, W ← W − lr·G_M.
 
-import { kernelsFor } from '../backend.js';
+import { allocateFor, kernelsFor } from '../backend.js';
 import { allocate, HandgradError, type FloatArray } from '../tensor.js';
 import type { Parameter } from '../layers/module.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
@@ -34,7 +34,7 @@ export class SGD extends Optimizer {
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new HandgradError(`SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch), got momentum ${this.momentum} and dampening ${this.dampening}`);
     }
-    this.buffers = params.map((p) => allocate(p.value.dtype, this.momentum !== 0 ? p.value.size : 0));
+    this.buffers = params.map((p) => allocateFor(p.value.dtype, this.momentum !== 0 ? p.value.size : 0));
   }
 
   get lr(): number {

@@ -1,0 +1,769 @@
+// handgrad's WebAssembly kernels (AssemblyScript, compiled by scripts/build-wasm.mjs).
+//
+// Every export here implements one entry of the `Kernels` table (src/kernels/table.ts) on raw
+// pointers into the imported linear memory; the comment above each names the reference kernel
+// (src/kernels/ref/index.ts) it must match. All tensors are float32. Scalar math that the
+// reference does in float64 (transcendentals, optimiser updates) is done in float64 here too,
+// so those kernels round exactly like the reference.
+//
+// No managed objects, no static data, no runtime: the TS side (src/kernels/wasm) owns the memory
+// layout. Builds: standard SIMD128 or relaxed SIMD (f32x4.relaxed_madd), each with a shared
+// memory (threads, atomics) or a plain one.
+
+// ---------------------------------------------------------------------------------------------
+// GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C         (ref: gemm)
+//
+// Goto-style: op(B)[k-step, column block] is packed into NR-column panels (k-major, NR floats per
+// k) and op(A)[row block, k-step] into MR-row panels (k-major, MR floats per k), zero-padded to
+// whole panels; the MR×NR register-tile micro-kernel runs on every (row panel, column panel) pair.
+// Threads take whole regions of C (rows or columns split, see gemmJob), each with its own scratch. The tile is 4×8:
+// 8 accumulators + 2 B vectors + up to 4 splatted A values = 14 live v128 (V8 has 15 registers;
+// the study found larger tiles spill). The k loop is deliberately not unrolled (study: TurboFan
+// schedules the plain loop best).
+// ---------------------------------------------------------------------------------------------
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 64;
+export const NC: i32 = 256;
+/** Per-thread scratch: packed A (MC·KC floats), packed B (KC·NC floats), one C tile (MR·NR). */
+export const SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+export function scratchBytes(): i32 {
+  return SCRATCH_BYTES;
+}
+
+/** End of the module's static data (Math's lookup tables): the TS side lays out memory above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// a·b + c: one fused instruction in the relaxed build, mul then add in the standard one.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+export function isRelaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+// Transposes the 4×4 block whose rows start at s0..s3 and stores its columns at dst, dst+stride,
+// dst+2·stride, dst+3·stride (bytes): column q = (s0[q], s1[q], s2[q], s3[q]).
+// @ts-ignore: decorator
+@inline function transpose4(s0: usize, s1: usize, s2: usize, s3: usize, dst: usize, stride: usize): void {
+  const r0 = v128.load(s0);
+  const r1 = v128.load(s1);
+  const r2 = v128.load(s2);
+  const r3 = v128.load(s3);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + stride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+// Packs op(A)[i0 : i0+mc, p0 : p0+kc] into ⌈mc/MR⌉ panels of kc×MR floats at Ap:
+// Ap[panel][k][r] = op(A)[i0 + MR·panel + r, p0 + k], 0 for rows ≥ mc.
+// transA = 0: A is stored [M,K], op(A)[i,p] = A[i·K + p]  (rows of A are strided in the panel:
+//             transposed 4×4 with shuffles);
+// transA = 1: A is stored [K,M], op(A)[i,p] = A[p·M + i]  (MR contiguous floats per k).
+function packA(transA: i32, A: usize, M: i32, K: i32, i0: i32, mc: i32, p0: i32, kc: i32, Ap: usize): void {
+  for (let ip = 0; ip < mc; ip += MR) {
+    const rows = min(MR, mc - ip);
+    const dst = Ap + <usize>(ip * kc) * 4;
+    const i = i0 + ip;
+    if (transA == 0) {
+      const src = A + (<usize>i * <usize>K + <usize>p0) * 4;
+      const ld = <usize>K * 4;
+      let k = 0;
+      if (rows == MR) {
+        for (; k + 4 <= kc; k += 4) {
+          const s = src + <usize>k * 4;
+          transpose4(s, s + ld, s + 2 * ld, s + 3 * ld, dst + <usize>k * 16, 16);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(dst + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + <usize>r * ld + <usize>k * 4) : 0);
+        }
+      }
+    } else {
+      const src = A + (<usize>p0 * <usize>M + <usize>i) * 4;
+      const ld = <usize>M * 4;
+      if (rows == MR) {
+        for (let k = 0; k < kc; k++) v128.store(dst + <usize>k * 16, v128.load(src + <usize>k * ld));
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let r = 0; r < MR; r++) {
+            store<f32>(dst + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + <usize>k * ld + <usize>r * 4) : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Packs op(B)[p0 : p0+kc, j0 : j0+nc] into ⌈nc/NR⌉ panels of kc×NR floats at Bp:
+// Bp[panel][k][c] = op(B)[p0 + k, j0 + NR·panel + c], 0 for columns ≥ nc.
+// transB = 0: B is stored [K,N], op(B)[p,j] = B[p·N + j]  (two contiguous vectors per k);
+// transB = 1: B is stored [N,K], op(B)[p,j] = B[j·K + p]  (transposed 4×4 with shuffles).
+function packB(transB: i32, B: usize, N: i32, K: i32, j0: i32, nc: i32, p0: i32, kc: i32, Bp: usize): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const cols = min(NR, nc - jp);
+    const dst = Bp + <usize>(jp * kc) * 4;
+    const j = j0 + jp;
+    if (transB == 0) {
+      const src = B + (<usize>p0 * <usize>N + <usize>j) * 4;
+      const ld = <usize>N * 4;
+      if (cols == NR) {
+        for (let k = 0; k < kc; k++) {
+          const s = src + <usize>k * ld;
+          const d = dst + <usize>k * 32;
+          v128.store(d, v128.load(s));
+          v128.store(d + 16, v128.load(s + 16));
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          for (let c = 0; c < NR; c++) {
+            store<f32>(dst + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + <usize>k * ld + <usize>c * 4) : 0);
+          }
+        }
+      }
+    } else {
+      const src = B + (<usize>j * <usize>K + <usize>p0) * 4;
+      const ld = <usize>K * 4;
+      let k = 0;
+      if (cols == NR) {
+        for (; k + 4 <= kc; k += 4) {
+          const s = src + <usize>k * 4;
+          const d = dst + <usize>k * 32;
+          transpose4(s, s + ld, s + 2 * ld, s + 3 * ld, d, 32);
+          transpose4(s + 4 * ld, s + 5 * ld, s + 6 * ld, s + 7 * ld, d + 16, 32);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let c = 0; c < NR; c++) {
+          store<f32>(dst + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + <usize>c * ld + <usize>k * 4) : 0);
+        }
+      }
+    }
+  }
+}
+
+// Stores alpha·acc + beta·C into one row of 8 floats (beta = 0 overwrites: NaNs in C vanish).
+// @ts-ignore: decorator
+@inline function storeRow(c: usize, lo: v128, hi: v128, alpha: v128, beta: v128, overwrite: bool): void {
+  if (overwrite) {
+    v128.store(c, f32x4.mul(lo, alpha));
+    v128.store(c + 16, f32x4.mul(hi, alpha));
+  } else {
+    v128.store(c, f32x4.add(f32x4.mul(lo, alpha), f32x4.mul(v128.load(c), beta)));
+    v128.store(c + 16, f32x4.add(f32x4.mul(hi, alpha), f32x4.mul(v128.load(c + 16), beta)));
+  }
+}
+
+// The 4×8 micro-kernel: acc[r][c] = Σ_k Ap[k][r] · Bp[k][c], then C[r, c] = alpha·acc + beta·C
+// for r < mr, c < nr (ldc floats per row of C). Partial tiles go through `tmp` (32 floats).
+function micro4x8(kc: i32, Ap: usize, Bp: usize, C: usize, ldc: i32, mr: i32, nr: i32, alpha: f32, beta: f32, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a = Ap, b = Bp;
+  const end = Ap + <usize>kc * 16;
+  while (a < end) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  const ow = beta == 0;
+  const ld = <usize>ldc * 4;
+  if (mr == MR && nr == NR) {
+    storeRow(C, c00, c01, va, vb, ow);
+    storeRow(C + ld, c10, c11, va, vb, ow);
+    storeRow(C + 2 * ld, c20, c21, va, vb, ow);
+    storeRow(C + 3 * ld, c30, c31, va, vb, ow);
+    return;
+  }
+  v128.store(tmp, c00); v128.store(tmp, c01, 16);
+  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  for (let r = 0; r < mr; r++) {
+    const row = C + <usize>r * ld;
+    for (let c = 0; c < nr; c++) {
+      const p = row + <usize>c * 4;
+      const acc = load<f32>(tmp + <usize>(r * NR + c) * 4);
+      store<f32>(p, ow ? alpha * acc : alpha * acc + beta * load<f32>(p));
+    }
+  }
+}
+
+// The step that cuts `total` into ⌈total/max⌉ nearly equal pieces, rounded up to a multiple of
+// `unit` (a power of two dividing max, so the step never exceeds max).
+// @ts-ignore: decorator
+@inline function balanced(total: i32, max: i32, unit: i32): i32 {
+  const pieces = (total + max - 1) / max;
+  if (pieces <= 1) return max;
+  const step = (total + pieces - 1) / pieces;
+  return (step + unit - 1) & ~(unit - 1);
+}
+
+// One region of C: rows i0 … i0+m−1, columns j0 … j0+n−1, all of K, in Goto's loop order:
+// for each NC-wide column block and KC-deep k-step, pack op(B) once, then for each MC-high row
+// block pack op(A) and run the micro-kernel over every (column panel, row panel) pair.
+function gemmRegion(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,
+  i0: i32, m: i32, j0: i32, n: i32, scratch: usize,
+): void {
+  const Ap = scratch;
+  const Bp = Ap + <usize>(MC * KC) * 4;
+  const tmp = Bp + <usize>(KC * NC) * 4;
+  if (K == 0) {
+    // op(A)·op(B) is the zero matrix: C = beta·C (beta = 0 clears, as the reference does).
+    for (let i = i0; i < i0 + m; i++) {
+      for (let j = j0; j < j0 + n; j++) {
+        const p = C + (<usize>i * <usize>N + <usize>j) * 4;
+        store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+      }
+    }
+    return;
+  }
+  // Balanced steps: K = 784 runs as 4 steps of 196, not 3 of 256 and a thin one of 16.
+  const ncStep = balanced(n, NC, NR), kcStep = balanced(K, KC, 4), mcStep = balanced(m, MC, MR);
+  for (let jj = 0; jj < n; jj += ncStep) {
+    const nc = min(ncStep, n - jj);
+    for (let p0 = 0; p0 < K; p0 += kcStep) {
+      const kc = min(kcStep, K - p0);
+      // The first k-step applies beta; the later ones accumulate onto it.
+      const b = p0 == 0 ? beta : <f32>1;
+      packB(transB, B, N, K, j0 + jj, nc, p0, kc, Bp);
+      for (let ii = 0; ii < m; ii += mcStep) {
+        const mc = min(mcStep, m - ii);
+        packA(transA, A, M, K, i0 + ii, mc, p0, kc, Ap);
+        for (let jp = 0; jp < nc; jp += NR) {
+          const nr = min(NR, nc - jp);
+          const bPanel = Bp + <usize>(jp * kc) * 4;
+          for (let ip = 0; ip < mc; ip += MR) {
+            const mr = min(MR, mc - ip);
+            const c = C + (<usize>(i0 + ii + ip) * <usize>N + <usize>(j0 + jj + jp)) * 4;
+            micro4x8(kc, Ap + <usize>(ip * kc) * 4, bPanel, c, N, mr, nr, alpha, b, tmp);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Single-threaded GEMM on one scratch area (SCRATCH_BYTES). */
+export function gemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,
+  scratch: usize,
+): void {
+  gemmRegion(transA, transB, M, N, K, alpha, A, B, beta, C, 0, M, 0, N, scratch);
+}
+
+// ---- threaded GEMM: a job described in a control block, blocks handed out by an atomic counter
+// Control block (i32 words at `ctrl`), written by the calling thread before it bumps GEN:
+const GEN = 0;        // job generation; workers wait on it
+const NEXT = 1;       // (generation << 20) | next block index, taken by compare-and-swap
+const DONE = 2;       // blocks finished in the current job
+// 3 QUIT, 4 SLEEPERS, 5 FAILED: used by the TS side only.
+const STATS = 32;     // words 32 … 63: regions done per thread id (tests, benchmarks)
+const P_TA = 8, P_TB = 9, P_M = 10, P_N = 11, P_K = 12, P_ALPHA = 13, P_A = 14, P_B = 15;
+const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRATCH = 22;
+
+// @ts-ignore: decorator
+@inline function word(ctrl: usize, i: i32): usize {
+  return ctrl + <usize>i * 4;
+}
+
+/**
+ * Takes blocks of the current GEMM job until none is left; thread `tid` uses scratch area
+ * P_SCRATCH + tid·SCRATCH_BYTES. Block b covers rows (b / nbN)·MB … and columns (b % nbN)·NB ….
+ * A late worker whose generation `gen` is no longer current takes nothing.
+ */
+export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  const M = load<i32>(word(ctrl, P_M)), N = load<i32>(word(ctrl, P_N)), K = load<i32>(word(ctrl, P_K));
+  const tA = load<i32>(word(ctrl, P_TA)), tB = load<i32>(word(ctrl, P_TB));
+  const alpha = load<f32>(word(ctrl, P_ALPHA)), beta = load<f32>(word(ctrl, P_BETA));
+  const A = <usize>load<i32>(word(ctrl, P_A)), B = <usize>load<i32>(word(ctrl, P_B)), C = <usize>load<i32>(word(ctrl, P_C));
+  const MB = load<i32>(word(ctrl, P_MB)), NB = load<i32>(word(ctrl, P_NB));
+  const nbM = load<i32>(word(ctrl, P_BM)), nbN = load<i32>(word(ctrl, P_BN));
+  const scratch = <usize>load<i32>(word(ctrl, P_SCRATCH)) + <usize>tid * <usize>SCRATCH_BYTES;
+  const total = nbM * nbN;
+  const tag = gen << 20;
+  while (true) {
+    const cur = atomic.load<i32>(word(ctrl, NEXT));
+    if ((cur & 0xfff00000) != (tag & 0xfff00000)) return; // another job by now
+    const idx = cur & 0xfffff;
+    if (idx >= total) return;
+    // The parameters read above belong to this generation only if the CAS succeeds.
+    if (atomic.cmpxchg<i32>(word(ctrl, NEXT), cur, cur + 1) != cur) continue;
+    const bi = idx / nbN, bj = idx % nbN;
+    const i0 = bi * MB, j0 = bj * NB;
+    gemmRegion(tA, tB, M, N, K, alpha, A, B, beta, C, i0, min(MB, M - i0), j0, min(NB, N - j0), scratch);
+    if (tid < 32) atomic.add<i32>(word(ctrl, STATS + tid), 1);
+    atomic.add<i32>(word(ctrl, DONE), 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broadcasting and reductions
+// ---------------------------------------------------------------------------------------------
+
+/** ref: addRowVector. y[r, c] += v[c]. */
+export function addRowVector(y: usize, v: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const o = y + <usize>r * <usize>cols * 4;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const p = o + <usize>c * 4;
+      v128.store(p, f32x4.add(v128.load(p), v128.load(v + <usize>c * 4)));
+    }
+    for (; c < cols; c++) {
+      const p = o + <usize>c * 4;
+      store<f32>(p, load<f32>(p) + load<f32>(v + <usize>c * 4));
+    }
+  }
+}
+
+/** ref: sumRowsInto. out[c] += Σ_r x[r, c], summed in float64 like the reference (acc: cols f64 of scratch). */
+export function sumRowsInto(x: usize, rows: i32, cols: i32, out: usize, acc: usize): void {
+  for (let c = 0; c < cols; c++) store<f64>(acc + <usize>c * 8, 0);
+  for (let r = 0; r < rows; r++) {
+    const o = x + <usize>r * <usize>cols * 4;
+    for (let c = 0; c < cols; c++) {
+      const p = acc + <usize>c * 8;
+      store<f64>(p, load<f64>(p) + <f64>load<f32>(o + <usize>c * 4));
+    }
+  }
+  for (let c = 0; c < cols; c++) {
+    const p = out + <usize>c * 4;
+    store<f32>(p, <f32>(<f64>load<f32>(p) + load<f64>(acc + <usize>c * 8)));
+  }
+}
+
+/** ref: addChannelVector. y[b, c, s] += v[c]. */
+export function addChannelVector(y: usize, v: usize, batch: i32, channels: i32, spatial: i32): void {
+  for (let b = 0; b < batch; b++) {
+    for (let c = 0; c < channels; c++) {
+      const o = y + <usize>((b * channels + c) * spatial) * 4;
+      const bias = load<f32>(v + <usize>c * 4);
+      for (let s = 0; s < spatial; s++) {
+        const p = o + <usize>s * 4;
+        store<f32>(p, load<f32>(p) + bias);
+      }
+    }
+  }
+}
+
+/** ref: sumChannelsInto. out[c] += Σ_{b,s} x[b, c, s] (float64 sum, like the reference). */
+export function sumChannelsInto(x: usize, batch: i32, channels: i32, spatial: i32, out: usize): void {
+  for (let c = 0; c < channels; c++) {
+    let s: f64 = 0;
+    for (let b = 0; b < batch; b++) {
+      const o = x + <usize>((b * channels + c) * spatial) * 4;
+      for (let k = 0; k < spatial; k++) s += <f64>load<f32>(o + <usize>k * 4);
+    }
+    const p = out + <usize>c * 4;
+    store<f32>(p, <f32>(<f64>load<f32>(p) + s));
+  }
+}
+
+/** ref: mul. out[i] = a[i] · b[i]. */
+export function mul(a: usize, b: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations (forward y = f(x), backward dx = dy · f'(x))
+// ---------------------------------------------------------------------------------------------
+
+/** ref: reluForward. y = scale·x for x > 0, else 0. */
+export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
+  const s = f32x4.splat(scale);
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    const v = v128.load(x + o);
+    v128.store(y + o, v128.and(f32x4.mul(v, s), f32x4.gt(v, z)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v > 0 ? scale * v : 0);
+  }
+}
+
+/** ref: reluBackward. dx = scale·dy where x > 0, else 0. */
+export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, scale: f32): void {
+  const s = f32x4.splat(scale);
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(dx + o, v128.and(f32x4.mul(v128.load(dy + o), s), f32x4.gt(v128.load(x + o), z)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? scale * load<f32>(dy + o) : 0);
+  }
+}
+
+/** ref: leakyReluForward. y = x for x > 0, else slope·x. */
+export function leakyReluForward(x: usize, y: usize, n: i32, slope: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = load<f32>(x + o);
+    store<f32>(y + o, v > 0 ? v : <f32>(slope * <f64>v));
+  }
+}
+
+/** ref: leakyReluBackward. dx = dy for x > 0, else slope·dy. */
+export function leakyReluBackward(x: usize, dy: usize, dx: usize, n: i32, slope: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const g = load<f32>(dy + o);
+    store<f32>(dx + o, load<f32>(x + o) > 0 ? g : <f32>(slope * <f64>g));
+  }
+}
+
+// σ(x) in float64 without overflow (ref: math.ts sigmoid).
+// @ts-ignore: decorator
+@inline function sigmoid64(x: f64): f64 {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** ref: sigmoidForward. */
+export function sigmoidForward(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(y + o, <f32>sigmoid64(<f64>load<f32>(x + o)));
+  }
+}
+
+/** ref: sigmoidBackward. dx = dy · y(1 − y), from the saved output y. */
+export function sigmoidBackward(y: usize, dy: usize, dx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = <f64>load<f32>(y + o);
+    store<f32>(dx + o, <f32>(<f64>load<f32>(dy + o) * v * (1 - v)));
+  }
+}
+
+/** ref: tanhForward. */
+export function tanhForward(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(y + o, <f32>Math.tanh(<f64>load<f32>(x + o)));
+  }
+}
+
+/** ref: tanhBackward. dx = dy · (1 − y²). */
+export function tanhBackward(y: usize, dy: usize, dx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = <f64>load<f32>(y + o);
+    store<f32>(dx + o, <f32>(<f64>load<f32>(dy + o) * (1 - v * v)));
+  }
+}
+
+// erf(x): the same series as src/kernels/ref/math.ts (about 1e-16 relative in float64):
+// erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3···(2n+1)) for |x| ≤ 6, ±1 beyond.
+function erf64(x: f64): f64 {
+  if (isNaN(x)) return NaN;
+  const a = Math.abs(x);
+  if (a > 6) return x > 0 ? 1 : -1;
+  const x2 = a * a;
+  let term = a;
+  let sum = a;
+  for (let n = 1; n < 300; n++) {
+    term *= (2 * x2) / <f64>(2 * n + 1);
+    sum += term;
+    if (term < 1e-17 * sum) break;
+  }
+  const r = 1.1283791670955126 * Math.exp(-x2) * sum;
+  return x < 0 ? -r : r;
+}
+
+const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
+const GELU_C: f64 = 0.044715;
+const SQRT1_2: f64 = 0.7071067811865476;
+
+/** ref: geluForward. approximate = 0: x·Φ(x) with erf; 1: the tanh approximation. */
+export function geluForward(x: usize, y: usize, n: i32, approximate: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = <f64>load<f32>(x + o);
+    const r = approximate
+      ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)))
+      : 0.5 * v * (1 + erf64(v * SQRT1_2));
+    store<f32>(y + o, <f32>r);
+  }
+}
+
+/** ref: geluBackward. */
+export function geluBackward(x: usize, dy: usize, dx: usize, n: i32, approximate: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = <f64>load<f32>(x + o);
+    const g = <f64>load<f32>(dy + o);
+    let d: f64;
+    if (approximate) {
+      const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
+      const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
+      d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du;
+    } else {
+      d = 0.5 * (1 + erf64(v * SQRT1_2)) + v * (0.3989422804014327 * Math.exp(-0.5 * v * v));
+    }
+    store<f32>(dx + o, <f32>(g * d));
+  }
+}
+
+/** ref: softplusForward. y = log(1 + e^(βx))/β, or x where βx > threshold. */
+export function softplusForward(x: usize, y: usize, n: i32, beta: f64, threshold: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const v = <f64>load<f32>(x + o);
+    const bx = beta * v;
+    store<f32>(y + o, <f32>(bx > threshold ? v : (Math.max(bx, 0) + Math.log1p(Math.exp(-Math.abs(bx)))) / beta));
+  }
+}
+
+/** ref: softplusBackward. dx = dy·σ(βx), or dy where βx > threshold. */
+export function softplusBackward(x: usize, dy: usize, dx: usize, n: i32, beta: f64, threshold: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const bx = beta * <f64>load<f32>(x + o);
+    const g = <f64>load<f32>(dy + o);
+    store<f32>(dx + o, <f32>(bx > threshold ? g : g * sigmoid64(bx)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loss
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * ref: softmaxCrossEntropy. Per row: m = max z, lse = m + log Σ e^(z−m), p = e^(z−lse);
+ * returns Σ_r (lse − z_label), or Σ_r Σ_j t_j (lse − z_j) where the label is −1 (labels = 0: none;
+ * targets = 0: none). Everything in float64, like the reference.
+ */
+export function softmaxCrossEntropy(logits: usize, rows: i32, classes: i32, labels: usize, targets: usize, probs: usize): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = logits + <usize>(r * classes) * 4;
+    const po = probs + <usize>(r * classes) * 4;
+    let m: f64 = -Infinity;
+    for (let j = 0; j < classes; j++) {
+      const z = <f64>load<f32>(o + <usize>j * 4);
+      if (z > m) m = z;
+    }
+    let s: f64 = 0;
+    for (let j = 0; j < classes; j++) s += Math.exp(<f64>load<f32>(o + <usize>j * 4) - m);
+    const lse = m + Math.log(s);
+    for (let j = 0; j < classes; j++) store<f32>(po + <usize>j * 4, <f32>Math.exp(<f64>load<f32>(o + <usize>j * 4) - lse));
+    const label = labels ? load<i32>(labels + <usize>r * 4) : -1;
+    if (label >= 0) total += lse - <f64>load<f32>(o + <usize>label * 4);
+    else if (targets) {
+      const t = targets + <usize>(r * classes) * 4;
+      for (let j = 0; j < classes; j++) total += <f64>load<f32>(t + <usize>j * 4) * (lse - <f64>load<f32>(o + <usize>j * 4));
+    }
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+// ---------------------------------------------------------------------------------------------
+
+/** ref: im2col. col[(c·kh + i)·kw + j, oy·OW + ox] = x[c, oy·sh − ph + i, ox·sw − pw + j] (0 outside). */
+export function im2col(
+  x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, col: usize,
+): void {
+  const L = OH * OW;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const row = ((c * kh + i) * kw + j) * L;
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * sh - ph + i;
+          const out = col + <usize>(row + oy * OW) * 4;
+          if (iy < 0 || iy >= H) {
+            for (let ox = 0; ox < OW; ox++) store<f32>(out + <usize>ox * 4, 0);
+            continue;
+          }
+          const xRow = x + <usize>((c * H + iy) * W) * 4;
+          for (let ox = 0; ox < OW; ox++) {
+            const ix = ox * sw - pw + j;
+            store<f32>(out + <usize>ox * 4, ix >= 0 && ix < W ? load<f32>(xRow + <usize>ix * 4) : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** ref: col2im. dx[c, iy, ix] += dcol[…] for every column entry copied from that pixel. */
+export function col2im(
+  dcol: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, dx: usize,
+): void {
+  const L = OH * OW;
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const row = ((c * kh + i) * kw + j) * L;
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * sh - ph + i;
+          if (iy < 0 || iy >= H) continue;
+          const xRow = dx + <usize>((c * H + iy) * W) * 4;
+          const src = dcol + <usize>(row + oy * OW) * 4;
+          for (let ox = 0; ox < OW; ox++) {
+            const ix = ox * sw - pw + j;
+            if (ix >= 0 && ix < W) {
+              const p = xRow + <usize>ix * 4;
+              store<f32>(p, load<f32>(p) + load<f32>(src + <usize>ox * 4));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** ref: maxPool2dForward. Padding is −∞, NaN wins, the first maximum wins; argmax −1 for an empty window. */
+export function maxPool2dForward(
+  x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32,
+  y: usize, argmax: usize,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const xo = x + <usize>(p * H * W) * 4;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        let best: f32 = -Infinity;
+        let where = -1;
+        for (let i = 0; i < kh; i++) {
+          const iy = oy * sh - ph + i;
+          if (iy < 0 || iy >= H) continue;
+          let nan = false;
+          for (let j = 0; j < kw; j++) {
+            const ix = ox * sw - pw + j;
+            if (ix < 0 || ix >= W) continue;
+            const v = load<f32>(xo + <usize>(iy * W + ix) * 4);
+            if (v > best || isNaN(v) || where < 0) {
+              best = v;
+              where = iy * W + ix;
+              if (isNaN(v)) { nan = true; break; }
+            }
+          }
+          // The reference's `break` leaves only the inner loop: later rows are still scanned, but
+          // nothing beats NaN (v > NaN is false, and where ≥ 0), except another NaN.
+          if (nan) continue;
+        }
+        const o = <usize>((p * OH + oy) * OW + ox) * 4;
+        store<f32>(y + o, best);
+        store<i32>(argmax + o, where);
+      }
+    }
+  }
+}
+
+/** ref: maxPool2dBackward. dx[p, argmax] += dy[p, o]. */
+export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, dx: usize): void {
+  const L = OH * OW;
+  for (let p = 0; p < planes; p++) {
+    for (let k = 0; k < L; k++) {
+      const o = <usize>(p * L + k) * 4;
+      const where = load<i32>(argmax + o);
+      if (where >= 0) {
+        const q = dx + <usize>(p * H * W + where) * 4;
+        store<f32>(q, load<f32>(q) + load<f32>(dy + o));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimisers (float64 arithmetic per element, exactly as the reference)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * ref: sgdStep. g ← g + wd·p; b ← g (first step) or μ·b + (1 − dampening)·g;
+ * g ← g + μ·b (nesterov) or b; p ← p − lr·g.
+ */
+export function sgdStep(
+  param: usize, grad: usize, buf: usize, n: i32,
+  lr: f64, momentum: f64, dampening: f64, weightDecay: f64, nesterov: i32, firstStep: i32,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const p = <f64>load<f32>(param + o);
+    let g = <f64>load<f32>(grad + o) + weightDecay * p;
+    if (momentum != 0) {
+      const b: f64 = firstStep ? g : momentum * <f64>load<f32>(buf + o) + (1 - dampening) * g;
+      const b32 = <f32>b;
+      store<f32>(buf + o, b32);
+      g = nesterov ? g + momentum * b : b;
+    }
+    store<f32>(param + o, <f32>(p - lr * g));
+  }
+}
+
+/**
+ * ref: adamStep. m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; p ← p − stepSize·m / (√v/√bc2 + ε),
+ * with stepSize = lr / (1 − β₁ᵗ) and sqrtBc2 = √(1 − β₂ᵗ) computed by the caller.
+ */
+export function adamStep(
+  param: usize, grad: usize, m: usize, v: usize, n: i32,
+  lr: f64, beta1: f64, beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, stepSize: f64, sqrtBc2: f64,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    let p = <f64>load<f32>(param + o);
+    let g = <f64>load<f32>(grad + o);
+    if (decoupled) p *= 1 - lr * weightDecay;
+    else g += weightDecay * p;
+    const mi = beta1 * <f64>load<f32>(m + o) + (1 - beta1) * g;
+    const vi = beta2 * <f64>load<f32>(v + o) + (1 - beta2) * g * g;
+    store<f32>(m + o, <f32>mi);
+    store<f32>(v + o, <f32>vi);
+    store<f32>(param + o, <f32>(p - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps)));
+  }
+}
