@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""A tiny, independent implementation of the safetensors format with struct + json + torch
+(Debian has no `safetensors` package), used to prove that handgrad's files interoperate.
+
+  /usr/bin/python3 scripts/safetensors_fixture.py write OUT.safetensors
+      writes the fixture test/train/fixtures/torch-mlp.safetensors: the state dict of a seeded
+      torch nn.Sequential(Linear(4, 3), ReLU(), Linear(3, 2)) in float32, an extra float64
+      tensor 'extra.f64', and metadata {"framework": "pytorch", "note": "written by torch 1.13"};
+      beside it OUT.json holds the same values as lists (what the test expects to read).
+  /usr/bin/python3 scripts/safetensors_fixture.py read FILE.safetensors
+      reads a file (e.g. one written by handgrad) with torch.frombuffer and prints JSON:
+      {"metadata": ..., "tensors": {name: {"dtype", "shape", "values"}}}
+
+The layout (https://github.com/huggingface/safetensors): 8-byte little-endian header length N,
+N bytes of JSON header (padded with spaces to a multiple of 8), then the data; tensors sorted by
+decreasing dtype size, then by name, contiguous. The test suite never runs Python: the fixture
+is committed.
+"""
+import json
+import struct
+import sys
+
+import torch
+
+DTYPES = {torch.float32: ('F32', 4), torch.float64: ('F64', 8)}
+BACK = {'F32': torch.float32, 'F64': torch.float64}
+
+
+def write(path, tensors, metadata=None):
+    items = sorted(tensors.items(), key=lambda kv: (-DTYPES[kv[1].dtype][1], kv[0]))
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header['__metadata__'] = metadata
+    for name, t in items:
+        t = t.detach().contiguous()
+        blob = t.numpy().tobytes()  # little-endian on x86
+        header[name] = {'dtype': DTYPES[t.dtype][0], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    h = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def read(path):
+    data = open(path, 'rb').read()
+    (n,) = struct.unpack('<Q', data[:8])
+    header = json.loads(data[8:8 + n].decode('utf-8'))
+    meta = header.pop('__metadata__', {})
+    body = bytearray(data[8 + n:])
+    out = {}
+    for name, e in header.items():
+        b, end = e['data_offsets']
+        dtype = BACK[e['dtype']]
+        t = torch.frombuffer(body[b:end], dtype=dtype).reshape(e['shape']) if end > b else torch.zeros(e['shape'], dtype=dtype)
+        out[name] = t
+    return out, meta
+
+
+def main():
+    cmd, path = sys.argv[1], sys.argv[2]
+    if cmd == 'write':
+        torch.manual_seed(1234)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+        tensors = {k: v.float() for k, v in model.state_dict().items()}
+        tensors['extra.f64'] = torch.arange(6, dtype=torch.float64).reshape(2, 3) / 7
+        write(path, tensors, {'framework': 'pytorch', 'note': 'written by torch ' + torch.__version__})
+        x = torch.tensor([[0.5, -1.0, 2.0, 0.25]])
+        expected = {
+            'tensors': {k: {'shape': list(v.shape), 'dtype': DTYPES[v.dtype][0], 'values': v.flatten().tolist()} for k, v in tensors.items()},
+            'input': x.flatten().tolist(),
+            'output': model(x).detach().flatten().tolist(),
+        }
+        with open(path.replace('.safetensors', '.json'), 'w') as f:
+            json.dump(expected, f, indent=1)
+    elif cmd == 'read':
+        tensors, meta = read(path)
+        print(json.dumps({'metadata': meta, 'tensors': {k: {'dtype': str(v.dtype), 'shape': list(v.shape), 'values': v.flatten().tolist()} for k, v in tensors.items()}}))
+    else:
+        sys.exit('usage: safetensors_fixture.py write|read FILE')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,180 @@
+// safetensors (https://github.com/huggingface/safetensors), read and written on plain Uint8Arrays
+// so it runs in browsers too. The layout:
+//   bytes [0, 8)        N, the header length, an unsigned 64-bit little-endian integer
+//   bytes [8, 8+N)      a UTF-8 JSON object: name → { dtype, shape, data_offsets: [begin, end] },
+//                       plus an optional "__metadata__": { string: string }
+//   bytes [8+N, …)      the tensor data, row-major, little-endian; data_offsets are relative to 8+N
+// As the reference writer does, the header is padded with spaces to a multiple of 8 bytes and the
+// tensors are stored by decreasing dtype alignment, then by name, with no gaps. The reader checks
+// every rule the reference reader checks (contiguous offsets covering the whole buffer, sizes that
+// match the shapes) and names the byte offset of what is wrong.
+
+import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
+
+export class SafetensorsError extends HandgradError {
+  override name = 'SafetensorsError';
+}
+
+/** Tensors by name, plus the free-form string metadata. */
+export interface SafetensorsFile {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+};
+/** The reference implementation refuses headers larger than this (100 MB). */
+const MAX_HEADER = 100_000_000;
+
+function littleEndian(): boolean {
+  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+}
+
+/**
+ * Serialises named tensors (float32 → F32, float64 → F64) and optional string metadata.
+ * `tensors` may be a Map, a plain object, or [name, tensor] pairs (e.g. from namedParameters()).
+ */
+export function writeSafetensors(
+  tensors: Map<string, Tensor> | Record<string, Tensor> | [string, Tensor][],
+  metadata?: Record<string, string>,
+): Uint8Array {
+  if (!littleEndian()) throw new SafetensorsError('writeSafetensors: this platform is big-endian; safetensors data is little-endian');
+  const entries: [string, Tensor][] = tensors instanceof Map ? [...tensors] : Array.isArray(tensors) ? [...tensors] : Object.entries(tensors);
+  const seen = new Set<string>();
+  for (const [name, t] of entries) {
+    if (typeof name !== 'string' || name.length === 0) throw new SafetensorsError(`writeSafetensors: tensor names must be non-empty strings, got ${JSON.stringify(name)}`);
+    if (name === '__metadata__') throw new SafetensorsError("writeSafetensors: '__metadata__' is reserved and cannot name a tensor");
+    if (seen.has(name)) throw new SafetensorsError(`writeSafetensors: tensor name '${name}' appears twice`);
+    if (!(t instanceof Tensor)) throw new SafetensorsError(`writeSafetensors: '${name}' is not a Tensor`);
+    seen.add(name);
+  }
+  // Reference order: larger alignment first, then by name, so every tensor starts aligned.
+  const bytesOf = (t: Tensor): number => (t.dtype === 'float64' ? 8 : 4);
+  entries.sort((a, b) => bytesOf(b[1]) - bytesOf(a[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new SafetensorsError(`writeSafetensors: metadata '${k}' must be a string, got ${typeof v}`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const n = t.size * bytesOf(t);
+    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + n] };
+    offset += n;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded); // spaces, as the reference pads
+  let at = 8 + padded;
+  for (const [, t] of entries) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Parses a safetensors file. F32 and F64 tensors become float32 / float64 Tensors (copied, so
+ * the input can be dropped); any other dtype is reported by name and offset.
+ * `source` names the file in error messages.
+ */
+export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
+  const fail = (offset: number, message: string): never => {
+    throw new SafetensorsError(`${source}: byte ${offset}: ${message}`);
+  };
+  if (!(bytes instanceof Uint8Array)) throw new SafetensorsError(`${source}: expected a Uint8Array`);
+  if (bytes.length < 8) fail(0, `the file has ${bytes.length} bytes, too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n64 = view.getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER)) fail(0, `header length ${n64} is larger than the 100 MB limit (not a safetensors file?)`);
+  const n = Number(n64);
+  if (8 + n > bytes.length) fail(0, `header length ${n} runs past the end of the file (${bytes.length} bytes): truncated?`);
+  if (n < 2) fail(8, `header length ${n} is too short for a JSON object`);
+  if (bytes[8] !== 0x7b) fail(8, `the header must start with '{', found byte 0x${bytes[8]!.toString(16).padStart(2, '0')}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    return fail(8, 'the header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    return fail(8, `the header is not valid JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(8, 'the header must be a JSON object');
+  const h = header as Record<string, unknown>;
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+
+  const metadata: Record<string, string> = {};
+  if ('__metadata__' in h) {
+    const m = h.__metadata__;
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) fail(8, '"__metadata__" must be an object of strings');
+    for (const [k, v] of Object.entries(m as object)) {
+      if (typeof v !== 'string') fail(8, `"__metadata__"."${k}" must be a string, got ${JSON.stringify(v)}`);
+      metadata[k] = v as string;
+    }
+  }
+
+  type Entry = { name: string; dtype: string; shape: number[]; begin: number; end: number };
+  const entries: Entry[] = [];
+  for (const [name, v] of Object.entries(h)) {
+    if (name === '__metadata__') continue;
+    const where = `tensor '${name}'`;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(8, `${where}: expected {dtype, shape, data_offsets}, got ${JSON.stringify(v)}`);
+    const e = v as Record<string, unknown>;
+    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) fail(8, `${where}: unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(8, `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(e.shape)}`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) {
+      fail(8, `${where}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end, got ${JSON.stringify(off)}`);
+    }
+    const [begin, end] = off as [number, number];
+    const shape = e.shape as number[];
+    const expected = shapeSize(shape) * DTYPE_BYTES[e.dtype as string]!;
+    if (end - begin !== expected) {
+      fail(dataStart + begin, `${where}: ${e.dtype} ${shapeString(shape)} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    }
+    entries.push({ name, dtype: e.dtype as string, shape, begin, end });
+  }
+  // The tensors must tile the data buffer exactly: sorted by offset, each starts where the last ended.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expectedBegin = 0;
+  for (const e of entries) {
+    if (e.begin !== expectedBegin) {
+      fail(dataStart + Math.min(e.begin, expectedBegin), `tensor '${e.name}' starts at data offset ${e.begin} but the previous tensor ends at ${expectedBegin} (overlap or gap)`);
+    }
+    expectedBegin = e.end;
+  }
+  if (expectedBegin !== dataLength) {
+    fail(dataStart + Math.min(expectedBegin, dataLength), expectedBegin > dataLength
+      ? `the tensors need ${expectedBegin} data bytes but the file holds ${dataLength}: truncated?`
+      : `${dataLength - expectedBegin} bytes after the last tensor are not described by the header`);
+  }
+
+  if (!littleEndian()) throw new SafetensorsError(`${source}: this platform is big-endian; safetensors data is little-endian`);
+  const tensors = new Map<string, Tensor>();
+  for (const e of entries) {
+    if (e.dtype !== 'F32' && e.dtype !== 'F64') {
+      fail(dataStart + e.begin, `tensor '${e.name}' has dtype ${e.dtype}; handgrad reads F32 and F64 only (convert it with .float() in PyTorch)`);
+    }
+    // slice() copies into a fresh, aligned buffer (the data may sit at any byte offset).
+    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end).buffer;
+    const data = e.dtype === 'F64' ? new Float64Array(raw) : new Float32Array(raw);
+    tensors.set(e.name, new Tensor(data, e.shape));
+  }
+  // Keep the header's order for the caller (JSON objects keep insertion order).
+  const ordered = new Map<string, Tensor>();
+  for (const name of Object.keys(h)) if (tensors.has(name)) ordered.set(name, tensors.get(name)!);
+  return { tensors: ordered, metadata };
+}

@@ -1,0 +1,333 @@
+// The training loop. It owns the order of one step:
+//   forward → loss → zeroGrad → backward → step
+// runs the model in train() mode for the epoch's minibatches and in eval() mode for the full
+// test pass, and emits one typed record per step and one per epoch through callbacks, which the
+// CLI, the plots, the checkpoints and the browser playground all read. Browser-safe: no fs.
+
+import type { Dataset } from '../data/types.js';
+import { CrossEntropyLoss } from '../layers/losses.js';
+import type { LayerConfig, Module } from '../layers/module.js';
+import { Adam } from '../optim/adam.js';
+import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
+import { SGD } from '../optim/sgd.js';
+import type { Random, RandomState } from '../random.js';
+import { HandgradError, Tensor, shapeString } from '../tensor.js';
+import { buildFromConfig, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
+
+/** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
+  /** Wall-clock seconds of the epoch, training and test pass. */
+  seconds: number;
+  /** Training samples per second of the epoch (training time only). */
+  samplesPerSecond: number;
+  lr: number;
+}
+
+/** One optimiser step. */
+export interface StepRecord {
+  epoch: number;
+  /** Batch index within the epoch, 0-based. */
+  batch: number;
+  batches: number;
+  /** Optimiser steps so far in the run, 1-based. */
+  step: number;
+  loss: number;
+  /** Accuracy on this minibatch. */
+  accuracy: number;
+  /** Running means over the epoch so far. */
+  epochLoss: number;
+  epochAccuracy: number;
+  /** Seconds since the epoch started and training samples per second so far. */
+  seconds: number;
+  samplesPerSecond: number;
+  lr: number;
+}
+
+type StreamState = { words: RandomState; spare: number | null };
+
+/** Everything beyond the weights that a checkpoint must hold to continue a run exactly. */
+export interface TrainState {
+  version: 1;
+  config: TrainConfig;
+  /** The model's LayerConfig (rebuilds it through the registry). */
+  model: LayerConfig;
+  normalization: Normalization;
+  /** Completed epochs. */
+  epoch: number;
+  history: EpochRecord[];
+  optimizer: OptimizerState;
+  rng: { shuffle: StreamState; dropout: StreamState };
+}
+
+/** The loss became NaN or infinite: the run stops, the last checkpoint stays as it was. */
+export class TrainingDivergedError extends HandgradError {
+  override name = 'TrainingDivergedError';
+  constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly lr: number) {
+    super(
+      `training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch + 1}; ` +
+        `try a smaller learning rate, e.g. --lr ${+(lr / 10).toPrecision(3)} (now ${lr})` +
+        ' (the last good checkpoint was kept)',
+    );
+  }
+}
+
+export interface TrainCallbacks {
+  onStep?: (record: StepRecord) => void;
+  /** Called after every epoch (after its record is in the history); awaited (checkpoints go here). */
+  onEpoch?: (record: EpochRecord, session: TrainingSession) => void | Promise<void>;
+  /** Run epochs up to and including this one, then return (the run can be resumed). */
+  stopAfterEpoch?: number;
+  /** Checked between batches: when aborted, the epoch in progress is abandoned and run() returns. */
+  signal?: AbortSignal;
+  /** Yield to the event loop every this many batches (progress bars, browsers). Default 25. */
+  yieldEvery?: number;
+}
+
+export interface SessionOptions {
+  /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
+  resume?: { state: TrainState; weights: Map<string, Tensor> };
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+const pause = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+
+/** argmax over each row of logits (B, C) compared with the labels: the number correct. */
+export function countCorrect(logits: Tensor, y: Int32Array, n: number): number {
+  const C = logits.shape[1]!;
+  const z = logits.data;
+  let correct = 0;
+  for (let b = 0; b < n; b++) {
+    let best = 0;
+    for (let j = 1; j < C; j++) if (z[b * C + j]! > z[b * C + best]!) best = j;
+    if (best === y[b]) correct++;
+  }
+  return correct;
+}
+
+/** A model, its optimiser, its data and its streams: one run, which can be checkpointed and resumed. */
+export class TrainingSession {
+  readonly config: TrainConfig;
+  readonly data: Dataset;
+  readonly modelConfig: LayerConfig;
+  readonly model: Module;
+  readonly optimizer: Optimizer;
+  readonly normalization: Normalization;
+  /** The shape of one sample as the model sees it (flat for MLPs, [C, H, W] for the cnn). */
+  readonly inputShape: number[];
+  readonly shuffleRng: Random;
+  readonly dropoutRng: Random;
+  /** Completed epochs. */
+  epoch = 0;
+  readonly history: EpochRecord[] = [];
+  private readonly lossFn = new CrossEntropyLoss();
+  private readonly trainLoader: BatchLoader;
+  private readonly testLoader: BatchLoader;
+
+  constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
+    checkDataset(data);
+    const resume = options.resume;
+    this.config = resolveConfig(resume ? resume.state.config : config);
+    this.data = data;
+    const c = this.config;
+    const streams = runStreams(c.seed);
+    this.shuffleRng = streams.shuffle;
+    this.dropoutRng = streams.dropout;
+    const features = data.train.x.length / data.train.n;
+    if (resume) {
+      const s = resume.state;
+      if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
+      this.modelConfig = s.model;
+      this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
+    } else {
+      this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
+      this.normalization = computeNormalization(data.train, features, c.normalize);
+    }
+    this.model = buildFromConfig(this.modelConfig, { initRng: streams.init, dropoutRng: this.dropoutRng });
+    // The data is not trained: the first layer with weights need not compute dL/dx.
+    const first = firstLayerWithParameters(this.model);
+    if (first) first.computeInputGradient = false;
+    const params = this.model.parameters();
+    this.optimizer = c.optimizer === 'adam'
+      ? new Adam(params, { lr: c.lr, weightDecay: c.weightDecay })
+      : new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+    if (resume) {
+      loadWeights(this.model, resume.weights, 'checkpoint');
+      this.optimizer.loadState(resume.state.optimizer);
+      this.shuffleRng.setState(resume.state.rng.shuffle);
+      this.dropoutRng.setState(resume.state.rng.dropout);
+      this.epoch = resume.state.epoch;
+      this.history.push(...resume.state.history);
+    }
+    this.inputShape = modelInputShape(this.modelConfig, data.sampleShape);
+    this.trainLoader = new BatchLoader(data.train, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
+    this.testLoader = new BatchLoader(data.test, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization });
+  }
+
+  /** The state a checkpoint needs (a snapshot: safe to serialise later). */
+  state(): TrainState {
+    return {
+      version: 1,
+      config: this.config,
+      model: this.modelConfig,
+      normalization: this.normalization,
+      epoch: this.epoch,
+      history: this.history.map((r) => ({ ...r })),
+      optimizer: this.optimizer.state(),
+      rng: { shuffle: this.shuffleRng.getState(), dropout: this.dropoutRng.getState() },
+    };
+  }
+
+  /** Mean loss and accuracy over a whole split, in eval mode, in the split's order. */
+  evaluate(which: 'test' | 'train' = 'test'): { loss: number; accuracy: number } {
+    const loader = which === 'test' ? this.testLoader : new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization });
+    return evaluateLoader(this.model, loader, this.lossFn);
+  }
+
+  /** Runs the remaining epochs (or up to callbacks.stopAfterEpoch). Returns the history. */
+  async run(callbacks: TrainCallbacks = {}): Promise<EpochRecord[]> {
+    const c = this.config;
+    const last = Math.min(c.epochs, callbacks.stopAfterEpoch ?? c.epochs);
+    const yieldEvery = callbacks.yieldEvery ?? 25;
+    const loader = this.trainLoader;
+    const { model, optimizer, lossFn } = this;
+    while (this.epoch < last) {
+      const epoch = this.epoch + 1;
+      const t0 = now();
+      model.train();
+      loader.startEpoch();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < loader.batches; b++) {
+        if (callbacks.signal?.aborted) return this.history;
+        const batch = loader.batch(b);
+        const logits = model.forward(batch.x);
+        const loss = lossFn.forward(logits, batch.y);
+        if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
+        const right = countCorrect(logits, batch.y, batch.n);
+        optimizer.zeroGrad();
+        model.backward(lossFn.backward());
+        optimizer.step();
+        lossSum += loss;
+        correct += right;
+        seen += batch.n;
+        if (callbacks.onStep) {
+          const seconds = (now() - t0) / 1000;
+          callbacks.onStep({
+            epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
+            epochLoss: lossSum / (b + 1), epochAccuracy: correct / seen, seconds,
+            samplesPerSecond: seconds > 0 ? seen / seconds : 0, lr: optimizer.lr,
+          });
+        }
+        if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await pause();
+      }
+      const trainSeconds = (now() - t0) / 1000;
+      const test = evaluateLoader(model, this.testLoader, lossFn);
+      model.train();
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / loader.batches,
+        trainAccuracy: correct / seen,
+        testLoss: test.loss,
+        testAccuracy: test.accuracy,
+        seconds: (now() - t0) / 1000,
+        samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0,
+        lr: optimizer.lr,
+      };
+      this.epoch = epoch;
+      this.history.push(record);
+      await callbacks.onEpoch?.(record, this);
+    }
+    return this.history;
+  }
+}
+
+function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropyLoss): { loss: number; accuracy: number } {
+  model.eval();
+  loader.startEpoch();
+  let lossSum = 0;
+  let correct = 0;
+  let n = 0;
+  for (let b = 0; b < loader.batches; b++) {
+    const batch = loader.batch(b);
+    const logits = model.forward(batch.x);
+    // the loss is a mean over the batch: weight it by the batch size for the mean over the split
+    lossSum += lossFn.forward(logits, batch.y) * batch.n;
+    correct += countCorrect(logits, batch.y, batch.n);
+    n += batch.n;
+  }
+  return { loss: lossSum / n, accuracy: correct / n };
+}
+
+/** Copies named weights into a model's parameters; every parameter must be present with its exact shape. */
+export function loadWeights(model: Module, weights: Map<string, Tensor>, source: string): void {
+  const named = model.namedParameters();
+  const names = new Set(named.map(([n]) => n));
+  for (const [name, p] of named) {
+    const t = weights.get(name);
+    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's parameter of shape ${shapeString(p.value.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
+    if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
+      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(p.value.shape)}`);
+    }
+    p.value.data.set(t.data);
+  }
+  for (const name of weights.keys()) {
+    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches no parameter of the model (expected: ${[...names].join(', ')})`);
+  }
+}
+
+function checkDataset(d: Dataset): void {
+  if (!d || !d.train || !d.test || !Array.isArray(d.sampleShape) || !Array.isArray(d.classes)) {
+    throw new HandgradError('train: expected a Dataset with name, sampleShape, classes, train and test');
+  }
+  for (const [name, s] of [['train', d.train], ['test', d.test]] as const) {
+    if (s.n < 1) throw new HandgradError(`train: data set '${d.name}' has an empty ${name} split`);
+    for (let i = 0; i < s.n; i++) {
+      const y = s.y[i]!;
+      if (y < 0 || y >= d.classes.length) throw new HandgradError(`train: data set '${d.name}', ${name} label ${i} is ${y}, expected a class index in [0, ${d.classes.length - 1}]`);
+    }
+  }
+}
+
+function firstLayerWithParameters(m: Module): Module | null {
+  const children = m.children();
+  if (children.length === 0) return m.parameters().length > 0 ? m : null;
+  for (const [, c] of children) {
+    const f = firstLayerWithParameters(c);
+    if (f) return f;
+  }
+  return null;
+}
+
+/** Trains a fresh model on `data` with `config` (defaults filled in); see TrainingSession. */
+export async function train(config: Partial<TrainConfig>, data: Dataset, callbacks: TrainCallbacks = {}): Promise<TrainingSession> {
+  const session = new TrainingSession(config, data);
+  await session.run(callbacks);
+  return session;
+}
+
+/**
+ * Mean cross-entropy and accuracy of a model over a split, in eval mode (normalised like
+ * training). `inputShape` is the model's sample shape (modelInputShape).
+ */
+export function evaluateModel(model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500): { loss: number; accuracy: number; n: number } {
+  const loader = new BatchLoader(split, inputShape, { batchSize, normalization });
+  const r = evaluateLoader(model, loader, new CrossEntropyLoss());
+  return { ...r, n: split.n };
+}
+
+/** Softmax probabilities (float64) of logits row `row` of a (B, C) tensor. */
+export function softmaxRow(logits: Tensor, row: number): number[] {
+  const C = logits.shape[1]!;
+  let m = -Infinity;
+  for (let j = 0; j < C; j++) m = Math.max(m, logits.data[row * C + j]!);
+  const e = Array.from({ length: C }, (_, j) => Math.exp(logits.data[row * C + j]! - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}

@@ -1,0 +1,177 @@
+// A training run on disk (Node only). The run directory holds:
+//   config.json        the TrainConfig, the model's LayerConfig, the normalisation, the data set
+//   checkpoint.json    TrainState after the last completed epoch (see checkpoint.ts)
+//   model.safetensors  the weights after the last completed epoch
+//   history.jsonl      one EpochRecord per line
+//   history.csv        the same as a table
+//   loss.svg/.png, accuracy.svg/.png   train and test curves (written when the run ends)
+// Every file is written atomically, so a run stopped at any moment leaves a consistent directory
+// that `--resume` continues (a checkpoint at epoch 0 is written before the first epoch).
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset } from '../data/types.js';
+import { writeFileAtomic } from '../io/atomic-node.js';
+import { HandgradError } from '../tensor.js';
+import type { TrainConfig } from './config.js';
+import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
+import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
+import type { LayerConfig } from '../layers/module.js';
+import type { Normalization } from './loader.js';
+import { renderCurves } from '../plot/index.js';
+import { svgToPng } from '../plot/png-node.js';
+
+/** What config.json holds. */
+export interface RunConfigFile {
+  handgrad: string;
+  created: string;
+  config: TrainConfig;
+  model: LayerConfig;
+  normalization: Normalization;
+  data: { name: string; spec: string; dataDir?: string; sampleShape: number[]; classes: string[]; trainSize: number; testSize: number; source: Record<string, unknown> };
+}
+
+export interface RunOptions {
+  config: TrainConfig;
+  data: Dataset;
+  outDir: string;
+  /** Continue from the directory's checkpoint when there is one (else start fresh). */
+  resume?: boolean;
+  /** The --data-dir the data came from (recorded for eval). */
+  dataDir?: string;
+  onStep?: (r: StepRecord) => void;
+  onEpoch?: (r: EpochRecord) => void;
+  /** Writes the curves when the run ends (or diverges). Default: the plot module's renderers. */
+  plots?: boolean;
+  /** Stop after this epoch (tests of resume); the run stays resumable. */
+  stopAfterEpoch?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  session: TrainingSession;
+  /** The run continued from a checkpoint at this epoch (0 = a fresh start). */
+  resumedFrom: number;
+  /** The checkpoint was already complete: nothing was trained. */
+  alreadyComplete: boolean;
+  /** Plot files written, or the reason none were. */
+  plots: string[] | string;
+}
+
+export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
+
+export function historyCsv(history: EpochRecord[]): string {
+  return [HISTORY_FIELDS.join(','), ...history.map((r) => HISTORY_FIELDS.map((f) => String(r[f])).join(','))].join('\n') + '\n';
+}
+
+export function historyJsonl(history: EpochRecord[]): string {
+  return history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : '');
+}
+
+export function readRunConfig(dir: string): RunConfigFile {
+  const p = join(dir, 'config.json');
+  if (!existsSync(p)) throw new HandgradError(`${dir} is not a handgrad run directory: ${p} does not exist`);
+  let c: RunConfigFile;
+  try {
+    c = JSON.parse(readFileSync(p, 'utf8')) as RunConfigFile;
+  } catch (e) {
+    throw new HandgradError(`${p}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!c || typeof c !== 'object' || !c.config || !c.model || !c.normalization || !c.data) {
+    throw new HandgradError(`${p}: expected the fields config, model, normalization and data`);
+  }
+  return c;
+}
+
+/** Trains (or resumes) a run in `outDir`, checkpointing every epoch. */
+export async function runTraining(opts: RunOptions): Promise<RunResult> {
+  const { outDir, data } = opts;
+  mkdirSync(outDir, { recursive: true });
+  let session: TrainingSession;
+  let resumedFrom = 0;
+  if (opts.resume && hasCheckpoint(outDir)) {
+    const cp = readCheckpoint(outDir);
+    // A resumed run keeps its checkpoint's config; only the number of epochs may be raised.
+    const state: TrainState = { ...cp.state, config: { ...cp.state.config, epochs: Math.max(opts.config.epochs, cp.state.epoch) } };
+    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights } });
+    resumedFrom = state.epoch;
+    if (state.config.epochs !== cp.state.config.epochs) writeConfig(outDir, session, opts);
+  } else {
+    session = new TrainingSession(opts.config, data);
+    writeConfig(outDir, session, opts);
+    writeHistory(outDir, session.history);
+    writeCheckpoint(outDir, session);
+  }
+  const alreadyComplete = session.epoch >= session.config.epochs;
+  try {
+    await session.run({
+      onStep: opts.onStep,
+      stopAfterEpoch: opts.stopAfterEpoch,
+      signal: opts.signal,
+      onEpoch: (record, s) => {
+        writeCheckpoint(outDir, s);
+        writeHistory(outDir, s.history);
+        opts.onEpoch?.(record);
+      },
+    });
+  } catch (e) {
+    if (e instanceof TrainingDivergedError && opts.plots !== false) await writePlots(outDir, session.history, runLabel(session)).catch(() => undefined);
+    throw e;
+  }
+  const plots = opts.plots === false ? 'plots not requested' : await writePlots(outDir, session.history, runLabel(session));
+  return { session, resumedFrom, alreadyComplete, plots };
+}
+
+/** "mnist, MLP 784-128-10, lr 0.01, momentum 0.9": what a plot title says about the run. */
+export function runLabel(session: TrainingSession): string {
+  const c = session.config;
+  const linears = ((session.modelConfig.layers ?? []) as LayerConfig[]).filter((l) => l.type === 'Linear');
+  const widths = linears.length ? [linears[0]!.inFeatures, ...linears.map((l) => l.outFeatures)].join('-') : '';
+  const model = c.model.kind === 'cnn' ? 'CNN' : `MLP ${widths}`;
+  const parts = [session.data.name, model, `${c.optimizer === 'adam' ? 'Adam ' : ''}lr ${c.lr}`];
+  if (c.optimizer === 'sgd' && c.momentum) parts.push(`momentum ${c.momentum}`);
+  if (c.dropout) parts.push(`dropout ${c.dropout} (${c.dropoutMode})`);
+  return parts.join(', ');
+}
+
+function writeConfig(outDir: string, session: TrainingSession, opts: RunOptions): void {
+  const d = session.data;
+  const file: RunConfigFile = {
+    handgrad: '0.1.0',
+    created: new Date().toISOString(),
+    config: session.config,
+    model: session.modelConfig,
+    normalization: session.normalization,
+    data: {
+      name: d.name, spec: session.config.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      sampleShape: [...d.sampleShape], classes: [...d.classes], trainSize: d.train.n, testSize: d.test.n, source: d.source,
+    },
+  };
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(file, null, 2) + '\n');
+}
+
+function writeHistory(outDir: string, history: EpochRecord[]): void {
+  writeFileAtomic(join(outDir, 'history.jsonl'), historyJsonl(history));
+  writeFileAtomic(join(outDir, 'history.csv'), historyCsv(history));
+}
+
+/** loss.svg/.png and accuracy.svg/.png: train and test curves over the epochs. */
+export async function writePlots(outDir: string, history: EpochRecord[], label?: string): Promise<string[] | string> {
+  if (history.length === 0) return 'no epochs to plot';
+  const x = history.map((r) => r.epoch);
+  const written: string[] = [];
+  const charts = [
+    { file: 'loss', title: 'Loss', yLabel: 'cross-entropy loss', train: history.map((r) => r.trainLoss), test: history.map((r) => r.testLoss), yFormat: undefined },
+    { file: 'accuracy', title: 'Accuracy', yLabel: 'accuracy', train: history.map((r) => r.trainAccuracy), test: history.map((r) => r.testAccuracy), yFormat: '.0%' },
+  ];
+  for (const c of charts) {
+    const svg = await renderCurves({
+      title: label ? `${c.title}: ${label}` : c.title, xLabel: 'epoch', yLabel: c.yLabel, ...(c.yFormat ? { yFormat: c.yFormat } : {}),
+      series: [{ name: 'train', x, y: c.train, dash: true }, { name: 'test', x, y: c.test }],
+    });
+    writeFileAtomic(join(outDir, `${c.file}.svg`), svg);
+    writeFileAtomic(join(outDir, `${c.file}.png`), svgToPng(svg));
+    written.push(`${c.file}.svg`, `${c.file}.png`);
+  }
+  return written;
+}

@@ -1,0 +1,150 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Module } from '../../src/layers/module.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { buildModel, modelConfig, type TrainConfig } from '../../src/train/config.js';
+import { TrainingDivergedError, TrainingSession, train, type EpochRecord, type StepRecord } from '../../src/train/loop.js';
+import { runTraining } from '../../src/train/run-node.js';
+import { blobs, mnistSlice } from './helpers.js';
+
+const weightsOf = (m: Module): number[][] => m.parameters().map((p) => Array.from(p.value.data));
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'hg-train-'));
+
+const small: Partial<TrainConfig> = {
+  model: { kind: 'mlp', hidden: [16] }, lr: 0.05, momentum: 0.9, batchSize: 16, epochs: 4, seed: 5, dropout: 0.2, dropoutMode: 'inverted',
+};
+
+describe('train()', () => {
+  it('learns the blobs and emits one record per step and per epoch', async () => {
+    const data = blobs();
+    const steps: StepRecord[] = [];
+    const epochs: EpochRecord[] = [];
+    const s = await train({ ...small, epochs: 3 }, data, { onStep: (r) => steps.push(r), onEpoch: (r) => { epochs.push(r); } });
+    expect(epochs.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(steps).toHaveLength(3 * Math.ceil(200 / 16));
+    expect(steps.at(-1)!.step).toBe(steps.length);
+    const last = epochs.at(-1)!;
+    for (const k of ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const) expect(Number.isFinite(last[k])).toBe(true);
+    expect(last.testAccuracy).toBeGreaterThan(0.9);
+    expect(epochs[2]!.trainLoss).toBeLessThan(epochs[0]!.trainLoss);
+    // mean of the minibatch losses of the epoch
+    const e3 = steps.filter((r) => r.epoch === 3);
+    expect(last.trainLoss).toBeCloseTo(e3.reduce((a, r) => a + r.loss, 0) / e3.length, 10);
+    expect(s.history).toEqual(epochs);
+  });
+
+  it('the same seed gives identical weights; another seed does not', async () => {
+    const data = blobs();
+    const a = await train(small, data);
+    const b = await train(small, data);
+    const c = await train({ ...small, seed: 6 }, data);
+    expect(weightsOf(b.model)).toEqual(weightsOf(a.model));
+    expect(b.history.map((r) => r.testLoss)).toEqual(a.history.map((r) => r.testLoss));
+    expect(weightsOf(c.model)).not.toEqual(weightsOf(a.model));
+  });
+
+  it('builds the named models through the registry (cnn flattened size from the sample shape)', () => {
+    const cnn = modelConfig({ kind: 'cnn' }, [1, 28, 28], 10);
+    const layers = cnn.layers as { type: string; inFeatures?: number }[];
+    expect(layers.map((l) => l.type)).toEqual(['Conv2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear', 'ReLU', 'Linear']);
+    expect(layers[7]!.inFeatures).toBe(16 * 7 * 7);
+    expect((modelConfig({ kind: 'cnn' }, [1, 12, 10], 3).layers as { inFeatures?: number }[])[7]!.inFeatures).toBe(16 * 3 * 2);
+    const two = buildModel({ kind: 'two-layer-mlp' }, [784], 10, { dropout: 0.2, dropoutMode: 'cmu' });
+    expect(two.namedParameters().map(([n, p]) => `${n}:${p.value.shape.join('x')}`)).toEqual(['0.weight:60x784', '0.bias:60', '3.weight:60x60', '3.bias:60', '6.weight:10x60', '6.bias:10']);
+    expect(two.config()).toEqual({ type: 'Sequential', layers: [
+      { type: 'Linear', inFeatures: 784, outFeatures: 60, bias: true, init: 'pytorch' }, { type: 'ReLU', scale: 1 }, { type: 'Dropout', p: 0.2, mode: 'cmu' },
+      { type: 'Linear', inFeatures: 60, outFeatures: 60, bias: true, init: 'pytorch' }, { type: 'ReLU', scale: 1 }, { type: 'Dropout', p: 0.2, mode: 'cmu' },
+      { type: 'Linear', inFeatures: 60, outFeatures: 10, bias: true, init: 'pytorch' },
+    ] });
+    expect(() => buildModel({ kind: 'cnn' }, [5], 3)).toThrow(/cnn needs image samples/);
+  });
+
+  it('trains the cnn on MNIST digits', async () => {
+    const data = mnistSlice(20, 10);
+    const s = await train({ model: { kind: 'cnn' }, lr: 0.05, momentum: 0.9, batchSize: 20, epochs: 2, seed: 1 }, data);
+    expect(s.history[1]!.trainLoss).toBeLessThan(s.history[0]!.trainLoss);
+    expect(s.history[1]!.testAccuracy).toBeGreaterThan(0.3);
+  });
+});
+
+describe('checkpoints and resume', () => {
+  it('stopping after epoch 2 of 4 and resuming ends with bit-identical weights (dropout, momentum, shuffling)', async () => {
+    const data = blobs();
+    const full = await runTraining({ config: small as TrainConfig, data, outDir: tmp(), plots: false });
+    const dir = tmp();
+    const first = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 2 });
+    expect(first.session.epoch).toBe(2);
+    expect(JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')).epoch).toBe(2);
+    const second = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    expect(second.resumedFrom).toBe(2);
+    expect(second.session.epoch).toBe(4);
+    expect(weightsOf(second.session.model)).toEqual(weightsOf(full.session.model));
+    const strip = (h: EpochRecord[]): unknown[] => h.map(({ seconds, samplesPerSecond, ...r }) => r);
+    expect(strip(second.session.history)).toEqual(strip(full.session.history));
+    // the files on disk agree with the model in memory
+    const saved = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    expect(saved.metadata.epoch).toBe('4');
+    expect(Array.from(saved.tensors.get('0.weight')!.data)).toEqual(weightsOf(full.session.model)[0]);
+    const lines = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
+    expect(lines.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
+    expect(readFileSync(join(dir, 'history.csv'), 'utf8').split('\n')[0]).toBe('epoch,trainLoss,trainAccuracy,testLoss,testAccuracy,seconds,samplesPerSecond,lr');
+    // resuming a finished run trains nothing
+    const third = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    expect(third.alreadyComplete).toBe(true);
+    expect(weightsOf(third.session.model)).toEqual(weightsOf(full.session.model));
+  });
+
+  it('a NaN/Inf loss stops the run with advice and keeps the last good checkpoint', async () => {
+    const data = blobs();
+    const dir = tmp();
+    await runTraining({ config: { ...small, epochs: 1 } as TrainConfig, data, outDir: dir, plots: false });
+    const before = readFileSync(join(dir, 'model.safetensors'));
+    const beforeCp = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
+    // a fresh run with lr 1e6 in another directory diverges in its first epoch…
+    const bad = tmp();
+    const err = await runTraining({ config: { ...small, lr: 1e6, epochs: 3 } as TrainConfig, data, outDir: bad, plots: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect((err as Error).message).toMatch(/loss became (NaN|Infinity).*try a smaller learning rate, e\.g\. --lr 100000/);
+    // …and leaves the epoch-0 checkpoint (finite initial weights) as the last good one
+    const cp = JSON.parse(readFileSync(join(bad, 'checkpoint.json'), 'utf8')) as { epoch: number };
+    expect(cp.epoch).toBe(0);
+    const w = readSafetensors(new Uint8Array(readFileSync(join(bad, 'model.safetensors'))));
+    for (const t of w.tensors.values()) expect(Array.from(t.data).every(Number.isFinite)).toBe(true);
+    // a good run continued with a huge lr keeps its epoch-1 checkpoint untouched
+    const raised = JSON.parse(beforeCp) as { config: TrainConfig };
+    raised.config.lr = 1e6;
+    raised.config.epochs = 3;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(raised));
+    const err2 = await runTraining({ config: raised.config, data, outDir: dir, plots: false, resume: true }).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(TrainingDivergedError);
+    expect(readFileSync(join(dir, 'model.safetensors')).equals(before)).toBe(true);
+    expect((JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number }).epoch).toBe(1);
+  });
+
+  it('detects a weights file and a checkpoint from different epochs', async () => {
+    const data = blobs();
+    const dir = tmp();
+    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 1 });
+    const cp = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
+    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'checkpoint.json'), cp); // as if the run died between the two writes
+    await expect(runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, resume: true }))
+      .rejects.toThrow(/weights of epoch 2 but .*checkpoint.json is from epoch 1/);
+    expect(existsSync(join(dir, 'config.json'))).toBe(true);
+  });
+
+  it.each([['sgd'], ['adam']] as const)('a session rebuilt from a checkpoint state (%s) continues exactly', async (optimizer) => {
+    const data = blobs();
+    const a = new TrainingSession({ ...small, optimizer, lr: optimizer === 'adam' ? 0.01 : small.lr }, data);
+    await a.run({ stopAfterEpoch: 1 });
+    const weights = new Map(a.model.namedParameters().map(([n, p]) => [n, p.value.clone()]));
+    const b = new TrainingSession({}, data, { resume: { state: JSON.parse(JSON.stringify(a.state())), weights } });
+    await a.run();
+    await b.run();
+    expect(weightsOf(b.model)).toEqual(weightsOf(a.model));
+  });
+});
