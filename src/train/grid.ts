@@ -1,0 +1,98 @@
+// The assignment's experiment grid (SPEC §5, CMU 10-417 part 2) as data: one row per run.
+// `handgrad experiments` turns each row into a `handgrad train` child process; the report groups
+// the runs by `group` (one loss plot and one accuracy plot per group). Browser-safe.
+//
+// Settings shared by every run (recorded in the report and in each run's config.json):
+//   - dropout mode 'cmu' — the assignment's semantics: zero each unit with probability p in
+//     training, multiply by (1 − p) at inference (SPEC §3). `--dropout-mode inverted` is PyTorch's.
+//   - batch size 64, 200 epochs (the assignment's default), hidden activation ReLU, softmax
+//     cross-entropy, SGD with momentum G ← αG + g, W ← W − lr·G, PyTorch's default init.
+
+export type GridGroup = '2.1' | '2.2' | '2.3' | '2.4';
+export const GRID_GROUPS: readonly GridGroup[] = ['2.1', '2.2', '2.3', '2.4'];
+
+export interface GridRun {
+  /** '2.1a' … '2.4c'; also the run's directory name under the experiments' --out. */
+  id: string;
+  group: GridGroup;
+  /** Hidden layer widths of the MLP (784 → hidden… → classes). */
+  hidden: number[];
+  momentum: number;
+  dropout: number;
+  lr: number;
+  /** Short description for legends and the report, e.g. "[60] m0.4 d0.2 lr0.001". */
+  label: string;
+  /** For the free 2.4 experiments: what the run should teach ... */
+  why?: string;
+  /** ... and the runs of the table it is compared with (the report compares their accuracies). */
+  compareWith?: string[];
+}
+
+export const GRID_DEFAULTS = {
+  dropoutMode: 'cmu',
+  batchSize: 64,
+  epochs: 200,
+  activation: 'relu',
+} as const;
+
+/** "[60, 60] · m 0.4 · p 0.2 · lr 0.001" */
+function label(hidden: number[], momentum: number, dropout: number, lr: number): string {
+  return `[${hidden.join(', ')}] · m ${momentum} · p ${dropout} · lr ${lr}`;
+}
+
+function run(id: string, hidden: number[], momentum: number, dropout: number, lr: number, why?: string, compareWith?: string[]): GridRun {
+  const group = id.slice(0, 3) as GridGroup;
+  return {
+    id, group, hidden, momentum, dropout, lr, label: label(hidden, momentum, dropout, lr),
+    ...(why ? { why } : {}), ...(compareWith ? { compareWith } : {}),
+  };
+}
+
+/**
+ * SPEC §5's table, row by row, then three free experiments. The 2.4 runs each change ONE thing
+ * against a run of the table (all can be expressed with `handgrad train`'s flags), so each pair
+ * of curves answers one question:
+ *   2.4a momentum 0.9 — with 2.2a (m 0) and 2.2b (m 0.4) it completes a momentum sweep on the
+ *        same [60, 60] net: SGD with momentum μ takes steps ≈ lr/(1 − μ) along a steady gradient,
+ *        so 0.9 is a 10× larger effective step than plain SGD (vs 1.67× for 0.4), which matters a
+ *        lot at the table's small lr 0.001.
+ *   2.4b depth 3 — [60, 60, 60] with 2.2c's settings: with 2.1c (one layer) and 2.2c (two) it
+ *        asks whether more layers of the same width help at this budget, or only slow the start.
+ *   2.4c width 600 — [600] with 2.1c's settings: with 2.1c ([60]) and 2.1d ([150]) it is a width
+ *        sweep; a much wider layer fits the training set faster and shows whether dropout 0.2
+ *        keeps the gap between train and test accuracy closed.
+ */
+export const GRID: readonly GridRun[] = [
+  run('2.1a', [60], 0, 0, 0.001),
+  run('2.1b', [60], 0.4, 0, 0.001),
+  run('2.1c', [60], 0.4, 0.2, 0.001),
+  run('2.1d', [150], 0.4, 0.2, 0.001),
+  run('2.2a', [60, 60], 0, 0, 0.001),
+  run('2.2b', [60, 60], 0.4, 0, 0.001),
+  run('2.2c', [60, 60], 0.4, 0.2, 0.001),
+  run('2.2d', [150, 150], 0.4, 0.2, 0.001),
+  run('2.3a', [150, 150], 0, 0, 0.01),
+  run('2.3b', [150, 150], 0, 0, 0.001),
+  run('2.3c', [150, 150], 0, 0, 0.0001),
+  run('2.4a', [60, 60], 0.9, 0, 0.001,
+    'momentum 0.9 against 2.2a (m 0) and 2.2b (m 0.4): a momentum sweep on the same net; steps ≈ lr/(1 − μ), so 10× plain SGD', ['2.2a', '2.2b']),
+  run('2.4b', [60, 60, 60], 0.4, 0.2, 0.001,
+    'three hidden layers against 2.1c (one) and 2.2c (two), same width and settings: does depth help at this budget?', ['2.1c', '2.2c']),
+  run('2.4c', [600], 0.4, 0.2, 0.001,
+    'one hidden layer of 600 against 2.1c ([60]) and 2.1d ([150]): a width sweep; does dropout 0.2 keep the train–test gap closed?', ['2.1c', '2.1d']),
+];
+
+/**
+ * The runs named by `--only`: a comma-separated list of run ids ('2.1a') and groups ('2.3').
+ * Unknown names throw an Error naming them and listing the valid ones. Order follows GRID.
+ */
+export function selectRuns(only?: string): GridRun[] {
+  if (only === undefined) return [...GRID];
+  const wanted = only.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (wanted.length === 0) throw new Error(`--only: expected run ids or groups like 2.1a,2.3, got '${only}'`);
+  const unknown = wanted.filter((w) => !GRID.some((r) => r.id === w || r.group === w));
+  if (unknown.length > 0) {
+    throw new Error(`--only: unknown run or group ${unknown.map((u) => `'${u}'`).join(', ')}; expected ids ${GRID[0]!.id}…${GRID[GRID.length - 1]!.id} or groups ${GRID_GROUPS.join(', ')}`);
+  }
+  return GRID.filter((r) => wanted.includes(r.id) || wanted.includes(r.group));
+}
