@@ -1,0 +1,537 @@
+// Gradient descent on the input (NYU assignment part 2.2; DeepDream, Mordvintsev et al. 2015;
+// "Understanding neural networks through deep visualization", Yosinski et al. 2015).
+//
+// The network is fixed; the image is the variable. One step, for an image img (C, h, w) in
+// pixel units [0, 1] at the current octave's size:
+//   1. jitter:    r = roll(img, dy, dx), dy, dx uniform integers in [−J, J] (seeded; J scaled by h/H)
+//   2. resize:    R = bilinear(r) to the model's input size (H, W)  (identity at the last octave)
+//   3. normalise: x = (R − mean_c) / std_c, the normalisation the model was trained with
+//   4. forward through the Sequential's layers one by one, up to the deepest layer an
+//      objective reads; score S = Σ weight_i · S_i (objectives.ts)
+//   5. backward to the input through the layers' own backward passes: g_x = dS/dx
+//   6. back through 3, 2, 1 with their adjoints: g = roll(resizeᵀ(g_x / std_c), −dy, −dx)
+//   7. tricks on the gradient: blur it (σ_g), normalise it by its mean magnitude (DeepDream),
+//      clip it (by value or by norm)
+//   8. ascend: img ← img + lr · g      (= gradient descent on the energy E = −S)
+//   9. tricks on the image: weight decay img ← (1 − wd) · img, blur every k steps (σ),
+//      clamp to [0, 1]; upscale to the next octave's size when its turn comes.
+// Browser-safe: no Node modules.
+
+import { Buffer } from '../layers/module.js';
+import type { Sequential } from '../layers/sequential.js';
+import { Random } from '../random.js';
+import { HandgradError, Tensor, shapeString, type DType, type FloatArray } from '../tensor.js';
+import { projectOntoPrior, type PcaPrior } from './prior.js';
+import { evaluateObjective, objectiveLayer, type Objective } from './objectives.js';
+import {
+  clampInPlace, gaussianBlur, meanPrior, octaveSizes, resizeBilinear, resizeBilinearAdjoint, roll, smoothL1,
+  smoothTotalVariation, totalVariation, type ImageShape,
+} from './transforms.js';
+
+/** A trained image classifier, as dream needs it. */
+export interface DreamModel {
+  net: Sequential;
+  /** One input image: [channels, height, width]. */
+  inputShape: [number, number, number];
+  /** The normalisation used in training, x = (pixel − mean) / std: one value, one per channel, or one per pixel (C·H·W). Default 0 / 1. */
+  mean?: number | number[];
+  std?: number | number[];
+  /** Class names, index = class. */
+  classes?: string[];
+  /** The shape the network takes for one image: default [1, C, H, W]; [1, C·H·W] for an MLP trained on flat samples. */
+  networkInputShape?: number[];
+}
+
+export type ClipMode = 'value' | 'norm';
+
+export interface DreamOptions {
+  /** What to maximise: one objective or several (their weighted scores add up). */
+  objective: Objective | Objective[];
+  /** The class whose probability and logit are reported. Default: the class of the first class objective. */
+  target?: number;
+  /** Number of steps. Default 200. */
+  steps?: number;
+  /** Step size. Default 0.05 with the normalised step (pixels move by ~lr per step on average), 0.1 in plain mode (raw gradient; sweep it: --lr-sweep). */
+  lr?: number;
+  /** Seed of the start noise and of the jitter. Default 0. */
+  seed?: number;
+  /** Start image (C, h, w) or (1, C, h, w) in [0, 1]; resized to the first octave's size. Default: grey noise. */
+  init?: Tensor;
+  /** Grey noise start: 0.5 + noise · N(0, 1) per pixel. Default 0.1. */
+  noise?: number;
+  /** Jitter: roll the image by up to ±J pixels (of the model's input; proportionally fewer at a smaller octave) before each forward, un-roll the gradient. Default 2 (kept in plain mode: the assignment's normalize_and_jitter). */
+  jitter?: number;
+  /** Blur the image every k steps (0 = never). Default 2. Removes the high frequencies the network adds. */
+  blurEvery?: number;
+  /** σ in pixels of that blur. Default 0.7. */
+  blurSigma?: number;
+  /** Clamp pixels to [0, 1] after every step. Default true. */
+  clamp?: boolean;
+  /** L2 weight decay on the image: img ← (1 − wd)·img after every step, pulling unused pixels to 0 (black, the background of MNIST-like data). Default 0.005. */
+  weightDecay?: number;
+  /** σ in pixels of a Gaussian blur of the gradient at every step (0 = off). Default 1. */
+  gradBlurSigma?: number;
+  /** Gradient clipping threshold (0 = off), applied after the normalisation. Default 0 (off). */
+  clip?: number;
+  /** 'value': clamp each gradient entry to [−clip, clip]; 'norm': rescale the gradient to L2 norm ≤ clip. Default 'value'. */
+  clipMode?: ClipMode;
+  /** Number of scales: start octaveScale^(octaves−1) times smaller and upscale (bilinear) at equal step intervals up to the model's size. Default 2. */
+  octaves?: number;
+  /** Size ratio between two octaves. Default 1.4. */
+  octaveScale?: number;
+  /** Divide the gradient by its mean absolute value before the step (DeepDream), so lr is in pixel units. Default true. */
+  normalizeStep?: boolean;
+  /** Step size at the last step: lr decays linearly from lr to lrEnd. Default: lr (constant). */
+  lrEnd?: number;
+  /** σ of the image blur at the last step: σ decays linearly from blurSigma to blurSigmaEnd (blur hard early for the shape, lightly late for the detail). Default: blurSigma. */
+  blurSigmaEnd?: number;
+  /** Weight of a total-variation penalty λ·TV_ε(img) in the energy (transforms.ts smoothTotalVariation); its gradient is subtracted from the (normalised) step. Default 0. */
+  tv?: number;
+  /** Weight of an L1 (sparsity) penalty λ·Σ|img| in the energy: pushes unused pixels to black. Default 0. */
+  l1?: number;
+  /** Weight of an L2 prior λ/2·‖img − mean image‖² (needs meanImage). Default 0. */
+  prior?: number;
+  /** The training set's per-pixel mean image (C, H, W) in [0, 1]: the prior's centre and, with start: 'mean', the start. */
+  meanImage?: Tensor;
+  /** Start from 'noise' (grey 0.5 + noise·N(0, 1)) or 'mean' (meanImage + noise·N(0, 1)). Ignored when init is given. Default 'noise'. */
+  start?: 'noise' | 'mean';
+  /** A data prior (prior.ts pcaPrior): keep the image in the span of the training set's top-k principal components, img = mean + U z; the gradient is projected onto the span, the image projected back after every step. Applied at the model's size (the last octave). Default: none. */
+  pca?: PcaPrior;
+  /** Plain gradient ascent: every trick above off (no blur, clamp, decay, gradient blur, clipping, octaves, step normalisation); normalisation and jitter stay. Options given explicitly still win. */
+  plain?: boolean;
+  /** Called after every step (progress bars). */
+  onStep?: (info: DreamStep) => void;
+}
+
+/** The options as resolved with their defaults (recorded with every result). */
+export interface ResolvedDreamOptions {
+  objective: Objective[];
+  target: number | null;
+  steps: number;
+  lr: number;
+  seed: number;
+  init: 'noise' | 'mean' | 'image';
+  noise: number;
+  jitter: number;
+  blurEvery: number;
+  blurSigma: number;
+  clamp: boolean;
+  weightDecay: number;
+  gradBlurSigma: number;
+  clip: number;
+  clipMode: ClipMode;
+  octaves: number;
+  octaveScale: number;
+  normalizeStep: boolean;
+  lrEnd: number;
+  blurSigmaEnd: number;
+  tv: number;
+  l1: number;
+  prior: number;
+  /** Components of the PCA prior, 0 = none. */
+  pca: number;
+  plain: boolean;
+}
+
+export interface DreamStep {
+  step: number;
+  steps: number;
+  score: number;
+  /** The target's probability at this step's forward (jittered), or null without a target. */
+  probability: number | null;
+  /** The image size of the current octave. */
+  size: [number, number];
+}
+
+export interface DreamResult {
+  /** The final image (C, H, W) in pixel units (in [0, 1] when clamped), float64. */
+  image: Tensor;
+  target: number | null;
+  /** Softmax probability and logit of the target on the final image (no jitter). */
+  probability: number | null;
+  logit: number | null;
+  /** The class the model predicts for the final image, and its probability. */
+  predicted: number;
+  predictedProbability: number;
+  /** The objective's score on the final image. */
+  score: number;
+  /** Anisotropic total variation of the final image (transforms.ts). */
+  totalVariation: number;
+  /** The target's probability at every step (at that step's jittered forward). */
+  probabilities: number[];
+  /** The score at every step. */
+  scores: number[];
+  options: ResolvedDreamOptions;
+}
+
+// ---- the score and its gradient with respect to the network's input --------------------------
+
+/** Per-layer gradient buffers, reused across steps. */
+class Workspace {
+  readonly grads = new Map<number, Buffer>();
+  grad(layer: number, shape: readonly number[], dtype: DType): Tensor {
+    let b = this.grads.get(layer);
+    if (!b) this.grads.set(layer, (b = new Buffer()));
+    return b.zeros(shape, dtype);
+  }
+}
+
+interface Evaluation {
+  score: number;
+  /** dS/dinput (a layer-owned buffer: copy it before the next call), or null when not asked. */
+  grad: Tensor | null;
+  /** The last layer's output (layer-owned). */
+  output: Tensor;
+}
+
+function toList(o: Objective | Objective[]): Objective[] {
+  const list = Array.isArray(o) ? o : [o];
+  if (list.length === 0) throw new HandgradError('dream: give at least one objective');
+  return list;
+}
+
+/**
+ * Forward x through the layers one at a time, evaluate the objectives on the outputs of the
+ * layers they read, and (when wantGrad) backward from the deepest of those layers down to the
+ * input, adding each shallower objective's gradient when the backward pass reaches its layer.
+ */
+function evaluate(net: Sequential, x: Tensor, objectives: Objective[], wantGrad: boolean, ws: Workspace): Evaluation {
+  const layers = net.layers;
+  const at = objectives.map((o) => objectiveLayer(net, o));
+  const kmax = Math.max(...at);
+  const acts: Tensor[] = [];
+  let h = x;
+  for (const l of layers) acts.push((h = l.forward(h)));
+  let score = 0;
+  const touched = new Set<number>();
+  objectives.forEach((o, i) => {
+    const k = at[i]!;
+    const a = acts[k]!;
+    if (a.shape[0] !== 1) throw new HandgradError(`dream: expected a batch of one image, the layer output has shape ${shapeString(a.shape)}`);
+    let g: Tensor | null = null;
+    if (wantGrad) {
+      g = touched.has(k) ? ws.grads.get(k)!.get(a.shape, a.dtype) : ws.grad(k, a.shape, a.dtype);
+      touched.add(k);
+    }
+    score += evaluateObjective(o, a, g);
+  });
+  if (!wantGrad) return { score, grad: null, output: acts[acts.length - 1]! };
+  let g: Tensor | null = null;
+  for (let i = kmax; i >= 0; i--) {
+    if (touched.has(i)) {
+      // dS/d(out_i) = (what flowed back from above) + (this layer's own objectives)
+      const own = ws.grads.get(i)!.get(acts[i]!.shape, acts[i]!.dtype);
+      if (g) for (let j = 0; j < own.size; j++) own.data[j] += g.data[j]!;
+      g = own;
+    }
+    g = layers[i]!.backward(g!);
+  }
+  return { score, grad: g, output: acts[acts.length - 1]! };
+}
+
+/**
+ * The score of `objective` at the network input x (any batch-of-one input the network takes,
+ * already normalised) and its gradient dS/dx, computed by the layers' own backward passes.
+ * The network's mode (train/eval) is left as it is; parameter gradients accumulate as in any
+ * backward (call net.zeroGrad() if that matters).
+ */
+export function inputGradient(net: Sequential, x: Tensor, objective: Objective | Objective[]): { score: number; grad: Tensor } {
+  const r = evaluate(net, x, toList(objective), true, new Workspace());
+  return { score: r.score, grad: r.grad!.clone() };
+}
+
+/** The score of `objective` at the network input x, forward only. */
+export function objectiveScore(net: Sequential, x: Tensor, objective: Objective | Objective[]): number {
+  return evaluate(net, x, toList(objective), false, new Workspace()).score;
+}
+
+// ---- one step's gradient in pixel space ------------------------------------------------------
+
+/**
+ * The normalisation as one value per input feature (C·H·W): from one number, one per channel,
+ * or one per feature (a 'per-feature' run).
+ */
+function perFeature(v: number | number[] | undefined, [C, H, W]: [number, number, number], dflt: number, what: string): Float64Array {
+  const N = C * H * W;
+  const a = v === undefined ? [dflt] : typeof v === 'number' ? [v] : v;
+  if (!Array.isArray(a) || ![1, C, N].includes(a.length) || a.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (what === 'std' && x <= 0))) {
+    throw new HandgradError(`dream: the normalisation ${what} must be one finite number, ${C} (one per channel) or ${N} (one per pixel)${what === 'std' ? ', all > 0' : ''}; got ${Array.isArray(a) ? `${a.length} values` : JSON.stringify(v)}`);
+  }
+  const out = new Float64Array(N);
+  for (let i = 0; i < N; i++) out[i] = a.length === 1 ? a[0]! : a.length === N ? a[i]! : a[Math.floor(i / (H * W))]!;
+  return out;
+}
+
+/**
+ * Everything one step needs between the image (pixel units, current octave's size) and the
+ * network: jitter, resize, normalise, forward/backward, and the adjoints back to the image.
+ */
+export class PixelObjective {
+  readonly model: DreamModel;
+  readonly objectives: Objective[];
+  readonly modelShape: ImageShape;
+  readonly dtype: DType;
+  private readonly mean: Float64Array;
+  private readonly std: Float64Array;
+  private readonly ws = new Workspace();
+  private readonly x: Tensor;
+
+  constructor(model: DreamModel, objective: Objective | Objective[]) {
+    const [C, H, W] = model.inputShape;
+    this.model = model;
+    this.objectives = toList(objective);
+    this.modelShape = { channels: C, height: H, width: W };
+    this.mean = perFeature(model.mean, model.inputShape, 0, 'mean');
+    this.std = perFeature(model.std, model.inputShape, 1, 'std');
+    this.dtype = model.net.parameters()[0]?.value.dtype ?? 'float32';
+    const netShape = model.networkInputShape ?? [1, C, H, W];
+    if (netShape[0] !== 1 || netShape.reduce((a, b) => a * b, 1) !== C * H * W) {
+      throw new HandgradError(`dream: networkInputShape ${shapeString(netShape)} must be a batch of one holding the ${C}×${H}×${W} image`);
+    }
+    this.x = Tensor.zeros(netShape, this.dtype);
+    for (const o of this.objectives) objectiveLayer(model.net, o); // names checked up front
+  }
+
+  /**
+   * Score of the image img (shape s, pixel units) rolled by (dy, dx), resized to the model's
+   * size and normalised; when gradOut is given, writes dS/dimg into it (shape s).
+   * Returns the score and the network's output (layer-owned).
+   */
+  run(img: FloatArray, s: ImageShape, dy: number, dx: number, gradOut: Float64Array | null): { score: number; output: Tensor } {
+    const M = this.modelShape;
+    const same = s.height === M.height && s.width === M.width;
+    const n = s.channels * s.height * s.width;
+    const N = M.channels * M.height * M.width;
+    const rolled = dy === 0 && dx === 0 ? img : roll(img, s, dy, dx, new Float64Array(n));
+    const big = same ? rolled : resizeBilinear(rolled, s, M, new Float64Array(N));
+    for (let i = 0; i < N; i++) this.x.data[i] = (big[i]! - this.mean[i]!) / this.std[i]!;
+    const r = evaluate(this.model.net, this.x, this.objectives, gradOut !== null, this.ws);
+    if (gradOut) {
+      // x = (R − mean)/std  ⇒  dS/dR = dS/dx / std
+      const gBig = new Float64Array(N);
+      for (let i = 0; i < N; i++) gBig[i] = r.grad!.data[i]! / this.std[i]!;
+      // R = resize(r)  ⇒  dS/dr = resizeᵀ(dS/dR)
+      const gRolled = same ? gBig : resizeBilinearAdjoint(gBig, s, M, new Float64Array(n));
+      // r = roll(img, dy, dx)  ⇒  dS/dimg = roll(dS/dr, −dy, −dx)   (un-jitter)
+      if (dy === 0 && dx === 0) gradOut.set(gRolled);
+      else roll(gRolled, s, -dy, -dx, gradOut);
+    }
+    return { score: r.score, output: r.output };
+  }
+}
+
+/** softmax(z)[c] of one row of logits. */
+export function softmaxAt(z: ArrayLike<number>, c: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < z.length; j++) m = Math.max(m, z[j]!);
+  let s = 0;
+  for (let j = 0; j < z.length; j++) s += Math.exp(z[j]! - m);
+  return Math.exp(z[c]! - m) / s;
+}
+
+function argmax(z: ArrayLike<number>): number {
+  let b = 0;
+  for (let j = 1; j < z.length; j++) if (z[j]! > z[b]!) b = j;
+  return b;
+}
+
+// ---- options ---------------------------------------------------------------------------------
+
+function num(name: string, v: unknown, dflt: number, { min = -Infinity, max = Infinity, integer = false, positive = false } = {}): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (positive && v <= 0) || (integer && !Number.isInteger(v))) {
+    const what = `${integer ? 'an integer' : 'a finite number'}${positive ? ' > 0' : min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` and ≤ ${max}` : ''}`;
+    throw new HandgradError(`dream: option ${name} must be ${what}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** The options with every default filled in (plain: true turns each trick's default off). */
+export function resolveDreamOptions(o: DreamOptions): ResolvedDreamOptions {
+  const objective = toList(o.objective);
+  const plain = o.plain ?? false;
+  const normalizeStep = o.normalizeStep ?? !plain;
+  // With the PCA data prior, the pixel-space smoothing tricks are not needed (the prior's span
+  // is smooth already) and their defaults switch off; a TV penalty, a decaying step and the
+  // mean start take over (tuned on the Fashion-MNIST CNN, see README.md).
+  const pca = !plain && o.pca !== undefined;
+  const firstClass = objective.find((x) => x.kind === 'logit' || x.kind === 'logprob') as { class: number } | undefined;
+  const clipMode = o.clipMode ?? 'value';
+  const lr = num('lr', o.lr, normalizeStep ? 0.05 : 0.1, { positive: true });
+  const blurSigma = num('blurSigma', o.blurSigma, 0.7, { min: 0 });
+  const start = o.start ?? (pca ? 'mean' : 'noise');
+  if (start !== 'noise' && start !== 'mean') throw new HandgradError(`dream: option start must be 'noise' or 'mean', got ${JSON.stringify(start)}`);
+  const prior = num('prior', o.prior, 0, { min: 0 });
+  if ((start === 'mean' || prior > 0) && !o.init && !o.meanImage && !o.pca) throw new HandgradError(`dream: ${prior > 0 ? 'the mean prior' : "start: 'mean'"} needs the option meanImage (the training set's per-pixel mean)`);
+  if (clipMode !== 'value' && clipMode !== 'norm') throw new HandgradError(`dream: option clipMode must be 'value' or 'norm', got ${JSON.stringify(clipMode)}`);
+  return {
+    objective,
+    target: o.target !== undefined ? num('target', o.target, 0, { min: 0, integer: true }) : firstClass?.class ?? null,
+    steps: num('steps', o.steps, 200, { min: 1, integer: true }),
+    lr,
+    seed: num('seed', o.seed, 0, { integer: true }),
+    init: o.init ? 'image' : start,
+    noise: num('noise', o.noise, start === 'mean' ? 0.02 : 0.1, { min: 0 }),
+    jitter: num('jitter', o.jitter, 2, { min: 0, integer: true }),
+    blurEvery: num('blurEvery', o.blurEvery, plain || pca ? 0 : 2, { min: 0, integer: true }),
+    blurSigma,
+    clamp: o.clamp ?? !plain,
+    weightDecay: num('weightDecay', o.weightDecay, plain || pca ? 0 : 0.005, { min: 0, max: 0.999 }),
+    gradBlurSigma: num('gradBlurSigma', o.gradBlurSigma, plain || pca ? 0 : 1, { min: 0 }),
+    clip: num('clip', o.clip, 0, { min: 0 }),
+    clipMode,
+    octaves: num('octaves', o.octaves, plain || pca ? 1 : 2, { min: 1, integer: true }),
+    octaveScale: num('octaveScale', o.octaveScale, 1.4, { min: 1 }),
+    normalizeStep,
+    lrEnd: num('lrEnd', o.lrEnd, pca ? lr / 10 : lr, { positive: true }),
+    blurSigmaEnd: num('blurSigmaEnd', o.blurSigmaEnd, blurSigma, { min: 0 }),
+    tv: num('tv', o.tv, pca ? 0.3 : 0, { min: 0 }),
+    l1: num('l1', o.l1, 0, { min: 0 }),
+    prior,
+    pca: pca ? o.pca!.k : 0,
+    plain,
+  };
+}
+
+// ---- the loop --------------------------------------------------------------------------------
+
+/**
+ * Optimises an image so that the model's objective grows (see the top of this file). The
+ * network is put in eval mode for the run and given back in its previous mode, with its
+ * parameter gradients zeroed.
+ */
+export function dream(model: DreamModel, options: DreamOptions): DreamResult {
+  const o = resolveDreamOptions(options);
+  const net = model.net;
+  const [C, H, W] = model.inputShape;
+  const objective = new PixelObjective(model, o.objective);
+  const rng = new Random(o.seed);
+  const sizes = octaveSizes(H, W, o.octaves, o.octaveScale);
+  const wasTraining = net.training;
+  net.eval();
+  try {
+    // start image at the first octave's size
+    let s: ImageShape = { channels: C, height: sizes[0]![0], width: sizes[0]![1] };
+    let img: Float64Array = new Float64Array(C * s.height * s.width);
+    if (options.init) {
+      const t = options.init;
+      const ok = (t.rank === 3 && t.shape[0] === C) || (t.rank === 4 && t.shape[0] === 1 && t.shape[1] === C);
+      if (!ok) throw new HandgradError(`dream: the start image must have shape [${C}, height, width] or [1, ${C}, height, width], got ${shapeString(t.shape)}`);
+      const from = { channels: C, height: t.shape[t.rank - 2]!, width: t.shape[t.rank - 1]! };
+      resizeBilinear(t.data, from, s, img);
+    } else if (o.init === 'mean') {
+      resizeBilinear(options.meanImage ? meanImageOf(options.meanImage, C, H, W) : pcaMean(options.pca!, C, H, W), { channels: C, height: H, width: W }, s, img);
+      for (let i = 0; i < img.length; i++) img[i]! += o.noise * rng.normal();
+    } else {
+      for (let i = 0; i < img.length; i++) img[i] = 0.5 + o.noise * rng.normal();
+    }
+    // the prior's centre at the current octave's size
+    const meanFull = options.meanImage ? meanImageOf(options.meanImage, C, H, W) : options.pca ? pcaMean(options.pca, C, H, W) : null;
+    let meanAt: Float64Array | null = meanFull && o.prior > 0 ? resizeBilinear(meanFull, { channels: C, height: H, width: W }, s, new Float64Array(img.length)) as Float64Array : null;
+    if (o.clamp) clampInPlace(img);
+    let grad: Float64Array = new Float64Array(img.length);
+    let octave = 0;
+    const probabilities: number[] = [];
+    const scores: number[] = [];
+    const scratch = new Float64Array(H * W);
+    for (let t = 0; t < o.steps; t++) {
+      const want = Math.min(o.octaves - 1, Math.floor((t * o.octaves) / o.steps));
+      if (want !== octave) {
+        // next octave: bilinear upscale of the image
+        octave = want;
+        const next: ImageShape = { channels: C, height: sizes[octave]![0], width: sizes[octave]![1] };
+        const up = new Float64Array(C * next.height * next.width);
+        resizeBilinear(img, s, next, up);
+        img = up;
+        grad = new Float64Array(img.length);
+        if (meanAt) meanAt = resizeBilinear(meanFull!, { channels: C, height: H, width: W }, next, new Float64Array(img.length)) as Float64Array;
+        s = next;
+      }
+      // jitter up to ±J pixels of the model's input, i.e. ±J·h/H pixels of a smaller octave
+      const J = Math.round((o.jitter * s.height) / H);
+      const dy = J > 0 ? rng.int(2 * J + 1) - J : 0;
+      const dx = J > 0 ? rng.int(2 * J + 1) - J : 0;
+      const r = objective.run(img, s, dy, dx, grad);
+      scores.push(r.score);
+      if (t === 0 && o.target !== null && (r.output.rank !== 2 || o.target >= r.output.shape[1]!)) {
+        throw new HandgradError(`dream: target class ${o.target} does not exist: the model's output has shape ${shapeString(r.output.shape)}`);
+      }
+      const prob = o.target !== null && r.output.rank === 2 ? softmaxAt(r.output.data.subarray(0, r.output.shape[1]!), o.target) : null;
+      if (prob !== null) probabilities.push(prob);
+      const onPrior = options.pca && !o.plain && s.height === H && s.width === W ? options.pca : null;
+      // tricks on the gradient: with the PCA prior, dS/dz = Uᵀ g, i.e. g ← U Uᵀ g
+      if (onPrior) projectOntoPrior(grad, onPrior, false);
+      if (o.gradBlurSigma > 0) gaussianBlur(grad, s, o.gradBlurSigma, scratch);
+      if (o.normalizeStep) {
+        let m = 0;
+        for (let i = 0; i < grad.length; i++) m += Math.abs(grad[i]!);
+        m /= grad.length;
+        const inv = 1 / (m + 1e-8);
+        for (let i = 0; i < grad.length; i++) grad[i]! *= inv;
+      }
+      if (o.clip > 0) clipGradient(grad, o.clip, o.clipMode);
+      // penalties on the image: the energy is −S + λ_tv·TV_ε + λ₁·|img|₁ + λ_m/2·‖img − mean‖²,
+      // so their gradients are subtracted from the (normalised) ascent direction of S
+      if (o.tv > 0) smoothTotalVariation(img, s, PENALTY_EPS, grad, -o.tv);
+      if (o.l1 > 0) smoothL1(img, PENALTY_EPS, grad, -o.l1);
+      if (meanAt) meanPrior(img, meanAt, grad, -o.prior);
+      // ascend the score (descend the energy), with lr decaying linearly from lr to lrEnd
+      const frac = o.steps > 1 ? t / (o.steps - 1) : 0;
+      const lr = o.lr + (o.lrEnd - o.lr) * frac;
+      for (let i = 0; i < img.length; i++) img[i]! += lr * grad[i]!;
+      // tricks on the image
+      if (o.weightDecay > 0) for (let i = 0; i < img.length; i++) img[i]! *= 1 - o.weightDecay;
+      const sigma = o.blurSigma + (o.blurSigmaEnd - o.blurSigma) * frac;
+      if (o.blurEvery > 0 && (t + 1) % o.blurEvery === 0 && sigma > 0) gaussianBlur(img, s, sigma, scratch);
+      if (onPrior) projectOntoPrior(img, onPrior, true);
+      if (o.clamp) clampInPlace(img);
+      options.onStep?.({ step: t + 1, steps: o.steps, score: r.score, probability: prob, size: [s.height, s.width] });
+    }
+    // the final image is at the model's size (the last octave is the model's size)
+    const fin = objective.run(img, s, 0, 0, null);
+    const z = fin.output.data.subarray(0, fin.output.shape[1] ?? fin.output.size);
+    const predicted = argmax(z);
+    const result: DreamResult = {
+      image: new Tensor(img, [C, s.height, s.width]),
+      target: o.target,
+      probability: o.target !== null ? softmaxAt(z, o.target) : null,
+      logit: o.target !== null ? z[o.target]! : null,
+      predicted,
+      predictedProbability: softmaxAt(z, predicted),
+      score: fin.score,
+      totalVariation: totalVariation(img, s),
+      probabilities,
+      scores,
+      options: o,
+    };
+    return result;
+  } finally {
+    net.zeroGrad();
+    net.train(wasTraining);
+  }
+}
+
+/** ε of the smoothed |·| in the TV and L1 penalties (pixel units): |d| ≈ √(d² + ε²) − ε. */
+export const PENALTY_EPS = 0.01;
+
+/** The mean image as (C·H·W) values at the model's size, checked. */
+function meanImageOf(m: Tensor, C: number, H: number, W: number): FloatArray {
+  if (m.size !== C * H * W) throw new HandgradError(`dream: meanImage must hold one ${C}×${H}×${W} image, got shape ${shapeString(m.shape)}`);
+  return m.data;
+}
+
+/** The PCA prior's mean image, checked against the model's input size. */
+function pcaMean(p: PcaPrior, C: number, H: number, W: number): FloatArray {
+  if (p.d !== C * H * W) throw new HandgradError(`dream: the PCA prior has ${p.d} features, the model takes ${C}×${H}×${W} = ${C * H * W}`);
+  return p.mean;
+}
+
+/** Gradient clipping, in place: each entry to [−c, c] ('value') or the whole vector to L2 norm ≤ c ('norm'). */
+export function clipGradient(g: FloatArray, c: number, mode: ClipMode): FloatArray {
+  if (mode === 'value') return clampInPlace(g, -c, c);
+  let s = 0;
+  for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+  const norm = Math.sqrt(s);
+  if (norm > c) for (let i = 0; i < g.length; i++) g[i]! *= c / norm;
+  return g;
+}
