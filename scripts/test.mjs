@@ -59,7 +59,8 @@ let skipped = 0;
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests;
-  failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  // a file that fails to load counts as a failure even though none of its tests ran
+  failed = r.numFailedTests || (r.numFailedTestSuites ?? 0);
   skipped = r.numPendingTests + (r.numTodoTests ?? 0);
 } catch {
   failed = Math.max(failed, 1);

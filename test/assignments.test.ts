@@ -139,3 +139,24 @@ describe('CMU Transform interface', () => {
     expect(net.getWs()[2]!.data[0]).toBeCloseTo(lins[2]!.weight.value.data[0]!, 12);
   });
 });
+
+describe('computeInputGradient = false', () => {
+  it('skips dL/dx (zeros) and leaves the parameter gradients unchanged', () => {
+    const rng = new Random(2);
+    for (const make of [() => new nn.Linear(5, 4, { rng, dtype: 'float64' }), () => new nn.Conv2d(2, 3, 3, { rng, dtype: 'float64', padding: 1 })]) {
+      const a = make();
+      const b = make();
+      b.parameters().forEach((p, i) => p.value.data.set(a.parameters()[i]!.value.data));
+      b.computeInputGradient = false;
+      const x = a instanceof nn.Linear ? randn([3, 5], rng) : randn([2, 2, 4, 4], rng);
+      const ya = a.forward(x);
+      const dy = randn([...ya.shape], rng);
+      const dxa = a.backward(dy);
+      b.forward(x);
+      const dxb = b.backward(dy);
+      expect(dxa.data.some((v) => v !== 0)).toBe(true);
+      expect(dxb.data.every((v) => v === 0)).toBe(true);
+      a.parameters().forEach((p, i) => expect(Array.from(b.parameters()[i]!.grad.data)).toEqual(Array.from(p.grad.data)));
+    }
+  });
+});

@@ -4,6 +4,12 @@
 import { Command, CommanderError } from 'commander';
 import { HandgradError } from '../tensor.js';
 import { register as registerGradcheck } from './gradcheck.js';
+import { register as registerTrain } from './train.js';
+import { register as registerEval } from './eval.js';
+import { register as registerPredict } from './predict.js';
+import { register as registerServe } from './serve.js';
+import { register as registerExperiments } from './experiments.js';
+import { register as registerDream } from './dream.js';
 
 /** An error the user can fix: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -18,6 +24,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerGradcheck(program);
+  registerTrain(program);
+  registerEval(program);
+  registerPredict(program);
+  registerServe(program);
+  registerExperiments(program);
+  registerDream(program);
   return program;
 }
 

@@ -137,6 +137,7 @@ export class Conv2d extends Module {
       const dyb = dy.data.subarray(b * OC * L, (b + 1) * OC * L);
       //   dW += dy_b · col_bᵀ      (OC, CK) = (OC, L)(L, CK)    — NT, accumulating
       k.gemm(false, true, OC, CK, L, 1, dyb, cols.data.subarray(b * CK * L, (b + 1) * CK * L), 1, this.weight.grad.data);
+      if (!this.computeInputGradient) continue;
       //   dcol_b = Wᵀ · dy_b       (CK, L) = (CK, OC)(OC, L)    — TN
       k.gemm(true, false, CK, L, OC, 1, this.weight.value.data, dyb, 0, dcol.data);
       //   dx_b = col2im(dcol_b)    (the adjoint of the unfolding)

@@ -78,6 +78,10 @@ export class Linear extends Module {
     if (this.bias) k.sumRowsInto(dy.data, B, this.outFeatures, this.bias.grad.data);
     //   dx = dy W     (B, in) = (B, out) (out, in)         — an NN product
     const dx = this.dxBuf.get(x.shape, x.dtype);
+    if (!this.computeInputGradient) {
+      dx.data.fill(0);
+      return dx;
+    }
     k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.data, this.weight.value.data, 0, dx.data);
     return dx;
   }

@@ -27,6 +27,13 @@ export class LayerError extends HandgradError {
 
 export abstract class Module {
   training = true;
+  /**
+   * When false, a layer with parameters (Linear, Conv2d) skips computing dL/dx in backward and
+   * returns zeros instead: the first layer of a network never needs its input gradient (the
+   * data is not trained), and on an MLP that saves a third of the backward's work. Parameter
+   * gradients are unaffected. Default true (needed by gradcheck and by dream).
+   */
+  computeInputGradient = true;
   /** Submodules with their names (Sequential uses '0', '1', … like PyTorch). */
   protected readonly childModules: [string, Module][] = [];
   /** This layer's own parameters. */
