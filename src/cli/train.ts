@@ -13,6 +13,7 @@ import { hasCheckpoint, readCheckpoint } from '../train/checkpoint-node.js';
 import { TrainingDivergedError, type EpochRecord, type StepRecord } from '../train/loop.js';
 import { runTraining } from '../train/run-node.js';
 import { HandgradError } from '../tensor.js';
+import { backend } from '../backend.js';
 import { chooseBackend, given, loadData, parseChoice, parseIntList, parseNumber, releaseBackend } from './common.js';
 import { UsageError } from './main.js';
 
@@ -211,6 +212,7 @@ async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
   };
 
   log(`handgrad train: ${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes) → ${outDir}`);
+  log(`backend: ${backend().describe()}`);
   let result;
   try {
     result = await runTraining({ config, data, outDir, resume: f.resume === true, dataDir: f.dataDir, onStep, onEpoch });

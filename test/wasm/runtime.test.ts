@@ -32,7 +32,7 @@ describe('generated modules', () => {
   });
 
   test('each build validates; the relaxed ones once the V8 flag is set', async () => {
-    const bytes = (b64: string): Uint8Array => Uint8Array.from(Buffer.from(b64, 'base64'));
+    const bytes = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(Buffer.from(b64, "base64"));
     expect(WebAssembly.validate(bytes(simdShared.wasmBase64))).toBe(true);
     expect(WebAssembly.validate(bytes(simdPlain.wasmBase64))).toBe(true);
     const { enableRelaxedSimdFlag } = await import('../../src/kernels/wasm/pool-node.js');
