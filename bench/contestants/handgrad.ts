@@ -1,0 +1,146 @@
+// handgrad as a benchmark contestant: the reference backend, or the wasm backend on 1 or 2
+// threads when src/kernels/wasm exists (loaded with a dynamic import, so the benchmark builds
+// and runs before it lands: a missing backend is reported as unavailable, never a crash).
+
+import { backend, kernelsFor, nn, optim, Random, setBackend, Tensor } from '../../src/index.js';
+import type { BenchData } from '../data-node.js';
+import type { GemmShape, LayerSpec, WorkloadSpec } from '../workloads.js';
+
+export class Unavailable extends Error {}
+
+/** Selects the backend; throws Unavailable when the wasm backend is missing or refuses to start. */
+export async function selectBackend(kind: 'ref' | 'wasm', threads: number): Promise<Record<string, unknown>> {
+  if (kind === 'ref') {
+    setBackend('ref');
+    return { backend: backend().describe() };
+  }
+  // A computed specifier: TypeScript does not resolve it, so this file compiles without H5's module.
+  const url = new URL('../../src/kernels/wasm/index.js', import.meta.url).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Unavailable(`handgrad wasm backend not built (${firstLine(e)})`);
+  }
+  const initWasm = mod.initWasm;
+  if (typeof initWasm !== 'function') throw new Unavailable('src/kernels/wasm/index.js exports no initWasm()');
+  try {
+    await (initWasm as (o: { threads: number }) => Promise<unknown>)({ threads });
+    setBackend('wasm');
+  } catch (e) {
+    throw new Unavailable(`initWasm({ threads: ${threads} }) failed: ${firstLine(e)}`);
+  }
+  const description = backend().describe();
+  if (backend().name !== 'wasm') throw new Unavailable(`initWasm() left the backend at ${description}`);
+  return { backend: description, requestedThreads: threads };
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0]!;
+}
+
+function buildLayer(l: LayerSpec, rng: Random): nn.Module {
+  switch (l.type) {
+    case 'linear': return new nn.Linear(l.in, l.out, { rng });
+    case 'relu': return new nn.ReLU();
+    case 'dropout': return new nn.Dropout({ p: l.p, mode: 'inverted', seed: 3 });
+    case 'conv': return new nn.Conv2d(l.in, l.out, l.k, { padding: l.pad, rng });
+    case 'maxpool': return new nn.MaxPool2d(l.k);
+    case 'flatten': return new nn.Flatten();
+  }
+}
+
+/** One training step per call: forward, softmax cross-entropy, backward, SGD update. */
+export class HandgradTrainer {
+  readonly info: Record<string, unknown>;
+  private readonly model: nn.Sequential;
+  private readonly loss = new nn.CrossEntropyLoss();
+  private readonly opt: optim.SGD;
+  private readonly xs: Tensor[] = [];
+  private readonly ys: Int32Array[] = [];
+  /** Set when the data did not fit in backend memory: each batch is copied into `input`. */
+  private readonly copyFrom: Float32Array | null = null;
+  private readonly input: Tensor | null = null;
+  private cursor = 0;
+
+  constructor(spec: WorkloadSpec, load: (allocate: (n: number) => Float32Array, batch: number) => BenchData) {
+    const rng = new Random(1);
+    this.model = new nn.Sequential(...spec.layers.map((l) => buildLayer(l, rng)));
+    this.opt = new optim.SGD(this.model.parameters(), { lr: spec.lr, momentum: spec.momentum });
+    const B = spec.batch;
+    // The training set is loaded straight into backend memory (for wasm: its linear memory), so
+    // that a batch is a view, as a slice is in numpy or PyTorch. If the backend cannot hold it,
+    // it stays in a JS array and each batch is copied into one backend-allocated input.
+    let inBackend = true;
+    const data = load((n) => {
+      try {
+        const a = backend().allocate('float32', n);
+        if (a instanceof Float32Array) return a;
+      } catch {
+        /* fall through */
+      }
+      inBackend = false;
+      return new Float32Array(n);
+    }, B);
+    const F = data.features;
+    const batches = Math.floor(data.n / B);
+    const shape = [B, ...spec.sampleShape];
+    for (let i = 0; i < batches; i++) {
+      if (inBackend) this.xs.push(new Tensor(data.x.subarray(i * B * F, (i + 1) * B * F), shape));
+      this.ys.push(data.y.subarray(i * B, (i + 1) * B));
+    }
+    if (!inBackend) {
+      this.copyFrom = data.x;
+      this.input = new Tensor(backend().allocate('float32', B * F), shape);
+    }
+    this.info = {
+      backend: backend().describe(),
+      model: this.model.describe(),
+      parameters: this.model.parameters().reduce((s, p) => s + p.value.size, 0),
+      batches,
+      inputs: inBackend ? 'in backend memory (batch = view)' : 'copied into backend memory per batch',
+    };
+  }
+
+  step(): number {
+    const i = this.cursor;
+    this.cursor = i + 1 === this.ys.length ? 0 : i + 1;
+    let x: Tensor;
+    if (this.input) {
+      const n = this.input.size;
+      this.input.data.set(this.copyFrom!.subarray(i * n, (i + 1) * n));
+      x = this.input;
+    } else {
+      x = this.xs[i]!;
+    }
+    this.opt.zeroGrad();
+    const logits = this.model.forward(x);
+    const loss = this.loss.forward(logits, this.ys[i]!);
+    this.model.backward(this.loss.backward());
+    this.opt.step();
+    return loss;
+  }
+}
+
+/** GEMM alone, on operands allocated by the backend (in WASM memory for the wasm backend). */
+export class HandgradGemm {
+  private readonly buffers = new Map<string, { A: Float32Array; B: Float32Array; C: Float32Array }>();
+  private readonly rng = new Random(5);
+
+  run(s: GemmShape, calls: number): void {
+    let b = this.buffers.get(s.name);
+    if (!b) {
+      const alloc = (n: number): Float32Array => {
+        const a = backend().allocate('float32', n);
+        if (!(a instanceof Float32Array)) throw new Error('backend allocated a non-float32 array');
+        return a;
+      };
+      b = { A: alloc(s.M * s.K), B: alloc(s.K * s.N), C: alloc(s.M * s.N) };
+      this.rng.fillUniform(b.A, -1, 1);
+      this.rng.fillUniform(b.B, -1, 1);
+      this.buffers.set(s.name, b);
+    }
+    const k = kernelsFor('float32');
+    for (let c = 0; c < calls; c++) k.gemm(s.transA, s.transB, s.M, s.N, s.K, 1, b.A, b.B, 0, b.C);
+  }
+}
