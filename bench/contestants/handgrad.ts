@@ -66,6 +66,10 @@ export class HandgradTrainer {
   constructor(spec: WorkloadSpec, load: (allocate: (n: number) => Float32Array, batch: number) => BenchData) {
     const rng = new Random(1);
     this.model = new nn.Sequential(...spec.layers.map((l) => buildLayer(l, rng)));
+    // As PyTorch does for an input that does not require grad, and as the train loop does, the
+    // first layer skips dL/dx: nothing consumes it.
+    const first = this.model.layers.find((l) => l.parameters().length > 0);
+    if (first) first.computeInputGradient = false;
     this.opt = new optim.SGD(this.model.parameters(), { lr: spec.lr, momentum: spec.momentum });
     const B = spec.batch;
     // The training set is loaded straight into backend memory (for wasm: its linear memory), so
