@@ -6,13 +6,15 @@
 //   --layer L --channel i    what a middle channel responds to; without --channel, a grid over channels
 //   --lr-sweep a,b,c         one image and one final probability per learning rate
 //   --compare-plain          also run plain gradient ascent for each class and record both
-// Every trick of src/dream is a flag; `--plain` turns them all off.
+// Every trick of src/dream is a flag; `--plain` turns them all off. By default the image is kept
+// in the span of the run's training data's top 24 principal components (--pca, src/dream/prior.ts):
+// that is what makes the dreamed classes look like garments; --pca 0 gives the pixel tricks alone.
 
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { dream, layerNames, pcaPrior, resolveLayer, type DreamModel, type PcaPrior, type DreamOptions, type DreamResult, type Objective } from '../dream/index.js';
+import { dream, layerNames, pcaPrior, resolveDreamOptions, resolveLayer, type DreamModel, type PcaPrior, type DreamOptions, type DreamResult, type Objective } from '../dream/index.js';
 import { writeFileAtomic } from '../io/atomic-node.js';
 import { encodePng, readPngImage } from '../io/png-node.js';
 import { Sequential } from '../layers/sequential.js';
@@ -56,8 +58,9 @@ interface DreamFlags {
   l1?: string;
   meanPrior?: string;
   start?: string;
-  pca: string;
+  pca?: string;
   pcaSamples: string;
+  data?: string;
   dataDir?: string;
   plain?: boolean;
   scale: string;
@@ -160,7 +163,7 @@ export function register(program: Command): void {
     .option('--objective <kind>', "class objective: logprob (log softmax: raises the class against the others) or logit (the assignment's: minus the class energy)", 'logprob')
     .option('--lr-sweep <list>', 'one image per learning rate, e.g. 1e-3,1e-2,1e-1,1')
     .option('--compare-plain', 'also run plain gradient ascent (every trick off) per class and record both')
-    .option('--steps <n>', 'optimisation steps (default 200)')
+    .option('--steps <n>', 'optimisation steps (default 300 with --pca, else 200)')
     .option('--lr <x>', 'step size (default 0.05 with the normalised step, 0.1 with --plain)')
     .option('--seed <n>', 'seed of the start noise and the jitter', '0')
     .option('--from <png>', 'start from this image instead of grey noise (resized to the model input)')
@@ -176,11 +179,12 @@ export function register(program: Command): void {
     .option('--octaves <n>', 'scales: start octave-scale^(n−1) times smaller, upscale at equal intervals (default 2)')
     .option('--octave-scale <s>', 'size ratio between octaves (default 1.4)')
     .option('--no-normalize-step', "do not divide the gradient by its mean magnitude (DeepDream's step)")
-    .option('--pca <k>', "data prior: keep the image in the span of the training set's top-k principal components (mean + U z); 0 = off, pixel-space tricks only. With it on, the defaults become: start mean, tv 0.3, lr 0.05 → 0.005, no blur, no gradient blur, no weight decay, 1 octave", '32')
+    .option('--pca <k>', "data prior: keep the image in the span of the training set's top-k principal components (mean + U z); 0 = off, pixel-space tricks only. With it on, the defaults become: start mean, tv 0.35, 300 steps, lr 0.05 → 0.005, no blur, no gradient blur, no weight decay, 1 octave. Default 24 when the run's training data can be found (else off, with a note)")
     .option('--pca-samples <n>', 'training images (evenly spaced) the principal components are computed from', '10000')
-    .option('--data-dir <dir>', "where the run's training data is (for --pca and --start mean; default: the run's own record)")
+    .option('--data <name|path>', "the training data for --pca, --start mean and --mean-prior (a registered name or a path, as for train; default: the data set the run records)")
+    .option('--data-dir <dir>', 'where registered data sets are looked for (as for train)')
     .option('--start <kind>', "'noise' (grey 0.5 + noise) or 'mean' (the training mean image + noise) (default mean with --pca, else noise)")
-    .option('--tv <w>', 'weight of a total-variation penalty on the image (default 0.3 with --pca, else 0)')
+    .option('--tv <w>', 'weight of a total-variation penalty on the image (default 0.35 with --pca, else 0)')
     .option('--l1 <w>', 'weight of an L1 (sparsity) penalty pushing pixels to black (default 0)')
     .option('--mean-prior <w>', 'weight of an L2 pull towards the training mean image (default 0)')
     .option('--lr-end <x>', 'step size at the last step, decaying linearly from --lr (default lr/10 with --pca, else lr)')
@@ -223,37 +227,6 @@ async function runDream(f: DreamFlags): Promise<void> {
     if (model.inputShape[0] !== 1 && model.inputShape[0] !== 3) throw new UsageError(`--from: the model takes ${model.inputShape[0]} channels; PNG start images need 1 or 3`);
   }
 
-  // ---- the data prior: the training set's mean image and top principal components -------------
-  const pcaK = parseNumber('--pca', f.pca, { min: 0, integer: true });
-  const pcaSamples = parseNumber('--pca-samples', f.pcaSamples, { min: 2, integer: true });
-  const needsData = f.plain !== true && (pcaK > 0 || tricks.start === 'mean' || (tricks.prior ?? 0) > 0);
-  let pca: PcaPrior | undefined;
-  let meanImage: Tensor | undefined;
-  let priorNote: Record<string, unknown> | undefined;
-  if (needsData) {
-    const [C, H, W] = model.inputShape;
-    const spec = saved.run.data.spec;
-    const dataDir = f.dataDir ?? saved.run.data.dataDir;
-    const data = await loadData(spec, dataDir, f.quiet === true);
-    const d = C * H * W;
-    if (data.sampleShape.reduce((a, b) => a * b, 1) !== d) throw new UsageError(`--pca: the data '${spec}' has samples of shape ${shapeString(data.sampleShape)}, the model takes ${C}×${H}×${W}`);
-    const n = Math.min(pcaSamples, data.train.n);
-    const stride = data.train.n / n;
-    const x = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) x.set(data.train.x.subarray(Math.floor(i * stride) * d, (Math.floor(i * stride) + 1) * d), i * d);
-    if (pcaK > 0) {
-      if (pcaK > d) throw new UsageError(`--pca: k must be at most ${d} (the number of pixels), got ${pcaK}`);
-      if (f.quiet !== true) console.error(`handgrad dream: principal components of ${n} training images of ${data.name} (k = ${pcaK})…`);
-      pca = pcaPrior(x, n, d, pcaK);
-      meanImage = new Tensor(Float64Array.from(pca.mean), [C, H, W]);
-    } else {
-      const m = new Float64Array(d);
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] += x[i * d + j]! / n;
-      meanImage = new Tensor(m, [C, H, W]);
-    }
-    priorNote = { data: data.name, samples: n, ...(pca ? { pca: pcaK, explainedVariance: pca.variances.reduce((a, b) => a + b, 0) } : {}) };
-  }
-
   // ---- the jobs -------------------------------------------------------------------------------
   const jobs: Job[] = [];
   let columns: number | undefined;
@@ -293,19 +266,70 @@ async function runDream(f: DreamFlags): Promise<void> {
     else if (f.comparePlain) columns = 2 * Math.min(5, list.length); // 5 (tricks, plain) pairs per row
   }
 
+  // ---- the data prior: the training set's mean image and top principal components -------------
+  // --pca omitted: 24 components if the run's training data can be loaded, else off (with a note)
+  const pcaAuto = f.pca === undefined;
+  let pcaK = pcaAuto ? 24 : parseNumber('--pca', f.pca!, { min: 0, integer: true });
+  const pcaSamples = parseNumber('--pca-samples', f.pcaSamples, { min: 2, integer: true });
+  const needsData = f.plain !== true && (pcaK > 0 || tricks.start === 'mean' || (tricks.prior ?? 0) > 0);
+  let pca: PcaPrior | undefined;
+  let meanImage: Tensor | undefined;
+  let priorNote: Record<string, unknown> | undefined;
+  let data: Awaited<ReturnType<typeof loadData>> | null = null;
+  if (needsData) {
+    const spec = f.data ?? saved.run.data.spec;
+    const dataDir = f.dataDir ?? saved.run.data.dataDir;
+    try {
+      data = await loadData(spec, dataDir, f.quiet === true);
+    } catch (e) {
+      const explicit = !pcaAuto || f.data !== undefined || tricks.start === 'mean' || (tricks.prior ?? 0) > 0;
+      if (explicit || !(e instanceof UsageError)) throw e;
+      if (f.quiet !== true) console.error(`handgrad dream: no PCA prior (the run's training data '${spec}' did not load: ${e.message}); pixel-space tricks only. Give --data-dir, or --pca 0 to silence this.`);
+      pcaK = 0;
+    }
+  }
+  if (data) {
+    const [C, H, W] = model.inputShape;
+    const spec = f.data ?? saved.run.data.spec;
+    const d = C * H * W;
+    if (data.sampleShape.reduce((a, b) => a * b, 1) !== d) throw new UsageError(`--pca: the data '${spec}' has samples of shape ${shapeString(data.sampleShape)}, the model takes ${C}×${H}×${W}`);
+    const n = Math.min(pcaSamples, data.train.n);
+    const stride = data.train.n / n;
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) x.set(data.train.x.subarray(Math.floor(i * stride) * d, (Math.floor(i * stride) + 1) * d), i * d);
+    if (pcaK > 0) {
+      if (pcaK > d) throw new UsageError(`--pca: k must be at most ${d} (the number of pixels), got ${pcaK}`);
+      if (f.quiet !== true) console.error(`handgrad dream: principal components of ${n} training images of ${data.name} (k = ${pcaK})…`);
+      pca = pcaPrior(x, n, d, pcaK);
+      meanImage = new Tensor(Float64Array.from(pca.mean), [C, H, W]);
+    } else {
+      const m = new Float64Array(d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] += x[i * d + j]! / n;
+      meanImage = new Tensor(m, [C, H, W]);
+    }
+    priorNote = { data: data.name, samples: n, ...(pca ? { pca: pcaK, explainedVariance: pca.variances.reduce((a, b) => a + b, 0) } : {}) };
+  }
+
   // ---- run ------------------------------------------------------------------------------------
   const outDir = f.out ?? join(saved.dir, 'dream');
   mkdirSync(outDir, { recursive: true });
   const quiet = f.quiet === true;
   const tty = process.stderr.isTTY === true && !quiet;
-  const stepsEach = tricks.steps ?? 200;
+  // steps per job as the library resolves them (the PCA prior and --plain have their own defaults)
+  const jobOptions = (job: Job): DreamOptions => ({
+    ...tricks, ...(job.plain ? { plain: true } : { ...(pca ? { pca } : {}), ...(meanImage ? { meanImage } : {}) }),
+    ...(job.lr !== undefined ? { lr: job.lr } : {}), ...(init ? { init } : {}), objective: job.objective,
+  });
+  const jobSteps = jobs.map((job) => resolveDreamOptions(jobOptions(job)).steps);
+  const before = jobSteps.map((_, j) => jobSteps.slice(0, j).reduce((a, b) => a + b, 0));
+  const stepsEach = jobSteps[0]!;
   let bar: cliProgress.SingleBar | null = null;
   if (tty) {
     bar = new cliProgress.SingleBar({
       format: 'dream |{bar}| image {image}/{images} {name}  step {step}/{steps}  p {p}  ETA {eta_formatted}',
       hideCursor: true, clearOnComplete: true, fps: 5, stream: process.stderr,
     }, cliProgress.Presets.shades_classic);
-    bar.start(jobs.length * stepsEach, 0, { image: 1, images: jobs.length, name: '', step: 0, steps: stepsEach, p: '-' });
+    bar.start(jobSteps.reduce((a, b) => a + b, 0), 0, { image: 1, images: jobs.length, name: '', step: 0, steps: stepsEach, p: '-' });
   }
   if (!quiet) console.error(`handgrad dream: ${jobs.length} image${jobs.length === 1 ? '' : 's'} from ${saved.dir} → ${outDir}`);
   const entries: Record<string, unknown>[] = [];
@@ -316,9 +340,8 @@ async function runDream(f: DreamFlags): Promise<void> {
       let r: DreamResult;
       try {
         r = dream(model, {
-          ...tricks, ...(job.plain ? { plain: true } : { ...(pca ? { pca } : {}), ...(meanImage ? { meanImage } : {}) }), ...(job.lr !== undefined ? { lr: job.lr } : {}), ...(init ? { init } : {}),
-          objective: job.objective,
-          onStep: (s) => bar?.update(j * stepsEach + s.step, { image: j + 1, name: job.name, step: s.step, p: s.probability === null ? '-' : s.probability.toFixed(3) }),
+          ...jobOptions(job),
+          onStep: (s) => bar?.update(before[j]! + s.step, { image: j + 1, name: job.name, step: s.step, steps: s.steps, p: s.probability === null ? '-' : s.probability.toFixed(3) }),
         });
       } catch (e) {
         if (e instanceof HandgradError) throw new UsageError(e.message);
@@ -338,7 +361,7 @@ async function runDream(f: DreamFlags): Promise<void> {
         probability: r.probability, logit: r.logit, predicted: r.predicted, predictedLabel: label(r.predicted),
         predictedProbability: r.predictedProbability, score: r.score, totalVariation: r.totalVariation,
         probabilities: r.probabilities, scores: r.scores, display: range,
-        options: { ...r.options, ...(init ? { from: basename(f.from!) } : {}), ...(priorNote && !job.plain ? { prior: priorNote } : {}) },
+        options: { ...r.options, ...(init ? { from: basename(f.from!) } : {}), ...(priorNote && !job.plain ? { dataPrior: priorNote } : {}) },
       });
       if (!tty && !quiet) {
         console.error(`  ${job.name}: ${r.probability !== null ? `p ${r.probability.toFixed(4)}, logit ${r.logit!.toFixed(2)}` : `score ${r.score.toFixed(4)}`}, total variation ${r.totalVariation.toFixed(1)}`);

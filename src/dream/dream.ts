@@ -10,11 +10,14 @@
 //      objective reads; score S = Σ weight_i · S_i (objectives.ts)
 //   5. backward to the input through the layers' own backward passes: g_x = dS/dx
 //   6. back through 3, 2, 1 with their adjoints: g = roll(resizeᵀ(g_x / std_c), −dy, −dx)
-//   7. tricks on the gradient: blur it (σ_g), normalise it by its mean magnitude (DeepDream),
-//      clip it (by value or by norm)
-//   8. ascend: img ← img + lr · g      (= gradient descent on the energy E = −S)
+//   7. tricks on the gradient: project it onto the PCA prior's span (prior.ts), blur it (σ_g),
+//      normalise it by its mean magnitude (DeepDream), clip it (by value or by norm); subtract
+//      the gradients of the penalties (TV, L1, L2 to the mean image; transforms.ts)
+//   8. ascend: img ← img + lr_t · g    (= gradient descent on the energy E = −S + penalties;
+//      lr_t decays linearly from lr to lrEnd)
 //   9. tricks on the image: weight decay img ← (1 − wd) · img, blur every k steps (σ),
-//      clamp to [0, 1]; upscale to the next octave's size when its turn comes.
+//      project back onto the PCA span, clamp to [0, 1]; upscale to the next octave's size when
+//      its turn comes.
 // Browser-safe: no Node modules.
 
 import { Buffer } from '../layers/module.js';
@@ -49,7 +52,7 @@ export interface DreamOptions {
   objective: Objective | Objective[];
   /** The class whose probability and logit are reported. Default: the class of the first class objective. */
   target?: number;
-  /** Number of steps. Default 200. */
+  /** Number of steps. Default 200 (300 with the PCA prior). */
   steps?: number;
   /** Step size. Default 0.05 with the normalised step (pixels move by ~lr per step on average), 0.1 in plain mode (raw gradient; sweep it: --lr-sweep). */
   lr?: number;
@@ -367,7 +370,7 @@ export function resolveDreamOptions(o: DreamOptions): ResolvedDreamOptions {
   return {
     objective,
     target: o.target !== undefined ? num('target', o.target, 0, { min: 0, integer: true }) : firstClass?.class ?? null,
-    steps: num('steps', o.steps, 200, { min: 1, integer: true }),
+    steps: num('steps', o.steps, pca ? 300 : 200, { min: 1, integer: true }),
     lr,
     seed: num('seed', o.seed, 0, { integer: true }),
     init: o.init ? 'image' : start,
@@ -385,7 +388,7 @@ export function resolveDreamOptions(o: DreamOptions): ResolvedDreamOptions {
     normalizeStep,
     lrEnd: num('lrEnd', o.lrEnd, pca ? lr / 10 : lr, { positive: true }),
     blurSigmaEnd: num('blurSigmaEnd', o.blurSigmaEnd, blurSigma, { min: 0 }),
-    tv: num('tv', o.tv, pca ? 0.3 : 0, { min: 0 }),
+    tv: num('tv', o.tv, pca ? 0.35 : 0, { min: 0 }),
     l1: num('l1', o.l1, 0, { min: 0 }),
     prior,
     pca: pca ? o.pca!.k : 0,

@@ -1,7 +1,7 @@
 // `handgrad dream` end to end on a real run directory: the issue's CNN trained by the train
 // loop (src/train/run-node.ts) for 2 epochs on 1500 Fashion-MNIST images halved to 14×14, then
 // dreamed through the command's run(argv): PNGs, the grid, dream.json; flag errors exit 2.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import { runTraining } from '../../src/train/run-node.js';
 import type { Dataset } from '../../src/data/types.js';
+import { writeIdxU8 } from '../../src/data/idx.js';
 import { fashion, FASHION_CLASSES, halve } from './helpers.js';
 
 let dir = '';
@@ -105,6 +106,32 @@ describe('handgrad dream', () => {
     expect(doc.entries).toHaveLength(8); // conv1 has 8 channels
     expect(doc.entries[3]).toMatchObject({ layer: 'conv1', channel: 3, probability: null });
     expect(existsSync(join(out, 'layer-conv1-grid.png'))).toBe(true);
+  }, 60_000);
+
+  it('the PCA prior from the training data (--data, a folder of IDX files): in dream.json, the start is the mean', async () => {
+    // the run's 14×14 training images as the four IDX files the data readers recognise
+    const idxDir = join(dir, 'idx14');
+    mkdirSync(idxDir, { recursive: true });
+    const tr = fashion('train', 1500);
+    const te = fashion('t10k', 500);
+    const u8 = (x: Float32Array): Uint8Array => Uint8Array.from(x, (v) => Math.round(255 * v));
+    writeFileSync(join(idxDir, 'train-images-idx3-ubyte'), writeIdxU8([1500, 14, 14], u8(halve(tr.x, 1500))));
+    writeFileSync(join(idxDir, 'train-labels-idx1-ubyte'), writeIdxU8([1500], Uint8Array.from(tr.y)));
+    writeFileSync(join(idxDir, 't10k-images-idx3-ubyte'), writeIdxU8([500, 14, 14], u8(halve(te.x, 500))));
+    writeFileSync(join(idxDir, 't10k-labels-idx1-ubyte'), writeIdxU8([500], Uint8Array.from(te.y)));
+    const out = join(dir, 'pca');
+    const r = await cli('dream', '--model', runDir, '--class', 'bag', '--data', idxDir, '--pca', '8', '--steps', '60', '--out', out, '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(out, 'dream.json'), 'utf8'));
+    expect(doc.entries[0].options).toMatchObject({ pca: 8, init: 'mean', tv: 0.35, octaves: 1, prior: 0, dataPrior: { samples: 1500, pca: 8 } });
+    expect(doc.entries[0].probability).toBeGreaterThan(doc.entries[0].probabilities[0]);
+    // without the data, an explicit --pca is a usage error; an implicit one falls back with a note
+    const bad = await cli('dream', '--model', runDir, '--class', 'bag', '--pca', '8', '--steps', '5', '--out', out);
+    expect(bad.code).toBe(2);
+    const note = await cli('dream', '--model', runDir, '--class', 'bag', '--steps', '5', '--out', out);
+    expect(note.code).toBe(0);
+    expect(note.err).toMatch(/no PCA prior/);
   }, 60_000);
 
   it('an lr sweep writes one image and one final probability per rate', async () => {

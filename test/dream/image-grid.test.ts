@@ -27,6 +27,23 @@ describe('renderImageGrid', () => {
     for (let x = 0; x < g.width; x++) expect(px(x, 0)).toBe(255);
   });
 
+  it('groups columns (a tricks/plain pair per class) with an extra gap between groups', () => {
+    const im = { data: [0, 0, 0, 0], channels: 1, height: 2, width: 2 }; // black on the white background
+    const cells = Array.from({ length: 8 }, () => im);
+    const flat = renderImageGrid(cells, { columns: 4, scale: 5, gap: 2 });
+    const g = renderImageGrid(cells, { columns: 4, scale: 5, gap: 2, groupSize: 2, groupGap: 6 });
+    expect(g.width).toBe(flat.width + 6);
+    expect(g.height).toBe(flat.height);
+    // column 2 starts 6 pixels further right; columns 0 and 1 do not move
+    const px = (img: typeof g, x: number, y: number): number => img.data[(y * img.width + x) * 4]!;
+    const col = (c: number): number => 2 + c * (10 + 2);
+    expect(px(g, col(1), 2)).toBe(0);
+    expect(px(g, col(2), 2)).toBe(255);
+    expect(px(g, col(2) + 6, 2)).toBe(0);
+    expect(px(g, col(2) + 6 - 1, 2)).toBe(255);
+    expect(() => renderImageGrid(cells, { groupSize: 0 })).toThrow(/groupSize/);
+  });
+
   it("'minmax' stretches an image's own range; RGB images keep their channels", () => {
     const m = imageToRgba({ data: [-2, 0, 2, 6], channels: 1, height: 2, width: 2 }, 1, 'minmax');
     expect([m.data[0], m.data[4], m.data[8], m.data[12]]).toEqual([0, 64, 128, 255]);
