@@ -1,13 +1,18 @@
 // Every layer and variant through the shared harness (test/harness.ts): finite differences,
 // TensorFlow.js autograd, PyTorch fixtures, and backward-twice — plus PyTorch's edge conventions.
+// The float64 checks run once (on the reference kernels, which every backend uses for float64);
+// the float32 checks run once per backend of test/backends.ts (ref, wasm 1 thread, wasm 2 threads).
 
 import { describe, expect, it } from 'vitest';
 import { nn, runLayerGradchecks, runLossGradchecks, Tensor, type DType } from '../src/index.js';
-import { checkLayer, expectClose, fixture, layerFixtureNames } from './harness.js';
+import { describeBackends, describeOnce, tensorOnBackend } from './backends.js';
+import { checkLayerFloat32, checkLayerFloat64, expectClose, fixture, layerFixtureNames } from './harness.js';
 import { LAYER_CASES as CASES } from './layer-cases.js';
-import { TOL } from './tolerances.js';
+import { TOL, tol32, type Tolerance } from './tolerances.js';
 
-for (const c of CASES) checkLayer(c);
+describeOnce('float64 (reference kernels, on every backend)', () => {
+  for (const c of CASES) checkLayerFloat64(c);
+});
 
 describe('coverage', () => {
   it('every PyTorch layer fixture has a case, and every case a fixture', () => {
@@ -48,22 +53,21 @@ const EDGE_LAYERS: Record<string, () => nn.Module> = {
   'GELU (tanh) far out': () => new nn.GELU({ approximate: 'tanh' }),
 };
 
-describe('edge cases, as PyTorch', () => {
-  const edges = fixture<{ cases: Record<string, ElementwiseEdge> }>('edges.json').cases;
-  for (const [name, make] of Object.entries(EDGE_LAYERS)) {
-    it(name, () => {
-      const fx = edges[name]!;
-      expect(fx, `edges.json case ${name}`).toBeDefined();
-      for (const [dtype, ref, tol] of [['float64', fx.f64, TOL.edge64], ['float32', fx.f32, TOL.edge32]] as const) {
-        const layer = make();
-        const y = layer.forward(Tensor.fromArray(fx.input, fx.inputShape, dtype as DType)).clone();
-        const dx = layer.backward(Tensor.fromArray(fx.r, fx.inputShape, dtype as DType)).clone();
-        for (const v of [...y.data, ...dx.data]) expect(Number.isFinite(v), `${name}: finite`).toBe(true);
-        expectClose(y.data, ref.output, tol, `${name} (${dtype}): output`);
-        expectClose(dx.data, ref.dx, tol, `${name} (${dtype}): dx`);
-      }
-    });
-  }
+/** One edge case in one dtype, on the current backend: finite, and equal to PyTorch's values. */
+function checkEdge(name: string, dtype: DType, tol: Tolerance): void {
+  const fx = fixture<{ cases: Record<string, ElementwiseEdge> }>('edges.json').cases[name]!;
+  expect(fx, `edges.json case ${name}`).toBeDefined();
+  const ref = dtype === 'float64' ? fx.f64 : fx.f32;
+  const layer = EDGE_LAYERS[name]!();
+  const y = layer.forward(tensorOnBackend(fx.input, fx.inputShape, dtype)).clone();
+  const dx = layer.backward(tensorOnBackend(fx.r, fx.inputShape, dtype)).clone();
+  for (const v of [...y.data, ...dx.data]) expect(Number.isFinite(v), `${name}: finite`).toBe(true);
+  expectClose(y.data, ref.output, tol, `${name} (${dtype}): output`);
+  expectClose(dx.data, ref.dx, tol, `${name} (${dtype}): dx`);
+}
+
+describe('edge cases, as PyTorch (float64; float32 runs per backend above)', () => {
+  for (const name of Object.keys(EDGE_LAYERS)) it(name, () => checkEdge(name, 'float64', TOL.edge64));
 
   it('the kink values themselves: ReLU′(0) = 0, LeakyReLU′(0) = slope', () => {
     const x = Tensor.fromArray([0], [1, 1], 'float64');
@@ -76,6 +80,13 @@ describe('edge cases, as PyTorch', () => {
     expect(leaky.backward(dy).data[0]).toBe(0.1);
   });
 });
+
+describeBackends('float32', (run) => {
+  for (const c of CASES) checkLayerFloat32(c, run);
+  describe('edge cases, as PyTorch (float32)', () => {
+    for (const name of Object.keys(EDGE_LAYERS)) it(name, () => checkEdge(name, 'float32', tol32(run).edge32));
+  });
+}, { threadedGemm: true });
 
 describe('Dropout draws its own masks as documented', () => {
   it('drops about p of the units, scales kept ones by 1/(1−p) (inverted) or 1 (cmu), and backward uses the same mask', () => {

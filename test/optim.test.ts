@@ -1,11 +1,14 @@
 // The optimisers against torch.optim: 10 steps on the quadratic f(p) = ½ (p − c)ᵀ A (p − c)
 // (gradient A (p − c), recomputed from the current p at every step, exactly as the fixture
-// script did), every iterate compared, in float64 and float32. Plus a save/load round trip.
+// script did), every iterate compared, in float64 (once: the reference kernels run float64 on
+// every backend) and in float32 (once per backend of test/backends.ts: the sgdStep / adamStep
+// kernels on parameters, gradients and buffers the backend allocated). Plus a save/load round trip.
 
 import { describe, expect, it } from 'vitest';
-import { nn, optim, Tensor, type DType } from '../src/index.js';
+import { nn, optim, type DType } from '../src/index.js';
+import { describeBackends, describeOnce, expectOnBackend, tensorOnBackend } from './backends.js';
 import { expectClose, fixture } from './harness.js';
-import { TOL } from './tolerances.js';
+import { TOL, tol32, type Tolerance } from './tolerances.js';
 
 interface OptimCase {
   kind: 'sgd' | 'adam' | 'adamw';
@@ -23,8 +26,9 @@ interface OptimFixture {
 
 const fx = fixture<OptimFixture>('optim.json');
 
+/** The parameter p0, its storage from the current backend (as a layer's would be). */
 function parameter(dtype: DType): nn.Parameter {
-  return { name: 'p', value: Tensor.fromArray(fx.p0, [fx.n], dtype), grad: Tensor.zeros([fx.n], dtype) };
+  return { name: 'p', value: tensorOnBackend(fx.p0, [fx.n], dtype), grad: tensorOnBackend(new Array<number>(fx.n).fill(0), [fx.n], dtype) };
 }
 
 function makeOptimizer(c: OptimCase, params: nn.Parameter[]): optim.Optimizer {
@@ -44,7 +48,37 @@ function setQuadraticGradient(p: nn.Parameter): void {
   }
 }
 
-describe('optimisers against torch.optim (10 steps on a fixed quadratic)', () => {
+/** 10 steps in one dtype on the current backend, every iterate against PyTorch's. */
+function checkSteps(name: string, c: OptimCase, dtype: DType, tol: Tolerance): optim.Optimizer {
+  const p = parameter(dtype);
+  const opt = makeOptimizer(c, [p]);
+  c.iterates.forEach((expected, step) => {
+    opt.zeroGrad();
+    setQuadraticGradient(p);
+    opt.step();
+    expectClose(p.value.data, expected, tol, `${name} (${dtype}): parameter after step ${step + 1}`);
+  });
+  expect(opt.stepCount).toBe(fx.steps);
+  return opt;
+}
+
+describeBackends('optimisers in float32 against torch.optim (10 steps on a fixed quadratic)', (run) => {
+  for (const [name, c] of Object.entries(fx.cases)) it(name, () => checkSteps(name, c, 'float32', tol32(run).optim32));
+
+  it('the parameter, its gradient and the optimiser state are stored by the backend', () => {
+    const p = parameter('float32');
+    const sgd = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    const adam = new optim.Adam([p]);
+    // (private fields, read here only to prove where they live: src/optim/sgd.ts, adam.ts)
+    const { buffers } = sgd as unknown as { buffers: Float32Array[] };
+    const { m, v } = adam as unknown as { m: Float32Array[]; v: Float32Array[] };
+    const state = [buffers[0], m[0], v[0]];
+    for (const a of state) expect(a, 'SGD momentum buffer, Adam m and v').toBeInstanceOf(Float32Array);
+    expectOnBackend(run, [p.value.data, p.grad.data, ...(state as Float32Array[])], 'optimiser storage');
+  });
+});
+
+describeOnce('optimisers in float64 against torch.optim (10 steps on a fixed quadratic; reference kernels, on every backend)', () => {
   it('covers SGD plain, momentum, nesterov, weight decay, dampening, and Adam / AdamW with weight decay', () => {
     expect(Object.keys(fx.cases)).toEqual(expect.arrayContaining([
       'SGD (plain)', 'SGD (momentum 0.9)', 'SGD (nesterov)', 'SGD (weight decay)', 'SGD (momentum 0.9, dampening 0.5)',
@@ -52,21 +86,7 @@ describe('optimisers against torch.optim (10 steps on a fixed quadratic)', () =>
     ]));
   });
 
-  for (const [name, c] of Object.entries(fx.cases)) {
-    it(name, () => {
-      for (const [dtype, tol] of [['float64', TOL.optim64], ['float32', TOL.optim32]] as const) {
-        const p = parameter(dtype);
-        const opt = makeOptimizer(c, [p]);
-        c.iterates.forEach((expected, step) => {
-          opt.zeroGrad();
-          setQuadraticGradient(p);
-          opt.step();
-          expectClose(p.value.data, expected, tol, `${name} (${dtype}): parameter after step ${step + 1}`);
-        });
-        expect(opt.stepCount).toBe(fx.steps);
-      }
-    });
-  }
+  for (const [name, c] of Object.entries(fx.cases)) it(name, () => checkSteps(name, c, 'float64', TOL.optim64));
 
   it('state() / loadState() resumes mid-run exactly (every case, float64)', () => {
     for (const [name, c] of Object.entries(fx.cases)) {

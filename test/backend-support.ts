@@ -1,0 +1,68 @@
+// What each backend does not run natively, as a typed table (issue 4, part 5). The table is a
+// claim about the code, checked by test/backend-support.test.ts: its dtypes must equal
+// backend().dtypes once the backend is initialised, and every fallback must really route to the
+// named backend's kernels (for float64 on wasm: the reference's exact results).
+
+import type { Backend } from '../src/kernels/table.js';
+import type { DType } from '../src/tensor.js';
+
+export type BackendName = Backend['name'];
+
+export interface BackendFallback {
+  /** A dtype the backend does not run itself. */
+  dtype: DType;
+  /** Whose kernels run it instead (kernelsFor) and who allocates it (allocateFor). */
+  to: BackendName;
+  why: string;
+}
+
+export interface BackendLimits {
+  /** The dtypes the backend runs natively: equal to backend().dtypes after initialisation. */
+  dtypes: readonly DType[];
+  /** Every dtype not in `dtypes`, and where it goes instead. */
+  fallbacks: readonly BackendFallback[];
+  /** Other limits a user (or a test) must know about. */
+  notes: readonly string[];
+}
+
+export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
+  ref: {
+    dtypes: ['float32', 'float64'],
+    fallbacks: [],
+    notes: [
+      'The specification: plain TypeScript, every kernel of src/kernels/table.ts, float32 and float64, GEMM accumulating in float64.',
+      'Always registered and always available (no WebAssembly, no threads).',
+    ],
+  },
+  wasm: {
+    dtypes: ['float32'],
+    fallbacks: [
+      {
+        dtype: 'float64',
+        to: 'ref',
+        why:
+          'the AssemblyScript kernels are float32 (f32x4 SIMD); kernelsFor("float64") returns the reference kernels and ' +
+          'allocateFor("float64") a plain Float64Array outside WASM memory, so float64 results are the reference\'s, bit for bit',
+      },
+    ],
+    notes: [
+      'GEMM accumulates in float32 (the reference in float64), blocked, with FMA on the relaxed-SIMD build: products differ from ' +
+        'the reference by a few float32 roundings; the shared float32 tolerance rows hold (tolerances.ts, WASM32, measured).',
+      'Needs WebAssembly SIMD128: without it initWasm() leaves the reference backend selected.',
+      'threads > 1 needs SharedArrayBuffer (in browsers: a cross-origin isolated page); otherwise GEMM runs on one thread.',
+      'Relaxed SIMD only where the engine validates it (Node 20: a V8 flag set before compiling); else the standard SIMD128 build.',
+      'A float32 array outside WASM memory (a plain memory that is full, or a caller\'s own Float32Array) is copied in and out ' +
+        'around each kernel call (staging): correct, slower.',
+    ],
+  },
+};
+
+/**
+ * Not a backend limit, but where no backend is involved: computations done by JavaScript loops in
+ * the layers, identical on every backend (the kernel table has no entry for them).
+ */
+export const OUTSIDE_THE_KERNEL_TABLE: readonly string[] = [
+  'MSELoss, BCELoss and BCEWithLogitsLoss forward and backward (src/layers/losses.ts)',
+  "CrossEntropyLoss backward (softmax − target; its forward is the softmaxCrossEntropy kernel)",
+  'Dropout: drawing the mask (the layer\'s seeded Random) and the eval-mode scaling y = s·x, dx = s·dy (src/layers/dropout.ts)',
+];
