@@ -14,24 +14,40 @@
 // GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C         (ref: gemm)
 //
 // Goto-style: op(B)[k-step, column block] is packed into NR-column panels (k-major, NR floats per
-// k) and op(A)[row block, k-step] into MR-row panels (k-major, MR floats per k), zero-padded to
-// whole panels; the MR×NR register-tile micro-kernel runs on every (row panel, column panel) pair.
-// Threads take whole regions of C (rows or columns split, see gemmJob), each with its own scratch. The tile is 4×8:
-// 8 accumulators + 2 B vectors + up to 4 splatted A values = 14 live v128 (V8 has 15 registers;
-// the study found larger tiles spill). The k loop is deliberately not unrolled (study: TurboFan
-// schedules the plain loop best).
-// ---------------------------------------------------------------------------------------------
-
-const MR: i32 = 4;
-const NR: i32 = 8;
+// k) and op(A)[row block, k-step] into MR-row panels (k-major, always 4 floats per k: MR ≤ 4
+// rows used, so that every pack is a 4×4 shuffle transpose or a plain vector copy); the MR×NR
+// register-tile micro-kernel runs on every (row panel, column panel) pair. Panel rows/columns
+// past the edge of C hold copies of real data (never NaN-producing garbage from outside the
+// operands, never read past them) and are simply not stored.
+// Threads take whole regions of C (rows or columns split, see gemmJob), each with its own scratch.
+//
+// Register tile 3×12 in both builds (study: V8 gives 15 allocatable v128 registers and larger
+// tiles spill; the k loop is deliberately not unrolled, TurboFan schedules the plain loop best):
+// 9 accumulators + 3 B vectors + 1 splatted A (+ 1 product in the standard mul-then-add build)
+// = 13–14 live v128, no spill; 9 independent chains cover the FMA latency (4 cycles × 2 pipes).
+// Measured beside it on this machine: 4×8 (8 chains) 2–7 % slower, 2×16 3 % slower, 4×12
+// (16 live: one accumulator goes through the stack every iteration) 12 % slower, the k loop
+// unrolled ×2 22 % slower.
+const MR: i32 = 3;
+const NR: i32 = 12;
 export const KC: i32 = 256;
-export const MC: i32 = 64;
-export const NC: i32 = 256;
-/** Per-thread scratch: packed A (MC·KC floats), packed B (KC·NC floats), one C tile (MR·NR). */
-export const SCRATCH_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+export const MC: i32 = 72; // multiple of MR
+export const NC: i32 = 252; // multiple of NR
+/** Floats of one packed A block: ⌈MC/MR⌉ panels of KC·4 floats. */
+const AP_FLOATS: i32 = (MC / MR) * 4 * KC;
+/** Per-thread scratch: packed A, packed B (KC·NC floats), one C tile (MR·NR ≤ 64 floats). */
+export const SCRATCH_BYTES: i32 = (AP_FLOATS + KC * NC + 64) * 4;
 
 export function scratchBytes(): i32 {
   return SCRATCH_BYTES;
+}
+
+/** Rows and columns of the register tile (the TS side rounds thread regions to them). */
+export function tileRows(): i32 {
+  return MR;
+}
+export function tileCols(): i32 {
+  return NR;
 }
 
 /** End of the module's static data (Math's lookup tables): the TS side lays out memory above it. */
@@ -71,40 +87,46 @@ export function isRelaxed(): i32 {
   v128.store(dst + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
-// Packs op(A)[i0 : i0+mc, p0 : p0+kc] into ⌈mc/MR⌉ panels of kc×MR floats at Ap:
-// Ap[panel][k][r] = op(A)[i0 + MR·panel + r, p0 + k], 0 for rows ≥ mc.
+// Packs op(A)[i0 : i0+mc, p0 : p0+kc] into ⌈mc/MR⌉ panels of kc×4 floats at Ap:
+// Ap[panel][k][r] = op(A)[i0 + MR·panel + r, p0 + k] for r < MR (slot r ≥ MR, and rows ≥ mc,
+// hold copies of a real row: computed, never stored).
 // transA = 0: A is stored [M,K], op(A)[i,p] = A[i·K + p]  (rows of A are strided in the panel:
 //             transposed 4×4 with shuffles);
-// transA = 1: A is stored [K,M], op(A)[i,p] = A[p·M + i]  (MR contiguous floats per k).
+// transA = 1: A is stored [K,M], op(A)[i,p] = A[p·M + i]  (4 contiguous floats per k).
 function packA(transA: i32, A: usize, M: i32, K: i32, i0: i32, mc: i32, p0: i32, kc: i32, Ap: usize): void {
   for (let ip = 0; ip < mc; ip += MR) {
     const rows = min(MR, mc - ip);
-    const dst = Ap + <usize>(ip * kc) * 4;
+    const dst = Ap + <usize>(ip / MR) * <usize>kc * 16;
     const i = i0 + ip;
     if (transA == 0) {
       const src = A + (<usize>i * <usize>K + <usize>p0) * 4;
       const ld = <usize>K * 4;
+      // row r of the panel reads source row min(r, rows − 1)
+      const s1 = src + <usize>min(1, rows - 1) * ld;
+      const s2 = src + <usize>min(2, rows - 1) * ld;
+      const s3 = src + <usize>min(3, rows - 1) * ld;
       let k = 0;
-      if (rows == MR) {
-        for (; k + 4 <= kc; k += 4) {
-          const s = src + <usize>k * 4;
-          transpose4(s, s + ld, s + 2 * ld, s + 3 * ld, dst + <usize>k * 16, 16);
-        }
+      for (; k + 4 <= kc; k += 4) {
+        const o = <usize>k * 4;
+        transpose4(src + o, s1 + o, s2 + o, s3 + o, dst + <usize>k * 16, 16);
       }
       for (; k < kc; k++) {
-        for (let r = 0; r < MR; r++) {
-          store<f32>(dst + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + <usize>r * ld + <usize>k * 4) : 0);
-        }
+        const o = <usize>k * 4, d = dst + <usize>k * 16;
+        store<f32>(d, load<f32>(src + o));
+        store<f32>(d, load<f32>(s1 + o), 4);
+        store<f32>(d, load<f32>(s2 + o), 8);
+        store<f32>(d, load<f32>(s3 + o), 12);
       }
     } else {
       const src = A + (<usize>p0 * <usize>M + <usize>i) * 4;
       const ld = <usize>M * 4;
-      if (rows == MR) {
+      if (i + 4 <= M) {
         for (let k = 0; k < kc; k++) v128.store(dst + <usize>k * 16, v128.load(src + <usize>k * ld));
       } else {
+        // the last rows of A: never read past row M − 1
         for (let k = 0; k < kc; k++) {
-          for (let r = 0; r < MR; r++) {
-            store<f32>(dst + <usize>(k * MR + r) * 4, r < rows ? load<f32>(src + <usize>k * ld + <usize>r * 4) : 0);
+          for (let r = 0; r < 4; r++) {
+            store<f32>(dst + <usize>(k * 4 + r) * 4, load<f32>(src + <usize>k * ld + <usize>min(r, rows - 1) * 4));
           }
         }
       }
@@ -113,124 +135,197 @@ function packA(transA: i32, A: usize, M: i32, K: i32, i0: i32, mc: i32, p0: i32,
 }
 
 // Packs op(B)[p0 : p0+kc, j0 : j0+nc] into ⌈nc/NR⌉ panels of kc×NR floats at Bp:
-// Bp[panel][k][c] = op(B)[p0 + k, j0 + NR·panel + c], 0 for columns ≥ nc.
-// transB = 0: B is stored [K,N], op(B)[p,j] = B[p·N + j]  (two contiguous vectors per k);
-// transB = 1: B is stored [N,K], op(B)[p,j] = B[j·K + p]  (transposed 4×4 with shuffles).
+// Bp[panel][k][c] = op(B)[p0 + k, j0 + NR·panel + c] (columns ≥ nc: copies of real data or 0).
+// transB = 0: B is stored [K,N], op(B)[p,j] = B[p·N + j]  (NR/4 contiguous vectors per k; the
+//             last columns of B go element by element, never past column N − 1);
+// transB = 1: B is stored [N,K], op(B)[p,j] = B[j·K + p]  (4×4 shuffle transposes of 4 rows of B;
+//             a column past N − 1 reads row N − 1).
 function packB(transB: i32, B: usize, N: i32, K: i32, j0: i32, nc: i32, p0: i32, kc: i32, Bp: usize): void {
+  const rowBytes = <usize>NR * 4;
   for (let jp = 0; jp < nc; jp += NR) {
-    const cols = min(NR, nc - jp);
     const dst = Bp + <usize>(jp * kc) * 4;
     const j = j0 + jp;
     if (transB == 0) {
       const src = B + (<usize>p0 * <usize>N + <usize>j) * 4;
       const ld = <usize>N * 4;
-      if (cols == NR) {
+      if (j + NR <= N) {
         for (let k = 0; k < kc; k++) {
           const s = src + <usize>k * ld;
-          const d = dst + <usize>k * 32;
+          const d = dst + <usize>k * rowBytes;
           v128.store(d, v128.load(s));
-          v128.store(d + 16, v128.load(s + 16));
+          v128.store(d, v128.load(s, 16), 16);
+          if (NR > 8) v128.store(d, v128.load(s, 32), 32);
+          if (NR > 12) v128.store(d, v128.load(s, 48), 48);
         }
       } else {
+        const full = (N - j) >> 2; // whole vectors inside B
+        const cols = N - j;
         for (let k = 0; k < kc; k++) {
-          for (let c = 0; c < NR; c++) {
-            store<f32>(dst + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + <usize>k * ld + <usize>c * 4) : 0);
+          const s = src + <usize>k * ld;
+          const d = dst + <usize>k * rowBytes;
+          let g = 0;
+          for (; g < full; g++) v128.store(d + <usize>g * 16, v128.load(s + <usize>g * 16));
+          for (let c = g * 4; c < NR; c++) {
+            store<f32>(d + <usize>c * 4, c < cols ? load<f32>(s + <usize>c * 4) : 0);
           }
         }
       }
     } else {
-      const src = B + (<usize>j * <usize>K + <usize>p0) * 4;
       const ld = <usize>K * 4;
-      let k = 0;
-      if (cols == NR) {
+      const last = N - 1;
+      for (let g = 0; g < NR; g += 4) {
+        const jg = j + g;
+        const s0 = B + (<usize>min(jg, last) * <usize>K + <usize>p0) * 4;
+        const s1 = B + (<usize>min(jg + 1, last) * <usize>K + <usize>p0) * 4;
+        const s2 = B + (<usize>min(jg + 2, last) * <usize>K + <usize>p0) * 4;
+        const s3 = B + (<usize>min(jg + 3, last) * <usize>K + <usize>p0) * 4;
+        const d0 = dst + <usize>g * 4;
+        let k = 0;
         for (; k + 4 <= kc; k += 4) {
-          const s = src + <usize>k * 4;
-          const d = dst + <usize>k * 32;
-          transpose4(s, s + ld, s + 2 * ld, s + 3 * ld, d, 32);
-          transpose4(s + 4 * ld, s + 5 * ld, s + 6 * ld, s + 7 * ld, d + 16, 32);
+          const o = <usize>k * 4;
+          transpose4(s0 + o, s1 + o, s2 + o, s3 + o, d0 + <usize>k * rowBytes, rowBytes);
         }
-      }
-      for (; k < kc; k++) {
-        for (let c = 0; c < NR; c++) {
-          store<f32>(dst + <usize>(k * NR + c) * 4, c < cols ? load<f32>(src + <usize>c * ld + <usize>k * 4) : 0);
+        for (; k < kc; k++) {
+          const o = <usize>k * 4, d = d0 + <usize>k * rowBytes;
+          store<f32>(d, load<f32>(s0 + o));
+          store<f32>(d, load<f32>(s1 + o), 4);
+          store<f32>(d, load<f32>(s2 + o), 8);
+          store<f32>(d, load<f32>(s3 + o), 12);
         }
       }
     }
   }
 }
 
-// Stores alpha·acc + beta·C into one row of 8 floats (beta = 0 overwrites: NaNs in C vanish).
+// Stores alpha·acc + beta·C into 4 floats of C (beta = 0 overwrites: NaNs in C vanish).
 // @ts-ignore: decorator
-@inline function storeRow(c: usize, lo: v128, hi: v128, alpha: v128, beta: v128, overwrite: bool): void {
-  if (overwrite) {
-    v128.store(c, f32x4.mul(lo, alpha));
-    v128.store(c + 16, f32x4.mul(hi, alpha));
-  } else {
-    v128.store(c, f32x4.add(f32x4.mul(lo, alpha), f32x4.mul(v128.load(c), beta)));
-    v128.store(c + 16, f32x4.add(f32x4.mul(hi, alpha), f32x4.mul(v128.load(c + 16), beta)));
-  }
+@inline function storeVec(c: usize, acc: v128, alpha: v128, beta: v128, overwrite: bool): void {
+  if (overwrite) v128.store(c, f32x4.mul(acc, alpha));
+  else v128.store(c, f32x4.add(f32x4.mul(acc, alpha), f32x4.mul(v128.load(c), beta)));
 }
 
-// The 4×8 micro-kernel: acc[r][c] = Σ_k Ap[k][r] · Bp[k][c], then C[r, c] = alpha·acc + beta·C
-// for r < mr, c < nr (ldc floats per row of C). Partial tiles go through `tmp` (32 floats).
-function micro4x8(kc: i32, Ap: usize, Bp: usize, C: usize, ldc: i32, mr: i32, nr: i32, alpha: f32, beta: f32, tmp: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+// The MR×NR micro-kernel: acc[r][c] = Σ_k Ap[k][r] · Bp[k][c], then C[r, c] = alpha·acc + beta·C
+// for r < mr, c < nr (ldc floats per row of C). Accumulator cRV holds row R, columns 4V … 4V+3;
+// the `if`s on the compile-time MR/NR vanish. Partial tiles go through `tmp` (MR·NR floats).
+function micro(kc: i32, Ap: usize, Bp: usize, C: usize, ldc: i32, mr: i32, nr: i32, alpha: f32, beta: f32, tmp: usize): void {
+  const z = f32x4.splat(0);
+  let c00 = z, c01 = z, c02 = z, c03 = z;
+  let c10 = z, c11 = z, c12 = z, c13 = z;
+  let c20 = z, c21 = z, c22 = z, c23 = z;
+  let c30 = z, c31 = z, c32 = z, c33 = z;
   let a = Ap, b = Bp;
   const end = Ap + <usize>kc * 16;
+  const bStep = <usize>NR * 4;
   while (a < end) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
+    let b2 = z, b3 = z;
+    if (NR > 8) b2 = v128.load(b, 32);
+    if (NR > 12) b3 = v128.load(b, 48);
+    // A's 4 floats of this k: in the relaxed build one load and lane shuffles (fewer instructions
+    // per FMA: +4 % on every shape), in the standard build splatting loads (the shuffles compete
+    // with the separate mul and add for the vector pipes there: −12 %).
+    const a4 = ASC_FEATURE_RELAXED_SIMD ? v128.load(a) : z;
+    let av = ASC_FEATURE_RELAXED_SIMD ? v128.shuffle<f32>(a4, a4, 0, 0, 0, 0) : v128.load32_splat(a);
     c00 = madd(av, b0, c00);
     c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
+    if (NR > 8) c02 = madd(av, b2, c02);
+    if (NR > 12) c03 = madd(av, b3, c03);
+    if (MR > 1) {
+      av = ASC_FEATURE_RELAXED_SIMD ? v128.shuffle<f32>(a4, a4, 1, 1, 1, 1) : v128.load32_splat(a, 4);
+      c10 = madd(av, b0, c10);
+      c11 = madd(av, b1, c11);
+      if (NR > 8) c12 = madd(av, b2, c12);
+      if (NR > 12) c13 = madd(av, b3, c13);
+    }
+    if (MR > 2) {
+      av = ASC_FEATURE_RELAXED_SIMD ? v128.shuffle<f32>(a4, a4, 2, 2, 2, 2) : v128.load32_splat(a, 8);
+      c20 = madd(av, b0, c20);
+      c21 = madd(av, b1, c21);
+      if (NR > 8) c22 = madd(av, b2, c22);
+      if (NR > 12) c23 = madd(av, b3, c23);
+    }
+    if (MR > 3) {
+      av = ASC_FEATURE_RELAXED_SIMD ? v128.shuffle<f32>(a4, a4, 3, 3, 3, 3) : v128.load32_splat(a, 12);
+      c30 = madd(av, b0, c30);
+      c31 = madd(av, b1, c31);
+      if (NR > 8) c32 = madd(av, b2, c32);
+      if (NR > 12) c33 = madd(av, b3, c33);
+    }
     a += 16;
-    b += 32;
+    b += bStep;
   }
   const va = f32x4.splat(alpha);
   const vb = f32x4.splat(beta);
   const ow = beta == 0;
   const ld = <usize>ldc * 4;
   if (mr == MR && nr == NR) {
-    storeRow(C, c00, c01, va, vb, ow);
-    storeRow(C + ld, c10, c11, va, vb, ow);
-    storeRow(C + 2 * ld, c20, c21, va, vb, ow);
-    storeRow(C + 3 * ld, c30, c31, va, vb, ow);
+    let c = C;
+    storeVec(c, c00, va, vb, ow); storeVec(c + 16, c01, va, vb, ow);
+    if (NR > 8) storeVec(c + 32, c02, va, vb, ow);
+    if (NR > 12) storeVec(c + 48, c03, va, vb, ow);
+    if (MR > 1) {
+      c += ld;
+      storeVec(c, c10, va, vb, ow); storeVec(c + 16, c11, va, vb, ow);
+      if (NR > 8) storeVec(c + 32, c12, va, vb, ow);
+      if (NR > 12) storeVec(c + 48, c13, va, vb, ow);
+    }
+    if (MR > 2) {
+      c += ld;
+      storeVec(c, c20, va, vb, ow); storeVec(c + 16, c21, va, vb, ow);
+      if (NR > 8) storeVec(c + 32, c22, va, vb, ow);
+      if (NR > 12) storeVec(c + 48, c23, va, vb, ow);
+    }
+    if (MR > 3) {
+      c += ld;
+      storeVec(c, c30, va, vb, ow); storeVec(c + 16, c31, va, vb, ow);
+      if (NR > 8) storeVec(c + 32, c32, va, vb, ow);
+      if (NR > 12) storeVec(c + 48, c33, va, vb, ow);
+    }
     return;
   }
+  // partial tile: the accumulators to tmp (row R at tmp + R·NR floats), then element by element
+  const rb = <usize>NR * 4;
   v128.store(tmp, c00); v128.store(tmp, c01, 16);
-  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  if (NR > 8) v128.store(tmp, c02, 32);
+  if (NR > 12) v128.store(tmp, c03, 48);
+  if (MR > 1) {
+    v128.store(tmp + rb, c10); v128.store(tmp + rb, c11, 16);
+    if (NR > 8) v128.store(tmp + rb, c12, 32);
+    if (NR > 12) v128.store(tmp + rb, c13, 48);
+  }
+  if (MR > 2) {
+    v128.store(tmp + 2 * rb, c20); v128.store(tmp + 2 * rb, c21, 16);
+    if (NR > 8) v128.store(tmp + 2 * rb, c22, 32);
+    if (NR > 12) v128.store(tmp + 2 * rb, c23, 48);
+  }
+  if (MR > 3) {
+    v128.store(tmp + 3 * rb, c30); v128.store(tmp + 3 * rb, c31, 16);
+    if (NR > 8) v128.store(tmp + 3 * rb, c32, 32);
+    if (NR > 12) v128.store(tmp + 3 * rb, c33, 48);
+  }
   for (let r = 0; r < mr; r++) {
     const row = C + <usize>r * ld;
-    for (let c = 0; c < nr; c++) {
+    const t = tmp + <usize>r * rb;
+    let c = 0;
+    // whole vectors of the row, then the last columns one by one
+    for (; c + 4 <= nr; c += 4) storeVec(row + <usize>c * 4, v128.load(t + <usize>c * 4), va, vb, ow);
+    for (; c < nr; c++) {
       const p = row + <usize>c * 4;
-      const acc = load<f32>(tmp + <usize>(r * NR + c) * 4);
+      const acc = load<f32>(t + <usize>c * 4);
       store<f32>(p, ow ? alpha * acc : alpha * acc + beta * load<f32>(p));
     }
   }
 }
 
 // The step that cuts `total` into ⌈total/max⌉ nearly equal pieces, rounded up to a multiple of
-// `unit` (a power of two dividing max, so the step never exceeds max).
+// `unit` (max is a multiple of unit, so the step never exceeds max).
 // @ts-ignore: decorator
 @inline function balanced(total: i32, max: i32, unit: i32): i32 {
   const pieces = (total + max - 1) / max;
   if (pieces <= 1) return max;
   const step = (total + pieces - 1) / pieces;
-  return (step + unit - 1) & ~(unit - 1);
+  return ((step + unit - 1) / unit) * unit;
 }
 
 // One region of C: rows i0 … i0+m−1, columns j0 … j0+n−1, all of K, in Goto's loop order:
@@ -241,7 +336,7 @@ function gemmRegion(
   i0: i32, m: i32, j0: i32, n: i32, scratch: usize,
 ): void {
   const Ap = scratch;
-  const Bp = Ap + <usize>(MC * KC) * 4;
+  const Bp = Ap + <usize>AP_FLOATS * 4;
   const tmp = Bp + <usize>(KC * NC) * 4;
   if (K == 0) {
     // op(A)·op(B) is the zero matrix: C = beta·C (beta = 0 clears, as the reference does).
@@ -255,6 +350,20 @@ function gemmRegion(
   }
   // Balanced steps: K = 784 runs as 4 steps of 196, not 3 of 256 and a thin one of 16.
   const ncStep = balanced(n, NC, NR), kcStep = balanced(K, KC, 4), mcStep = balanced(m, MC, MR);
+  if (m <= mcStep) {
+    // One row block (a batch of 64, say): pack op(A) once per k-step, not once per column block.
+    for (let p0 = 0; p0 < K; p0 += kcStep) {
+      const kc = min(kcStep, K - p0);
+      const b = p0 == 0 ? beta : <f32>1;
+      packA(transA, A, M, K, i0, m, p0, kc, Ap);
+      for (let jj = 0; jj < n; jj += ncStep) {
+        const nc = min(ncStep, n - jj);
+        packB(transB, B, N, K, j0 + jj, nc, p0, kc, Bp);
+        tiles(kc, Ap, Bp, C, N, i0, m, j0 + jj, nc, alpha, b, tmp);
+      }
+    }
+    return;
+  }
   for (let jj = 0; jj < n; jj += ncStep) {
     const nc = min(ncStep, n - jj);
     for (let p0 = 0; p0 < K; p0 += kcStep) {
@@ -265,16 +374,25 @@ function gemmRegion(
       for (let ii = 0; ii < m; ii += mcStep) {
         const mc = min(mcStep, m - ii);
         packA(transA, A, M, K, i0 + ii, mc, p0, kc, Ap);
-        for (let jp = 0; jp < nc; jp += NR) {
-          const nr = min(NR, nc - jp);
-          const bPanel = Bp + <usize>(jp * kc) * 4;
-          for (let ip = 0; ip < mc; ip += MR) {
-            const mr = min(MR, mc - ip);
-            const c = C + (<usize>(i0 + ii + ip) * <usize>N + <usize>(j0 + jj + jp)) * 4;
-            micro4x8(kc, Ap + <usize>(ip * kc) * 4, bPanel, c, N, mr, nr, alpha, b, tmp);
-          }
-        }
+        tiles(kc, Ap, Bp, C, N, i0 + ii, mc, j0 + jj, nc, alpha, b, tmp);
       }
+    }
+  }
+}
+
+// The micro-kernel over every (column panel, row panel) pair of a packed mc×kc block of op(A)
+// and kc×nc block of op(B): C[i .. i+mc, j .. j+nc] = alpha·(Ap·Bp) + b·C.
+// @ts-ignore: decorator
+@inline function tiles(
+  kc: i32, Ap: usize, Bp: usize, C: usize, N: i32, i: i32, mc: i32, j: i32, nc: i32, alpha: f32, b: f32, tmp: usize,
+): void {
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    const bPanel = Bp + <usize>(jp * kc) * 4;
+    for (let ip = 0; ip < mc; ip += MR) {
+      const mr = min(MR, mc - ip);
+      const c = C + (<usize>(i + ip) * <usize>N + <usize>(j + jp)) * 4;
+      micro(kc, Ap + <usize>(ip / MR) * <usize>kc * 16, bPanel, c, N, mr, nr, alpha, b, tmp);
     }
   }
 }

@@ -43,6 +43,8 @@ export interface WasmOptions {
 /** The kernel module's exports (pointers are byte offsets into the memory). */
 interface Exports {
   scratchBytes(): number;
+  tileRows(): number;
+  tileCols(): number;
   heapBase(): number;
   isRelaxed(): number;
   gemm(tA: number, tB: number, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number, scratch: number): void;
@@ -78,8 +80,6 @@ const PAGE = 65536;
 const GEN = 0, NEXT = 1, DONE = 2, QUIT = 3, SLEEPERS = 4, FAILED = 5;
 const P_TA = 8, P_TB = 9, P_M = 10, P_N = 11, P_K = 12, P_ALPHA = 13, P_A = 14, P_B = 15;
 const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRATCH = 22;
-// register tile of the kernels (MR, NR in assembly/kernels.ts)
-const MR = 4, NR = 8;
 /** Shared memories may grow up to this many pages (2 GiB). */
 const MAX_PAGES = 32768;
 
@@ -88,7 +88,7 @@ type Arr = Float32Array | Int32Array;
 type Mode = 'in' | 'out' | 'inout';
 
 const EXPORT_NAMES = [
-  'scratchBytes', 'heapBase', 'gemm', 'gemmJob', 'addRowVector', 'sumRowsInto', 'addChannelVector', 'sumChannelsInto',
+  'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'gemm', 'gemmJob', 'addRowVector', 'sumRowsInto', 'addChannelVector', 'sumChannelsInto',
   'mul', 'reluForward', 'reluBackward', 'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward',
   'tanhForward', 'tanhBackward', 'geluForward', 'geluBackward', 'softplusForward', 'softplusBackward',
   'softmaxCrossEntropy', 'im2col', 'col2im', 'maxPool2dForward', 'maxPool2dBackward', 'sgdStep', 'adamStep',
@@ -139,6 +139,9 @@ export class WasmRuntime {
   private readonly ctrl: Int32Array;
   private readonly ctrlF: Float32Array;
   private readonly scratchBytes: number;
+  /** The build's register tile (MR × NR): thread regions of C are whole tiles. */
+  private readonly MR: number;
+  private readonly NR: number;
   /** Byte offsets of the control block and of thread 0's GEMM scratch. */
   private readonly CTRL: number;
   private readonly SCRATCH_BASE: number;
@@ -169,6 +172,8 @@ export class WasmRuntime {
     this.ctrl = new Int32Array(this.buf, this.CTRL, 64);
     this.ctrlF = new Float32Array(this.buf, this.CTRL, 64);
     this.scratchBytes = this.ex.scratchBytes();
+    this.MR = this.ex.tileRows();
+    this.NR = this.ex.tileCols();
     const heapStart = this.SCRATCH_BASE + threadSlots * this.scratchBytes;
     if (heapStart > this.buf.byteLength) this.grow(heapStart - this.buf.byteLength);
     this.heap = new FreeListAllocator(heapStart, this.buf.byteLength);
@@ -285,6 +290,7 @@ export class WasmRuntime {
     // 2T for large ones so that the dynamic hand-out evens out a slow or busy core.
     const t = flops >= 5e7 ? 2 * T : T;
     let MB = M, NB = N;
+    const MR = this.MR, NR = this.NR;
     if (M >= N) MB = Math.max(MR, Math.ceil(Math.ceil(M / t) / MR) * MR);
     else NB = Math.max(NR, Math.ceil(Math.ceil(N / t) / NR) * NR);
     const nbM = Math.ceil(M / MB), nbN = Math.ceil(N / NB);
