@@ -24,6 +24,7 @@ import { svgToPng } from '../plot/png-node.js';
 import { GRID, GRID_DEFAULTS, GRID_GROUPS, selectRuns, type GridGroup, type GridRun } from '../train/grid.js';
 import { given, loadData, parseChoice, parseNumber, requireExisting } from './common.js';
 import { UsageError } from './main.js';
+import type { EpochRecord } from '../train/loop.js';
 
 interface ExperimentsFlags {
   data: string;
@@ -53,16 +54,8 @@ export interface ExperimentsOptions {
   dropoutMode: 'cmu' | 'inverted';
 }
 
-/** One line of a run's history.jsonl (the fields the report reads; train writes more). */
-export interface HistoryRecord {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
-  seconds: number;
-  samplesPerSecond: number;
-}
+/** One line of a run's history.jsonl: the train loop's EpochRecord (the report reads these fields). */
+export type HistoryRecord = Omit<EpochRecord, 'lr'>;
 
 /** What became of one run. */
 export interface RunOutcome {

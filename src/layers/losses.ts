@@ -53,95 +53,21 @@ export abstract class Loss {
   }
 }
 
-/** L = mean (or sum) of (ŷ − y)²;  dL/dŷ = 2(ŷ − y)/N. */
-export class MSELoss extends Loss {
-  private target: Tensor | null = null;
-
-  describe(): string {
-    return 'MSELoss';
-  }
-
-  forward(prediction: Tensor, target: Tensor): number {
-    this.requireSameShape(prediction, target);
-    let s = 0;
-    for (let i = 0; i < prediction.size; i++) {
-      const d = prediction.data[i]! - target.data[i]!;
-      s += d * d;
-    }
-    this.pred = prediction;
-    this.target = target;
-    return s * this.scale(prediction.size);
-  }
-
-  backward(): Tensor {
-    const p = this.requireForward();
-    const t = this.target!;
-    const g = this.gradBuf.get(p.shape, p.dtype);
-    const c = 2 * this.scale(p.size);
-    for (let i = 0; i < p.size; i++) g.data[i] = c * (p.data[i]! - t.data[i]!);
-    return g;
-  }
-}
-
-/** PyTorch's clamp of ŷ(1 − ŷ) in BCE's backward: the float constant 1e-12, i.e. 1e-12 rounded to float32. */
-const BCE_EPSILON = Math.fround(1e-12);
-
 /**
- * L = −mean[y log ŷ + (1 − y) log(1 − ŷ)], each log clamped at −100 as PyTorch does, so ŷ = 0
- * or 1 gives a finite loss. dL/dŷ = (ŷ − y) / max(ŷ(1 − ŷ), 1e−12) / N (PyTorch's backward).
+ * A loss that is a sum over elements of ℓ(ŷ_i, y_i), scaled by 1/N for 'mean':
+ * forward sums pointLoss, backward writes pointGrad = ∂ℓ/∂ŷ_i (times the same scale).
+ * Each subclass states its ℓ and ∂ℓ/∂ŷ side by side.
  */
-export class BCELoss extends Loss {
+abstract class ElementwiseLoss extends Loss {
   private target: Tensor | null = null;
 
-  describe(): string {
-    return 'BCELoss';
-  }
+  protected abstract pointLoss(p: number, y: number, i: number): number;
+  protected abstract pointGrad(p: number, y: number): number;
 
   forward(prediction: Tensor, target: Tensor): number {
     this.requireSameShape(prediction, target);
     let s = 0;
-    for (let i = 0; i < prediction.size; i++) {
-      const p = prediction.data[i]!;
-      if (!(p >= 0 && p <= 1)) this.fail(`every prediction must be a probability in [0, 1] (apply Sigmoid first, or use BCEWithLogitsLoss); element ${i} is ${p}`);
-      const y = target.data[i]!;
-      s -= y * Math.max(Math.log(p), -100) + (1 - y) * Math.max(Math.log(1 - p), -100);
-    }
-    this.pred = prediction;
-    this.target = target;
-    return s * this.scale(prediction.size);
-  }
-
-  backward(): Tensor {
-    const pr = this.requireForward();
-    const t = this.target!;
-    const g = this.gradBuf.get(pr.shape, pr.dtype);
-    const c = this.scale(pr.size);
-    for (let i = 0; i < pr.size; i++) {
-      const p = pr.data[i]!;
-      g.data[i] = (c * (p - t.data[i]!)) / Math.max(p * (1 - p), BCE_EPSILON);
-    }
-    return g;
-  }
-}
-
-/**
- * BCE of σ(z) from logits z, computed stably:
- *   L = mean[max(z, 0) − z·y + log(1 + e^(−|z|))];  dL/dz = (σ(z) − y)/N.
- */
-export class BCEWithLogitsLoss extends Loss {
-  private target: Tensor | null = null;
-
-  describe(): string {
-    return 'BCEWithLogitsLoss';
-  }
-
-  forward(prediction: Tensor, target: Tensor): number {
-    this.requireSameShape(prediction, target);
-    let s = 0;
-    for (let i = 0; i < prediction.size; i++) {
-      const z = prediction.data[i]!;
-      s += Math.max(z, 0) - z * target.data[i]! + Math.log1p(Math.exp(-Math.abs(z)));
-    }
+    for (let i = 0; i < prediction.size; i++) s += this.pointLoss(prediction.data[i]!, target.data[i]!, i);
     this.pred = prediction;
     this.target = target;
     return s * this.scale(prediction.size);
@@ -152,8 +78,57 @@ export class BCEWithLogitsLoss extends Loss {
     const t = this.target!;
     const g = this.gradBuf.get(p.shape, p.dtype);
     const c = this.scale(p.size);
-    for (let i = 0; i < p.size; i++) g.data[i] = c * (sigmoid(p.data[i]!) - t.data[i]!);
+    for (let i = 0; i < p.size; i++) g.data[i] = c * this.pointGrad(p.data[i]!, t.data[i]!);
     return g;
+  }
+}
+
+/** ℓ = (ŷ − y)²;  ∂ℓ/∂ŷ = 2(ŷ − y). */
+export class MSELoss extends ElementwiseLoss {
+  describe(): string {
+    return 'MSELoss';
+  }
+  protected pointLoss(p: number, y: number): number {
+    return (p - y) * (p - y);
+  }
+  protected pointGrad(p: number, y: number): number {
+    return 2 * (p - y);
+  }
+}
+
+/** PyTorch's clamp of ŷ(1 − ŷ) in BCE's backward: the float constant 1e-12, i.e. 1e-12 rounded to float32. */
+const BCE_EPSILON = Math.fround(1e-12);
+
+/**
+ * ℓ = −[y log ŷ + (1 − y) log(1 − ŷ)], each log clamped at −100 as PyTorch does, so ŷ = 0
+ * or 1 gives a finite loss; ∂ℓ/∂ŷ = (ŷ − y) / max(ŷ(1 − ŷ), 1e−12) (PyTorch's backward).
+ */
+export class BCELoss extends ElementwiseLoss {
+  describe(): string {
+    return 'BCELoss';
+  }
+  protected pointLoss(p: number, y: number, i: number): number {
+    if (!(p >= 0 && p <= 1)) this.fail(`every prediction must be a probability in [0, 1] (apply Sigmoid first, or use BCEWithLogitsLoss); element ${i} is ${p}`);
+    return -(y * Math.max(Math.log(p), -100) + (1 - y) * Math.max(Math.log(1 - p), -100));
+  }
+  protected pointGrad(p: number, y: number): number {
+    return (p - y) / Math.max(p * (1 - p), BCE_EPSILON);
+  }
+}
+
+/**
+ * BCE of σ(z) from logits z, computed stably:
+ *   ℓ = max(z, 0) − z·y + log(1 + e^(−|z|));  ∂ℓ/∂z = σ(z) − y.
+ */
+export class BCEWithLogitsLoss extends ElementwiseLoss {
+  describe(): string {
+    return 'BCEWithLogitsLoss';
+  }
+  protected pointLoss(z: number, y: number): number {
+    return Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+  }
+  protected pointGrad(z: number, y: number): number {
+    return sigmoid(z) - y;
   }
 }
 
