@@ -3,7 +3,7 @@
 // .wasm) in one process, each on its own plain memory, interleaved shape by shape and round by
 // round, so a load change on a shared machine hits every build alike. Compare the ratios.
 //
-//   node bench/wasm-gemm-ab.mjs [--rounds 7] [--shapes fwd1,dX2] label=path.{ts,wasm} ...
+//   node bench/wasm-gemm-ab.mjs [--rounds 7] [--shapes fwd1,dX2] [--linear] label=path.{ts,wasm} ...
 //   (no module given: the committed relaxed-plain and simd-plain builds)
 //
 // Per shape and build it prints GFLOP/s per CPU-second (best batch of ≈ 20 ms of process CPU
@@ -17,13 +17,22 @@ import { fileURLToPath } from 'node:url';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-const SHAPES = [
+// The study's layouts (fwd NN, dW TN with M = in features, dX NT); --linear: the layouts
+// handgrad's Linear issues and `npm run bench` times (bench/workloads.ts: W stored out×in, so
+// fwd = x·Wᵀ NT, dW = dyᵀ·x TN with M = out features, dX = dy·W NN).
+const STUDY = [
   ['fwd1', 0, 0, 64, 784, 60], ['fwd2', 0, 0, 64, 11025, 150], ['fwd3', 0, 0, 64, 150, 150],
   ['dW1', 1, 0, 784, 64, 60], ['dW2', 1, 0, 11025, 64, 150], ['dW3', 1, 0, 150, 64, 150],
   ['dX1', 0, 1, 64, 60, 784], ['dX2', 0, 1, 64, 150, 11025], ['dX3', 0, 1, 64, 150, 150],
-].map(([name, tA, tB, M, K, N]) => ({ name, tA, tB, M, K, N }));
+];
+const LINEAR = [[784, 60], [11025, 150], [150, 150]].flatMap(([inF, outF], i) => [
+  [`fwd${i + 1}`, 0, 1, 64, inF, outF], [`dW${i + 1}`, 1, 0, outF, 64, inF], [`dX${i + 1}`, 0, 0, 64, outF, inF],
+]);
 
 const args = process.argv.slice(2);
+const linear = args.includes('--linear');
+if (linear) args.splice(args.indexOf('--linear'), 1);
+const SHAPES = (linear ? LINEAR : STUDY).map(([name, tA, tB, M, K, N]) => ({ name, tA, tB, M, K, N }));
 const opt = (name, def) => {
   const i = args.indexOf(name);
   if (i < 0) return def;
