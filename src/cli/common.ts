@@ -50,6 +50,16 @@ export function parseChoice<T extends string>(flag: string, raw: string, choices
   return raw as T;
 }
 
+/** The kernel backends a command accepts, and the help text of its --backend flag (one place for all commands). */
+export const BACKEND_CHOICES = ['auto', 'ref', 'wasm'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export const BACKEND_HELP = 'kernel backend: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm';
+
+/** Validates a --backend value. */
+export function parseBackend(raw: string): BackendChoice {
+  return parseChoice('--backend', raw, BACKEND_CHOICES);
+}
+
 /** True when the user typed the flag (not a default). */
 export function given(cmd: Command, key: string): boolean {
   return cmd.getOptionValueSource(key) === 'cli';

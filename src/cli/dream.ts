@@ -22,7 +22,7 @@ import { Conv2d } from '../layers/conv.js';
 import { imageToRgba, renderImageGrid, type GridImage } from '../plot/image-grid.js';
 import { HandgradError, shapeString, Tensor } from '../tensor.js';
 import type { SavedModel } from '../train/saved-node.js';
-import { chooseBackend, loadData, parseChoice, parseNumber, requireExisting } from './common.js';
+import { chooseBackend, loadData, parseChoice, parseNumber, requireExisting, BACKEND_HELP, parseBackend } from './common.js';
 import { loadModelOrUsage } from './eval.js';
 import { UsageError } from './main.js';
 
@@ -192,7 +192,7 @@ export function register(program: Command): void {
     .option('--plain', 'plain gradient ascent: every trick above off (normalisation and jitter stay)')
     .option('--scale <k>', 'PNG upscale factor (nearest neighbour)', '8')
     .option('--out <dir>', 'output directory (default <model dir>/dream)')
-    .option('--backend <name>', 'kernel backend: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--quiet', 'no progress output')
     .action(async (f: DreamFlags) => {
       await runDream(f);
@@ -200,7 +200,7 @@ export function register(program: Command): void {
 }
 
 async function runDream(f: DreamFlags): Promise<void> {
-  await chooseBackend(parseChoice('--backend', f.backend, ['auto', 'ref', 'wasm'] as const));
+  await chooseBackend(parseBackend(f.backend));
   const saved = loadModelOrUsage(f.model);
   const model = dreamModelFromSaved(saved);
   const net = model.net;

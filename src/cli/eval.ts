@@ -6,7 +6,7 @@ import type { Dataset } from '../data/types.js';
 import { HandgradError, shapeString } from '../tensor.js';
 import { evaluateModel } from '../train/loop.js';
 import { loadSavedModel, type SavedModel } from '../train/saved-node.js';
-import { chooseBackend, loadData, parseChoice } from './common.js';
+import { chooseBackend, loadData, parseChoice, BACKEND_HELP, parseBackend } from './common.js';
 import { UsageError } from './main.js';
 
 interface EvalFlags {
@@ -26,11 +26,11 @@ export function register(program: Command): void {
     .option('--data <name|path>', "data set (default: the run's own)")
     .option('--data-dir <dir>', 'where to look for data files')
     .option('--split <which>', 'test or train', 'test')
-    .option('--backend <name>', 'kernel backend: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (f: EvalFlags) => {
       const split = parseChoice('--split', f.split, ['test', 'train'] as const);
-      await chooseBackend(parseChoice('--backend', f.backend, ['auto', 'ref', 'wasm'] as const));
+      await chooseBackend(parseBackend(f.backend));
       const saved = loadModelOrUsage(f.model);
       const data = await loadData(f.data ?? saved.run.data.spec ?? saved.run.config.data, f.dataDir ?? saved.run.data.dataDir);
       checkCompatible(saved, data);

@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import { renderCurves, type CurveSeries } from '../plot/index.js';
 import { svgToPng } from '../plot/png-node.js';
 import { GRID, GRID_DEFAULTS, GRID_GROUPS, selectRuns, type GridGroup, type GridRun } from '../train/grid.js';
-import { given, loadData, parseChoice, parseNumber, requireExisting } from './common.js';
+import { given, loadData, parseChoice, parseNumber, requireExisting, BACKEND_HELP, parseBackend, type BackendChoice } from './common.js';
 import { UsageError } from './main.js';
 import type { EpochRecord } from '../train/loop.js';
 
@@ -50,7 +50,7 @@ export interface ExperimentsOptions {
   jobs: number;
   runs: GridRun[];
   out: string;
-  backend: 'auto' | 'ref' | 'wasm';
+  backend: BackendChoice;
   dropoutMode: 'cmu' | 'inverted';
 }
 
@@ -94,7 +94,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'runs in parallel (separate processes)', '2')
     .option('--only <ids>', 'comma-separated run ids or groups, e.g. 2.1a,2.3')
     .option('--out <dir>', 'output directory', join('runs', 'experiments'))
-    .option('--backend <name>', 'kernel backend of every run: auto (wasm when available), ref or wasm', 'auto')
+    .option('--backend <name>', `${BACKEND_HELP}, for every run`, 'auto')
     .option('--dropout-mode <mode>', "cmu (the assignment: scale by 1-p at inference) or inverted (PyTorch)", GRID_DEFAULTS.dropoutMode)
     .option('--report-only', 'start no runs: write report.md from the run directories already in --out')
     .action(async (flags: ExperimentsFlags, cmd: Command) => {
@@ -123,7 +123,7 @@ export function optionsFromFlags(f: ExperimentsFlags): ExperimentsOptions {
     jobs: parseNumber('--jobs', f.jobs, { min: 1, max: 64, integer: true }),
     runs,
     out: f.out,
-    backend: parseChoice('--backend', f.backend, ['auto', 'ref', 'wasm'] as const),
+    backend: parseBackend(f.backend),
     dropoutMode: parseChoice('--dropout-mode', f.dropoutMode, ['cmu', 'inverted'] as const),
   };
 }

@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { Tensor, shapeSize, shapeString } from '../tensor.js';
 import { normalizeInto } from '../train/loader.js';
 import { softmaxRow } from '../train/loop.js';
-import { chooseBackend, loadData, parseChoice, parseNumber } from './common.js';
+import { chooseBackend, loadData, parseNumber, BACKEND_HELP, parseBackend } from './common.js';
 import { checkCompatible, loadModelOrUsage } from './eval.js';
 import { UsageError } from './main.js';
 
@@ -47,10 +47,10 @@ export function register(program: Command): void {
     .option('--data <name|path>', "data set for an index (default: the run's own)")
     .option('--data-dir <dir>', 'where to look for data files')
     .option('--top <k>', 'how many classes to show', '3')
-    .option('--backend <name>', 'kernel backend: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm', 'auto')
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (input: string, f: PredictFlags) => {
-      await chooseBackend(parseChoice('--backend', f.backend, ['auto', 'ref', 'wasm'] as const));
+      await chooseBackend(parseBackend(f.backend));
       const saved = loadModelOrUsage(f.model);
       const { run, model } = saved;
       const sampleShape = run.data.sampleShape;

@@ -14,7 +14,7 @@ import { TrainingDivergedError, type EpochRecord, type StepRecord } from '../tra
 import { runTraining } from '../train/run-node.js';
 import { HandgradError } from '../tensor.js';
 import { backend } from '../backend.js';
-import { chooseBackend, given, loadData, parseChoice, parseIntList, parseNumber, releaseBackend } from './common.js';
+import { chooseBackend, given, loadData, parseChoice, parseIntList, parseNumber, releaseBackend, BACKEND_HELP, parseBackend } from './common.js';
 import { UsageError } from './main.js';
 
 /** The accuracy a bare `handgrad train` must reach on the embedded MNIST (issue 3). */
@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/<name>)')
     .option('--name <name>', 'run name (default <data>-<model>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint (starts fresh when there is none)')
-    .option('--backend <name>', 'kernel backend: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm', d.backend)
+    .option('--backend <name>', BACKEND_HELP, d.backend)
     .option('--threads <n>', 'threads for the backend')
     .option('--quiet', 'print only the final result')
     .option('--no-progress', 'plain lines per epoch even on a terminal')
@@ -107,7 +107,7 @@ export function configFromFlags(f: TrainFlags): TrainConfig {
     epochs: parseNumber('--epochs', f.epochs, { min: 1, integer: true }),
     seed: parseNumber('--seed', f.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
     normalize: parseChoice('--normalize', f.normalize, ['none', 'global', 'per-feature'] as const),
-    backend: parseChoice('--backend', f.backend, ['auto', 'ref', 'wasm'] as const),
+    backend: parseBackend(f.backend),
     ...(f.threads !== undefined ? { threads: parseNumber('--threads', f.threads, { min: 1, max: 1024, integer: true }) } : {}),
   };
   if (config.nesterov && (config.optimizer !== 'sgd' || config.momentum === 0)) throw new UsageError('--nesterov needs --optimizer sgd and a --momentum > 0');

@@ -180,7 +180,6 @@ export class CrossEntropyLoss extends Loss {
     const total = kernelsFor(logits.dtype).softmaxCrossEntropy(logits.data, B, C, labels, this.targetRows?.data ?? null, probs.data);
     this.pred = logits;
     this.probs = probs;
-    if (labels === null) this.labels = new Int32Array(0);
     return total * this.scale(B);
   }
 

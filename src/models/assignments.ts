@@ -195,7 +195,7 @@ export class SoftmaxCrossEntropyLoss {
   forward(logits: Tensor, labels: Tensor | ArrayLike<number>): number {
     const L = this.loss.forward(logits, labels);
     const [B, C] = logits.shape as [number, number];
-    this.labels = new Int32Array(B);
+    if (this.labels.length !== B) this.labels = new Int32Array(B); // reused from batch to batch
     if (labels instanceof Tensor && labels.rank === 2) {
       for (let b = 0; b < B; b++) {
         let best = 0;
