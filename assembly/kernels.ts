@@ -841,6 +841,24 @@ export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, H: i32,
 // ---------------------------------------------------------------------------------------------
 // Optimisers (float64 arithmetic per element, exactly as the reference)
 // ---------------------------------------------------------------------------------------------
+// Four floats at a time: each f32x4 is widened into two f64x2 halves, updated with the same
+// float64 operations, in the same order, as the reference's scalar loop (IEEE float64 lane
+// arithmetic has no contraction in WebAssembly, so every lane rounds exactly as the scalar
+// would), and narrowed back. The tail (n mod 4) runs the scalar loop.
+
+// @ts-ignore: decorator
+@inline function lo(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+// @ts-ignore: decorator
+@inline function hi(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+/** Two f64x2 halves back into one f32x4 (each lane rounded to nearest, as a Float32Array store). */
+// @ts-ignore: decorator
+@inline function narrow(l: v128, h: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(l), f32x4.demote_f64x2_zero(h), 0, 1, 4, 5);
+}
 
 /**
  * ref: sgdStep. g ← g + wd·p; b ← g (first step) or μ·b + (1 − dampening)·g;
@@ -850,14 +868,49 @@ export function sgdStep(
   param: usize, grad: usize, buf: usize, n: i32,
   lr: f64, momentum: f64, dampening: f64, weightDecay: f64, nesterov: i32, firstStep: i32,
 ): void {
-  for (let i = 0; i < n; i++) {
+  const vlr = f64x2.splat(lr), vwd = f64x2.splat(weightDecay);
+  const vmu = f64x2.splat(momentum), vdamp = f64x2.splat(1 - dampening);
+  let i = 0;
+  if (momentum == 0) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      const p4 = v128.load(param + o), g4 = v128.load(grad + o);
+      const pl = lo(p4), ph = hi(p4);
+      const gl = f64x2.add(lo(g4), f64x2.mul(vwd, pl));
+      const gh = f64x2.add(hi(g4), f64x2.mul(vwd, ph));
+      v128.store(param + o, narrow(f64x2.sub(pl, f64x2.mul(vlr, gl)), f64x2.sub(ph, f64x2.mul(vlr, gh))));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      const p4 = v128.load(param + o), g4 = v128.load(grad + o);
+      const pl = lo(p4), ph = hi(p4);
+      let gl = f64x2.add(lo(g4), f64x2.mul(vwd, pl));
+      let gh = f64x2.add(hi(g4), f64x2.mul(vwd, ph));
+      let bl = gl, bh = gh;
+      if (!firstStep) {
+        const b4 = v128.load(buf + o);
+        bl = f64x2.add(f64x2.mul(vmu, lo(b4)), f64x2.mul(vdamp, gl));
+        bh = f64x2.add(f64x2.mul(vmu, hi(b4)), f64x2.mul(vdamp, gh));
+      }
+      v128.store(buf + o, narrow(bl, bh));
+      if (nesterov) {
+        gl = f64x2.add(gl, f64x2.mul(vmu, bl));
+        gh = f64x2.add(gh, f64x2.mul(vmu, bh));
+      } else {
+        gl = bl;
+        gh = bh;
+      }
+      v128.store(param + o, narrow(f64x2.sub(pl, f64x2.mul(vlr, gl)), f64x2.sub(ph, f64x2.mul(vlr, gh))));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i * 4;
     const p = <f64>load<f32>(param + o);
     let g = <f64>load<f32>(grad + o) + weightDecay * p;
     if (momentum != 0) {
       const b: f64 = firstStep ? g : momentum * <f64>load<f32>(buf + o) + (1 - dampening) * g;
-      const b32 = <f32>b;
-      store<f32>(buf + o, b32);
+      store<f32>(buf + o, <f32>b);
       g = nesterov ? g + momentum * b : b;
     }
     store<f32>(param + o, <f32>(p - lr * g));
@@ -872,7 +925,34 @@ export function adamStep(
   param: usize, grad: usize, m: usize, v: usize, n: i32,
   lr: f64, beta1: f64, beta2: f64, eps: f64, weightDecay: f64, decoupled: i32, stepSize: f64, sqrtBc2: f64,
 ): void {
-  for (let i = 0; i < n; i++) {
+  const vb1 = f64x2.splat(beta1), vc1 = f64x2.splat(1 - beta1);
+  const vb2 = f64x2.splat(beta2), vc2 = f64x2.splat(1 - beta2);
+  const vdecay = f64x2.splat(1 - lr * weightDecay), vwd = f64x2.splat(weightDecay);
+  const vstep = f64x2.splat(stepSize), vbc2 = f64x2.splat(sqrtBc2), veps = f64x2.splat(eps);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    const p4 = v128.load(param + o), g4 = v128.load(grad + o), m4 = v128.load(m + o), v4 = v128.load(v + o);
+    let pl = lo(p4), ph = hi(p4), gl = lo(g4), gh = hi(g4);
+    if (decoupled) {
+      pl = f64x2.mul(pl, vdecay);
+      ph = f64x2.mul(ph, vdecay);
+    } else {
+      gl = f64x2.add(gl, f64x2.mul(vwd, pl));
+      gh = f64x2.add(gh, f64x2.mul(vwd, ph));
+    }
+    const ml = f64x2.add(f64x2.mul(vb1, lo(m4)), f64x2.mul(vc1, gl));
+    const mh = f64x2.add(f64x2.mul(vb1, hi(m4)), f64x2.mul(vc1, gh));
+    // (1−β₂)·g·g is ((1−β₂)·g)·g in the scalar reference: keep that order.
+    const vl = f64x2.add(f64x2.mul(vb2, lo(v4)), f64x2.mul(f64x2.mul(vc2, gl), gl));
+    const vh = f64x2.add(f64x2.mul(vb2, hi(v4)), f64x2.mul(f64x2.mul(vc2, gh), gh));
+    v128.store(m + o, narrow(ml, mh));
+    v128.store(v + o, narrow(vl, vh));
+    const ul = f64x2.div(f64x2.mul(vstep, ml), f64x2.add(f64x2.div(f64x2.sqrt(vl), vbc2), veps));
+    const uh = f64x2.div(f64x2.mul(vstep, mh), f64x2.add(f64x2.div(f64x2.sqrt(vh), vbc2), veps));
+    v128.store(param + o, narrow(f64x2.sub(pl, ul), f64x2.sub(ph, uh)));
+  }
+  for (; i < n; i++) {
     const o = <usize>i * 4;
     let p = <f64>load<f32>(param + o);
     let g = <f64>load<f32>(grad + o);
@@ -884,4 +964,16 @@ export function adamStep(
     store<f32>(v + o, <f32>vi);
     store<f32>(param + o, <f32>(p - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps)));
   }
+}
+
+/** ref: fill. out[i] = value for i < n (zero: one memory.fill). */
+export function fill(out: usize, n: i32, value: f32): void {
+  if (value == 0 && !(1 / value < 0)) {
+    memory.fill(out, 0, <usize>n * 4);
+    return;
+  }
+  const v = f32x4.splat(value);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(out + <usize>i * 4, v);
+  for (; i < n; i++) store<f32>(out + <usize>i * 4, value);
 }

@@ -52,6 +52,8 @@ export interface Kernels {
   addChannelVector(y: FloatArray, v: FloatArray, batch: number, channels: number, spatial: number): void;
   /** out[c] += Σ_{b,s} x[b, c, s] (convolution bias gradient). */
   sumChannelsInto(x: FloatArray, batch: number, channels: number, spatial: number, out: FloatArray): void;
+  /** out[i] = value for every i (zeroing gradients and buffers). */
+  fill(out: FloatArray, value: number): void;
   /** out[i] = a[i] · b[i] (dropout masks, elementwise gates). */
   mul(a: FloatArray, b: FloatArray, out: FloatArray): void;
 

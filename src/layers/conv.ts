@@ -7,7 +7,7 @@ import { kernelsFor } from '../backend.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
-import { Buffer, checkNumber, LayerError, Module, type LayerConfig, type Parameter } from './module.js';
+import { Buffer, checkNumber, gradTarget, LayerError, Module, type LayerConfig, type Parameter } from './module.js';
 
 export type Pair = number | [number, number];
 
@@ -133,10 +133,13 @@ export class Conv2d extends Module {
     // forward was y_b = W · col_b + b, so
     //   db += Σ_{b, spatial} dy
     if (this.bias) k.sumChannelsInto(dy.data, B, OC, L, this.bias.grad.data);
+    // (the first image overwrites a gradient zeroGrad() cleared: beta 0, see gradTarget)
+    const dW = gradTarget(this.weight);
+    if (B === 0 && dW.beta === 0) k.fill(dW.grad.data, 0);
     for (let b = 0; b < B; b++) {
       const dyb = dy.data.subarray(b * OC * L, (b + 1) * OC * L);
       //   dW += dy_b · col_bᵀ      (OC, CK) = (OC, L)(L, CK)    — NT, accumulating
-      k.gemm(false, true, OC, CK, L, 1, dyb, cols.data.subarray(b * CK * L, (b + 1) * CK * L), 1, this.weight.grad.data);
+      k.gemm(false, true, OC, CK, L, 1, dyb, cols.data.subarray(b * CK * L, (b + 1) * CK * L), b === 0 ? dW.beta : 1, dW.grad.data);
       if (!this.computeInputGradient) continue;
       //   dcol_b = Wᵀ · dy_b       (CK, L) = (CK, OC)(OC, L)    — TN
       k.gemm(true, false, CK, L, OC, 1, this.weight.value.data, dyb, 0, dcol.data);

@@ -5,7 +5,7 @@ import { kernelsFor } from '../backend.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
-import { Buffer, checkNumber, Module, type LayerConfig, type Parameter } from './module.js';
+import { Buffer, checkNumber, gradTarget, Module, type LayerConfig, type Parameter } from './module.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -25,6 +25,8 @@ export class Linear extends Module {
   private y: Tensor | null = null;
   private readonly out = new Buffer();
   private readonly dxBuf = new Buffer();
+  /** The dx buffer as last zero-filled (computeInputGradient = false) and not written since. */
+  private dxZeroed: Tensor | null = null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -72,16 +74,21 @@ export class Linear extends Module {
     const B = x.size / this.inFeatures;
     const k = kernelsFor(dy.dtype);
     // forward was y = x Wᵀ + b, so
-    //   dW += dyᵀ x   (out, in) = (B, out)ᵀ (B, in)       — a TN product, accumulating (beta = 1)
-    k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, x.data, 1, this.weight.grad.data);
+    //   dW += dyᵀ x   (out, in) = (B, out)ᵀ (B, in)       — a TN product, accumulating (beta = 1),
+    //                 or overwriting (beta = 0) a gradient zeroGrad() cleared: no fill, no read
+    const dW = gradTarget(this.weight);
+    k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, x.data, dW.beta, dW.grad.data);
     //   db += Σ_batch dy
     if (this.bias) k.sumRowsInto(dy.data, B, this.outFeatures, this.bias.grad.data);
     //   dx = dy W     (B, in) = (B, out) (out, in)         — an NN product
     const dx = this.dxBuf.get(x.shape, x.dtype);
     if (!this.computeInputGradient) {
-      dx.data.fill(0);
+      // the same zeros as last time need no second fill (2.8 MB a step on an 11025-wide input)
+      if (dx !== this.dxZeroed) k.fill(dx.data, 0);
+      this.dxZeroed = dx;
       return dx;
     }
+    this.dxZeroed = null;
     k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.data, this.weight.value.data, 0, dx.data);
     return dx;
   }

@@ -2,10 +2,14 @@
 //  - forward(x) computes the output and keeps, in named fields, what backward needs;
 //  - backward(dL/dy) returns dL/dx and ADDS into its parameters' gradients (never overwrites);
 //  - zeroGrad() clears those gradients; train()/eval() switch modes (dropout).
+//    Optimizer.zeroGrad() clears them lazily (as PyTorch's zero_grad(set_to_none=True) drops
+//    them): it only marks a layer's gradients, reading `p.grad` then fills the zeros, and a
+//    backward that overwrites the whole gradient (Linear's dW = dyᵀx as a GEMM with beta = 0,
+//    see gradTarget) skips both the fill and the read of stale values.
 // Output and input-gradient tensors are owned by the layer and reused from call to call (no
 // allocation in the training loop): clone() a result you want to keep past the next call.
 
-import { allocateFor } from '../backend.js';
+import { allocateFor, kernelsFor } from '../backend.js';
 import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
 
 export interface Parameter {
@@ -13,6 +17,59 @@ export interface Parameter {
   readonly name: string;
   value: Tensor;
   grad: Tensor;
+}
+
+/** A parameter created by a layer (addParameter): its gradient is zeroed lazily. */
+class LayerParameter implements Parameter {
+  readonly name: string;
+  value: Tensor;
+  #grad: Tensor;
+  /** zeroGrad() was called and nothing has been written since: the gradient reads as zeros. */
+  #zeroPending = false;
+
+  constructor(name: string, value: Tensor, grad: Tensor) {
+    this.name = name;
+    this.value = value;
+    this.#grad = grad;
+  }
+
+  get grad(): Tensor {
+    if (this.#zeroPending) {
+      this.#zeroPending = false;
+      kernelsFor(this.#grad.dtype).fill(this.#grad.data, 0);
+    }
+    return this.#grad;
+  }
+
+  set grad(t: Tensor) {
+    this.#grad = t;
+    this.#zeroPending = false;
+  }
+
+  markZero(): void {
+    this.#zeroPending = true;
+  }
+
+  takeTarget(): { grad: Tensor; beta: 0 | 1 } {
+    const beta = this.#zeroPending ? 0 : 1;
+    this.#zeroPending = false;
+    return { grad: this.#grad, beta };
+  }
+}
+
+/** Sets a parameter's gradient to zero (lazily for a layer's own parameters). */
+export function zeroGradOf(p: Parameter): void {
+  if (p instanceof LayerParameter) p.markZero();
+  else kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
+}
+
+/**
+ * The gradient to accumulate into with a kernel that takes beta (grad ← beta·grad + Δ), and the
+ * beta to use: 0 right after zeroGrad() (nothing to read; the caller MUST then write every
+ * element), 1 otherwise. Gradients still accumulate across backward calls, as the contract says.
+ */
+export function gradTarget(p: Parameter): { grad: Tensor; beta: 0 | 1 } {
+  return p instanceof LayerParameter ? p.takeTarget() : { grad: p.grad, beta: 1 };
 }
 
 /** A JSON description of a layer, enough to rebuild it (see registry.ts). */
@@ -63,7 +120,7 @@ export abstract class Module {
   }
 
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad.data.fill(0);
+    for (const p of this.parameters()) kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
   }
 
   train(mode = true): this {
@@ -95,11 +152,7 @@ export abstract class Module {
 
   protected addParameter(name: string, shape: number[], dtype: DType): Parameter {
     const size = shapeSize(shape);
-    const p: Parameter = {
-      name,
-      value: new Tensor(allocateFor(dtype, size), shape),
-      grad: new Tensor(allocateFor(dtype, size), shape),
-    };
+    const p = new LayerParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
     this.ownParameters.push(p);
     return p;
   }
@@ -161,7 +214,7 @@ export class Buffer {
   /** Like get(), but zero-filled (for gradients that are accumulated into). */
   zeros(shape: readonly number[], dtype: DType): Tensor {
     const t = this.get(shape, dtype);
-    t.data.fill(0);
+    kernelsFor(dtype).fill(t.data, 0);
     return t;
   }
 

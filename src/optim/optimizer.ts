@@ -3,7 +3,7 @@
 // can be saved with a checkpoint and loaded back.
 
 import { HandgradError, type FloatArray } from '../tensor.js';
-import type { Parameter } from '../layers/module.js';
+import { zeroGradOf, type Parameter } from '../layers/module.js';
 
 export interface OptimizerState {
   type: string;
@@ -28,8 +28,13 @@ export abstract class Optimizer {
   abstract get lr(): number;
   abstract set lr(value: number);
 
+  /**
+   * Clears the gradients, lazily for a layer's parameters (module.ts): read them through `p.grad`
+   * afterwards, not through a Tensor kept from before (as in PyTorch, where zero_grad() sets
+   * them to None). Module.zeroGrad() clears in place.
+   */
   zeroGrad(): void {
-    for (const p of this.params) p.grad.data.fill(0);
+    for (const p of this.params) zeroGradOf(p);
   }
 
   abstract state(): OptimizerState;

@@ -87,6 +87,10 @@ function sumChannelsInto(x: FloatArray, batch: number, channels: number, spatial
   }
 }
 
+function fill(out: FloatArray, value: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = value;
+}
+
 function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
   for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!;
 }
@@ -343,6 +347,7 @@ export const refKernels: Kernels = {
   name: 'ref',
   gemm,
   addRowVector,
+  fill,
   sumRowsInto,
   addChannelVector,
   sumChannelsInto,

@@ -71,6 +71,7 @@ interface Exports {
   col2im(dcol: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: number): void;
   maxPool2dForward(x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: number, argmax: number): void;
   maxPool2dBackward(dy: number, argmax: number, planes: number, H: number, W: number, OH: number, OW: number, dx: number): void;
+  fill(out: number, n: number, value: number): void;
   sgdStep(param: number, grad: number, buf: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, firstStep: number): void;
   adamStep(param: number, grad: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, stepSize: number, sqrtBc2: number): void;
 }
@@ -91,7 +92,7 @@ const EXPORT_NAMES = [
   'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'gemm', 'gemmJob', 'addRowVector', 'sumRowsInto', 'addChannelVector', 'sumChannelsInto',
   'mul', 'reluForward', 'reluBackward', 'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward',
   'tanhForward', 'tanhBackward', 'geluForward', 'geluBackward', 'softplusForward', 'softplusBackward',
-  'softmaxCrossEntropy', 'im2col', 'col2im', 'maxPool2dForward', 'maxPool2dBackward', 'sgdStep', 'adamStep',
+  'softmaxCrossEntropy', 'im2col', 'col2im', 'maxPool2dForward', 'maxPool2dBackward', 'sgdStep', 'adamStep', 'fill',
 ] as const satisfies readonly (keyof Exports)[];
 
 /** The instance's exports, after checking that every kernel the table needs is a function. */
@@ -466,6 +467,11 @@ function makeKernels(rt: WasmRuntime): Kernels {
       if (!rt.stage([x, out], ['in', 'inout'], (p) => X().sumChannelsInto(p[0]!, batch, channels, spatial, p[1]!))) {
         ref.sumChannelsInto(x, batch, channels, spatial, out);
       }
+    },
+
+    fill(out, value) {
+      if (f32(out) && rt.inMemory(out)) return X().fill(out.byteOffset, out.length, value);
+      out.fill(value);
     },
 
     mul(a, b, out) {
