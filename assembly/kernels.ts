@@ -414,6 +414,17 @@ const DONE = 2;       // blocks finished in the current job
 const STATS = 32;     // words 32 … 63: regions done per thread id (tests, benchmarks)
 const P_TA = 8, P_TB = 9, P_M = 10, P_N = 11, P_K = 12, P_ALPHA = 13, P_A = 14, P_B = 15;
 const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRATCH = 22;
+// The job's kind: GEMM, or an optimiser step cut into chunks of P_MB floats (n = P_M floats;
+// pointers P_A param, P_B grad, P_C momentum buffer / first moment, P_N second moment; flags in
+// P_TA, P_TB; float64 hyperparameters from word F64 on).
+const P_KIND = 23;
+const JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2;
+const F64 = 64;
+
+// @ts-ignore: decorator
+@inline function f64At(ctrl: usize, i: i32): f64 {
+  return load<f64>(ctrl + <usize>(F64 * 4) + <usize>i * 8);
+}
 
 // @ts-ignore: decorator
 @inline function word(ctrl: usize, i: i32): usize {
@@ -421,12 +432,18 @@ const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRAT
 }
 
 /**
- * Takes blocks of the current GEMM job until none is left; thread `tid` uses scratch area
- * P_SCRATCH + tid·SCRATCH_BYTES. Block b covers rows (b / nbN)·MB … and columns (b % nbN)·NB ….
- * A late worker whose generation `gen` is no longer current takes nothing.
+ * Takes blocks of the current job until none is left. GEMM: thread `tid` uses scratch area
+ * P_SCRATCH + tid·SCRATCH_BYTES, block b covers rows (b / nbN)·MB … and columns (b % nbN)·NB ….
+ * Optimiser steps: block b is floats b·MB … of every array. A late worker whose generation `gen`
+ * is no longer current takes nothing.
  */
 export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
   if (!ASC_FEATURE_THREADS) return;
+  const kind = load<i32>(word(ctrl, P_KIND));
+  if (kind != JOB_GEMM) {
+    stepJob(ctrl, tid, gen, kind);
+    return;
+  }
   const M = load<i32>(word(ctrl, P_M)), N = load<i32>(word(ctrl, P_N)), K = load<i32>(word(ctrl, P_K));
   const tA = load<i32>(word(ctrl, P_TA)), tB = load<i32>(word(ctrl, P_TB));
   const alpha = load<f32>(word(ctrl, P_ALPHA)), beta = load<f32>(word(ctrl, P_BETA));
@@ -446,6 +463,34 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
     const bi = idx / nbN, bj = idx % nbN;
     const i0 = bi * MB, j0 = bj * NB;
     gemmRegion(tA, tB, M, N, K, alpha, A, B, beta, C, i0, min(MB, M - i0), j0, min(NB, N - j0), scratch);
+    if (tid < 32) atomic.add<i32>(word(ctrl, STATS + tid), 1);
+    atomic.add<i32>(word(ctrl, DONE), 1);
+  }
+}
+
+function stepJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
+  const n = load<i32>(word(ctrl, P_M)), chunk = load<i32>(word(ctrl, P_MB));
+  const P = <usize>load<i32>(word(ctrl, P_A)), G = <usize>load<i32>(word(ctrl, P_B));
+  const S1 = <usize>load<i32>(word(ctrl, P_C)), S2 = <usize>load<i32>(word(ctrl, P_N));
+  const flag1 = load<i32>(word(ctrl, P_TA)), flag2 = load<i32>(word(ctrl, P_TB));
+  const total = (n + chunk - 1) / chunk;
+  const tag = gen << 20;
+  while (true) {
+    const cur = atomic.load<i32>(word(ctrl, NEXT));
+    if ((cur & 0xfff00000) != (tag & 0xfff00000)) return;
+    const idx = cur & 0xfffff;
+    if (idx >= total) return;
+    if (atomic.cmpxchg<i32>(word(ctrl, NEXT), cur, cur + 1) != cur) continue;
+    const start = idx * chunk;
+    const len = min(chunk, n - start);
+    const o = <usize>start * 4;
+    if (kind == JOB_SGD) {
+      // f64 words: lr, momentum, dampening, weightDecay; flags: nesterov, firstStep
+      sgdStep(P + o, G + o, S1 + o, len, f64At(ctrl, 0), f64At(ctrl, 1), f64At(ctrl, 2), f64At(ctrl, 3), flag1, flag2);
+    } else {
+      // f64 words: lr, beta1, beta2, eps, weightDecay, stepSize, sqrtBc2; flag: decoupled
+      adamStep(P + o, G + o, S1 + o, S2 + o, len, f64At(ctrl, 0), f64At(ctrl, 1), f64At(ctrl, 2), f64At(ctrl, 3), f64At(ctrl, 4), flag1, f64At(ctrl, 5), f64At(ctrl, 6));
+    }
     if (tid < 32) atomic.add<i32>(word(ctrl, STATS + tid), 1);
     atomic.add<i32>(word(ctrl, DONE), 1);
   }

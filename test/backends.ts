@@ -7,6 +7,7 @@
 // | wasm, 1 thread    | every wasm kernel, GEMM on the calling thread                           |
 // | wasm, 2 threads   | the same, GEMM cut into regions shared with a worker: minFlopsPerThread |
 // |                   | is 0 so that even the fixtures' small products take the threaded path  |
+// |                   | (and optimiser steps too: minStepFloats 0)                              |
 // | wasm simd128 …    | the standard SIMD128 build (no relaxed FMA: what engines without relaxed|
 // |                   | SIMD run), 1 thread; the runs above use the build initWasm picks, which |
 // |                   | in Node 20 is the relaxed-SIMD one                                      |
@@ -85,6 +86,7 @@ export async function useBackend(run: BackendRun): Promise<Backend> {
   const b = await initWasm({
     threads: run.threads ?? 1,
     minFlopsPerThread: run.minFlopsPerThread ?? 2e6,
+    minStepFloats: run.minFlopsPerThread === 0 ? 0 : 65536,
     spinMicros: 200,
     select: false,
   });

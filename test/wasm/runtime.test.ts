@@ -162,6 +162,39 @@ describe('threads', () => {
     expect(rt.threads).toBe(1);
   });
 
+  test('optimiser steps cut into chunks across threads give the reference\'s exact bits', async () => {
+    const rt = (await createWasmRuntime({ threads: 2, minStepFloats: 0 }))!;
+    expect(rt.threads).toBe(2);
+    const n = 1003; // chunks of 256: four blocks, a short last one and a scalar tail
+    const rng = new Random(12);
+    const init = [randomArray(rng, n), randomArray(rng, n), randomArray(rng, n), randomArray(rng, n).map(Math.abs)];
+    const sgd = [
+      { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true },
+      { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3, nesterov: false, firstStep: false },
+      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: true, firstStep: true },
+    ];
+    for (const h of sgd) {
+      const want = init.slice(0, 3).map((a) => a.slice());
+      const got = init.slice(0, 3).map((a) => { const b = rt.allocFloat32(n); b.set(a); return b; });
+      for (let rep = 0; rep < 3; rep++) {
+        const hr = rep === 0 ? h : { ...h, firstStep: false };
+        refKernels.sgdStep(want[0]!, want[1]!, want[2]!, hr);
+        rt.kernels.sgdStep(got[0]!, got[1]!, got[2]!, hr);
+      }
+      expect(Array.from(got[0]!), JSON.stringify(h)).toEqual(Array.from(want[0]!));
+      expect(Array.from(got[2]!)).toEqual(Array.from(want[2]!));
+    }
+    for (const decoupled of [false, true]) {
+      const h = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled, step: 3 };
+      const want = init.map((a) => a.slice());
+      refKernels.adamStep(want[0]!, want[1]!, want[2]!, want[3]!, h);
+      const got = init.map((a) => { const b = rt.allocFloat32(n); b.set(a); return b; });
+      rt.kernels.adamStep(got[0]!, got[1]!, got[2]!, got[3]!, h);
+      for (const i of [0, 2, 3]) expect(Array.from(got[i]!), `adam decoupled=${decoupled} array ${i}`).toEqual(Array.from(want[i]!));
+    }
+    await rt.stopPool();
+  });
+
   test('a GEMM that traps (pointer outside the memory) throws instead of hanging; the runtime stays usable', async () => {
     const rt = (await createWasmRuntime({ build: 'simd', threads: 2, minFlopsPerThread: 0 }))!;
     const A = rt.allocFloat32(512 * 64), C = rt.allocFloat32(512 * 64);

@@ -32,6 +32,8 @@ export interface WasmOptions {
   spinMicros?: number;
   /** GEMMs with fewer than this many flops (2·M·N·K) stay on one thread (default 2e6). */
   minFlopsPerThread?: number;
+  /** Optimiser steps on fewer floats than this stay on the calling thread (default 65536). */
+  minStepFloats?: number;
   /** false forces a plain (non-shared) memory even where SharedArrayBuffer exists (tests). */
   shared?: boolean;
   /** Size of a plain memory, reserved up front, in MiB (default 256). */
@@ -81,6 +83,9 @@ const PAGE = 65536;
 const GEN = 0, NEXT = 1, DONE = 2, QUIT = 3, SLEEPERS = 4, FAILED = 5;
 const P_TA = 8, P_TB = 9, P_M = 10, P_N = 11, P_K = 12, P_ALPHA = 13, P_A = 14, P_B = 15;
 const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRATCH = 22;
+const P_KIND = 23, JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2;
+/** First word of the float64 hyperparameters of an optimiser job. */
+const F64 = 64;
 /** Shared memories may grow up to this many pages (2 GiB). */
 const MAX_PAGES = 32768;
 
@@ -139,6 +144,7 @@ export class WasmRuntime {
   private u8: Uint8Array;
   private readonly ctrl: Int32Array;
   private readonly ctrlF: Float32Array;
+  private readonly ctrlD: Float64Array;
   private readonly scratchBytes: number;
   /** The build's register tile (MR × NR): thread regions of C are whole tiles. */
   private readonly MR: number;
@@ -154,6 +160,7 @@ export class WasmRuntime {
   threads = 1;
   spinMicros: number;
   minFlopsPerThread: number;
+  minStepFloats: number;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean, relaxed: boolean, threadSlots: number, opts: WasmOptions) {
     this.module = module;
@@ -163,6 +170,7 @@ export class WasmRuntime {
     this.threadSlots = threadSlots;
     this.spinMicros = opts.spinMicros ?? 500;
     this.minFlopsPerThread = opts.minFlopsPerThread ?? 2e6;
+    this.minStepFloats = opts.minStepFloats ?? 65536;
     const inst = new WebAssembly.Instance(module, { env: { memory } });
     this.ex = checkExports(inst.exports);
     this.buf = memory.buffer;
@@ -172,6 +180,7 @@ export class WasmRuntime {
     this.SCRATCH_BASE = this.CTRL + 1024;
     this.ctrl = new Int32Array(this.buf, this.CTRL, 64);
     this.ctrlF = new Float32Array(this.buf, this.CTRL, 64);
+    this.ctrlD = new Float64Array(this.buf, this.CTRL + F64 * 4, 16);
     this.scratchBytes = this.ex.scratchBytes();
     this.MR = this.ex.tileRows();
     this.NR = this.ex.tileCols();
@@ -301,6 +310,7 @@ export class WasmRuntime {
       return;
     }
     const c = this.ctrl;
+    c[P_KIND] = JOB_GEMM;
     c[P_TA] = tA ? 1 : 0;
     c[P_TB] = tB ? 1 : 0;
     c[P_M] = M;
@@ -315,6 +325,51 @@ export class WasmRuntime {
     c[P_NB] = NB;
     c[P_BM] = nbM;
     c[P_BN] = nbN;
+    this.runJob(total, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB})`);
+  }
+
+  /**
+   * An optimiser step on n floats: threaded (chunks handed out like GEMM blocks) when the pool
+   * runs and n is large enough, else on the calling thread. `set` writes the job's parameters.
+   */
+  private stepPtr(kind: number, n: number, single: () => void, set: (c: Int32Array, f: Float64Array) => void, what: string): void {
+    const T = this.threads;
+    if (T <= 1 || n < this.minStepFloats) {
+      single();
+      return;
+    }
+    const chunk = Math.ceil(n / (2 * T) / 16) * 16;
+    const c = this.ctrl;
+    c[P_KIND] = kind;
+    c[P_M] = n;
+    c[P_MB] = chunk;
+    set(c, this.ctrlD);
+    this.runJob(Math.ceil(n / chunk), () => what);
+  }
+
+  sgdPtr(param: number, grad: number, buf: number, n: number, h: SgdHyper): void {
+    const nesterov = h.nesterov ? 1 : 0, first = h.firstStep ? 1 : 0;
+    this.stepPtr(JOB_SGD, n,
+      () => this.ex.sgdStep(param, grad, buf, n, h.lr, h.momentum, h.dampening, h.weightDecay, nesterov, first),
+      (c, f) => {
+        c[P_A] = param; c[P_B] = grad; c[P_C] = buf; c[P_TA] = nesterov; c[P_TB] = first;
+        f[0] = h.lr; f[1] = h.momentum; f[2] = h.dampening; f[3] = h.weightDecay;
+      }, `SGD step on ${n} floats`);
+  }
+
+  adamPtr(param: number, grad: number, m: number, v: number, n: number, h: AdamHyper, stepSize: number, sqrtBc2: number): void {
+    const decoupled = h.decoupled ? 1 : 0;
+    this.stepPtr(JOB_ADAM, n,
+      () => this.ex.adamStep(param, grad, m, v, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, decoupled, stepSize, sqrtBc2),
+      (c, f) => {
+        c[P_A] = param; c[P_B] = grad; c[P_C] = m; c[P_N] = v; c[P_TA] = decoupled;
+        f[0] = h.lr; f[1] = h.beta1; f[2] = h.beta2; f[3] = h.eps; f[4] = h.weightDecay; f[5] = stepSize; f[6] = sqrtBc2;
+      }, `Adam step on ${n} floats`);
+  }
+
+  /** Publishes the job written into the control block, takes part in it, waits for its `total` blocks. */
+  private runJob(total: number, what: () => string): void {
+    const c = this.ctrl;
     const gen = (Atomics.load(c, GEN) % 4095) + 1;
     Atomics.store(c, DONE, 0);
     Atomics.store(c, FAILED, 0);
@@ -330,7 +385,7 @@ export class WasmRuntime {
         // A worker trapped (it never finishes its block): drop the pool, report, stay usable.
         Atomics.store(c, FAILED, 0);
         void this.stopPool();
-        throw new HandgradError(`wasm backend: GEMM worker ${failed} failed on ${M}×${K}×${N} (transA=${tA}, transB=${tB}); continuing on one thread`);
+        throw new HandgradError(`wasm backend: worker ${failed} failed on ${what()}; continuing on one thread`);
       }
     }
   }
@@ -581,9 +636,7 @@ function makeKernels(rt: WasmRuntime): Kernels {
       if (!f32(param) || !f32(grad) || !f32(buf)) return ref.sgdStep(param, grad, buf, h);
       // Without momentum the buffer is never touched (and may be empty): do not stage it.
       const b = h.momentum !== 0 ? buf : null;
-      const r = rt.stage([param, grad, b], ['inout', 'in', 'inout'], (p) =>
-        X().sgdStep(p[0]!, p[1]!, p[2]!, param.length, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.firstStep ? 1 : 0),
-      );
+      const r = rt.stage([param, grad, b], ['inout', 'in', 'inout'], (p) => rt.sgdPtr(p[0]!, p[1]!, p[2]!, param.length, h));
       if (!r) ref.sgdStep(param, grad, buf, h);
     },
     adamStep(param, grad, m, v, h: AdamHyper) {
@@ -592,9 +645,7 @@ function makeKernels(rt: WasmRuntime): Kernels {
       const bc1 = 1 - Math.pow(h.beta1, h.step);
       const sqrtBc2 = Math.sqrt(1 - Math.pow(h.beta2, h.step));
       const stepSize = h.lr / bc1;
-      const r = rt.stage([param, grad, m, v], ['inout', 'in', 'inout', 'inout'], (p) =>
-        X().adamStep(p[0]!, p[1]!, p[2]!, p[3]!, param.length, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.decoupled ? 1 : 0, stepSize, sqrtBc2),
-      );
+      const r = rt.stage([param, grad, m, v], ['inout', 'in', 'inout', 'inout'], (p) => rt.adamPtr(p[0]!, p[1]!, p[2]!, p[3]!, param.length, h, stepSize, sqrtBc2));
       if (!r) ref.adamStep(param, grad, m, v, h);
     },
   };
@@ -686,6 +737,7 @@ export async function initWasm(opts: WasmOptions = {}): Promise<Backend> {
   const respin = opts.spinMicros !== undefined && opts.spinMicros !== rt.spinMicros;
   if (opts.spinMicros !== undefined) rt.spinMicros = opts.spinMicros;
   if (opts.minFlopsPerThread !== undefined) rt.minFlopsPerThread = opts.minFlopsPerThread;
+  if (opts.minStepFloats !== undefined) rt.minStepFloats = opts.minStepFloats;
   if (threads !== rt.threads || respin) await rt.startPool(threads);
   if (opts.select !== false) setBackend('wasm');
   return wasmBackend!;
