@@ -96,6 +96,8 @@ export class BatchLoader {
   private readonly order: Int32Array;
   private readonly full: Batch;
   private readonly rest: Batch | null;
+  /** The split's x normalised once (the first batch makes it): a batch is then row copies. */
+  private normalized: Float32Array | null = null;
 
   constructor(split: Split, sampleShape: readonly number[], options: LoaderOptions) {
     const { batchSize } = options;
@@ -140,11 +142,27 @@ export class BatchLoader {
     const out = start + this.batchSize <= this.split.n ? this.full : this.rest!;
     const F = this.features;
     const xd = out.x.data;
+    const src = this.normalizedX();
+    // one native copy per sample (a JS loop storing element by element into WASM's shared
+    // memory costs 10× more: 4 ms for a batch of 64 × 11025)
     for (let i = 0; i < out.n; i++) {
       const s = this.order[start + i]!;
-      normalizeInto(this.split.x, s * F, F, this.norm, xd, i * F);
+      xd.set(src.subarray(s * F, (s + 1) * F), i * F);
       out.y[i] = this.split.y[s]!;
     }
     return out;
+  }
+
+  /** x itself without normalisation, else a normalised copy made once (same arithmetic as normalizeInto). */
+  private normalizedX(): Float32Array {
+    const { mean, std } = this.norm;
+    if (mean.length === 1 && mean[0] === 0 && std[0] === 1) return this.split.x;
+    if (!this.normalized) {
+      const F = this.features;
+      const out = new Float32Array(this.split.x.length);
+      for (let s = 0; s < this.split.n; s++) normalizeInto(this.split.x, s * F, F, this.norm, out, s * F);
+      this.normalized = out;
+    }
+    return this.normalized;
   }
 }
