@@ -24,6 +24,7 @@ import {
 } from './report.js';
 import type { Reply } from './protocol.js';
 import { gemmFlops, gemmShapes, WORKLOAD_IDS, workloads, type WorkloadId, type WorkloadSpec } from './workloads.js';
+import { peakProbe } from './peak.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -316,6 +317,9 @@ async function runGemm(list: Contestant[], opts: Options): Promise<NonNullable<B
     results[l.c.name]!.info = l.info;
     for (const s of shapes) await ask(l, s, opts.gemmSeconds / 2, 1); // warm-up
   }
+  // the 128-bit ceiling, probed in this (idle) parent process once per repetition, between GEMMs
+  const probe = peakProbe();
+  const peakReps: number[] = [];
   for (let rep = 0; rep < opts.reps; rep++) {
     for (const s of shapes) {
       for (const l of rotated(live, rep)) {
@@ -323,6 +327,7 @@ async function runGemm(list: Contestant[], opts: Options): Promise<NonNullable<B
         if (t !== null) results[l.c.name]!.shapes[s.name]!.reps.push(gemmFlops(s) / t / 1e9);
       }
     }
+    if (probe) peakReps.push(probe.measure());
     log(`  rep ${rep + 1}/${opts.reps} done`);
   }
   for (const l of live) {
@@ -336,7 +341,9 @@ async function runGemm(list: Contestant[], opts: Options): Promise<NonNullable<B
     const all = shapes.map((s) => res.shapes[s.name]!.gflops);
     res.geomean = all.every((x): x is number => x !== null) ? geomean(all) : null;
   }
-  return { shapes, beta: 0, contestants: results };
+  const peak = probe ? { label: probe.label, reps: peakReps, gflops: median(peakReps) } : null;
+  if (peak?.gflops) log(`  128-bit WebAssembly peak (${peak.label}): ${peak.gflops.toFixed(1)} GFLOP/s`);
+  return { shapes, beta: 0, contestants: results, peak };
 }
 
 function gitCommit(root: string): string | null {
