@@ -333,12 +333,14 @@ function micro(kc: i32, Ap: usize, Bp: usize, C: usize, ldc: i32, mr: i32, nr: i
 // block pack op(A) and run the micro-kernel over every (column panel, row panel) pair.
 function gemmRegion(
   transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,
-  i0: i32, m: i32, j0: i32, n: i32, scratch: usize,
+  i0: i32, m: i32, j0: i32, n: i32, scratch: usize, k0: i32 = 0, k1: i32 = -1,
 ): void {
+  // The k range k0 … k1−1 (all of K by default): a K-split job gives each thread a slice.
+  if (k1 < 0) k1 = K;
   const Ap = scratch;
   const Bp = Ap + <usize>AP_FLOATS * 4;
   const tmp = Bp + <usize>(KC * NC) * 4;
-  if (K == 0) {
+  if (k1 <= k0) {
     // op(A)·op(B) is the zero matrix: C = beta·C (beta = 0 clears, as the reference does).
     for (let i = i0; i < i0 + m; i++) {
       for (let j = j0; j < j0 + n; j++) {
@@ -349,12 +351,12 @@ function gemmRegion(
     return;
   }
   // Balanced steps: K = 784 runs as 4 steps of 196, not 3 of 256 and a thin one of 16.
-  const ncStep = balanced(n, NC, NR), kcStep = balanced(K, KC, 4), mcStep = balanced(m, MC, MR);
+  const ncStep = balanced(n, NC, NR), kcStep = balanced(k1 - k0, KC, 4), mcStep = balanced(m, MC, MR);
   if (m <= mcStep) {
     // One row block (a batch of 64, say): pack op(A) once per k-step, not once per column block.
-    for (let p0 = 0; p0 < K; p0 += kcStep) {
-      const kc = min(kcStep, K - p0);
-      const b = p0 == 0 ? beta : <f32>1;
+    for (let p0 = k0; p0 < k1; p0 += kcStep) {
+      const kc = min(kcStep, k1 - p0);
+      const b = p0 == k0 ? beta : <f32>1;
       packA(transA, A, M, K, i0, m, p0, kc, Ap);
       for (let jj = 0; jj < n; jj += ncStep) {
         const nc = min(ncStep, n - jj);
@@ -366,10 +368,10 @@ function gemmRegion(
   }
   for (let jj = 0; jj < n; jj += ncStep) {
     const nc = min(ncStep, n - jj);
-    for (let p0 = 0; p0 < K; p0 += kcStep) {
-      const kc = min(kcStep, K - p0);
+    for (let p0 = k0; p0 < k1; p0 += kcStep) {
+      const kc = min(kcStep, k1 - p0);
       // The first k-step applies beta; the later ones accumulate onto it.
-      const b = p0 == 0 ? beta : <f32>1;
+      const b = p0 == k0 ? beta : <f32>1;
       packB(transB, B, N, K, j0 + jj, nc, p0, kc, Bp);
       for (let ii = 0; ii < m; ii += mcStep) {
         const mc = min(mcStep, m - ii);
@@ -418,7 +420,10 @@ const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRAT
 // pointers P_A param, P_B grad, P_C momentum buffer / first moment, P_N second moment; flags in
 // P_TA, P_TB; float64 hyperparameters from word F64 on).
 const P_KIND = 23;
-const JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2;
+// JOB_GEMM_K: a GEMM cut along K (for small C and long K, where cutting C would make every
+// thread pack all of one operand): block b multiplies k = b·P_MB … into C (b = 0, with beta) or
+// into partial product b − 1 at P_NB (M·N floats each, beta 0); the caller adds them up after.
+const JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2, JOB_GEMM_K = 3;
 const F64 = 64;
 
 // @ts-ignore: decorator
@@ -440,7 +445,7 @@ const F64 = 64;
 export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
   if (!ASC_FEATURE_THREADS) return;
   const kind = load<i32>(word(ctrl, P_KIND));
-  if (kind != JOB_GEMM) {
+  if (kind == JOB_SGD || kind == JOB_ADAM) {
     stepJob(ctrl, tid, gen, kind);
     return;
   }
@@ -460,9 +465,15 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
     if (idx >= total) return;
     // The parameters read above belong to this generation only if the CAS succeeds.
     if (atomic.cmpxchg<i32>(word(ctrl, NEXT), cur, cur + 1) != cur) continue;
-    const bi = idx / nbN, bj = idx % nbN;
-    const i0 = bi * MB, j0 = bj * NB;
-    gemmRegion(tA, tB, M, N, K, alpha, A, B, beta, C, i0, min(MB, M - i0), j0, min(NB, N - j0), scratch);
+    if (kind == JOB_GEMM_K) {
+      const k0 = idx * MB;
+      const target = idx == 0 ? C : <usize>NB + <usize>(idx - 1) * <usize>M * <usize>N * 4;
+      gemmRegion(tA, tB, M, N, K, alpha, A, B, idx == 0 ? beta : 0, target, 0, M, 0, N, scratch, k0, min(K, k0 + MB));
+    } else {
+      const bi = idx / nbN, bj = idx % nbN;
+      const i0 = bi * MB, j0 = bj * NB;
+      gemmRegion(tA, tB, M, N, K, alpha, A, B, beta, C, i0, min(MB, M - i0), j0, min(NB, N - j0), scratch);
+    }
     if (tid < 32) atomic.add<i32>(word(ctrl, STATS + tid), 1);
     atomic.add<i32>(word(ctrl, DONE), 1);
   }
@@ -556,6 +567,19 @@ export function sumChannelsInto(x: usize, batch: i32, channels: i32, spatial: i3
     }
     const p = out + <usize>c * 4;
     store<f32>(p, <f32>(<f64>load<f32>(p) + s));
+  }
+}
+
+/** dst[i] += src[i] for i < n (sums the partial products of a K-split GEMM). */
+export function addInto(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i * 4;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
   }
 }
 

@@ -99,6 +99,25 @@ for (const config of CONFIGS) {
       expect(worst(got, want, 1e-5, 1e-5).excess).toBe(0);
     });
 
+    test('gemm: a long K and a small C (cut along K on 2 threads): alpha, beta, NaN in C, all transposes', () => {
+      const rng = new Random(7);
+      for (const [M, N, K] of [[64, 60, 784], [5, 7, 1001], [12, 40, 3001]] as const) {
+        for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          for (const [alpha, beta] of [[1, 0], [-0.75, 0.5], [1, 1]] as const) {
+            const A = randomArray(rng, M * K), B = randomArray(rng, K * N), C0 = randomArray(rng, M * N);
+            if (beta === 0) C0[1] = NaN;
+            const want = C0.slice();
+            refKernels.gemm(tA, tB, M, N, K, alpha, A, B, beta, want);
+            const bound = gemmBound(tA, tB, M, N, K, alpha, A, B, beta, C0);
+            const [a, b, c] = inMemory(rt, [A, B, C0]) as Float32Array[];
+            rt.kernels.gemm(tA, tB, M, N, K, alpha, a!, b!, beta, c!);
+            const bad = c!.findIndex((v, i) => !(Math.abs(v - want[i]!) <= 1e-5 * bound[i]! + 1e-30));
+            expect(bad, `gemm ${M}x${K}x${N} tA=${tA} tB=${tB} alpha=${alpha} beta=${beta}: C[${bad}] = ${c![bad]} vs ${want[bad]}`).toBe(-1);
+          }
+        }
+      }
+    });
+
     // ---- every other kernel: random data with edge values, both in memory and in JS arrays ----
     const EDGES = [0, -0, 1, -1, 100, -100, 1e-8, -1e-8, 30, -30, 20, -20];
     interface Case {

@@ -74,6 +74,7 @@ interface Exports {
   maxPool2dForward(x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: number, argmax: number): void;
   maxPool2dBackward(dy: number, argmax: number, planes: number, H: number, W: number, OH: number, OW: number, dx: number): void;
   fill(out: number, n: number, value: number): void;
+  addInto(dst: number, src: number, n: number): void;
   sgdStep(param: number, grad: number, buf: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: number, firstStep: number): void;
   adamStep(param: number, grad: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: number, stepSize: number, sqrtBc2: number): void;
 }
@@ -83,7 +84,7 @@ const PAGE = 65536;
 const GEN = 0, NEXT = 1, DONE = 2, QUIT = 3, SLEEPERS = 4, FAILED = 5;
 const P_TA = 8, P_TB = 9, P_M = 10, P_N = 11, P_K = 12, P_ALPHA = 13, P_A = 14, P_B = 15;
 const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRATCH = 22;
-const P_KIND = 23, JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2;
+const P_KIND = 23, JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2, JOB_GEMM_K = 3;
 /** First word of the float64 hyperparameters of an optimiser job. */
 const F64 = 64;
 /** Shared memories may grow up to this many pages (2 GiB). */
@@ -97,7 +98,7 @@ const EXPORT_NAMES = [
   'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'gemm', 'gemmJob', 'addRowVector', 'sumRowsInto', 'addChannelVector', 'sumChannelsInto',
   'mul', 'reluForward', 'reluBackward', 'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward',
   'tanhForward', 'tanhBackward', 'geluForward', 'geluBackward', 'softplusForward', 'softplusBackward',
-  'softmaxCrossEntropy', 'im2col', 'col2im', 'maxPool2dForward', 'maxPool2dBackward', 'sgdStep', 'adamStep', 'fill',
+  'softmaxCrossEntropy', 'im2col', 'col2im', 'maxPool2dForward', 'maxPool2dBackward', 'sgdStep', 'adamStep', 'fill', 'addInto',
 ] as const satisfies readonly (keyof Exports)[];
 
 /** The instance's exports, after checking that every kernel the table needs is a function. */
@@ -152,6 +153,10 @@ export class WasmRuntime {
   /** Byte offsets of the control block and of thread 0's GEMM scratch. */
   private readonly CTRL: number;
   private readonly SCRATCH_BASE: number;
+  private partialOff = -1;
+  private partialCap = 0;
+  /** Threaded GEMMs with a long K and a small C are cut along K (false: always cut C; A/B tests). */
+  kSplit = true;
   private stageOff = -1;
   private stageCap = 0;
   private workers: PoolWorker[] = [];
@@ -295,6 +300,26 @@ export class WasmRuntime {
       this.ex.gemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, alpha, A, B, beta, C, this.SCRATCH_BASE);
       return;
     }
+    const c = this.ctrl;
+    if (this.kSplit && K >= 4 * Math.max(M, N)) {
+      // A small C and a long K (the forward x·Wᵀ of 64 × 784 → 60, say): cutting C would make
+      // every thread pack all of one operand, so cut K instead. Each of T blocks packs only its
+      // slice of both operands; block 0 writes C (with beta), the others partial products that
+      // are added to C at the end, in block order (the same sum whichever thread ran which block).
+      const KB = Math.ceil(K / T / 4) * 4;
+      const blocks = Math.ceil(K / KB);
+      const partials = this.partialBuffer((blocks - 1) * M * N * 4);
+      if (partials >= 0) {
+        this.setGemm(JOB_GEMM_K, tA, tB, M, N, K, alpha, A, B, beta, C);
+        c[P_MB] = KB;
+        c[P_NB] = partials;
+        c[P_BM] = blocks;
+        c[P_BN] = 1;
+        this.runJob(blocks, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB}, cut along K)`);
+        for (let b = 1; b < blocks; b++) this.ex.addInto(C, partials + (b - 1) * M * N * 4, M * N);
+        return;
+      }
+    }
     // Cut C into regions along the larger of M and N (each region packs all of the operand it
     // does not split, so this duplicates the smaller packing): T regions for small products,
     // 2T for large ones so that the dynamic hand-out evens out a slow or busy core.
@@ -309,8 +334,17 @@ export class WasmRuntime {
       this.ex.gemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, alpha, A, B, beta, C, this.SCRATCH_BASE);
       return;
     }
+    this.setGemm(JOB_GEMM, tA, tB, M, N, K, alpha, A, B, beta, C);
+    c[P_MB] = MB;
+    c[P_NB] = NB;
+    c[P_BM] = nbM;
+    c[P_BN] = nbN;
+    this.runJob(total, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB})`);
+  }
+
+  private setGemm(kind: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number): void {
     const c = this.ctrl;
-    c[P_KIND] = JOB_GEMM;
+    c[P_KIND] = kind;
     c[P_TA] = tA ? 1 : 0;
     c[P_TB] = tB ? 1 : 0;
     c[P_M] = M;
@@ -321,11 +355,17 @@ export class WasmRuntime {
     c[P_B] = B;
     this.ctrlF[P_BETA] = beta;
     c[P_C] = C;
-    c[P_MB] = MB;
-    c[P_NB] = NB;
-    c[P_BM] = nbM;
-    c[P_BN] = nbN;
-    this.runJob(total, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB})`);
+  }
+
+  /** Byte offset of a scratch area of at least `bytes` for K-split partial products (−1: none). */
+  private partialBuffer(bytes: number): number {
+    if (bytes > this.partialCap) {
+      if (this.partialOff >= 0) this.heap.free(this.partialOff, this.partialCap);
+      const cap = Math.max(bytes, 1 << 16);
+      this.partialOff = this.allocBytes(cap);
+      this.partialCap = this.partialOff >= 0 ? cap : 0;
+    }
+    return this.partialOff;
   }
 
   /**
