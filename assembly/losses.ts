@@ -112,8 +112,9 @@ export function elementwiseLossBackward(kind: i32, pred: usize, target: usize, g
 /**
  * ref: dropoutMask. xoshiro128** exactly as src/random.ts (Random.nextUint32):
  *   out = rotl(s1·5, 7)·9; t = s1 << 9; s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11)
- * (u32 arithmetic wraps like Math.imul). u = out / 2³² in float64 (exact, as Random.uniform) and
- * mask[i] = u < p ? 0 : f32(keepScale). `state` points at the four words, read and written back.
+ * (u32 arithmetic wraps like Math.imul). u = out / 2³² (exact in float64, as Random.uniform) and
+ * mask[i] = u < p ? 0 : f32(keepScale), compared as out < p·2³². `state` points at the four words,
+ * read and written back.
  */
 export function dropoutMask(mask: usize, n: i32, p: f64, keepScale: f64, state: usize): void {
   let s0 = load<u32>(state);
@@ -121,6 +122,8 @@ export function dropoutMask(mask: usize, n: i32, p: f64, keepScale: f64, state: 
   let s2 = load<u32>(state, 8);
   let s3 = load<u32>(state, 12);
   const keep = <f32>keepScale;
+  // u < p ⟺ out < p·2³²: both sides scaled by a power of two, exactly (no rounding either way)
+  const threshold = p * 4294967296.0;
   for (let i = 0; i < n; i++) {
     const out = rotl<u32>(s1 * 5, 7) * 9;
     const t = s1 << 9;
@@ -130,7 +133,7 @@ export function dropoutMask(mask: usize, n: i32, p: f64, keepScale: f64, state: 
     s0 ^= s3;
     s2 ^= t;
     s3 = rotl<u32>(s3, 11);
-    store<f32>(mask + <usize>i * 4, <f64>out / 4294967296.0 < p ? 0 : keep);
+    store<f32>(mask + <usize>i * 4, select<f32>(0, keep, <f64>out < threshold));
   }
   store<u32>(state, s0);
   store<u32>(state, s1, 4);
