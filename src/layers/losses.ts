@@ -4,9 +4,9 @@
 // reduction 'mean' divides by the number of elements (by the batch size for cross-entropy,
 // as PyTorch does), 'sum' does not.
 
-import { kernelsFor } from '../backend.js';
-import type { ElementwiseLossKind } from '../kernels/table.js';
-import { Tensor, sameShape, shapeString } from '../tensor.js';
+import { allocateFor, backend, kernelsFor } from '../backend.js';
+import type { Backend, ElementwiseLossKind } from '../kernels/table.js';
+import { Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
 import { Buffer, LayerError, describeValue } from './module.js';
 
 export type Reduction = 'mean' | 'sum';
@@ -126,7 +126,14 @@ export class BCEWithLogitsLoss extends ElementwiseLoss {
  */
 export class CrossEntropyLoss extends Loss {
   private probs: Tensor | null = null;
-  private labels = new Int32Array(0);
+  /**
+   * The class indices of the last forward, reused across batches: an Int32Array view on a block of
+   * 4-byte elements allocated by the backend (on wasm, in its memory: the kernels read it in place,
+   * without staging); `labelBlock` keeps that block alive, `labelOwner` is the backend it came from.
+   */
+  private labels: Int32Array = new Int32Array(0);
+  private labelBlock: FloatArray | null = null;
+  private labelOwner: Backend | null = null;
   private targetRows: Tensor | null = null;
   private readonly probsBuf = new Buffer();
 
@@ -155,7 +162,12 @@ export class CrossEntropyLoss extends Loss {
       if (target instanceof Tensor && target.rank !== 1) this.fail(`class-index targets must have shape [${B}], got ${shapeString(target.shape)}`);
       if (values == null || typeof (values as ArrayLike<number>).length !== 'number') this.fail(`targets must be class indices (an array of ${B} integers) or one-hot rows, got ${describeValue(target)}`);
       if (values.length !== B) this.fail(`got ${values.length} class labels for a batch of ${B} logits`);
-      if (this.labels.length !== B) this.labels = new Int32Array(B);
+      if (this.labels.length !== B || this.labelOwner !== backend()) {
+        const block = allocateFor('float32', B);
+        this.labelBlock = block;
+        this.labelOwner = backend();
+        this.labels = new Int32Array(block.buffer, block.byteOffset, B);
+      }
       labels = this.labels;
       for (let i = 0; i < B; i++) {
         const v = values[i]!;

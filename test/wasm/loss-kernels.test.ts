@@ -24,7 +24,7 @@ import { sigmoid } from '../../src/kernels/ref/math.js';
 import { Random } from '../../src/random.js';
 import { nn, Tensor, type DType } from '../../src/index.js';
 import type { FloatArray } from '../../src/tensor.js';
-import { describeBackends, tensorOnBackend } from '../backends.js';
+import { activeRuntime, describeBackends, tensorOnBackend } from '../backends.js';
 import { CONFIGS, inMemory, makeRuntime, randomArray, worst } from './helpers.js';
 
 // ---- the JavaScript loops the layers ran before these kernels (the oracle) ---------------------
@@ -455,6 +455,20 @@ describeBackends('Dropout and losses through the kernel table', (run) => {
       // a NaN target is not an error: the loss is NaN, as before
       expect(bce.forward(tensorOnBackend([0.5, 0.5], [2], 'float32'), tensorOnBackend([1, NaN], [2], 'float32'))).toBeNaN();
     });
+  });
+
+  it('CrossEntropyLoss keeps its class labels in the backend\'s memory (wasm: read in place, no staging), reused across batches', () => {
+    const ce = new nn.CrossEntropyLoss();
+    const z = tensorOnBackend(randomArray(new Random(61), 8 * 5), [8, 5], 'float32');
+    ce.forward(z, [0, 1, 2, 3, 4, 0, 1, 2]);
+    // (a private field, read here only to check where it lives)
+    const labels = (ce as unknown as { labels: Int32Array }).labels;
+    expect(Array.from(labels)).toEqual([0, 1, 2, 3, 4, 0, 1, 2]);
+    const rt = activeRuntime();
+    expect(rt !== null && rt.inMemory(labels), `labels in wasm memory on '${run.label}'`).toBe(run.name === 'wasm');
+    ce.forward(z, [4, 4, 4, 4, 4, 4, 4, 4]);
+    expect((ce as unknown as { labels: Int32Array }).labels, 'the same buffer for a batch of the same size').toBe(labels);
+    expect(Array.from(labels)).toEqual([4, 4, 4, 4, 4, 4, 4, 4]);
   });
 
   describe('CrossEntropyLoss backward = the old loop: indices (array, tensor), one-hot, soft targets; mean and sum', () => {
