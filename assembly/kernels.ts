@@ -796,6 +796,7 @@ export function softmaxCrossEntropy(logits: usize, rows: i32, classes: i32, labe
   }
   return total;
 }
+export * from './losses';
 
 // ---------------------------------------------------------------------------------------------
 // Images

@@ -9,7 +9,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,10 +27,14 @@ export const VARIANTS = {
 };
 const COMMON = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--use', 'abort=', '--noExportMemory'];
 
-/** Hash of everything a build depends on: the source, the flags and the compiler version. */
+/** Hash of everything a build depends on: the sources (every assembly/*.ts), the flags and the compiler version. */
 export function sourceHash() {
   const h = createHash('sha256');
   h.update(readFileSync(source));
+  for (const f of readdirSync(dirname(source)).filter((f) => f.endsWith('.ts') && f !== 'kernels.ts').sort()) {
+    h.update(f);
+    h.update(readFileSync(join(dirname(source), f)));
+  }
   h.update(JSON.stringify([COMMON, VARIANTS]));
   h.update(JSON.parse(readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version);
   return h.digest('hex');

@@ -45,6 +45,26 @@ export class Random {
     this.spare = state.spare ?? NaN;
   }
 
+  /** Copies the four state words into `out[0..3]` (for a kernel that draws from this stream; no allocation). */
+  copyWordsTo(out: Uint32Array): void {
+    out[0] = this.s0;
+    out[1] = this.s1;
+    out[2] = this.s2;
+    out[3] = this.s3;
+  }
+
+  /**
+   * Continues from the four state words in `words[0..3]`, written back by such a kernel after at
+   * least one draw; the spare normal is kept. The words are held as nextUint32() leaves them (s0..s2
+   * signed, s3 unsigned), so getState() reads exactly as if the numbers had been drawn here.
+   */
+  setWords(words: Uint32Array): void {
+    this.s0 = words[0]! | 0;
+    this.s1 = words[1]! | 0;
+    this.s2 = words[2]! | 0;
+    this.s3 = words[3]! >>> 0;
+  }
+
   /** Next 32 random bits as an unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

@@ -58,11 +58,15 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
 };
 
 /**
- * Not a backend limit, but where no backend is involved: computations done by JavaScript loops in
- * the layers, identical on every backend (the kernel table has no entry for them).
+ * Not a backend limit, but where no backend is involved: loops in the layers that JavaScript runs
+ * on the typed arrays, identical on every backend (the kernel table has no entry for them). The
+ * numeric work of a training step is all in the table: the losses (elementwiseLoss,
+ * elementwiseLossBackward, softmaxCrossEntropy, softmaxCrossEntropyBackward) and dropout
+ * (dropoutMask, scale, mul). What is left is input checking and a test hook:
  */
 export const OUTSIDE_THE_KERNEL_TABLE: readonly string[] = [
-  'MSELoss, BCELoss and BCEWithLogitsLoss forward and backward (src/layers/losses.ts)',
-  "CrossEntropyLoss backward (softmax − target; its forward is the softmaxCrossEntropy kernel)",
-  'Dropout: drawing the mask (the layer\'s seeded Random) and the eval-mode scaling y = s·x, dx = s·dy (src/layers/dropout.ts)',
+  'CrossEntropyLoss forward: checking class-index targets and copying them into its Int32Array of labels ' +
+    '(B integers per batch; the check names the bad label, src/layers/losses.ts)',
+  'BCELoss forward, on a NaN loss only: the scan that finds and names the prediction outside [0, 1] (an error path)',
+  'Dropout.setMask (tests\' injected masks, not drawn): keep-mask → scaled mask, m_i = keep_i ≠ 0 ? keepScale : 0 (src/layers/dropout.ts)',
 ];

@@ -7,6 +7,9 @@ import type { FloatArray } from '../tensor.js';
 
 export type GeluApproximate = 'none' | 'tanh';
 
+/** The per-element losses of elementwiseLoss / elementwiseLossBackward (MSELoss, BCELoss, BCEWithLogitsLoss). */
+export type ElementwiseLossKind = 'mse' | 'bce' | 'bceWithLogits';
+
 export interface SgdHyper {
   lr: number;
   momentum: number;
@@ -83,6 +86,48 @@ export interface Kernels {
     logits: FloatArray, rows: number, classes: number,
     labels: Int32Array | null, targets: FloatArray | null, probs: FloatArray,
   ): number;
+
+  /**
+   * The gradient of softmaxCrossEntropy's sum with respect to the logits, times `scale`, from the
+   * probabilities p it wrote (rows and labels/targets as there):
+   *   row r with a class index l = labels[r] ≥ 0:  grad[r, j] = scale·p[r, j], then grad[r, l] −= scale
+   *     (two steps, each rounded to the array's dtype: (softmax − onehot)·scale);
+   *   row r with a target row t (labels null, or labels[r] = −1):
+   *     grad[r, j] = scale·((Σ_k t[r, k])·p[r, j] − t[r, j])   (= scale·(p − t) when Σ t = 1);
+   *   a row with neither: 0 (it adds nothing to the loss).
+   */
+  softmaxCrossEntropyBackward(
+    probs: FloatArray, rows: number, classes: number,
+    labels: Int32Array | null, targets: FloatArray | null, scale: number, grad: FloatArray,
+  ): void;
+  /**
+   * Σ_i ℓ(ŷ_i, y_i) over pred ŷ and target y of the same length, accumulated in float64 (a sum:
+   * the caller divides for the mean). The target may have another dtype than pred on the reference.
+   *   'mse'            ℓ = (ŷ − y)²
+   *   'bce'            ℓ = −[y·max(log ŷ, −100) + (1 − y)·max(log(1 − ŷ), −100)]   (PyTorch's clamp)
+   *   'bceWithLogits'  ℓ = max(z, 0) − z·y + log(1 + e^(−|z|))   for logits z = ŷ (stable form)
+   * 'bce' returns NaN as soon as a prediction is not in [0, 1] (NaN included): the caller then
+   * finds and names that element.
+   */
+  elementwiseLoss(kind: ElementwiseLossKind, pred: FloatArray, target: FloatArray): number;
+  /**
+   * grad[i] = scale · ∂ℓ/∂ŷ(ŷ_i, y_i) for the ℓ of elementwiseLoss:
+   *   'mse'            2(ŷ − y)
+   *   'bce'            (ŷ − y) / max(ŷ(1 − ŷ), ε), ε = 1e−12 rounded to float32 (PyTorch's backward)
+   *   'bceWithLogits'  σ(z) − y
+   */
+  elementwiseLossBackward(kind: ElementwiseLossKind, pred: FloatArray, target: FloatArray, scale: number, grad: FloatArray): void;
+
+  // ---- dropout -------------------------------------------------------------------------------
+  /**
+   * Draws a dropout mask from the xoshiro128** stream whose four 32-bit state words are `state`
+   * (Random's s0..s3; advanced in place, so the generator continues where the kernel stopped):
+   * for i = 0, 1, … in order, u_i = nextUint32() / 2³² (Random.uniform) and
+   * mask[i] = u_i < p ? 0 : keepScale — bit for bit the numbers Random draws in JavaScript.
+   */
+  dropoutMask(mask: FloatArray, p: number, keepScale: number, state: Uint32Array): void;
+  /** y[i] = s · x[i], rounded once (dropout's eval-mode scaling and its gradient). */
+  scale(x: FloatArray, s: number, y: FloatArray): void;
 
   // ---- images ------------------------------------------------------------------------------
   /**

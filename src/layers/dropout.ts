@@ -32,6 +32,8 @@ export class Dropout extends Module {
   private usedMask = false;
   private readonly out = new Buffer();
   private readonly dxBuf = new Buffer();
+  /** The generator's four state words, handed to the dropoutMask kernel and back (no allocation per call). */
+  private readonly rngWords = new Uint32Array(4);
 
   constructor(options: DropoutOptions = {}) {
     super();
@@ -84,17 +86,19 @@ export class Dropout extends Module {
         }
         for (let i = 0; i < m.length; i++) m[i] = injected.data[i] !== 0 ? keepScale : 0;
         this.injected = null;
-      } else {
-        // One uniform number per unit: the unit is dropped when u < p.
-        for (let i = 0; i < m.length; i++) m[i] = this.rng.uniform() < this.p ? 0 : keepScale;
+      } else if (m.length > 0) {
+        // One uniform number per unit from the layer's stream, drawn by the kernel (the same
+        // xoshiro128** numbers Random would draw): the unit is dropped when u < p.
+        this.rng.copyWordsTo(this.rngWords);
+        k.dropoutMask(m, this.p, keepScale, this.rngWords);
+        this.rng.setWords(this.rngWords);
       }
       k.mul(x.data, m, y.data);
       this.mask = mask;
       this.usedMask = true;
     } else {
-      const s = this.evalScale;
-      if (s === 1) y.data.set(x.data);
-      else for (let i = 0; i < x.size; i++) y.data[i] = s * x.data[i]!;
+      // y = s · x (s = 1: a copy)
+      k.scale(x.data, this.evalScale, y.data);
       this.usedMask = false;
     }
     this.y = y;
@@ -109,8 +113,7 @@ export class Dropout extends Module {
       kernelsFor(dy.dtype).mul(dy.data, this.mask!.data, dx.data);
     } else {
       // forward was y = s · x, so dx = s · dy
-      const s = this.evalScale;
-      for (let i = 0; i < dy.size; i++) dx.data[i] = s * dy.data[i]!;
+      kernelsFor(dy.dtype).scale(dy.data, this.evalScale, dx.data);
     }
     return dx;
   }

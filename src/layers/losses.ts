@@ -4,9 +4,9 @@
 // reduction 'mean' divides by the number of elements (by the batch size for cross-entropy,
 // as PyTorch does), 'sum' does not.
 
-import { kernelsFor } from '../backend.js';
-import { sigmoid } from '../kernels/ref/math.js';
-import { Tensor, sameShape, shapeString } from '../tensor.js';
+import { allocateFor, backend, kernelsFor } from '../backend.js';
+import type { Backend, ElementwiseLossKind } from '../kernels/table.js';
+import { Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
 import { Buffer, LayerError, describeValue } from './module.js';
 
 export type Reduction = 'mean' | 'sum';
@@ -54,20 +54,24 @@ export abstract class Loss {
 }
 
 /**
- * A loss that is a sum over elements of ℓ(ŷ_i, y_i), scaled by 1/N for 'mean':
- * forward sums pointLoss, backward writes pointGrad = ∂ℓ/∂ŷ_i (times the same scale).
- * Each subclass states its ℓ and ∂ℓ/∂ŷ side by side.
+ * A loss that is a sum over elements of ℓ(ŷ_i, y_i), scaled by 1/N for 'mean': forward is the
+ * elementwiseLoss kernel (Σ ℓ), backward the elementwiseLossBackward kernel (∂ℓ/∂ŷ_i times the
+ * same scale). Each subclass names its `kind` and states its ℓ and ∂ℓ/∂ŷ side by side; the loops
+ * are in the kernels (src/kernels/ref/index.ts is the specification).
  */
 abstract class ElementwiseLoss extends Loss {
   private target: Tensor | null = null;
 
-  protected abstract pointLoss(p: number, y: number, i: number): number;
-  protected abstract pointGrad(p: number, y: number): number;
+  protected abstract readonly kind: ElementwiseLossKind;
+
+  /** Called when the kernel's sum is NaN: throws if element i of the inputs is not allowed (BCE). */
+  protected checkElement(_p: number, _i: number): void {}
 
   forward(prediction: Tensor, target: Tensor): number {
     this.requireSameShape(prediction, target);
-    let s = 0;
-    for (let i = 0; i < prediction.size; i++) s += this.pointLoss(prediction.data[i]!, target.data[i]!, i);
+    const s = kernelsFor(prediction.dtype).elementwiseLoss(this.kind, prediction.data, target.data);
+    // a NaN sum may come from an invalid prediction: name the first one (error path only)
+    if (Number.isNaN(s)) for (let i = 0; i < prediction.size; i++) this.checkElement(prediction.data[i]!, i);
     this.pred = prediction;
     this.target = target;
     return s * this.scale(prediction.size);
@@ -75,44 +79,32 @@ abstract class ElementwiseLoss extends Loss {
 
   backward(): Tensor {
     const p = this.requireForward();
-    const t = this.target!;
     const g = this.gradBuf.get(p.shape, p.dtype);
-    const c = this.scale(p.size);
-    for (let i = 0; i < p.size; i++) g.data[i] = c * this.pointGrad(p.data[i]!, t.data[i]!);
+    kernelsFor(p.dtype).elementwiseLossBackward(this.kind, p.data, this.target!.data, this.scale(p.size), g.data);
     return g;
   }
 }
 
 /** ℓ = (ŷ − y)²;  ∂ℓ/∂ŷ = 2(ŷ − y). */
 export class MSELoss extends ElementwiseLoss {
+  protected readonly kind = 'mse';
   describe(): string {
     return 'MSELoss';
   }
-  protected pointLoss(p: number, y: number): number {
-    return (p - y) * (p - y);
-  }
-  protected pointGrad(p: number, y: number): number {
-    return 2 * (p - y);
-  }
 }
-
-/** PyTorch's clamp of ŷ(1 − ŷ) in BCE's backward: the float constant 1e-12, i.e. 1e-12 rounded to float32. */
-const BCE_EPSILON = Math.fround(1e-12);
 
 /**
  * ℓ = −[y log ŷ + (1 − y) log(1 − ŷ)], each log clamped at −100 as PyTorch does, so ŷ = 0
- * or 1 gives a finite loss; ∂ℓ/∂ŷ = (ŷ − y) / max(ŷ(1 − ŷ), 1e−12) (PyTorch's backward).
+ * or 1 gives a finite loss; ∂ℓ/∂ŷ = (ŷ − y) / max(ŷ(1 − ŷ), 1e−12) (PyTorch's backward, with
+ * its float constant 1e−12 rounded to float32).
  */
 export class BCELoss extends ElementwiseLoss {
+  protected readonly kind = 'bce';
   describe(): string {
     return 'BCELoss';
   }
-  protected pointLoss(p: number, y: number, i: number): number {
+  protected override checkElement(p: number, i: number): void {
     if (!(p >= 0 && p <= 1)) this.fail(`every prediction must be a probability in [0, 1] (apply Sigmoid first, or use BCEWithLogitsLoss); element ${i} is ${p}`);
-    return -(y * Math.max(Math.log(p), -100) + (1 - y) * Math.max(Math.log(1 - p), -100));
-  }
-  protected pointGrad(p: number, y: number): number {
-    return (p - y) / Math.max(p * (1 - p), BCE_EPSILON);
   }
 }
 
@@ -121,14 +113,9 @@ export class BCELoss extends ElementwiseLoss {
  *   ℓ = max(z, 0) − z·y + log(1 + e^(−|z|));  ∂ℓ/∂z = σ(z) − y.
  */
 export class BCEWithLogitsLoss extends ElementwiseLoss {
+  protected readonly kind = 'bceWithLogits';
   describe(): string {
     return 'BCEWithLogitsLoss';
-  }
-  protected pointLoss(z: number, y: number): number {
-    return Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
-  }
-  protected pointGrad(z: number, y: number): number {
-    return sigmoid(z) - y;
   }
 }
 
@@ -139,7 +126,14 @@ export class BCEWithLogitsLoss extends ElementwiseLoss {
  */
 export class CrossEntropyLoss extends Loss {
   private probs: Tensor | null = null;
-  private labels = new Int32Array(0);
+  /**
+   * The class indices of the last forward, reused across batches: an Int32Array view on a block of
+   * 4-byte elements allocated by the backend (on wasm, in its memory: the kernels read it in place,
+   * without staging); `labelBlock` keeps that block alive, `labelOwner` is the backend it came from.
+   */
+  private labels: Int32Array = new Int32Array(0);
+  private labelBlock: FloatArray | null = null;
+  private labelOwner: Backend | null = null;
   private targetRows: Tensor | null = null;
   private readonly probsBuf = new Buffer();
 
@@ -168,7 +162,12 @@ export class CrossEntropyLoss extends Loss {
       if (target instanceof Tensor && target.rank !== 1) this.fail(`class-index targets must have shape [${B}], got ${shapeString(target.shape)}`);
       if (values == null || typeof (values as ArrayLike<number>).length !== 'number') this.fail(`targets must be class indices (an array of ${B} integers) or one-hot rows, got ${describeValue(target)}`);
       if (values.length !== B) this.fail(`got ${values.length} class labels for a batch of ${B} logits`);
-      if (this.labels.length !== B) this.labels = new Int32Array(B);
+      if (this.labels.length !== B || this.labelOwner !== backend()) {
+        const block = allocateFor('float32', B);
+        this.labelBlock = block;
+        this.labelOwner = backend();
+        this.labels = new Int32Array(block.buffer, block.byteOffset, B);
+      }
       labels = this.labels;
       for (let i = 0; i < B; i++) {
         const v = values[i]!;
@@ -186,21 +185,10 @@ export class CrossEntropyLoss extends Loss {
   backward(): Tensor {
     const z = this.requireForward();
     const [B, C] = z.shape as [number, number];
-    const p = this.probs!.data;
     const g = this.gradBuf.get(z.shape, z.dtype);
-    const c = this.scale(B);
-    if (this.targetRows) {
-      // with a target row t (Σ t = 1 for one-hot): dL/dz = (Σ_j t_j)·p − t
-      const t = this.targetRows.data;
-      for (let b = 0; b < B; b++) {
-        let mass = 0;
-        for (let j = 0; j < C; j++) mass += t[b * C + j]!;
-        for (let j = 0; j < C; j++) g.data[b * C + j] = c * (mass * p[b * C + j]! - t[b * C + j]!);
-      }
-    } else {
-      for (let i = 0; i < B * C; i++) g.data[i] = c * p[i]!;
-      for (let b = 0; b < B; b++) g.data[b * C + this.labels[b]!]! -= c;
-    }
+    // dL/dz = (softmax − onehot)·c with class indices, ((Σ_j t_j)·softmax − t)·c with target rows t
+    const rows = this.targetRows;
+    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.data, B, C, rows ? null : this.labels, rows?.data ?? null, this.scale(B), g.data);
     return g;
   }
 }

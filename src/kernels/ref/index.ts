@@ -3,7 +3,7 @@
 // Shapes are in each kernel's comment in table.ts; the math is written next to each loop.
 
 import type { FloatArray } from '../../tensor.js';
-import type { AdamHyper, GeluApproximate, Kernels, SgdHyper } from '../table.js';
+import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import { erf, normalPdf, sigmoid } from './math.js';
 
 // One float64 row of scratch, reused across calls, so products accumulate in double precision
@@ -203,6 +203,106 @@ function softmaxCrossEntropy(
   return total;
 }
 
+// dL/dz of the sum above, times c: for a class index l, (p − onehot(l))·c, written as c·p and then
+// c subtracted at l (each rounded to the dtype); for a target row t, c·((Σ t)·p − t).
+function softmaxCrossEntropyBackward(
+  probs: FloatArray, rows: number, classes: number,
+  labels: Int32Array | null, targets: FloatArray | null, scale: number, grad: FloatArray,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * classes;
+    const label = labels ? labels[r]! : -1;
+    if (label >= 0) {
+      for (let j = 0; j < classes; j++) grad[o + j] = scale * probs[o + j]!;
+      grad[o + label]! -= scale;
+    } else if (targets) {
+      let mass = 0;
+      for (let j = 0; j < classes; j++) mass += targets[o + j]!;
+      for (let j = 0; j < classes; j++) grad[o + j] = scale * (mass * probs[o + j]! - targets[o + j]!);
+    } else {
+      for (let j = 0; j < classes; j++) grad[o + j] = 0;
+    }
+  }
+}
+
+// Σ_i ℓ(ŷ_i, y_i), one loop per loss (float64 accumulation in element order):
+//   mse: (ŷ − y)²;  bce: −[y·max(log ŷ, −100) + (1 − y)·max(log(1 − ŷ), −100)], NaN at once for ŷ ∉ [0, 1];
+//   bceWithLogits: max(z, 0) − z·y + log1p(e^(−|z|)).
+function elementwiseLoss(kind: ElementwiseLossKind, pred: FloatArray, target: FloatArray): number {
+  const n = pred.length;
+  let s = 0;
+  if (kind === 'mse') {
+    for (let i = 0; i < n; i++) {
+      const d = pred[i]! - target[i]!;
+      s += d * d;
+    }
+  } else if (kind === 'bce') {
+    for (let i = 0; i < n; i++) {
+      const p = pred[i]!;
+      const y = target[i]!;
+      if (!(p >= 0 && p <= 1)) return NaN;
+      s += -(y * Math.max(Math.log(p), -100) + (1 - y) * Math.max(Math.log(1 - p), -100));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const z = pred[i]!;
+      s += Math.max(z, 0) - z * target[i]! + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+  }
+  return s;
+}
+
+/** PyTorch's clamp of ŷ(1 − ŷ) in BCE's backward: the float constant 1e-12, i.e. 1e-12 rounded to float32. */
+const BCE_EPSILON = Math.fround(1e-12);
+
+// grad = c·∂ℓ/∂ŷ:  mse 2(ŷ − y);  bce (ŷ − y) / max(ŷ(1 − ŷ), ε);  bceWithLogits σ(z) − y.
+function elementwiseLossBackward(kind: ElementwiseLossKind, pred: FloatArray, target: FloatArray, scale: number, grad: FloatArray): void {
+  const n = pred.length;
+  if (kind === 'mse') {
+    for (let i = 0; i < n; i++) grad[i] = scale * (2 * (pred[i]! - target[i]!));
+  } else if (kind === 'bce') {
+    for (let i = 0; i < n; i++) {
+      const p = pred[i]!;
+      grad[i] = scale * ((p - target[i]!) / Math.max(p * (1 - p), BCE_EPSILON));
+    }
+  } else {
+    for (let i = 0; i < n; i++) grad[i] = scale * (sigmoid(pred[i]!) - target[i]!);
+  }
+}
+
+// ---- dropout -------------------------------------------------------------------------------
+
+// xoshiro128** (as Random.nextUint32): out = rotl(s1·5, 7)·9; t = s1 << 9; s2 ^= s0; s3 ^= s1;
+// s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11). u = out / 2³² is Random.uniform(), and the
+// unit is dropped when u < p. The state words live in `state` between calls.
+function dropoutMask(mask: FloatArray, p: number, keepScale: number, state: Uint32Array): void {
+  let s0 = state[0]!, s1 = state[1]!, s2 = state[2]!, s3 = state[3]!;
+  for (let i = 0; i < mask.length; i++) {
+    const out = Math.imul(rotl32(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl32(s3, 11);
+    mask[i] = out / 4294967296 < p ? 0 : keepScale;
+  }
+  state[0] = s0;
+  state[1] = s1;
+  state[2] = s2;
+  state[3] = s3;
+}
+
+function rotl32(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+// y = s·x.
+function scale(x: FloatArray, s: number, y: FloatArray): void {
+  for (let i = 0; i < x.length; i++) y[i] = s * x[i]!;
+}
+
 // ---- images --------------------------------------------------------------------------------
 
 // col[(c·kh + i)·kw + j, oy·OW + ox] = x[c, oy·sh − ph + i, ox·sw − pw + j] (0 outside the image).
@@ -365,6 +465,11 @@ export const refKernels: Kernels = {
   softplusForward,
   softplusBackward,
   softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+  elementwiseLoss,
+  elementwiseLossBackward,
+  dropoutMask,
+  scale,
   im2col,
   col2im,
   maxPool2dForward,

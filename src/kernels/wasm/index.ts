@@ -15,7 +15,7 @@
 
 import { HandgradError, type FloatArray } from '../../tensor.js';
 import { refBackend, registerBackend, setBackend } from '../../backend.js';
-import type { AdamHyper, Backend, GeluApproximate, Kernels, SgdHyper } from '../table.js';
+import type { AdamHyper, Backend, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import { FreeListAllocator } from './memory.js';
 import { BROWSER_WORKER_SOURCE, type PoolWorker, type WorkerInit } from './worker-source.js';
 import { wasmBase64 as simdShared } from './generated/simd-shared.js';
@@ -69,6 +69,11 @@ interface Exports {
   softplusForward(x: number, y: number, n: number, beta: number, threshold: number): void;
   softplusBackward(x: number, dy: number, dx: number, n: number, beta: number, threshold: number): void;
   softmaxCrossEntropy(logits: number, rows: number, classes: number, labels: number, targets: number, probs: number): number;
+  softmaxCrossEntropyBackward(probs: number, rows: number, classes: number, labels: number, targets: number, grad: number, scale: number): void;
+  elementwiseLoss(kind: number, pred: number, target: number, n: number): number;
+  elementwiseLossBackward(kind: number, pred: number, target: number, grad: number, n: number, scale: number): void;
+  dropoutMask(mask: number, n: number, p: number, keepScale: number, state: number): void;
+  scale(x: number, y: number, n: number, s: number): void;
   im2col(x: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, col: number): void;
   col2im(dcol: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: number): void;
   maxPool2dForward(x: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: number, argmax: number): void;
@@ -99,6 +104,7 @@ const EXPORT_NAMES = [
   'mul', 'reluForward', 'reluBackward', 'leakyReluForward', 'leakyReluBackward', 'sigmoidForward', 'sigmoidBackward',
   'tanhForward', 'tanhBackward', 'geluForward', 'geluBackward', 'softplusForward', 'softplusBackward',
   'softmaxCrossEntropy', 'im2col', 'col2im', 'maxPool2dForward', 'maxPool2dBackward', 'sgdStep', 'adamStep', 'fill', 'addInto',
+  'softmaxCrossEntropyBackward', 'elementwiseLoss', 'elementwiseLossBackward', 'dropoutMask', 'scale',
 ] as const satisfies readonly (keyof Exports)[];
 
 /** The instance's exports, after checking that every kernel the table needs is a function. */
@@ -507,6 +513,9 @@ function startBrowserWorker(init: WorkerInit): Promise<PoolWorker> {
 
 const f32 = (a: FloatArray): a is Float32Array => a instanceof Float32Array;
 
+/** assembly/losses.ts numbers the elementwise losses. */
+const LOSS_KIND: Record<ElementwiseLossKind, number> = { mse: 0, bce: 1, bceWithLogits: 2 };
+
 function makeKernels(rt: WasmRuntime): Kernels {
   const ref = refBackend.kernels;
   // Every kernel: fast path when all arrays are in WASM memory, else staged; float64 arrays
@@ -514,6 +523,9 @@ function makeKernels(rt: WasmRuntime): Kernels {
   const X = (): Exports => rt.exports;
   let accOff = -1;
   let accCap = 0;
+  // dropoutMask's generator state: 4 words in WASM memory (one 64-byte block, taken on first
+  // use), copied from and back to the caller's Uint32Array around each call: no allocation.
+  let rngState: Uint32Array | null = null;
 
   const k: Kernels = {
     name: 'wasm',
@@ -645,6 +657,65 @@ function makeKernels(rt: WasmRuntime): Kernels {
         X().softmaxCrossEntropy(p[0]!, rows, classes, p[1]!, p[2]!, p[3]!),
       );
       return r ? r.value : ref.softmaxCrossEntropy(logits, rows, classes, labels, targets, probs);
+    },
+    softmaxCrossEntropyBackward(probs, rows, classes, labels, targets, scale, grad) {
+      if (!f32(probs) || !f32(grad) || (targets && !f32(targets))) {
+        return ref.softmaxCrossEntropyBackward(probs, rows, classes, labels, targets, scale, grad);
+      }
+      if (rt.inMemory(probs) && rt.inMemory(grad) && (!labels || rt.inMemory(labels)) && (!targets || rt.inMemory(targets))) {
+        return X().softmaxCrossEntropyBackward(probs.byteOffset, rows, classes, labels ? labels.byteOffset : 0, targets ? targets.byteOffset : 0, grad.byteOffset, scale);
+      }
+      const r = rt.stage([probs, labels, targets, grad], ['in', 'in', 'in', 'out'], (p) =>
+        X().softmaxCrossEntropyBackward(p[0]!, rows, classes, p[1]!, p[2]!, p[3]!, scale),
+      );
+      if (!r) ref.softmaxCrossEntropyBackward(probs, rows, classes, labels, targets, scale, grad);
+    },
+    elementwiseLoss(kind, pred, target) {
+      // a target of another dtype (allowed by the losses) goes to the reference, which reads both
+      if (!f32(pred) || !f32(target)) return ref.elementwiseLoss(kind, pred, target);
+      const n = pred.length;
+      if (rt.inMemory(pred) && rt.inMemory(target)) return X().elementwiseLoss(LOSS_KIND[kind], pred.byteOffset, target.byteOffset, n);
+      const r = rt.stage([pred, target], ['in', 'in'], (p) => X().elementwiseLoss(LOSS_KIND[kind], p[0]!, p[1]!, n));
+      return r ? r.value : ref.elementwiseLoss(kind, pred, target);
+    },
+    elementwiseLossBackward(kind, pred, target, scale, grad) {
+      if (!f32(pred) || !f32(target) || !f32(grad)) return ref.elementwiseLossBackward(kind, pred, target, scale, grad);
+      const n = pred.length;
+      if (rt.inMemory(pred) && rt.inMemory(target) && rt.inMemory(grad)) {
+        return X().elementwiseLossBackward(LOSS_KIND[kind], pred.byteOffset, target.byteOffset, grad.byteOffset, n, scale);
+      }
+      const r = rt.stage([pred, target, grad], ['in', 'in', 'out'], (p) => X().elementwiseLossBackward(LOSS_KIND[kind], p[0]!, p[1]!, p[2]!, n, scale));
+      if (!r) ref.elementwiseLossBackward(kind, pred, target, scale, grad);
+    },
+
+    dropoutMask(mask, p, keepScale, state) {
+      if (!f32(mask)) return ref.dropoutMask(mask, p, keepScale, state);
+      if (!rngState) {
+        // a shared memory's old views stay valid when it grows, a plain one never grows
+        const off = rt.f64Scratch(64);
+        if (off < 0) return ref.dropoutMask(mask, p, keepScale, state);
+        rngState = new Uint32Array(rt.memory.buffer, off, 4);
+      }
+      const s = rngState;
+      s[0] = state[0]!;
+      s[1] = state[1]!;
+      s[2] = state[2]!;
+      s[3] = state[3]!;
+      const n = mask.length;
+      if (rt.inMemory(mask)) X().dropoutMask(mask.byteOffset, n, p, keepScale, s.byteOffset);
+      else if (!rt.stage([mask], ['out'], (q) => X().dropoutMask(q[0]!, n, p, keepScale, s.byteOffset))) {
+        return ref.dropoutMask(mask, p, keepScale, state);
+      }
+      state[0] = s[0]!;
+      state[1] = s[1]!;
+      state[2] = s[2]!;
+      state[3] = s[3]!;
+    },
+    scale(x, s, y) {
+      if (!f32(x) || !f32(y)) return ref.scale(x, s, y);
+      const n = x.length;
+      if (rt.inMemory(x) && rt.inMemory(y)) return X().scale(x.byteOffset, y.byteOffset, n, s);
+      if (!rt.stage([x, y], ['in', 'out'], (p) => X().scale(p[0]!, p[1]!, n, s))) ref.scale(x, s, y);
     },
 
     im2col(x, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col) {
