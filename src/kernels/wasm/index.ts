@@ -348,7 +348,18 @@ export class WasmRuntime {
     this.runJob(total, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB})`);
   }
 
+  /**
+   * Before the parameters of a new job are written: retire the last job's hand-out word. A worker
+   * that wakes late for the last job may be reading the parameters while they are rewritten; with
+   * NEXT retired (tag 0: no generation has it) its compare-and-swap fails and it takes nothing.
+   * Without this, a mix of old and new parameters could pass its checks and run a garbage block.
+   */
+  private beginJob(): void {
+    Atomics.store(this.ctrl, NEXT, 0);
+  }
+
   private setGemm(kind: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number): void {
+    this.beginJob();
     const c = this.ctrl;
     c[P_KIND] = kind;
     c[P_TA] = tA ? 1 : 0;
@@ -385,6 +396,7 @@ export class WasmRuntime {
       return;
     }
     const chunk = Math.ceil(n / (2 * T) / 16) * 16;
+    this.beginJob();
     const c = this.ctrl;
     c[P_KIND] = kind;
     c[P_M] = n;
