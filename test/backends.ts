@@ -86,7 +86,7 @@ export async function useBackend(run: BackendRun): Promise<Backend> {
   const b = await initWasm({
     threads: run.threads ?? 1,
     minFlopsPerThread: run.minFlopsPerThread ?? 2e6,
-    minStepFloats: run.minFlopsPerThread === 0 ? 0 : 65536,
+    minStepFloats: run.minFlopsPerThread === 0 ? 0 : 16384,
     spinMicros: 200,
     select: false,
   });

@@ -32,7 +32,7 @@ export interface WasmOptions {
   spinMicros?: number;
   /** GEMMs with fewer than this many flops (2·M·N·K) stay on one thread (default 2e6). */
   minFlopsPerThread?: number;
-  /** Optimiser steps on fewer floats than this stay on the calling thread (default 65536). */
+  /** Optimiser steps on fewer floats than this stay on the calling thread (default 16384). */
   minStepFloats?: number;
   /** false forces a plain (non-shared) memory even where SharedArrayBuffer exists (tests). */
   shared?: boolean;
@@ -181,7 +181,7 @@ export class WasmRuntime {
     this.threadSlots = threadSlots;
     this.spinMicros = opts.spinMicros ?? 500;
     this.minFlopsPerThread = opts.minFlopsPerThread ?? 2e6;
-    this.minStepFloats = opts.minStepFloats ?? 65536;
+    this.minStepFloats = opts.minStepFloats ?? 16384;
     const inst = new WebAssembly.Instance(module, { env: { memory } });
     this.ex = checkExports(inst.exports);
     this.buf = memory.buffer;
