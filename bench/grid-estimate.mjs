@@ -14,7 +14,7 @@
 // 3. Estimates each run's 200 epochs as 200 × its median epoch time (training and the test pass,
 //    as the EpochRecord's `seconds`; the first epoch is left out when E ≥ 3: it includes the
 //    engine's warm-up), and the whole grid as the makespan of those durations on J slots, handed
-//    out in grid order as `experiments` does. Process start and data loading are measured too
+//    out longest first as `experiments` does. Process start and data loading are measured too
 //    (wall time of the command minus the epochs) and added per run.
 // Writes bench/results/grid-estimate.md and .json; prints the table.
 
@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
+import { peakProbe } from '../dist/bench/peak.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -122,26 +123,45 @@ function main() {
     const epochsTotal = runs.reduce((s, r) => s + r.epochSeconds.reduce((a, b) => a + b, 0), 0);
     // Start-up per run (process, module compile, data load, checkpoint writes): the command's
     // wall time minus its epochs' share, spread over the runs.
+    // The floor: the grid's multiply-adds at 100 % of the 128-bit WebAssembly peak on every slot.
+    // Per training sample 6 · weights, less the first layer's dL/dx (2 · inputs · width, not
+    // computed); per test sample 2 · weights (forward only).
+    const probe = peakProbe();
+    const peak = probe ? Math.max(...Array.from({ length: 5 }, () => probe.measure())) : null;
+    let flops = 0;
+    for (const r of runs) {
+      const sizes = [SHAPE.features, ...r.hidden, SHAPE.classes];
+      const weights = sizes.slice(1).reduce((s, h, i) => s + h * sizes[i], 0);
+      flops += FULL_EPOCHS * (SHAPE.train * (6 * weights - 2 * SHAPE.features * sizes[1]) + SHAPE.test * 2 * weights);
+    }
+    const floor = peak ? flops / (peak * 1e9 * Math.min(JOBS, runs.length)) : null;
     const slots = Math.min(JOBS, runs.length);
     const overheadPerRun = Math.max(0, (wall * slots - epochsTotal) / runs.length);
-    const grid = makespan(runs.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
+    // handed out as `experiments` does: the most weights first (its queue order)
+    const weights784 = (h) => [784, ...h, 10].slice(1).reduce((s, w, i, a) => s + w * [784, ...h, 10][i], 0);
+    const order = [...runs].sort((a, b) => weights784(b.hidden) - weights784(a.hidden));
+    const grid = makespan(order.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
+    const gridTableOrder = makespan(runs.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
     const result = {
       date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, node: process.version,
       loadBefore: load0, loadAfter: loadavg(), shape: SHAPE, measuredEpochs: EPOCHS, jobs: JOBS,
-      commandSeconds: wall, overheadPerRunSeconds: overheadPerRun, runs, estimatedGridSeconds: grid,
+      commandSeconds: wall, overheadPerRunSeconds: overheadPerRun, runs, estimatedGridSeconds: grid, estimatedGridSecondsInTableOrder: gridTableOrder,
+      gridTflop: flops / 1e12, peakGflopsPerCore: peak, floorSeconds: floor,
     };
     const lines = [
       `# The experiment grid on Omniglot-12's shape — estimate of ${result.date}`,
       '',
       `${result.cpu}, ${result.cores} cores, Node ${process.version}; load average before/after ${load0.map((l) => l.toFixed(2)).join(' ')} / ${result.loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
       `\`handgrad experiments --data <synthetic ${SHAPE.features}-feature, ${SHAPE.classes}-class npz: ${SHAPE.train} train, ${SHAPE.test} test> --epochs ${EPOCHS} --jobs ${JOBS}\` (one thread per run) took ${fmt(wall)};`,
-      `each run's ${FULL_EPOCHS} epochs are estimated as ${FULL_EPOCHS} × its median epoch${EPOCHS >= 3 ? ' (epochs 2…)' : ''}, plus ${overheadPerRun.toFixed(1)} s of start-up per run, handed out to ${JOBS} slots in grid order.`,
+      `each run's ${FULL_EPOCHS} epochs are estimated as ${FULL_EPOCHS} × its median epoch${EPOCHS >= 3 ? ' (epochs 2…)' : ''}, plus ${overheadPerRun.toFixed(1)} s of start-up per run, handed out to ${JOBS} slots, longest first.`,
       '',
       '| run | hidden | s per epoch (train + test pass) | train samples/s | 200 epochs |',
       '|---|---|---:|---:|---:|',
       ...runs.map((r) => `| ${r.id} | [${(r.hidden ?? []).join(', ')}] | ${r.medianEpochSeconds.toFixed(2)} | ${Math.round(r.samplesPerSecond).toLocaleString('en-US')} | ${fmt(r.estimatedSeconds)} |`),
       '',
-      `**Whole grid (${runs.length} runs × ${FULL_EPOCHS} epochs, ${JOBS} at a time): ≈ ${fmt(grid)}.**`,
+      `**Whole grid (${runs.length} runs × ${FULL_EPOCHS} epochs, ${JOBS} at a time, longest first as \`experiments\` hands them out): ≈ ${fmt(grid)}** (in table order it would be ${fmt(gridTableOrder)}).`,
+      '',
+      floor === null ? '' : `The floor: the grid's ${(flops / 1e12).toFixed(0)} TFLOP of products at 100 % of this machine's 128-bit WebAssembly peak (${peak.toFixed(1)} GFLOP/s per core, ${probe.label}, measured now) on ${slots} cores take ${fmt(floor)}; the estimate is ${(floor / grid * 100).toFixed(0)} % of that speed.`,
       '',
     ];
     const resultsDir = join(root, 'bench', 'results');

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PNG } from 'pngjs';
 import { GRID, GRID_DEFAULTS, selectRuns } from '../../src/train/grid.js';
 import {
-  experimentsCommand, formatSeconds, groupSentences, optionsFromFlags, readHistory, summarize, trainArgs, writeReport,
+  experimentsCommand, formatSeconds, longestFirst, groupSentences, optionsFromFlags, readHistory, summarize, trainArgs, writeReport,
   type RunOutcome,
 } from '../../src/cli/experiments.js';
 import { run as runCli } from '../../src/cli/main.js';
@@ -221,5 +221,16 @@ describe('flags', () => {
     expect(o.runs.length).toBe(14);
     expect(o).toMatchObject({ epochs: 200, batchSize: 64, jobs: 2, dropoutMode: 'cmu' });
     void experimentsCommand;
+  });
+});
+
+describe('the order runs are started in', () => {
+  it('is longest first (most weights), ties in table order: the wide 2.4c first, the [60] runs last', () => {
+    const order = longestFirst(GRID).map((r) => r.id);
+    expect(order[0]).toBe('2.4c');
+    expect(order.slice(1, 5)).toEqual(['2.2d', '2.3a', '2.3b', '2.3c']);
+    expect(order[5]).toBe('2.1d');
+    expect(order.slice(-3)).toEqual(['2.1a', '2.1b', '2.1c']);
+    expect([...order].sort()).toEqual(GRID.map((r) => r.id).sort());
   });
 });
