@@ -9,6 +9,9 @@ import binaryen from 'binaryen';
 
 export interface PeakProbe {
   label: string;
+  /** One call of the loop: `n` iterations of 12 chains × 4 lanes × 2 flops. */
+  run(n: number): number;
+  flopsPerIter: number;
   /** GFLOP/s of the fastest of `runs` calls of about 0.1 ms each (a call that ran undisturbed). */
   measure(runs?: number): number;
 }
@@ -49,6 +52,8 @@ export function peakProbe(): PeakProbe | null {
     while (performance.now() - t0 < 300) run(n);
     return {
       label: fma ? 'relaxed FMA' : 'mul + add',
+      run,
+      flopsPerIter: CHAINS * 8,
       measure(runs = 500): number {
         let best = Infinity;
         for (let r = 0; r < runs; r++) {

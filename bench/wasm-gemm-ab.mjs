@@ -14,6 +14,7 @@ import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peakProbe } from '../dist/bench/peak.js'; // npm run build first
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
@@ -73,37 +74,10 @@ const builds = specs.map(([label, path]) => {
   return { label, ex, scratch, ops, memory };
 });
 
-// The 128-bit ceiling right now (as bench/wasm-peak.mjs, 12 independent chains, relaxed FMA when
-// the engine has it): measured per CPU-second in the same rounds as the GEMMs, so each shape's
-// figures can also be read as a fraction of what the core gave at that moment.
-async function peakProbe() {
-  const { default: binaryen } = await import('binaryen');
-  for (const fma of [true, false]) {
-    const body = [];
-    for (let i = 0; i < 12; i++) {
-      body.push(fma
-        ? `(local.set $c${i} (f32x4.relaxed_madd (local.get $a) (local.get $b) (local.get $c${i})))`
-        : `(local.set $c${i} (f32x4.add (f32x4.mul (local.get $a) (local.get $b)) (local.get $c${i})))`);
-    }
-    let acc = '(local.get $c0)';
-    for (let i = 1; i < 12; i++) acc = `(f32x4.add ${acc} (local.get $c${i}))`;
-    const wat = `(module (func (export "run") (param $n i32) (result f32) (local $a v128) (local $b v128)
-      ${Array.from({ length: 12 }, (_, i) => `(local $c${i} v128)`).join(' ')}
-      (local.set $a (f32x4.splat (f32.const 1.0000001))) (local.set $b (f32x4.splat (f32.const 0.9999999)))
-      (loop $l ${body.join(' ')}
-        (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if $l (local.get $n)))
-      (f32x4.extract_lane 0 ${acc})))`;
-    const mod = binaryen.parseText(wat);
-    mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.RelaxedSIMD);
-    const bytes = mod.emitBinary();
-    mod.dispose();
-    try {
-      const run = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.run;
-      return { label: fma ? 'peak FMA' : 'peak mul+add', run, flopsPerIter: 12 * 8 };
-    } catch { /* no relaxed SIMD: the standard probe */ }
-  }
-}
-const peak = await peakProbe();
+// The 128-bit ceiling right now (bench/peak.ts, as `npm run bench` probes it: 12 independent
+// chains, relaxed FMA when the engine has it), measured per CPU-second in the same rounds as the
+// GEMMs, so each shape's figures can also be read as a fraction of what the core gave at that moment.
+const peak = peakProbe();
 
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const geo = (xs) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
