@@ -2,6 +2,7 @@
 // one line names the flag, what was expected and what was given (printed by main.ts, exit 2).
 
 import { existsSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import type { Dataset } from '../data/types.js';
 import { setBackend } from '../backend.js';
@@ -70,14 +71,20 @@ export function requireExisting(flag: string, path: string, what = 'file or dire
   return path;
 }
 
+/** Threads when --threads is not given: the machine's cores, at most 4. */
+export function defaultThreads(): number {
+  const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
+  return Math.max(1, Math.min(4, cores));
+}
+
 /**
  * Chooses the kernel backend before any tensor is allocated. 'wasm' is initialised first (with
- * `threads` GEMM threads); if the engine lacks WebAssembly SIMD that is a usage error.
+ * `threads` threads, default defaultThreads()); if the engine lacks WebAssembly SIMD that is a usage error.
  */
 export async function chooseBackend(name: string, threads?: number): Promise<void> {
   if (name === 'wasm' || name === 'auto') {
     const { initWasm } = await import('../kernels/wasm/index.js');
-    const b = await initWasm({ threads: threads ?? 1 });
+    const b = await initWasm({ threads: threads ?? defaultThreads() });
     wasmStarted = b.name === 'wasm';
     // 'auto' keeps the reference backend when the engine has no WebAssembly SIMD.
     if (b.name !== 'wasm' && name === 'wasm') throw new UsageError('--backend wasm: this JavaScript engine has no WebAssembly SIMD; use --backend ref');

@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import { renderCurves, type CurveSeries } from '../plot/index.js';
 import { svgToPng } from '../plot/png-node.js';
 import { GRID, GRID_DEFAULTS, GRID_GROUPS, selectRuns, type GridGroup, type GridRun } from '../train/grid.js';
-import { given, loadData, parseChoice, parseNumber, requireExisting, BACKEND_HELP, parseBackend, type BackendChoice } from './common.js';
+import { defaultThreads, given, loadData, parseChoice, parseNumber, requireExisting, BACKEND_HELP, parseBackend, type BackendChoice } from './common.js';
 import { UsageError } from './main.js';
 import type { EpochRecord } from '../train/loop.js';
 
@@ -227,6 +227,8 @@ export function trainArgs(run: GridRun, o: ExperimentsOptions): string[] {
     '--resume',
     '--quiet',
     '--backend', o.backend,
+    // `--jobs` processes share the cores: each gets its part (one thread each with 2 jobs on 2 cores)
+    '--threads', String(Math.max(1, Math.floor(defaultThreads() / o.jobs))),
   ];
 }
 

@@ -72,7 +72,7 @@ export function register(program: Command): void {
     .option('--name <name>', 'run name (default <data>-<model>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint (starts fresh when there is none)')
     .option('--backend <name>', BACKEND_HELP, d.backend)
-    .option('--threads <n>', 'threads for the backend')
+    .option('--threads <n>', "threads for the backend (default: the machine's cores, at most 4)")
     .option('--quiet', 'print only the final result')
     .option('--no-progress', 'plain lines per epoch even on a terminal')
     .action(async (flags: TrainFlags, cmd: Command) => {
