@@ -527,19 +527,32 @@ export function addRowVector(y: usize, v: usize, rows: i32, cols: i32): void {
   }
 }
 
-/** ref: sumRowsInto. out[c] += Σ_r x[r, c], summed in float64 like the reference (acc: cols f64 of scratch). */
+/**
+ * ref: sumRowsInto. out[c] += Σ_r x[r, c], summed in float64 like the reference: each column's sum
+ * starts at 0 and adds rows 0, 1, … in order, then is added to out[c] once. Four columns at a time
+ * in two f64x2 accumulators (the same additions per column, in the same order: the same bits).
+ * `acc` (cols float64 of scratch) is no longer needed; kept in the signature for the callers.
+ */
 export function sumRowsInto(x: usize, rows: i32, cols: i32, out: usize, acc: usize): void {
-  for (let c = 0; c < cols; c++) store<f64>(acc + <usize>c * 8, 0);
-  for (let r = 0; r < rows; r++) {
-    const o = x + <usize>r * <usize>cols * 4;
-    for (let c = 0; c < cols; c++) {
-      const p = acc + <usize>c * 8;
-      store<f64>(p, load<f64>(p) + <f64>load<f32>(o + <usize>c * 4));
+  const rowBytes = <usize>cols * 4;
+  let c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    let al = f64x2.splat(0), ah = f64x2.splat(0);
+    let p = x + <usize>c * 4;
+    for (let r = 0; r < rows; r++) {
+      const v = v128.load(p);
+      al = f64x2.add(al, lo(v));
+      ah = f64x2.add(ah, hi(v));
+      p += rowBytes;
     }
+    const o = out + <usize>c * 4;
+    v128.store(o, narrow(f64x2.add(lo(v128.load(o)), al), f64x2.add(hi(v128.load(o)), ah)));
   }
-  for (let c = 0; c < cols; c++) {
-    const p = out + <usize>c * 4;
-    store<f32>(p, <f32>(<f64>load<f32>(p) + load<f64>(acc + <usize>c * 8)));
+  for (; c < cols; c++) {
+    let s: f64 = 0;
+    for (let r = 0; r < rows; r++) s += <f64>load<f32>(x + <usize>r * rowBytes + <usize>c * 4);
+    const o = out + <usize>c * 4;
+    store<f32>(o, <f32>(<f64>load<f32>(o) + s));
   }
 }
 
@@ -931,7 +944,7 @@ export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, H: i32,
 }
 
 /**
- * ref: sgdStep. g ← g + wd·p; b ← g (first step) or μ·b + (1 − dampening)·g;
+ * ref: sgdStep. g ← g + wd·p (when wd ≠ 0); b ← g (first step) or μ·b + (1 − dampening)·g;
  * g ← g + μ·b (nesterov) or b; p ← p − lr·g.
  */
 export function sgdStep(
@@ -941,7 +954,16 @@ export function sgdStep(
   const vlr = f64x2.splat(lr), vwd = f64x2.splat(weightDecay);
   const vmu = f64x2.splat(momentum), vdamp = f64x2.splat(1 - dampening);
   let i = 0;
-  if (momentum == 0) {
+  const decay = weightDecay != 0;
+  if (momentum == 0 && !decay) {
+    // plain SGD, the common case: p ← p − lr·g
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      const p4 = v128.load(param + o), g4 = v128.load(grad + o);
+      const pl = lo(p4), ph = hi(p4);
+      v128.store(param + o, narrow(f64x2.sub(pl, f64x2.mul(vlr, lo(g4))), f64x2.sub(ph, f64x2.mul(vlr, hi(g4)))));
+    }
+  } else if (momentum == 0) {
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i * 4;
       const p4 = v128.load(param + o), g4 = v128.load(grad + o);
@@ -955,8 +977,11 @@ export function sgdStep(
       const o = <usize>i * 4;
       const p4 = v128.load(param + o), g4 = v128.load(grad + o);
       const pl = lo(p4), ph = hi(p4);
-      let gl = f64x2.add(lo(g4), f64x2.mul(vwd, pl));
-      let gh = f64x2.add(hi(g4), f64x2.mul(vwd, ph));
+      let gl = lo(g4), gh = hi(g4);
+      if (decay) {
+        gl = f64x2.add(gl, f64x2.mul(vwd, pl));
+        gh = f64x2.add(gh, f64x2.mul(vwd, ph));
+      }
       let bl = gl, bh = gh;
       if (!firstStep) {
         const b4 = v128.load(buf + o);
@@ -977,7 +1002,8 @@ export function sgdStep(
   for (; i < n; i++) {
     const o = <usize>i * 4;
     const p = <f64>load<f32>(param + o);
-    let g = <f64>load<f32>(grad + o) + weightDecay * p;
+    let g = <f64>load<f32>(grad + o);
+    if (decay) g += weightDecay * p;
     if (momentum != 0) {
       const b: f64 = firstStep ? g : momentum * <f64>load<f32>(buf + o) + (1 - dampening) * g;
       store<f32>(buf + o, <f32>b);
@@ -988,7 +1014,7 @@ export function sgdStep(
 }
 
 /**
- * ref: adamStep. m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; p ← p − stepSize·m / (√v/√bc2 + ε),
+ * ref: adamStep. g ← g + wd·p (Adam, when wd ≠ 0) or p ← p·(1 − lr·wd) (AdamW); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; p ← p − stepSize·m / (√v/√bc2 + ε),
  * with stepSize = lr / (1 − β₁ᵗ) and sqrtBc2 = √(1 − β₂ᵗ) computed by the caller.
  */
 export function adamStep(
@@ -1007,7 +1033,7 @@ export function adamStep(
     if (decoupled) {
       pl = f64x2.mul(pl, vdecay);
       ph = f64x2.mul(ph, vdecay);
-    } else {
+    } else if (weightDecay != 0) {
       gl = f64x2.add(gl, f64x2.mul(vwd, pl));
       gh = f64x2.add(gh, f64x2.mul(vwd, ph));
     }
@@ -1027,7 +1053,7 @@ export function adamStep(
     let p = <f64>load<f32>(param + o);
     let g = <f64>load<f32>(grad + o);
     if (decoupled) p *= 1 - lr * weightDecay;
-    else g += weightDecay * p;
+    else if (weightDecay != 0) g += weightDecay * p;
     const mi = beta1 * <f64>load<f32>(m + o) + (1 - beta1) * g;
     const vi = beta2 * <f64>load<f32>(v + o) + (1 - beta2) * g * g;
     store<f32>(m + o, <f32>mi);

@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { nn, optim, type DType } from '../src/index.js';
-import { describeBackends, describeOnce, expectOnBackend, tensorOnBackend } from './backends.js';
+import { BACKENDS, describeBackends, describeOnce, expectOnBackend, tensorOnBackend, useBackend } from './backends.js';
+import { kernelsFor } from '../src/backend.js';
 import { expectClose, fixture } from './harness.js';
 import { TOL, tol32, type Tolerance } from './tolerances.js';
 
@@ -124,4 +125,26 @@ describeOnce('optimisers in float64 against torch.optim (10 steps on a fixed qua
       expectClose(p.value.data, w, TOL.optim64, `CMU momentum step ${s + 1}`);
     }
   });
+});
+
+describe('weight decay 0 adds nothing (PyTorch skips the term: 0·p would make an infinite p NaN)', () => {
+  const h = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true };
+  const hAdam = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 };
+  for (const run of BACKENDS.filter((r) => r.name === 'ref' || r.threads === 1)) {
+    it(`on ${run.label}: an infinite parameter stays infinite under SGD (with and without momentum) and Adam`, async () => {
+      await useBackend(run);
+      const k = kernelsFor('float32');
+      for (const momentum of [0, 0.9]) {
+        const p = tensorOnBackend([Infinity, 1, 2, 3, 4], [5], 'float32').data;
+        const g = tensorOnBackend([1, 1, 1, 1, 1], [5], 'float32').data;
+        const b = tensorOnBackend([0, 0, 0, 0, 0], [5], 'float32').data;
+        k.sgdStep(p, g, b, { ...h, momentum });
+        expect(p[0]).toBe(Infinity);
+      }
+      const p = tensorOnBackend([Infinity, 1, 2, 3, 4], [5], 'float32').data;
+      const zeros = () => tensorOnBackend([0, 0, 0, 0, 0], [5], 'float32').data;
+      k.adamStep(p, tensorOnBackend([1, 1, 1, 1, 1], [5], 'float32').data, zeros(), zeros(), hAdam);
+      expect(p[0]).toBe(Infinity);
+    });
+  }
 });

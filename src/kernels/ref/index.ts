@@ -408,12 +408,13 @@ function maxPool2dBackward(
 
 // ---- optimisers ----------------------------------------------------------------------------
 
-// PyTorch SGD: g ← g + wd·p; b ← g (first step) or μ·b + (1 − dampening)·g;
-// g ← g + μ·b (nesterov) or b; p ← p − lr·g.
+// PyTorch SGD: g ← g + wd·p (only when wd ≠ 0, as PyTorch: 0·p would turn an infinite p into
+// NaN); b ← g (first step) or μ·b + (1 − dampening)·g; g ← g + μ·b (nesterov) or b; p ← p − lr·g.
 function sgdStep(param: FloatArray, grad: FloatArray, buf: FloatArray, h: SgdHyper): void {
   const { lr, momentum, dampening, weightDecay, nesterov, firstStep } = h;
   for (let i = 0; i < param.length; i++) {
-    let g = grad[i]! + weightDecay * param[i]!;
+    let g = grad[i]!;
+    if (weightDecay !== 0) g += weightDecay * param[i]!;
     if (momentum !== 0) {
       const b = firstStep ? g : momentum * buf[i]! + (1 - dampening) * g;
       buf[i] = b;
@@ -434,7 +435,7 @@ function adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatAr
     let p = param[i]!;
     let g = grad[i]!;
     if (decoupled) p *= 1 - lr * weightDecay;
-    else g += weightDecay * p;
+    else if (weightDecay !== 0) g += weightDecay * p;
     const mi = beta1 * m[i]! + (1 - beta1) * g;
     const vi = beta2 * v[i]! + (1 - beta2) * g * g;
     m[i] = mi;
