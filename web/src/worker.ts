@@ -274,6 +274,12 @@ async function loop(): Promise<void> {
     if (now - lastEval > 1500 || Math.floor(samplesSeen / train!.n) > epochBefore) evaluate();
     await new Promise((r) => setTimeout(r, 0));
   }
+  // paused before a window closed (a fast backend reaches 85 % in under half a second): report
+  // the partial window, so the page never shows a run without its speed
+  const now = performance.now();
+  if (windowSamples > 0 && now > windowStart) {
+    post({ type: 'progress', step: steps, epoch: samplesSeen / train!.n, samplesPerSec: (windowSamples * 1000) / (now - windowStart) });
+  }
 }
 
 function backendName(): string {
