@@ -531,9 +531,8 @@ export function addRowVector(y: usize, v: usize, rows: i32, cols: i32): void {
  * ref: sumRowsInto. out[c] += Σ_r x[r, c], summed in float64 like the reference: each column's sum
  * starts at 0 and adds rows 0, 1, … in order, then is added to out[c] once. Four columns at a time
  * in two f64x2 accumulators (the same additions per column, in the same order: the same bits).
- * `acc` (cols float64 of scratch) is no longer needed; kept in the signature for the callers.
  */
-export function sumRowsInto(x: usize, rows: i32, cols: i32, out: usize, acc: usize): void {
+export function sumRowsInto(x: usize, rows: i32, cols: i32, out: usize): void {
   const rowBytes = <usize>cols * 4;
   let c = 0;
   for (; c + 4 <= cols; c += 4) {

@@ -52,7 +52,7 @@ interface Exports {
   gemm(tA: number, tB: number, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number, scratch: number): void;
   gemmJob(ctrl: number, tid: number, gen: number): void;
   addRowVector(y: number, v: number, rows: number, cols: number): void;
-  sumRowsInto(x: number, rows: number, cols: number, out: number, acc: number): void;
+  sumRowsInto(x: number, rows: number, cols: number, out: number): void;
   addChannelVector(y: number, v: number, batch: number, channels: number, spatial: number): void;
   sumChannelsInto(x: number, batch: number, channels: number, spatial: number, out: number): void;
   mul(a: number, b: number, out: number, n: number): void;
@@ -497,13 +497,9 @@ export class WasmRuntime {
     return this.ex;
   }
 
-  /** @internal f64 scratch for sumRowsInto (cols doubles), in the staging area's tail. */
-  f64Scratch(bytes: number): number {
+  /** @internal A small block of WebAssembly memory for a kernel's own state (the dropout generator's words). */
+  scratchBlock(bytes: number): number {
     return this.allocBytes(bytes);
-  }
-  /** @internal */
-  freeBytes(off: number, bytes: number): void {
-    this.heap.free(off, bytes);
   }
 }
 
@@ -533,8 +529,6 @@ function makeKernels(rt: WasmRuntime): Kernels {
   // Every kernel: fast path when all arrays are in WASM memory, else staged; float64 arrays
   // (never routed here by kernelsFor, but possible when called directly) go to the reference.
   const X = (): Exports => rt.exports;
-  let accOff = -1;
-  let accCap = 0;
   // dropoutMask's generator state: 4 words in WASM memory (one 64-byte block, taken on first
   // use), copied from and back to the caller's Uint32Array around each call: no allocation.
   let rngState: Uint32Array | null = null;
@@ -563,15 +557,8 @@ function makeKernels(rt: WasmRuntime): Kernels {
 
     sumRowsInto(x, rows, cols, out) {
       if (!f32(x) || !f32(out)) return ref.sumRowsInto(x, rows, cols, out);
-      if (accCap < cols * 8) {
-        if (accOff >= 0) rt.freeBytes(accOff, accCap);
-        accCap = Math.max(cols * 8, 4096);
-        accOff = rt.f64Scratch(accCap);
-        if (accOff < 0) accCap = 0;
-      }
-      if (accOff < 0) return ref.sumRowsInto(x, rows, cols, out);
-      if (rt.inMemory(x) && rt.inMemory(out)) return X().sumRowsInto(x.byteOffset, rows, cols, out.byteOffset, accOff);
-      if (!rt.stage([x, out], ['in', 'inout'], (p) => X().sumRowsInto(p[0]!, rows, cols, p[1]!, accOff))) ref.sumRowsInto(x, rows, cols, out);
+      if (rt.inMemory(x) && rt.inMemory(out)) return X().sumRowsInto(x.byteOffset, rows, cols, out.byteOffset);
+      if (!rt.stage([x, out], ['in', 'inout'], (p) => X().sumRowsInto(p[0]!, rows, cols, p[1]!))) ref.sumRowsInto(x, rows, cols, out);
     },
 
     addChannelVector(y, v, batch, channels, spatial) {
@@ -704,7 +691,7 @@ function makeKernels(rt: WasmRuntime): Kernels {
       if (!f32(mask)) return ref.dropoutMask(mask, p, keepScale, state);
       if (!rngState) {
         // a shared memory's old views stay valid when it grows, a plain one never grows
-        const off = rt.f64Scratch(64);
+        const off = rt.scratchBlock(64);
         if (off < 0) return ref.dropoutMask(mask, p, keepScale, state);
         rngState = new Uint32Array(rt.memory.buffer, off, 4);
       }
