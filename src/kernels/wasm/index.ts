@@ -321,7 +321,7 @@ export class WasmRuntime {
         c[P_NB] = partials;
         c[P_BM] = blocks;
         c[P_BN] = 1;
-        this.runJob(blocks, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB}, cut along K)`);
+        this.runJob(blocks);
         for (let b = 1; b < blocks; b++) this.ex.addInto(C, partials + (b - 1) * M * N * 4, M * N);
         return;
       }
@@ -345,7 +345,7 @@ export class WasmRuntime {
     c[P_NB] = NB;
     c[P_BM] = nbM;
     c[P_BN] = nbN;
-    this.runJob(total, () => `GEMM ${M}×${K}×${N} (transA=${tA}, transB=${tB})`);
+    this.runJob(total);
   }
 
   /**
@@ -385,48 +385,55 @@ export class WasmRuntime {
     return this.partialOff;
   }
 
-  /**
-   * An optimiser step on n floats: threaded (chunks handed out like GEMM blocks) when the pool
-   * runs and n is large enough, else on the calling thread. `set` writes the job's parameters.
-   */
-  private stepPtr(kind: number, n: number, single: () => void, set: (c: Int32Array, f: Float64Array) => void, what: string): void {
-    const T = this.threads;
-    if (T <= 1 || n < this.minStepFloats) {
-      single();
-      return;
-    }
-    const chunk = Math.ceil(n / (2 * T) / 16) * 16;
+  // An optimiser step on n floats: threaded (chunks of a multiple of 16 floats, handed out like
+  // GEMM blocks) when the pool runs and n is large enough, else on the calling thread. No closure
+  // or string is made per call: this runs for every parameter at every step.
+
+  /** Writes the chunking of a threaded step on n floats, or returns false to run it here. */
+  private beginStep(kind: number, n: number): boolean {
+    if (this.threads <= 1 || n < this.minStepFloats) return false;
     this.beginJob();
     const c = this.ctrl;
     c[P_KIND] = kind;
     c[P_M] = n;
-    c[P_MB] = chunk;
-    set(c, this.ctrlD);
-    this.runJob(Math.ceil(n / chunk), () => what);
+    c[P_MB] = Math.ceil(n / (2 * this.threads) / 16) * 16;
+    return true;
   }
 
   sgdPtr(param: number, grad: number, buf: number, n: number, h: SgdHyper): void {
     const nesterov = h.nesterov ? 1 : 0, first = h.firstStep ? 1 : 0;
-    this.stepPtr(JOB_SGD, n,
-      () => this.ex.sgdStep(param, grad, buf, n, h.lr, h.momentum, h.dampening, h.weightDecay, nesterov, first),
-      (c, f) => {
-        c[P_A] = param; c[P_B] = grad; c[P_C] = buf; c[P_TA] = nesterov; c[P_TB] = first;
-        f[0] = h.lr; f[1] = h.momentum; f[2] = h.dampening; f[3] = h.weightDecay;
-      }, `SGD step on ${n} floats`);
+    if (!this.beginStep(JOB_SGD, n)) {
+      this.ex.sgdStep(param, grad, buf, n, h.lr, h.momentum, h.dampening, h.weightDecay, nesterov, first);
+      return;
+    }
+    const c = this.ctrl, f = this.ctrlD;
+    c[P_A] = param; c[P_B] = grad; c[P_C] = buf; c[P_TA] = nesterov; c[P_TB] = first;
+    f[0] = h.lr; f[1] = h.momentum; f[2] = h.dampening; f[3] = h.weightDecay;
+    this.runJob(Math.ceil(n / c[P_MB]!));
   }
 
   adamPtr(param: number, grad: number, m: number, v: number, n: number, h: AdamHyper, stepSize: number, sqrtBc2: number): void {
     const decoupled = h.decoupled ? 1 : 0;
-    this.stepPtr(JOB_ADAM, n,
-      () => this.ex.adamStep(param, grad, m, v, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, decoupled, stepSize, sqrtBc2),
-      (c, f) => {
-        c[P_A] = param; c[P_B] = grad; c[P_C] = m; c[P_N] = v; c[P_TA] = decoupled;
-        f[0] = h.lr; f[1] = h.beta1; f[2] = h.beta2; f[3] = h.eps; f[4] = h.weightDecay; f[5] = stepSize; f[6] = sqrtBc2;
-      }, `Adam step on ${n} floats`);
+    if (!this.beginStep(JOB_ADAM, n)) {
+      this.ex.adamStep(param, grad, m, v, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, decoupled, stepSize, sqrtBc2);
+      return;
+    }
+    const c = this.ctrl, f = this.ctrlD;
+    c[P_A] = param; c[P_B] = grad; c[P_C] = m; c[P_N] = v; c[P_TA] = decoupled;
+    f[0] = h.lr; f[1] = h.beta1; f[2] = h.beta2; f[3] = h.eps; f[4] = h.weightDecay; f[5] = stepSize; f[6] = sqrtBc2;
+    this.runJob(Math.ceil(n / c[P_MB]!));
+  }
+
+  /** What the job in the control block is, for an error message. */
+  private describeJob(): string {
+    const c = this.ctrl;
+    const kind = c[P_KIND];
+    if (kind === JOB_SGD || kind === JOB_ADAM) return `${kind === JOB_SGD ? 'SGD' : 'Adam'} step on ${c[P_M]} floats`;
+    return `GEMM ${c[P_M]}×${c[P_K]}×${c[P_N]} (transA=${c[P_TA] === 1}, transB=${c[P_TB] === 1}${kind === JOB_GEMM_K ? ', cut along K' : ''})`;
   }
 
   /** Publishes the job written into the control block, takes part in it, waits for its `total` blocks. */
-  private runJob(total: number, what: () => string): void {
+  private runJob(total: number): void {
     const c = this.ctrl;
     const gen = (Atomics.load(c, GEN) % 4095) + 1;
     Atomics.store(c, DONE, 0);
@@ -443,7 +450,7 @@ export class WasmRuntime {
         // A worker trapped (it never finishes its block): drop the pool, report, stay usable.
         Atomics.store(c, FAILED, 0);
         void this.stopPool();
-        throw new HandgradError(`wasm backend: worker ${failed} failed on ${what()}; continuing on one thread`);
+        throw new HandgradError(`wasm backend: worker ${failed} failed on ${this.describeJob()}; continuing on one thread`);
       }
     }
   }
@@ -746,6 +753,9 @@ function makeKernels(rt: WasmRuntime): Kernels {
       if (!f32(param) || !f32(grad) || !f32(buf)) return ref.sgdStep(param, grad, buf, h);
       // Without momentum the buffer is never touched (and may be empty): do not stage it.
       const b = h.momentum !== 0 ? buf : null;
+      if (rt.inMemory(param) && rt.inMemory(grad) && (!b || rt.inMemory(b))) {
+        return rt.sgdPtr(param.byteOffset, grad.byteOffset, b ? b.byteOffset : 0, param.length, h);
+      }
       const r = rt.stage([param, grad, b], ['inout', 'in', 'inout'], (p) => rt.sgdPtr(p[0]!, p[1]!, p[2]!, param.length, h));
       if (!r) ref.sgdStep(param, grad, buf, h);
     },
@@ -755,6 +765,9 @@ function makeKernels(rt: WasmRuntime): Kernels {
       const bc1 = 1 - Math.pow(h.beta1, h.step);
       const sqrtBc2 = Math.sqrt(1 - Math.pow(h.beta2, h.step));
       const stepSize = h.lr / bc1;
+      if (rt.inMemory(param) && rt.inMemory(grad) && rt.inMemory(m) && rt.inMemory(v)) {
+        return rt.adamPtr(param.byteOffset, grad.byteOffset, m.byteOffset, v.byteOffset, param.length, h, stepSize, sqrtBc2);
+      }
       const r = rt.stage([param, grad, m, v], ['inout', 'in', 'inout', 'inout'], (p) => rt.adamPtr(p[0]!, p[1]!, p[2]!, p[3]!, param.length, h, stepSize, sqrtBc2));
       if (!r) ref.adamStep(param, grad, m, v, h);
     },
