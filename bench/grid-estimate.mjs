@@ -25,6 +25,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { peakProbe } from '../dist/bench/peak.js';
+import { longestFirst } from '../dist/src/cli/experiments.js';
+import { GRID } from '../dist/src/train/grid.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -137,9 +139,9 @@ function main() {
     const floor = peak ? flops / (peak * 1e9 * Math.min(JOBS, runs.length)) : null;
     const slots = Math.min(JOBS, runs.length);
     const overheadPerRun = Math.max(0, (wall * slots - epochsTotal) / runs.length);
-    // handed out as `experiments` does: the most weights first (its queue order)
-    const weights784 = (h) => [784, ...h, 10].slice(1).reduce((s, w, i, a) => s + w * [784, ...h, 10][i], 0);
-    const order = [...runs].sort((a, b) => weights784(b.hidden) - weights784(a.hidden));
+    // handed out in the order `experiments` starts them (its own longestFirst)
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const order = longestFirst(GRID.filter((g) => byId.has(g.id))).map((g) => byId.get(g.id));
     const grid = makespan(order.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
     const gridTableOrder = makespan(runs.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
     const result = {

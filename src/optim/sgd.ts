@@ -1,5 +1,5 @@
 // SGD exactly as torch.optim.SGD:
-//   g ← ∇ + wd·p;  b ← g (first step) or μ·b + (1 − dampening)·g;  g ← g + μ·b (nesterov) or b;
+//   g ← ∇ + wd·p (wd ≠ 0);  b ← g (first step) or μ·b + (1 − dampening)·g;  g ← g + μ·b (nesterov) or b;
 //   p ← p − lr·g.
 // With dampening 0 this is the CMU rule G_M ← α·G_M + G, W ← W − lr·G_M.
 
