@@ -2,75 +2,14 @@
 //  - forward(x) computes the output and keeps, in named fields, what backward needs;
 //  - backward(dL/dy) returns dL/dx and ADDS into its parameters' gradients (never overwrites);
 //  - zeroGrad() clears those gradients; train()/eval() switch modes (dropout).
-//    Optimizer.zeroGrad() clears them lazily (as PyTorch's zero_grad(set_to_none=True) drops
-//    them): it only marks a layer's gradients, reading `p.grad` then fills the zeros, and a
-//    backward that overwrites the whole gradient (Linear's dW = dyᵀx as a GEMM with beta = 0,
-//    see gradTarget) skips both the fill and the read of stale values.
+//    Optimizer.zeroGrad() clears them lazily (see parameter.ts).
 // Output and input-gradient tensors are owned by the layer and reused from call to call (no
 // allocation in the training loop): clone() a result you want to keep past the next call.
 
 import { allocateFor, kernelsFor } from '../backend.js';
+import { createParameter, type Parameter } from '../parameter.js';
 import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
 
-export interface Parameter {
-  /** Name inside its layer: 'weight' or 'bias'. */
-  readonly name: string;
-  value: Tensor;
-  grad: Tensor;
-}
-
-/** A parameter created by a layer (addParameter): its gradient is zeroed lazily. */
-class LayerParameter implements Parameter {
-  readonly name: string;
-  value: Tensor;
-  #grad: Tensor;
-  /** zeroGrad() was called and nothing has been written since: the gradient reads as zeros. */
-  #zeroPending = false;
-
-  constructor(name: string, value: Tensor, grad: Tensor) {
-    this.name = name;
-    this.value = value;
-    this.#grad = grad;
-  }
-
-  get grad(): Tensor {
-    if (this.#zeroPending) {
-      this.#zeroPending = false;
-      kernelsFor(this.#grad.dtype).fill(this.#grad.data, 0);
-    }
-    return this.#grad;
-  }
-
-  set grad(t: Tensor) {
-    this.#grad = t;
-    this.#zeroPending = false;
-  }
-
-  markZero(): void {
-    this.#zeroPending = true;
-  }
-
-  takeTarget(): { grad: Tensor; beta: 0 | 1 } {
-    const beta = this.#zeroPending ? 0 : 1;
-    this.#zeroPending = false;
-    return { grad: this.#grad, beta };
-  }
-}
-
-/** Sets a parameter's gradient to zero (lazily for a layer's own parameters). */
-export function zeroGradOf(p: Parameter): void {
-  if (p instanceof LayerParameter) p.markZero();
-  else kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
-}
-
-/**
- * The gradient to accumulate into with a kernel that takes beta (grad ← beta·grad + Δ), and the
- * beta to use: 0 right after zeroGrad() (nothing to read; the caller MUST then write every
- * element), 1 otherwise. Gradients still accumulate across backward calls, as the contract says.
- */
-export function gradTarget(p: Parameter): { grad: Tensor; beta: 0 | 1 } {
-  return p instanceof LayerParameter ? p.takeTarget() : { grad: p.grad, beta: 1 };
-}
 
 /** A JSON description of a layer, enough to rebuild it (see registry.ts). */
 export interface LayerConfig {
@@ -152,7 +91,7 @@ export abstract class Module {
 
   protected addParameter(name: string, shape: number[], dtype: DType): Parameter {
     const size = shapeSize(shape);
-    const p = new LayerParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
+    const p = createParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
     this.ownParameters.push(p);
     return p;
   }
@@ -201,7 +140,7 @@ export function describeValue(x: unknown): string {
  * A reusable output buffer: returns the same tensor while shape and dtype stay the same, and
  * reallocates only when they change (a new batch size, a last smaller batch, a new dtype).
  */
-export class Buffer {
+export class OutputBuffer {
   private t: Tensor | null = null;
 
   get(shape: readonly number[], dtype: DType): Tensor {
