@@ -34,6 +34,11 @@ export abstract class Module {
   protected readonly childModules: [string, Module][] = [];
   /** This layer's own parameters. */
   protected readonly ownParameters: Parameter[] = [];
+  /**
+   * This layer's own buffers: state that is saved with the model but not trained (BatchNorm's
+   * running statistics), as PyTorch's register_buffer.
+   */
+  protected readonly ownBuffers: [string, Tensor][] = [];
 
   /** A short description used in every error message, e.g. "Linear(784 → 60)". */
   abstract describe(): string;
@@ -51,6 +56,24 @@ export abstract class Module {
   namedParameters(prefix = ''): [string, Parameter][] {
     const out: [string, Parameter][] = this.ownParameters.map((p) => [prefix + p.name, p]);
     for (const [name, child] of this.childModules) out.push(...child.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** Buffers with PyTorch-style dotted names: "1.running_mean". */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownBuffers.map(([n, t]) => [prefix + n, t]);
+    for (const [name, child] of this.childModules) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return out;
+  }
+
+  /**
+   * Every tensor that defines the model, in the order of PyTorch's state_dict(): each module's
+   * own parameters, then its own buffers, then its children's, depth first.
+   */
+  stateDict(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownParameters.map((p) => [prefix + p.name, p.value]);
+    for (const [n, t] of this.ownBuffers) out.push([prefix + n, t]);
+    for (const [name, child] of this.childModules) out.push(...child.stateDict(`${prefix}${name}.`));
     return out;
   }
 
@@ -79,6 +102,10 @@ export abstract class Module {
       p.value = new Tensor(copyInto(allocateFor(dtype, p.value.size), p.value.data), p.value.shape);
       p.grad = new Tensor(allocateFor(dtype, p.grad.size), p.grad.shape);
     }
+    for (const entry of this.ownBuffers) {
+      const t = entry[1];
+      if (t.dtype !== dtype) entry[1] = new Tensor(copyInto(allocateFor(dtype, t.size), t.data), t.shape);
+    }
     for (const [, c] of this.childModules) c.to(dtype);
     this.onDtypeChange();
     return this;
@@ -94,6 +121,20 @@ export abstract class Module {
     const p = createParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
     this.ownParameters.push(p);
     return p;
+  }
+
+  /** Registers a buffer (saved, not trained); returns the tensor, whose data the layer updates in place. */
+  protected addBuffer(name: string, shape: number[], dtype: DType): Tensor {
+    const t = new Tensor(allocateFor(dtype, shapeSize(shape)), shape);
+    this.ownBuffers.push([name, t]);
+    return t;
+  }
+
+  /** The current tensor of an own buffer (to() may replace it). */
+  protected buffer(name: string): Tensor {
+    const entry = this.ownBuffers.find(([n]) => n === name);
+    if (!entry) this.fail(`no buffer '${name}'`);
+    return entry[1];
   }
 
   protected addChild(name: string, m: Module): void {
