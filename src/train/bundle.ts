@@ -26,8 +26,8 @@ import { loadWeights, type TrainingSession } from './loop.js';
 export const BUNDLE_FORMAT = 'handgrad-model';
 const BUNDLE_VERSION = '1';
 const NORMALIZE_MODES: readonly string[] = ['none', 'global', 'per-feature'];
-/** Samples larger than this (2²⁸ values) are refused before anything is built. */
-const MAX_SAMPLE_SIZE = 2 ** 28;
+/** Samples larger than this (2²⁴ values, 64 MB as float32) are refused before anything is built. */
+const MAX_SAMPLE_SIZE = 2 ** 24;
 
 /** The data set a bundled model was trained on: what evaluating it again or feeding it needs. */
 export interface BundleData {
@@ -180,7 +180,7 @@ function checkInfo(info: ModelInfo, source: string): ModelInfo {
   if (!isRecord(data) || typeof data.name !== 'string') fail('"data" must be an object with the data set\'s "name" and "sampleShape"');
   const shape = data.sampleShape;
   if (!Array.isArray(shape) || shape.length < 1 || shape.length > 4 || !shape.every((d) => Number.isInteger(d) && d >= 1) || shapeSize(shape) > MAX_SAMPLE_SIZE) {
-    fail(`"data.sampleShape" must be 1 to 4 positive integers with a product ≤ 2^28, got ${String(JSON.stringify(shape)).slice(0, 80)}`);
+    fail(`"data.sampleShape" must be 1 to 4 positive integers with a product ≤ 2^24, got ${String(JSON.stringify(shape)).slice(0, 80)}`);
   }
   for (const key of ['spec', 'dataDir'] as const) if (data[key] !== undefined && typeof data[key] !== 'string') fail(`"data.${key}" must be a string`);
   for (const key of ['trainSize', 'testSize'] as const) {
