@@ -2,8 +2,8 @@
 // process trains (the built library, dist/, the same code as src/) under strace, which kills it
 // with SIGKILL at the k-th rename, then at the k-th file write (the writers write at explicit
 // offsets: pwrite64), for every k the run performs; each time the directory is resumed here and
-// the final weights, history and files are compared with an uninterrupted run's. The same for
-// the command line, with the reproduction of the bug this guards against.
+// the final weights, history and files are compared with an uninterrupted run's. Then the
+// command line: `handgrad train` killed between the two renames of a checkpoint, and --resume.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
