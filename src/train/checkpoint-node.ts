@@ -16,6 +16,8 @@ import type { TrainingSession } from './loop.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const PREVIOUS_CHECKPOINT_FILE = 'checkpoint.previous.safetensors';
+/** The checkpoint of handgrad 0.1.0's first layout (a JSON state beside the weights): recognised, not read. */
+const OLD_CHECKPOINT_FILE = 'checkpoint.json';
 
 /** A checkpoint read from a run directory, with the file it came from. */
 export interface CheckpointRead extends Checkpoint {
@@ -29,9 +31,9 @@ export function writeCheckpoint(dir: string, session: TrainingSession): void {
   writeFileAtomic(join(dir, CHECKPOINT_FILE), checkpointToBytes(session.state(), session.model), { previous: join(dir, PREVIOUS_CHECKPOINT_FILE) });
 }
 
-/** True when `dir` holds a checkpoint (current or previous), readable or not. */
+/** True when `dir` holds a checkpoint (current, previous or of the old layout), readable or not. */
 export function hasCheckpoint(dir: string): boolean {
-  return existsSync(join(dir, CHECKPOINT_FILE)) || existsSync(join(dir, PREVIOUS_CHECKPOINT_FILE));
+  return [CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, OLD_CHECKPOINT_FILE].some((f) => existsSync(join(dir, f)));
 }
 
 /**
@@ -55,6 +57,9 @@ export function readCheckpoint(dir: string): CheckpointRead {
       if (!(e instanceof HandgradError)) throw e;
       problems.push(e.message);
     }
+  }
+  if (existsSync(join(dir, OLD_CHECKPOINT_FILE))) {
+    throw new HandgradError(`${dir} holds a checkpoint of the old layout (${OLD_CHECKPOINT_FILE} beside the weights), which this version cannot resume; train again in another directory`);
   }
   throw new HandgradError(`${dir} holds no readable checkpoint (${problems.join('; ')}); remove ${CHECKPOINT_FILE} and ${PREVIOUS_CHECKPOINT_FILE} there to start the run again`);
 }

@@ -157,6 +157,12 @@ describe('checkpoints and resume', () => {
     await expect(runTraining({ config: { ...small, epochs: 4 } as TrainConfig, data, outDir: dir, plots: false, resume: true }))
       .rejects.toThrow(/holds no readable checkpoint \(.*checkpoint\.safetensors does not exist; .*checkpoint\.previous\.safetensors: byte 8: .*\); remove checkpoint\.safetensors and checkpoint\.previous\.safetensors/);
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
+    // a run directory of the old layout (checkpoint.json) is recognised and refused, never overwritten
+    const old = tmp();
+    writeFileSync(join(old, 'checkpoint.json'), '{"version": 1, "epoch": 3}');
+    await expect(runTraining({ config: small as TrainConfig, data, outDir: old, plots: false, resume: true }))
+      .rejects.toThrow(/holds a checkpoint of the old layout \(checkpoint\.json beside the weights\), which this version cannot resume/);
+    expect(readFileSync(join(old, 'checkpoint.json'), 'utf8')).toBe('{"version": 1, "epoch": 3}');
   });
 
   it.each([['sgd'], ['adam']] as const)('a session rebuilt from a checkpoint state (%s) continues exactly', async (optimizer) => {
