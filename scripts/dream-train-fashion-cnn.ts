@@ -9,8 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { Tensor, nn, optim, Random } from '../src/index.js';
-import { initWasm } from '../src/kernels/wasm/index.js';
+import { Tensor, nn, optim, Random, initWasm } from '../src/index.js';
 
 const dir = '/usr/share/datasets/fashion-mnist';
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];

@@ -1,4 +1,4 @@
-// The backends every float32 check of the shared suite runs on (issue 4, part 5), and the
+// The backends every float32 check of the shared suite runs on, and the
 // helpers that select one around a describe block.
 //
 // | run               | what it exercises                                                       |
@@ -23,8 +23,8 @@
 // selects the backend in a beforeAll, so build everything inside the tests.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocateFor, backend, registerBackend, setBackend } from '../src/backend.js';
-import { backendOf, createWasmRuntime, initWasm, shutdownWasm, wasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
+import { allocateFor, backend, initWasm, setBackend, shutdownWasm, wasmRuntime, type BackendKind } from '../src/backend.js';
+import { backendOf, createWasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
 import type { Backend } from '../src/kernels/table.js';
 import { Tensor, type DType } from '../src/tensor.js';
 import type { BackendName } from './backend-support.js';
@@ -51,9 +51,8 @@ export const BACKENDS: readonly BackendRun[] = [
 /** The run every float64 check uses (float64 goes to the reference kernels on every backend). */
 export const FLOAT64_RUN: BackendRun = BACKENDS[0]!;
 
-let mainBackend: Backend | null = null;
 let simdRuntime: WasmRuntime | null = null;
-let simdBackend: Backend | null = null;
+let simdBackend: Backend<BackendKind> | null = null;
 /** The wasm runtime behind the selected backend (null on ref). */
 let active: WasmRuntime | null = null;
 
@@ -64,10 +63,10 @@ export function activeRuntime(): WasmRuntime | null {
 
 /**
  * Selects the backend of a run (initialising wasm with the run's threads); fails if wasm is
- * missing. The standard-build run is a second runtime registered under the name 'wasm' while it
- * is selected; the other wasm runs re-register initWasm's backend.
+ * missing. The standard-build run selects a second runtime's backend object directly; the other
+ * wasm runs select the registry's wasm backend.
  */
-export async function useBackend(run: BackendRun): Promise<Backend> {
+export async function useBackend(run: BackendRun): Promise<Backend<BackendKind>> {
   if (run.name === 'ref') {
     // a previous wasm run may have left workers: they would only idle, but stop them
     if (wasmRuntime()) await shutdownWasm();
@@ -79,9 +78,8 @@ export async function useBackend(run: BackendRun): Promise<Backend> {
     simdRuntime ??= await createWasmRuntime({ build: 'simd', threads: 1 });
     if (!simdRuntime) throw new Error(`backend run '${run.label}': this engine has no WebAssembly SIMD`);
     simdBackend ??= backendOf(simdRuntime);
-    registerBackend(simdBackend);
     active = simdRuntime;
-    return setBackend('wasm');
+    return setBackend(simdBackend);
   }
   const b = await initWasm({
     threads: run.threads ?? 1,
@@ -93,8 +91,6 @@ export async function useBackend(run: BackendRun): Promise<Backend> {
   // initWasm falls back to the reference when the engine lacks WASM SIMD: that must fail here,
   // or the "wasm" runs would silently test the reference twice.
   if (b.name !== 'wasm') throw new Error(`backend run '${run.label}': this engine has no WebAssembly SIMD (initWasm returned '${b.name}')`);
-  mainBackend ??= b;
-  registerBackend(mainBackend);
   active = wasmRuntime();
   const threads = active!.threads;
   if (threads !== (run.threads ?? 1)) {

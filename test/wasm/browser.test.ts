@@ -15,7 +15,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const root = join(import.meta.dirname, '..', '..');
 
 const ENTRY = `
-import { initWasm, wasmRuntime } from ${JSON.stringify(join(root, 'src/kernels/wasm/index.ts'))};
+import { initWasm, wasmRuntime } from ${JSON.stringify(join(root, 'src/backend.ts'))};
 import { refKernels } from ${JSON.stringify(join(root, 'src/kernels/ref/index.ts'))};
 window.runWasmCheck = async (threads) => {
   const b = await initWasm({ threads, minFlopsPerThread: 0, spinMicros: 200 });
