@@ -1,12 +1,18 @@
 // Which backend runs the kernels, and where backends come from. This module owns them: it knows
 // the kinds (BACKEND_KINDS), creates each kind once, selects one (setBackend), and resolves
-// 'auto' to the fastest kind the engine can bring up. The reference backend is always there, and
-// runs until another is selected. backend().describe() says which runs.
+// 'auto' to the fastest kind the engine can bring up. The reference backend is always there.
+//
+// With nothing selected, the first kernel or allocation resolves the default: the environment
+// variable HANDGRAD_BACKEND where there is one (auto, or a kind), else 'auto'. 'auto' takes the
+// first kind of AUTO_ORDER that can start on the calling thread: in Node and in browser workers
+// that is wasm (compiled synchronously; its worker threads join as they start), on a browser's
+// main thread it is ref until `await initWasm()` (engines do not compile the module there
+// synchronously). backend().describe() says which runs.
 
 import { allocate, HandgradError, type DType, type FloatArray } from './tensor.js';
 import type { Backend, Kernels } from './kernels/table.js';
 import { refKernels } from './kernels/ref/index.js';
-import { createWasmBackend, createWasmBackendNow, type WasmBackend, type WasmOptions, type WasmRuntime } from './kernels/wasm/index.js';
+import { createWasmBackend, createWasmBackendNow, defaultWasmThreads, type WasmBackend, type WasmOptions, type WasmRuntime } from './kernels/wasm/index.js';
 
 export type { WasmOptions } from './kernels/wasm/index.js';
 
@@ -54,7 +60,7 @@ export const BACKEND_KINDS: { readonly [K in BackendKind]: BackendKindSpec<KindB
   wasm: {
     create: createWasmBackend,
     createNow: createWasmBackendNow,
-    configure: (b, opts) => b.runtime.configure({ ...opts, threads: opts.threads ?? 1 }),
+    configure: (b, opts) => b.runtime.configure({ ...opts, threads: opts.threads ?? defaultWasmThreads() }),
     shutdown: (b) => b.runtime.stopPool(),
   },
 };
@@ -102,9 +108,18 @@ function resolveNow(choice: BackendChoice): Backend<BackendKind> {
   return refBackend;
 }
 
-/** The backend in use. */
+/** The backend the program gets when it selects none: HANDGRAD_BACKEND, else 'auto'. */
+function defaultChoice(): BackendChoice {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = env?.HANDGRAD_BACKEND?.trim();
+  if (v === undefined || v === '') return 'auto';
+  if (v === 'auto' || isKind(v)) return v;
+  throw new HandgradError(`HANDGRAD_BACKEND: expected one of ${choices()}, got '${v}'`);
+}
+
+/** The backend in use (resolving the default on first use). */
 export function backend(): Backend<BackendKind> {
-  return current ?? (current = refBackend);
+  return current ?? (current = resolveNow(defaultChoice()));
 }
 
 /**
@@ -160,8 +175,8 @@ async function make<K extends BackendKind>(kind: K, opts: BackendOptions<K>): Pr
 
 /**
  * Makes the WebAssembly backend (or reconfigures it: threads, spin window; the build and memory
- * are chosen once) and selects it unless `select: false`. `threads` defaults to 1. Without WASM
- * SIMD the reference backend is selected and returned.
+ * are chosen once) and selects it unless `select: false`. `threads` defaults to the machine's
+ * hardware threads, at most 4. Without WASM SIMD the reference backend is selected and returned.
  */
 export function initWasm(opts: WasmOptions & { select?: boolean } = {}): Promise<Backend<BackendKind>> {
   return initBackend('wasm', opts);

@@ -50,6 +50,8 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
       'GEMM accumulates in float32 (the reference in float64), blocked, with FMA on the relaxed-SIMD build: products differ from ' +
         'the reference by a few float32 roundings; the shared float32 tolerance rows hold (tolerances.ts, WASM32, measured).',
       'Needs WebAssembly SIMD128: without it initWasm() leaves the reference backend selected, and auto resolves to ref.',
+      'Selected by default (auto) where the engine compiles the module synchronously (Node, browser workers); on a ' +
+        'browser\'s main thread only after `await initWasm()`.',
       'threads > 1 needs SharedArrayBuffer (in browsers: a cross-origin isolated page); otherwise GEMM runs on one thread.',
       'Relaxed SIMD only where the engine validates it (Node 20: a V8 flag set before compiling); else the standard SIMD128 build.',
       'A float32 array outside WASM memory (a plain memory that is full, or a caller\'s own Float32Array) is copied in and out ' +

@@ -20,7 +20,9 @@
 //
 // Layers, parameters, optimiser buffers and inputs must be created AFTER the backend is selected
 // (the backend allocates their storage: on wasm, views on its linear memory). Every helper here
-// selects the backend in a beforeAll, so build everything inside the tests.
+// selects the backend in a beforeAll, so build everything inside the tests. Outside these
+// helpers the suite runs on the reference backend: vitest.config.ts sets HANDGRAD_BACKEND=ref,
+// the backend a program gets when it selects none (test/wasm/auto.test.ts checks 'auto').
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateFor, backend, initWasm, setBackend, shutdownWasm, wasmRuntime, type BackendKind } from '../src/backend.js';

@@ -128,14 +128,14 @@ export function backendOf(rt: WasmRuntime): WasmBackend {
   };
 }
 
-/** The wasm backend, its workers started; null without WASM SIMD. `threads` defaults to 1. */
+/** The wasm backend, its workers started; null without WASM SIMD. `threads` defaults to defaultWasmThreads(). */
 export async function createWasmBackend(opts: WasmOptions = {}): Promise<WasmBackend | null> {
-  const rt = await createWasmRuntime({ ...opts, threads: opts.threads ?? 1 });
+  const rt = await createWasmRuntime({ ...opts, threads: opts.threads ?? defaultWasmThreads() });
   return rt ? backendOf(rt) : null;
 }
 
 /** The wasm backend made on the calling thread (see createWasmRuntimeNow), or null. */
 export function createWasmBackendNow(opts: WasmOptions = {}): WasmBackend | null {
-  const rt = createWasmRuntimeNow({ ...opts, threads: opts.threads ?? 1 });
+  const rt = createWasmRuntimeNow({ ...opts, threads: opts.threads ?? defaultWasmThreads() });
   return rt ? backendOf(rt) : null;
 }
