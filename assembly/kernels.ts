@@ -19,9 +19,10 @@
 // memory (threads, atomics) or a plain one.
 
 import {
-  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K,
+  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K, JOB_SPARSE_FORWARD, JOB_SPARSE_BACKWARD,
   P_TA, P_TB, P_M, P_N, P_K, P_ALPHA, P_A, P_B, P_BETA, P_C, P_MB, P_NB, P_BM, P_BN, P_SCRATCH, GELU_TANH,
 } from '../src/kernels/wasm/abi-shared';
+import { sparseJob } from './sparse';
 
 // ---------------------------------------------------------------------------------------------
 // GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C         (ref: gemm)
@@ -444,6 +445,10 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
     stepJob(ctrl, tid, gen, kind);
     return;
   }
+  if (kind == JOB_SPARSE_FORWARD || kind == JOB_SPARSE_BACKWARD) {
+    sparseJob(ctrl, tid, gen, kind);
+    return;
+  }
   const M = load<i32>(word(ctrl, P_M)), N = load<i32>(word(ctrl, P_N)), K = load<i32>(word(ctrl, P_K));
   const tA = load<i32>(word(ctrl, P_TA)), tB = load<i32>(word(ctrl, P_TB));
   const alpha = load<f32>(word(ctrl, P_ALPHA)), beta = load<f32>(word(ctrl, P_BETA));
@@ -802,6 +807,7 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, targets: usize
   return total;
 }
 export * from './losses';
+export * from './sparse';
 
 // ---------------------------------------------------------------------------------------------
 // Images

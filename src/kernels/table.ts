@@ -46,6 +46,34 @@ export interface Kernels {
     alpha: number, A: FloatArray, B: FloatArray, beta: number, C: FloatArray,
   ): void;
 
+  // ---- products with sparse rows -----------------------------------------------------------
+  // A[M, K] is a batch of rows of a data matrix held as a sparse part plus a dense constant row:
+  //   A[i, k] = S[rows[i], k] + c[k]
+  // where S is in CSR form: row r of S holds values[j] at column colIdx[j] for j in
+  // [rowPtr[r], rowPtr[r + 1]), columns increasing within a row; every other entry is 0.
+  //   rows: Int32Array (M)   rowPtr: Int32Array (rows of S + 1)   colIdx: Int32Array, values (nnz)
+  //   c: (K)
+  // A normalised batch x̂ = (x − μ)/σ of data x = b·1 + s that is mostly one value b is exactly
+  // this with S = s/σ (sparse) and c = (b − μ)/σ, so a product with A costs a pass over the
+  // non-zeros of S and one over c instead of a pass over all M·K entries.
+  /**
+   * y[M, N] = A · Wᵀ for W stored [N, K] (y overwritten):
+   *   y[i, o] = Σ_{j ∈ row rows[i]} values[j]·W[o, colIdx[j]] + Σ_k c[k]·W[o, k].
+   */
+  sparseGemmForward(
+    M: number, N: number, K: number, rows: Int32Array, rowPtr: Int32Array, colIdx: Int32Array,
+    values: FloatArray, c: FloatArray, W: FloatArray, y: FloatArray,
+  ): void;
+  /**
+   * dW[N, K] = beta · dW + dyᵀ · A for dy stored [M, N] (beta = 0 overwrites: NaNs in dW are not
+   * propagated; beta = 1 accumulates):
+   *   dW[o, k] = beta·dW[o, k] + Σ_i dy[i, o]·S[rows[i], k] + (Σ_i dy[i, o])·c[k].
+   */
+  sparseGemmBackward(
+    M: number, N: number, K: number, rows: Int32Array, rowPtr: Int32Array, colIdx: Int32Array,
+    values: FloatArray, c: FloatArray, dy: FloatArray, beta: number, dW: FloatArray,
+  ): void;
+
   // ---- broadcasting and reductions ------------------------------------------------------
   /** y[r, c] += v[c] for r < rows, c < cols (bias over a batch of rows). */
   addRowVector(y: FloatArray, v: FloatArray, rows: number, cols: number): void;

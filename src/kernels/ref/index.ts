@@ -5,6 +5,7 @@
 import type { FloatArray } from '../../tensor.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import { erf, normalPdf, sigmoid } from './math.js';
+import { sparseGemmBackward, sparseGemmForward } from './sparse.js';
 
 // One float64 row of scratch, reused across calls, so products accumulate in double precision
 // before being rounded once into C (no allocation per call once it is big enough).
@@ -447,6 +448,8 @@ function adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatAr
 export const refKernels: Kernels = {
   name: 'ref',
   gemm,
+  sparseGemmForward,
+  sparseGemmBackward,
   addRowVector,
   fill,
   sumRowsInto,

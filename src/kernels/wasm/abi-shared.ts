@@ -61,6 +61,23 @@ export const JOB_GEMM = 0;
 export const JOB_SGD = 1;
 export const JOB_ADAM = 2;
 export const JOB_GEMM_K = 3;
+export const JOB_SPARSE_FORWARD = 4;
+export const JOB_SPARSE_BACKWARD = 5;
+
+// A product with sparse rows (sparseGemmForward / sparseGemmBackward, assembly/sparse.ts), one
+// block per chunk of SPARSE_CHUNK output columns: P_M, P_N, P_K its M, N, K, P_BETA its beta
+// (backward), and the byte offsets of its arrays in the words below. Thread t's scratch is at
+// P_SP_SCRATCH + t·sparseScratchBytes(M, K).
+export const P_SP_ROWS = 24;
+export const P_SP_ROW_PTR = 25;
+export const P_SP_COL_IDX = 26;
+export const P_SP_VALUES = 27;
+export const P_SP_CONST = 28;
+/** W (forward) or dy (backward). */
+export const P_SP_DENSE = 29;
+/** y (forward) or dW (backward). */
+export const P_SP_OUT = 30;
+export const P_SP_SCRATCH = 31;
 
 // ---- statistics and the float64 area ----------------------------------------------------------
 /** Words STATS … STATS + STATS_SLOTS − 1: blocks done per thread id (tests, benchmarks). */

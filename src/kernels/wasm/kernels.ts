@@ -6,13 +6,15 @@
 // array where the table has a number does not compile. wrap.ts turns each line into a kernel.
 //
 // GEMM and the optimiser steps are written by hand below: they run as jobs on the worker pool
-// (jobs.ts), and the steps take their hyperparameters as objects.
+// (jobs.ts), and the steps take their hyperparameters as objects; so are the products with sparse
+// rows (sparse.ts).
 
 import type { FloatArray } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import { GELU_ERF, GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE } from './abi-shared.js';
 import type { KernelArray, Mode, WasmRuntime } from './runtime.js';
+import { sparseKernels } from './sparse.js';
 import { elementwise, shaped, wrap, type GenericName, type KernelSpec, type Wrapped } from './wrap.js';
 
 const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluApproximate, number>;
@@ -83,6 +85,7 @@ export function makeKernels(rt: WasmRuntime): Kernels {
   return {
     name: 'wasm',
     ...generic,
+    ...sparseKernels(rt, ref),
 
     gemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
       if (!f32(A) || !f32(B) || !f32(C)) return ref.gemm(transA, transB, M, N, K, alpha, A, B, beta, C);

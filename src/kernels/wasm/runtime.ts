@@ -124,6 +124,11 @@ export class WasmRuntime {
     return off;
   }
 
+  /** Returns a block of allocBytes to the heap. */
+  freeBytes(off: number, bytes: number): void {
+    this.heap.free(off, bytes);
+  }
+
   /** A zeroed float32 array in WASM memory, or a plain one when the memory is full. */
   allocFloat32(size: number): Float32Array {
     const bytes = size * 4;

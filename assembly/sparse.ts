@@ -1,0 +1,340 @@
+// handgrad's WebAssembly products with sparse rows (AssemblyScript, re-exported by
+// assembly/kernels.ts and compiled with it by scripts/build-wasm.mjs). Same conventions as
+// kernels.ts: raw pointers into the imported memory, float32 arrays, Int32 index arrays.
+//
+//   A[i, k] = S[rows[i], k] + c[k]       S in CSR (rowPtr, colIdx, values), c a dense row (K)
+//   forward   y[M, N]  = A · Wᵀ           W stored [N, K]          (ref: sparseGemmForward)
+//   backward  dW[N, K] = beta·dW + dyᵀ·A   dy stored [M, N]        (ref: sparseGemmBackward)
+//
+// Both run chunk by chunk of CHUNK = 16 output columns o0 … o0+15 (4 f32x4 lane groups), a
+// chunk's results computed by one thread from start to end, so they do not depend on how many
+// threads share the chunks. Within a chunk, K is cut into blocks of at most KB columns, and for
+// each block the chunk's 16 rows of W (forward) or of dW (backward) live transposed in a tile
+// [kb][16] in the thread's scratch (at most 256 KiB: L2-resident), so that each non-zero
+// S[r, k] reads or updates one contiguous 64-byte row of the tile: 4 vector FMAs per non-zero.
+//   forward:  tile[kk][·] = W[o0 + ·, k0 + kk]; wc += tile[kk]·c[k0 + kk];
+//             acc[i] += values[j]·tile[colIdx[j] − k0] over row rows[i]'s non-zeros in the block;
+//             after the last block y[i, o0 + ·] = acc[i] + wc.
+//   backward: d[i] = dy[i, o0 + ·] (zero past N), g = Σ_i d[i];
+//             tile = 0; tile[colIdx[j] − k0] += values[j]·d[i] over the block's non-zeros;
+//             dW[o0 + r, k0 + kk] = beta·dW + g[r]·c[k0 + kk] + tile[kk][r].
+// Each non-zero costs one vector load per FMA (no row of W is shared between two rows of the
+// batch): the forward's 4 chains run at the FMA latency, 4 cycles a non-zero. Measured beside it
+// (bench/sparse-kernels.mjs, real Omniglot, 11025 → 150): chunks of 32 columns (8 chains,
+// bound by the loads instead) 1.5× slower forward and no faster backward, and give a 2-thread
+// pool 5 chunks to share instead of 10.
+// Every sum runs in a fixed order (the non-zeros of a row in column order, rows in batch order,
+// k increasing), whatever KB is: a row's cursor carries its position from block to block.
+
+import {
+  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, P_M, P_N, P_K, P_BETA, JOB_SPARSE_FORWARD,
+  P_SP_ROWS, P_SP_ROW_PTR, P_SP_COL_IDX, P_SP_VALUES, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_SCRATCH,
+} from '../src/kernels/wasm/abi-shared';
+
+/** Output columns per chunk (4 vectors; the `CHUNK > 16` branches are the 8-vector variant). */
+const CHUNK: i32 = 16;
+/** Bytes of one tile row: CHUNK floats. */
+const ROW: usize = <usize>CHUNK * 4;
+/** Most columns of K in one block (a 256 KiB tile). */
+const KB: i32 = 65536 / CHUNK;
+
+// a·b + c: one fused instruction in the relaxed build, mul then add in the standard one.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/**
+ * Bytes of one thread's scratch for M rows and K columns: the tile (kb rows of ROW bytes), one
+ * ROW-byte row per batch row (accumulators or dy's chunk), one ROW-byte vector (wc or g), M cursors.
+ */
+export function sparseScratchBytes(M: i32, K: i32): i32 {
+  const kb = min(K, KB);
+  return ((kb + M + 1) * <i32>ROW + M * 4 + 63) & ~63;
+}
+
+// The scratch areas of one thread (64-byte aligned base).
+// @ts-ignore: decorator
+@inline function accArea(scratch: usize, K: i32): usize {
+  return scratch + <usize>min(K, KB) * ROW;
+}
+// @ts-ignore: decorator
+@inline function vecArea(scratch: usize, M: i32, K: i32): usize {
+  return accArea(scratch, K) + <usize>M * ROW;
+}
+// @ts-ignore: decorator
+@inline function curArea(scratch: usize, M: i32, K: i32): usize {
+  return vecArea(scratch, M, K) + ROW;
+}
+
+/** cur[i] = rowPtr[rows[i]]: where row i's non-zeros start. */
+function startCursors(M: i32, rows: usize, rowPtr: usize, cur: usize): void {
+  for (let i = 0; i < M; i++) {
+    const r = load<i32>(rows + <usize>i * 4);
+    store<i32>(cur + <usize>i * 4, load<i32>(rowPtr + <usize>r * 4));
+  }
+}
+
+/** Zeroes `rows` rows of ROW bytes at p. */
+function zeroRows(p: usize, rows: i32): void {
+  const z = f32x4.splat(0);
+  const end = p + <usize>rows * ROW;
+  for (let q = p; q < end; q += 16) v128.store(q, z);
+}
+
+/**
+ * tile[kk][q .. q+3] = W[o .. o+3, k0 + kk] for kk < kn: rows o … o+3 of W, transposed with 4×4
+ * shuffles (a row past N − 1 reads row N − 1: its lanes are computed and never stored).
+ */
+function transposeRows(W: usize, N: i32, K: i32, o: i32, k0: i32, kn: i32, dst: usize): void {
+  const last = N - 1;
+  const ld = <usize>K * 4;
+  const s0 = W + <usize>min(o, last) * ld + <usize>k0 * 4;
+  const s1 = W + <usize>min(o + 1, last) * ld + <usize>k0 * 4;
+  const s2 = W + <usize>min(o + 2, last) * ld + <usize>k0 * 4;
+  const s3 = W + <usize>min(o + 3, last) * ld + <usize>k0 * 4;
+  let kk = 0;
+  for (; kk + 4 <= kn; kk += 4) {
+    const b = <usize>kk * 4;
+    const r0 = v128.load(s0 + b), r1 = v128.load(s1 + b), r2 = v128.load(s2 + b), r3 = v128.load(s3 + b);
+    const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+    const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+    const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+    const p = dst + <usize>kk * ROW;
+    v128.store(p, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+    v128.store(p + ROW, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+    v128.store(p + 2 * ROW, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+    v128.store(p + 3 * ROW, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+  }
+  for (; kk < kn; kk++) {
+    const b = <usize>kk * 4, p = dst + <usize>kk * ROW;
+    store<f32>(p, load<f32>(s0 + b));
+    store<f32>(p, load<f32>(s1 + b), 4);
+    store<f32>(p, load<f32>(s2 + b), 8);
+    store<f32>(p, load<f32>(s3 + b), 12);
+  }
+}
+
+/** Forward of the chunk starting at output column o0: y[i, o0 + ·] for every row i. */
+function forwardChunk(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, W: usize, y: usize,
+  M: i32, N: i32, K: i32, o0: i32, scratch: usize,
+): void {
+  const z = f32x4.splat(0);
+  const tile = scratch;
+  const acc = accArea(scratch, K);
+  const wc = vecArea(scratch, M, K);
+  const cur = curArea(scratch, M, K);
+  zeroRows(acc, M + 1); // the accumulators and wc
+  startCursors(M, rows, rowPtr, cur);
+  for (let k0 = 0; k0 < K; k0 += KB) {
+    const kn = min(KB, K - k0);
+    // the tile: W[o0 .. o0+CHUNK−1, k0 .. k0+kn) transposed
+    for (let q = 0; q < CHUNK; q += 4) transposeRows(W, N, K, o0 + q, k0, kn, tile + <usize>q * 4);
+    // wc[o] = Σ_k c[k]·W[o, k], k increasing (8 independent chains, one per vector of the chunk)
+    let w0 = v128.load(wc), w1 = v128.load(wc, 16), w2 = v128.load(wc, 32), w3 = v128.load(wc, 48);
+    let w4 = z, w5 = z, w6 = z, w7 = z;
+    if (CHUNK > 16) { w4 = v128.load(wc, 64); w5 = v128.load(wc, 80); w6 = v128.load(wc, 96); w7 = v128.load(wc, 112); }
+    for (let kk = 0; kk < kn; kk++) {
+      const cv = v128.load32_splat(c + <usize>(k0 + kk) * 4);
+      const t = tile + <usize>kk * ROW;
+      w0 = madd(cv, v128.load(t), w0);
+      w1 = madd(cv, v128.load(t, 16), w1);
+      w2 = madd(cv, v128.load(t, 32), w2);
+      w3 = madd(cv, v128.load(t, 48), w3);
+      if (CHUNK > 16) {
+        w4 = madd(cv, v128.load(t, 64), w4);
+        w5 = madd(cv, v128.load(t, 80), w5);
+        w6 = madd(cv, v128.load(t, 96), w6);
+        w7 = madd(cv, v128.load(t, 112), w7);
+      }
+    }
+    v128.store(wc, w0); v128.store(wc, w1, 16); v128.store(wc, w2, 32); v128.store(wc, w3, 48);
+    if (CHUNK > 16) { v128.store(wc, w4, 64); v128.store(wc, w5, 80); v128.store(wc, w6, 96); v128.store(wc, w7, 112); }
+    // every row's non-zeros in this block
+    const kEnd = k0 + kn;
+    for (let i = 0; i < M; i++) {
+      const cp = cur + <usize>i * 4;
+      let j = load<i32>(cp);
+      const end = load<i32>(rowPtr + <usize>load<i32>(rows + <usize>i * 4) * 4, 4);
+      const a = acc + <usize>i * ROW;
+      let a0 = v128.load(a), a1 = v128.load(a, 16), a2 = v128.load(a, 32), a3 = v128.load(a, 48);
+      let a4 = z, a5 = z, a6 = z, a7 = z;
+      if (CHUNK > 16) { a4 = v128.load(a, 64); a5 = v128.load(a, 80); a6 = v128.load(a, 96); a7 = v128.load(a, 112); }
+      for (; j < end; j++) {
+        const col = load<i32>(colIdx + <usize>j * 4);
+        if (col >= kEnd) break;
+        const v = v128.load32_splat(values + <usize>j * 4);
+        const t = tile + <usize>(col - k0) * ROW;
+        a0 = madd(v, v128.load(t), a0);
+        a1 = madd(v, v128.load(t, 16), a1);
+        a2 = madd(v, v128.load(t, 32), a2);
+        a3 = madd(v, v128.load(t, 48), a3);
+        if (CHUNK > 16) {
+          a4 = madd(v, v128.load(t, 64), a4);
+          a5 = madd(v, v128.load(t, 80), a5);
+          a6 = madd(v, v128.load(t, 96), a6);
+          a7 = madd(v, v128.load(t, 112), a7);
+        }
+      }
+      store<i32>(cp, j);
+      v128.store(a, a0); v128.store(a, a1, 16); v128.store(a, a2, 32); v128.store(a, a3, 48);
+      if (CHUNK > 16) { v128.store(a, a4, 64); v128.store(a, a5, 80); v128.store(a, a6, 96); v128.store(a, a7, 112); }
+    }
+  }
+  // y[i, o0 + r] = acc[i][r] + wc[r] for the chunk's columns inside N
+  const n = min(CHUNK, N - o0);
+  const nv = <usize>(n >> 2) * 16;
+  for (let i = 0; i < M; i++) {
+    const a = acc + <usize>i * ROW;
+    const out = y + (<usize>i * <usize>N + <usize>o0) * 4;
+    let v: usize = 0;
+    for (; v < nv; v += 16) v128.store(out + v, f32x4.add(v128.load(a + v), v128.load(wc + v)));
+    for (; v < <usize>n * 4; v += 4) store<f32>(out + v, load<f32>(a + v) + load<f32>(wc + v));
+  }
+}
+
+/** Backward of the chunk starting at output column o0: dW[o0 + r, ·] for r < min(CHUNK, N − o0). */
+function backwardChunk(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, dy: usize, beta: f32, dW: usize,
+  M: i32, N: i32, K: i32, o0: i32, scratch: usize,
+): void {
+  const z = f32x4.splat(0);
+  const tile = scratch;
+  const d = accArea(scratch, K);
+  const g = vecArea(scratch, M, K);
+  const cur = curArea(scratch, M, K);
+  const n = min(CHUNK, N - o0);
+  // d[i] = dy[i, o0 .. o0+CHUNK−1] (zero past N), g = Σ_i d[i] in row order
+  zeroRows(d, M + 1);
+  for (let i = 0; i < M; i++) {
+    const src = dy + (<usize>i * <usize>N + <usize>o0) * 4;
+    const di = d + <usize>i * ROW;
+    let v: usize = 0;
+    const nv = <usize>(n >> 2) * 16;
+    for (; v < nv; v += 16) v128.store(di + v, v128.load(src + v));
+    for (; v < <usize>n * 4; v += 4) store<f32>(di + v, load<f32>(src + v));
+    for (v = 0; v < ROW; v += 16) v128.store(g + v, f32x4.add(v128.load(g + v), v128.load(di + v)));
+  }
+  startCursors(M, rows, rowPtr, cur);
+  const ld = <usize>K * 4;
+  const vb = f32x4.splat(beta);
+  for (let k0 = 0; k0 < K; k0 += KB) {
+    const kn = min(KB, K - k0);
+    zeroRows(tile, kn);
+    // tile[col − k0] += values[j]·d[i] over every row's non-zeros in this block, rows in order
+    const kEnd = k0 + kn;
+    for (let i = 0; i < M; i++) {
+      const cp = cur + <usize>i * 4;
+      let j = load<i32>(cp);
+      const end = load<i32>(rowPtr + <usize>load<i32>(rows + <usize>i * 4) * 4, 4);
+      const di = d + <usize>i * ROW;
+      const d0 = v128.load(di), d1 = v128.load(di, 16), d2 = v128.load(di, 32), d3 = v128.load(di, 48);
+      let d4 = z, d5 = z, d6 = z, d7 = z;
+      if (CHUNK > 16) { d4 = v128.load(di, 64); d5 = v128.load(di, 80); d6 = v128.load(di, 96); d7 = v128.load(di, 112); }
+      for (; j < end; j++) {
+        const col = load<i32>(colIdx + <usize>j * 4);
+        if (col >= kEnd) break;
+        const v = v128.load32_splat(values + <usize>j * 4);
+        const t = tile + <usize>(col - k0) * ROW;
+        v128.store(t, madd(v, d0, v128.load(t)));
+        v128.store(t, madd(v, d1, v128.load(t, 16)), 16);
+        v128.store(t, madd(v, d2, v128.load(t, 32)), 32);
+        v128.store(t, madd(v, d3, v128.load(t, 48)), 48);
+        if (CHUNK > 16) {
+          v128.store(t, madd(v, d4, v128.load(t, 64)), 64);
+          v128.store(t, madd(v, d5, v128.load(t, 80)), 80);
+          v128.store(t, madd(v, d6, v128.load(t, 96)), 96);
+          v128.store(t, madd(v, d7, v128.load(t, 112)), 112);
+        }
+      }
+      store<i32>(cp, j);
+    }
+    // dW[o0 + r, k0 + kk] = beta·dW + g[r]·c[k0 + kk] + tile[kk][r]: 4×4 transposes of the tile
+    for (let q = 0; q < n; q += 4) {
+      const m = min(4, n - q);
+      const g0 = v128.load32_splat(g + <usize>q * 4), g1 = v128.load32_splat(g + <usize>q * 4, 4);
+      const g2 = v128.load32_splat(g + <usize>q * 4, 8), g3 = v128.load32_splat(g + <usize>q * 4, 12);
+      let kk = 0;
+      for (; kk + 4 <= kn; kk += 4) {
+        const p = tile + <usize>kk * ROW + <usize>q * 4;
+        const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const cv = v128.load(c + <usize>(k0 + kk) * 4);
+        const base = dW + <usize>(o0 + q) * ld + <usize>(k0 + kk) * 4;
+        writeGrad(base, madd(g0, cv, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)), beta, vb);
+        if (m > 1) writeGrad(base + ld, madd(g1, cv, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)), beta, vb);
+        if (m > 2) writeGrad(base + 2 * ld, madd(g2, cv, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)), beta, vb);
+        if (m > 3) writeGrad(base + 3 * ld, madd(g3, cv, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)), beta, vb);
+      }
+      for (; kk < kn; kk++) {
+        const cv = load<f32>(c + <usize>(k0 + kk) * 4);
+        for (let r = q; r < q + m; r++) {
+          const p = dW + <usize>(o0 + r) * ld + <usize>(k0 + kk) * 4;
+          const v = load<f32>(g + <usize>r * 4) * cv + load<f32>(tile + <usize>kk * ROW + <usize>r * 4);
+          store<f32>(p, beta == 0 ? v : beta * load<f32>(p) + v);
+        }
+      }
+    }
+  }
+}
+
+// Stores beta·dW + v into 4 floats of dW (beta = 0 overwrites: NaNs in dW vanish; 1 adds).
+// @ts-ignore: decorator
+@inline function writeGrad(p: usize, v: v128, beta: f32, vb: v128): void {
+  if (beta == 0) v128.store(p, v);
+  else if (beta == 1) v128.store(p, f32x4.add(v128.load(p), v));
+  else v128.store(p, f32x4.add(f32x4.mul(vb, v128.load(p)), v));
+}
+
+/** ref: sparseGemmForward. Every chunk on the calling thread; `scratch` holds sparseScratchBytes(M, K). */
+export function sparseGemmForward(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, W: usize, y: usize,
+  M: i32, N: i32, K: i32, scratch: usize,
+): void {
+  for (let o0 = 0; o0 < N; o0 += CHUNK) forwardChunk(rows, rowPtr, colIdx, values, c, W, y, M, N, K, o0, scratch);
+}
+
+/** ref: sparseGemmBackward. Every chunk on the calling thread; `scratch` holds sparseScratchBytes(M, K). */
+export function sparseGemmBackward(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, dy: usize, dW: usize,
+  M: i32, N: i32, K: i32, beta: f32, scratch: usize,
+): void {
+  for (let o0 = 0; o0 < N; o0 += CHUNK) backwardChunk(rows, rowPtr, colIdx, values, c, dy, beta, dW, M, N, K, o0, scratch);
+}
+
+/**
+ * Takes chunks of the sparse product in the control block until none is left (gemmJob hands
+ * JOB_SPARSE_FORWARD / JOB_SPARSE_BACKWARD jobs here). Block b is the chunk of output columns
+ * 16b … 16b + 15; thread `tid` works in its own scratch.
+ */
+export function sparseJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
+  if (!ASC_FEATURE_THREADS) return;
+  const M = load<i32>(ctrl + <usize>P_M * 4), N = load<i32>(ctrl + <usize>P_N * 4), K = load<i32>(ctrl + <usize>P_K * 4);
+  const beta = load<f32>(ctrl + <usize>P_BETA * 4);
+  const rows = <usize>load<i32>(ctrl + <usize>P_SP_ROWS * 4), rowPtr = <usize>load<i32>(ctrl + <usize>P_SP_ROW_PTR * 4);
+  const colIdx = <usize>load<i32>(ctrl + <usize>P_SP_COL_IDX * 4), values = <usize>load<i32>(ctrl + <usize>P_SP_VALUES * 4);
+  const c = <usize>load<i32>(ctrl + <usize>P_SP_CONST * 4), dense = <usize>load<i32>(ctrl + <usize>P_SP_DENSE * 4);
+  const out = <usize>load<i32>(ctrl + <usize>P_SP_OUT * 4);
+  const scratch = <usize>load<i32>(ctrl + <usize>P_SP_SCRATCH * 4) + <usize>tid * <usize>sparseScratchBytes(M, K);
+  const total = (N + CHUNK - 1) / CHUNK;
+  while (true) {
+    const cur = atomic.load<i32>(ctrl + <usize>NEXT * 4);
+    if (<i32>(<u32>cur >> INDEX_BITS) != gen) return; // another job by now
+    const idx = cur & ((1 << INDEX_BITS) - 1);
+    if (idx >= total) return;
+    if (atomic.cmpxchg<i32>(ctrl + <usize>NEXT * 4, cur, cur + 1) != cur) continue;
+    if (kind == JOB_SPARSE_FORWARD) forwardChunk(rows, rowPtr, colIdx, values, c, dense, out, M, N, K, idx * CHUNK, scratch);
+    else backwardChunk(rows, rowPtr, colIdx, values, c, dense, beta, out, M, N, K, idx * CHUNK, scratch);
+    if (tid < STATS_SLOTS) atomic.add<i32>(ctrl + <usize>(STATS + tid) * 4, 1);
+    atomic.add<i32>(ctrl + <usize>DONE * 4, 1);
+  }
+}

@@ -1,0 +1,113 @@
+// The wasm backend's products with sparse rows (table.ts: sparseGemmForward, sparseGemmBackward).
+// Written by hand, like GEMM's wrapper, because they run as jobs on the worker pool: one block per
+// chunk of 16 output columns (assembly/sparse.ts), each thread in its own scratch, so the result
+// is the same on any number of threads.
+//
+// The CSR arrays (rowPtr, colIdx, values) hold a whole data set: they must be in WASM memory (the
+// loader allocates them there through the backend); arrays of one batch (rows, c, W or dy, y or
+// dW) that are not are copied through the staging area. CSR arrays outside WASM memory, or no
+// room to stage, send the call to the reference kernel (correct, slower), as the generic wrapper does.
+
+import type { FloatArray } from '../../tensor.js';
+import type { Kernels } from '../table.js';
+import {
+  JOB_SPARSE_BACKWARD, JOB_SPARSE_FORWARD, P_BETA, P_K, P_M, P_N, P_SP_COL_IDX, P_SP_CONST, P_SP_DENSE, P_SP_OUT,
+  P_SP_ROW_PTR, P_SP_ROWS, P_SP_SCRATCH, P_SP_VALUES,
+} from './abi-shared.js';
+import { kernelExport } from './abi.js';
+import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
+
+export type SparseKernelName = 'sparseGemmForward' | 'sparseGemmBackward';
+
+/** Output columns per block (assembly/sparse.ts CHUNK). */
+const CHUNK = 16;
+
+/** The two sparse kernels over a runtime; `ref` runs what cannot run in WASM memory. */
+export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, SparseKernelName> {
+  const ex = rt.instanceExports;
+  const forward = kernelExport(ex, 'sparseGemmForward');
+  const backward = kernelExport(ex, 'sparseGemmBackward');
+  const scratchBytes = kernelExport(ex, 'sparseScratchBytes');
+  const pool = rt.pool;
+  const ctrl = pool.ctrl;
+  const ctrlF = new Float32Array(ctrl.buffer, ctrl.byteOffset, ctrl.length);
+  let scratchOff = -1;
+  let scratchCap = 0;
+  /** Byte offset of `bytes` of scratch (kept and grown on demand), or −1 when the heap has no room. */
+  const scratch = (bytes: number): number => {
+    if (bytes > scratchCap) {
+      if (scratchOff >= 0) rt.freeBytes(scratchOff, scratchCap);
+      scratchOff = rt.allocBytes(bytes);
+      scratchCap = scratchOff >= 0 ? bytes : 0;
+    }
+    return scratchOff;
+  };
+
+  // Staging of the batch's arrays, vectors made once: rows, c, the dense operand, the output.
+  const arrays: (KernelArray | null)[] = [null, null, null, null];
+  const ptrs = [0, 0, 0, 0];
+  const modesOut: Mode[] = ['in', 'in', 'in', 'out'];
+  const modesInOut: Mode[] = ['in', 'in', 'in', 'inout'];
+
+  /** Runs the product in WASM; false when it cannot (the caller runs the reference). */
+  const run = (
+    kind: number, M: number, N: number, K: number, rows: Int32Array, rowPtr: Int32Array, colIdx: Int32Array,
+    values: Float32Array, c: Float32Array, dense: Float32Array, out: Float32Array, beta: number,
+  ): boolean => {
+    if (!rt.inMemory(rowPtr) || !rt.inMemory(colIdx) || !rt.inMemory(values)) return false;
+    arrays[0] = rows; arrays[1] = c; arrays[2] = dense; arrays[3] = out;
+    let staged = 0;
+    let resident = true;
+    for (let i = 0; i < 4; i++) {
+      ptrs[i] = rt.offsetOf(arrays[i]!);
+      if (ptrs[i] === STAGE) resident = false;
+    }
+    const modes = kind === JOB_SPARSE_BACKWARD && beta !== 0 ? modesInOut : modesOut;
+    if (!resident && (staged = rt.stageIn(arrays, modes, 4, ptrs)) < 0) {
+      arrays.fill(null);
+      return false;
+    }
+    const stride = scratchBytes(M, K);
+    // one thread for small products: 2·N·(non-zeros + K) flops
+    let nnz = 0;
+    for (let i = 0; i < M; i++) nnz += rowPtr[rows[i]! + 1]! - rowPtr[rows[i]!]!;
+    const blocks = Math.ceil(N / CHUNK);
+    const T = Math.min(pool.threads, blocks);
+    const threaded = T > 1 && 2 * N * (nnz + K) >= rt.jobs.minFlopsPerThread;
+    const base = scratch(stride * (threaded ? pool.threads : 1));
+    if (base < 0) {
+      arrays.fill(null);
+      return false;
+    }
+    const pRows = ptrs[0]!, pC = ptrs[1]!, pDense = ptrs[2]!, pOut = ptrs[3]!;
+    if (!threaded) {
+      if (kind === JOB_SPARSE_FORWARD) forward(pRows, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, pC, pDense, pOut, M, N, K, base);
+      else backward(pRows, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, pC, pDense, pOut, M, N, K, beta, base);
+    } else {
+      const w = pool.begin(kind);
+      w[P_M] = M; w[P_N] = N; w[P_K] = K;
+      ctrlF[P_BETA] = beta;
+      w[P_SP_ROWS] = pRows; w[P_SP_ROW_PTR] = rowPtr.byteOffset; w[P_SP_COL_IDX] = colIdx.byteOffset;
+      w[P_SP_VALUES] = values.byteOffset; w[P_SP_CONST] = pC; w[P_SP_DENSE] = pDense; w[P_SP_OUT] = pOut;
+      w[P_SP_SCRATCH] = base;
+      pool.run(blocks);
+    }
+    if (!resident) rt.stageOut(arrays, modes, 4, ptrs, staged);
+    arrays.fill(null);
+    return true;
+  };
+
+  const f32 = (a: FloatArray): a is Float32Array => a instanceof Float32Array;
+  return {
+    sparseGemmForward(M, N, K, rows, rowPtr, colIdx, values, c, W, y) {
+      if (M === 0 || N === 0) return;
+      if (f32(values) && f32(c) && f32(W) && f32(y) && run(JOB_SPARSE_FORWARD, M, N, K, rows, rowPtr, colIdx, values, c, W, y, 0)) return;
+      ref.sparseGemmForward(M, N, K, rows, rowPtr, colIdx, values, c, W, y);
+    },
+    sparseGemmBackward(M, N, K, rows, rowPtr, colIdx, values, c, dy, beta, dW) {
+      if (N === 0 || K === 0) return;
+      if (f32(values) && f32(c) && f32(dy) && f32(dW) && run(JOB_SPARSE_BACKWARD, M, N, K, rows, rowPtr, colIdx, values, c, dy, dW, beta)) return;
+      ref.sparseGemmBackward(M, N, K, rows, rowPtr, colIdx, values, c, dy, beta, dW);
+    },
+  };
+}
