@@ -1,5 +1,7 @@
 // Linear(in, out): y = x Wᵀ + b.
 //   x: (B, in)   W: (out, in)   b: (out)   y: (B, out)      (leading dims beyond B are folded into B)
+// A first layer may instead take its batch in sparse form (forwardSparse): x = S[rows] + 1·cᵀ
+// with S sparse and c a constant row (sparse-input.ts), the same numbers as the dense batch.
 
 import { kernelsFor } from '../backend.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
@@ -7,6 +9,7 @@ import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
 import { gradTarget, type Parameter } from '../parameter.js';
 import { OutputBuffer, checkNumber, Module, type LayerConfig } from './module.js';
+import type { SparseBatch } from './sparse-input.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -21,8 +24,9 @@ export class Linear extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly init: InitName;
-  /** forward's input, kept for dW = dyᵀ x. */
+  /** forward's input, kept for dW = dyᵀ x: a dense tensor, or a sparse batch (forwardSparse). */
   private x: Tensor | null = null;
+  private sparse: SparseBatch | null = null;
   private y: Tensor | null = null;
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
@@ -65,24 +69,55 @@ export class Linear extends Module {
     k.gemm(false, true, B, this.outFeatures, this.inFeatures, 1, x.data, this.weight.value.data, 0, y.data);
     if (this.bias) k.addRowVector(y.data, this.bias.value.data, B, this.outFeatures);
     this.x = x;
+    this.sparse = null;
+    this.y = y;
+    return y;
+  }
+
+  override acceptsSparse(): boolean {
+    return true;
+  }
+
+  /** forward() on a batch x = S[rows] + 1·cᵀ (sparse-input.ts): the same y, from the non-zeros of S. */
+  override forwardSparse(x: SparseBatch): Tensor {
+    const m = x?.matrix;
+    if (!m || !(x.rows instanceof Int32Array)) this.fail('forwardSparse expects a SparseBatch { matrix, rows }');
+    if (m.features !== this.inFeatures) this.fail(`expected a sparse batch of ${this.inFeatures} features, got ${m.features}`);
+    const dtype = this.weight.value.dtype;
+    if (m.dtype !== dtype) this.fail(`got a ${m.dtype} sparse batch but the weights are ${dtype}`);
+    const B = x.rows.length;
+    const y = this.out.get([B, this.outFeatures], dtype);
+    const k = kernelsFor(dtype);
+    // y = (S[rows] + 1·cᵀ) Wᵀ: the row's non-zeros times columns of W, plus W·c for every row.
+    k.sparseGemmForward(B, this.outFeatures, this.inFeatures, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.weight.value.data, y.data);
+    if (this.bias) k.addRowVector(y.data, this.bias.value.data, B, this.outFeatures);
+    this.x = null;
+    this.sparse = x;
     this.y = y;
     return y;
   }
 
   backward(dy: Tensor): Tensor {
     this.requireGradShape(dy, this.y);
-    const x = this.x!;
-    const B = x.size / this.inFeatures;
+    const sparse = this.sparse;
+    const B = dy.size / this.outFeatures;
     const k = kernelsFor(dy.dtype);
     // forward was y = x Wᵀ + b, so
     //   dW += dyᵀ x   (out, in) = (B, out)ᵀ (B, in)       — a TN product, accumulating (beta = 1),
     //                 or overwriting (beta = 0) a gradient zeroGrad() cleared: no fill, no read
     const dW = gradTarget(this.weight);
-    k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, x.data, dW.beta, dW.grad.data);
+    if (sparse) {
+      // forward was y = (S[rows] + 1·cᵀ) Wᵀ + b, so dW += dyᵀ S[rows] + (dyᵀ 1) cᵀ: products over
+      // the non-zeros of S and a rank-one term
+      const m = sparse.matrix;
+      k.sparseGemmBackward(B, this.outFeatures, this.inFeatures, sparse.rows, m.rowPtr, m.colIdx, m.values, m.constant, dy.data, dW.beta, dW.grad.data);
+    } else {
+      k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, this.x!.data, dW.beta, dW.grad.data);
+    }
     //   db += Σ_batch dy
     if (this.bias) k.sumRowsInto(dy.data, B, this.outFeatures, this.bias.grad.data);
     //   dx = dy W     (B, in) = (B, out) (out, in)         — an NN product
-    const dx = this.dxBuf.get(x.shape, x.dtype);
+    const dx = this.dxBuf.get(this.x ? this.x.shape : [B, this.inFeatures], dy.dtype);
     if (!this.computeInputGradient) {
       // the same zeros as last time need no second fill (2.8 MB a step on an 11025-wide input)
       if (dx !== this.dxZeroed) k.fill(dx.data, 0);
@@ -96,5 +131,6 @@ export class Linear extends Module {
 
   protected override onDtypeChange(): void {
     this.x = this.y = null;
+    this.sparse = null;
   }
 }

@@ -9,6 +9,7 @@
 import { allocateFor, kernelsFor } from '../backend.js';
 import { createParameter, type Parameter } from '../parameter.js';
 import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
+import type { SparseBatch } from './sparse-input.js';
 
 
 /** A JSON description of a layer, enough to rebuild it (see registry.ts). */
@@ -46,6 +47,19 @@ export abstract class Module {
   abstract backward(dy: Tensor): Tensor;
   /** The options that rebuild this layer (registry.ts). */
   abstract config(): LayerConfig;
+
+  /**
+   * Whether forwardSparse takes a sparse batch: a Linear does, and a container whose first layer
+   * does. The layers after the first never see one: they get the first layer's dense output.
+   */
+  acceptsSparse(): boolean {
+    return false;
+  }
+
+  /** forward() on a batch given in sparse form (sparse-input.ts); backward() then follows as usual. */
+  forwardSparse(x: SparseBatch): Tensor {
+    this.fail(`takes no sparse batch (of ${x.rows.length} rows); give it a dense tensor`);
+  }
 
   /** All parameters of this layer and its submodules, in a stable order. */
   parameters(): Parameter[] {

@@ -3,6 +3,7 @@
 
 import type { Tensor } from '../tensor.js';
 import { LayerError, Module, describeValue, type LayerConfig } from './module.js';
+import type { SparseBatch } from './sparse-input.js';
 
 export class Sequential extends Module {
   readonly layers: Module[];
@@ -28,6 +29,20 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     let h = x;
     for (const l of this.layers) h = l.forward(h);
+    this.ran = true;
+    return h;
+  }
+
+  override acceptsSparse(): boolean {
+    return this.layers[0]?.acceptsSparse() ?? false;
+  }
+
+  /** The first layer takes the sparse batch; every later one gets the dense output before it. */
+  override forwardSparse(x: SparseBatch): Tensor {
+    const first = this.layers[0];
+    if (!first?.acceptsSparse()) this.fail(`takes no sparse batch: its first layer ${first ? first.describe() : '(none)'} needs a dense tensor`);
+    let h = first.forwardSparse(x);
+    for (let i = 1; i < this.layers.length; i++) h = this.layers[i]!.forward(h);
     this.ran = true;
     return h;
   }
