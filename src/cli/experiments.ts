@@ -38,6 +38,7 @@ interface ExperimentsFlags {
   backend: string;
   dropoutMode: string;
   reportOnly?: boolean;
+  dense?: boolean;
 }
 
 /** The validated options of one `handgrad experiments` call. */
@@ -52,6 +53,8 @@ export interface ExperimentsOptions {
   out: string;
   backend: BackendChoice;
   dropoutMode: 'cmu' | 'inverted';
+  /** Every run's first layer on dense batches (train --dense). */
+  dense?: boolean;
 }
 
 /** One line of a run's history.jsonl: the train loop's EpochRecord (the report reads these fields). */
@@ -97,6 +100,7 @@ export function register(program: Command): void {
     .option('--backend <name>', `${BACKEND_HELP}, for every run`, 'auto')
     .option('--dropout-mode <mode>', "cmu (the assignment: scale by 1-p at inference) or inverted (PyTorch)", GRID_DEFAULTS.dropoutMode)
     .option('--report-only', 'start no runs: write report.md from the run directories already in --out')
+    .option('--dense', "every run's first layer on dense batches (train --dense)")
     .action(async (flags: ExperimentsFlags, cmd: Command) => {
       const options = optionsFromFlags(flags);
       const failed = await experimentsCommand(options, { reportOnly: flags.reportOnly === true, epochsGiven: given(cmd, 'epochs') });
@@ -125,6 +129,7 @@ export function optionsFromFlags(f: ExperimentsFlags): ExperimentsOptions {
     out: f.out,
     backend: parseBackend(f.backend),
     dropoutMode: parseChoice('--dropout-mode', f.dropoutMode, ['cmu', 'inverted'] as const),
+    ...(f.dense ? { dense: true } : {}),
   };
 }
 
@@ -227,6 +232,7 @@ export function trainArgs(run: GridRun, o: ExperimentsOptions): string[] {
     '--resume',
     '--quiet',
     '--backend', o.backend,
+    ...(o.dense ? ['--dense'] : []),
     // `--jobs` processes share the cores: each gets its part (one thread each with 2 jobs on 2 cores)
     '--threads', String(Math.max(1, Math.floor(defaultThreads() / o.jobs))),
   ];

@@ -9,7 +9,8 @@ import cliProgress from 'cli-progress';
 import { ACTIVATION_NAMES, type ActivationName } from '../models/mlp.js';
 import { DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
 import { hasCheckpoint, readCheckpoint } from '../train/checkpoint-node.js';
-import { TrainingDivergedError, type EpochRecord, type StepRecord } from '../train/loop.js';
+import { TrainingDivergedError, type EpochRecord, type StepRecord, type TrainingSession } from '../train/loop.js';
+import type { InputPath } from '../train/loader.js';
 import { lockRunDirectory, runTraining } from '../train/run-node.js';
 import type { DirectoryLock } from '../io/dir-lock-node.js';
 import { HandgradError } from '../tensor.js';
@@ -44,6 +45,7 @@ interface TrainFlags {
   threads?: string;
   quiet?: boolean;
   progress?: boolean;
+  dense?: boolean;
 }
 
 const d = DEFAULT_CONFIG;
@@ -73,6 +75,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run in --out from its last checkpoint (starts fresh when there is none)')
     .option('--backend <name>', BACKEND_HELP, d.backend)
     .option('--threads <n>', "threads for the backend (default: the machine's cores, at most 4)")
+    .option('--dense', 'run the first layer on dense batches even when the data is mostly one value (default: sparse there)')
     .option('--quiet', 'print only the final result')
     .option('--no-progress', 'plain lines per epoch even on a terminal')
     .action(async (flags: TrainFlags, cmd: Command) => {
@@ -108,6 +111,7 @@ export function configFromFlags(f: TrainFlags): TrainConfig {
     seed: parseNumber('--seed', f.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
     normalize: parseChoice('--normalize', f.normalize, ['none', 'global', 'per-feature'] as const),
     backend: parseBackend(f.backend),
+    dense: f.dense === true,
     ...(f.threads !== undefined ? { threads: parseNumber('--threads', f.threads, { min: 1, max: 1024, integer: true }) } : {}),
   };
   if (config.nesterov && (config.optimizer !== 'sgd' || config.momentum === 0)) throw new UsageError('--nesterov needs --optimizer sgd and a --momentum > 0');
@@ -139,6 +143,14 @@ function defaultName(c: TrainConfig): string {
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
+}
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** "sparse (8.6 % of the training entries differ from 1; …)": which path the first layer ran and why. */
+export function inputPathLine(p: InputPath): string {
+  const memory = p.sparseBytes !== undefined && p.denseBytes !== undefined ? `; sparse form ${mb(p.sparseBytes)} in place of ${mb(p.denseBytes)} dense` : '';
+  return `${p.path} (${p.reason}${memory})`;
 }
 
 export function epochLine(r: EpochRecord, epochs: number): string {
@@ -189,7 +201,8 @@ async function trainLocked(f: TrainFlags, cmd: Command, flagConfig: TrainConfig,
         throw new UsageError(`--resume: --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${String(f[key])} differs from the run's ${String(theirs(saved))}; resume with the run's settings or start a new run`);
       }
     }
-    config = { ...saved, epochs: given(cmd, 'epochs') ? config.epochs : saved.epochs, backend: config.backend, threads: config.threads };
+    // how the run computes (backend, threads, dense or sparse first layer) is this command's choice
+    config = { ...saved, epochs: given(cmd, 'epochs') ? config.epochs : saved.epochs, backend: config.backend, threads: config.threads, dense: config.dense };
   }
 
   await chooseBackend(config.backend, config.threads);
@@ -234,7 +247,8 @@ async function trainLocked(f: TrainFlags, cmd: Command, flagConfig: TrainConfig,
   log(`backend: ${backend().describe()}`);
   let result;
   try {
-    result = await runTraining({ config, data, outDir, lock, resume: f.resume === true, dataDir: f.dataDir, onStep, onEpoch });
+    const onSession = (s: TrainingSession): void => log(`first layer: ${inputPathLine(s.inputPath)}`);
+    result = await runTraining({ config, data, outDir, lock, resume: f.resume === true, dataDir: f.dataDir, onSession, onStep, onEpoch });
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof TrainingDivergedError) {

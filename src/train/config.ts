@@ -57,6 +57,12 @@ export interface TrainConfig {
   backend: string;
   /** Threads for the backend (passed on; the reference backend ignores it). */
   threads?: number;
+  /**
+   * Always run the first layer on dense batches. Otherwise a first Linear layer runs on the
+   * sparse form of data that is mostly one value (loader.ts: chooseInputPath), with the same
+   * results up to float32 summation order. Default false.
+   */
+  dense?: boolean;
 }
 
 /** The defaults: a bare `handgrad train` (784-128-10 on the embedded MNIST). */
@@ -75,6 +81,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   seed: 0,
   normalize: 'global',
   backend: 'auto',
+  dense: false,
 };
 
 /** Fills the defaults in and checks every field; errors name the field and what was expected. */
@@ -108,6 +115,7 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
   if (typeof c.nesterov !== 'boolean') bad('nesterov', 'true or false', c.nesterov);
   if (c.nesterov && (c.optimizer !== 'sgd' || c.momentum === 0)) bad('nesterov', 'used only with sgd and a momentum > 0', c.nesterov);
   if (typeof c.backend !== 'string') bad('backend', "'auto', 'ref' or 'wasm'", c.backend);
+  if (c.dense !== undefined && typeof c.dense !== 'boolean') bad('dense', 'true or false', c.dense);
   if (c.threads !== undefined) num('threads', 1, 1024, false, true);
   return c;
 }

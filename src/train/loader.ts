@@ -1,11 +1,16 @@
-// Minibatches from a Split, copied into preallocated tensors, reshuffled every epoch from a
-// seeded stream, normalised on the way in.
-//   x batch: (B, …sampleShape) float32   y batch: Int32Array (B) of class indices
-// The loader owns two batch buffers (the full batch size and the last, smaller remainder) and
-// one permutation array; nothing is allocated per batch or per epoch.
-
+// Minibatches from a Split, reshuffled every epoch from a seeded stream, normalised on the way in.
+//   BatchLoader (dense):  x batch (B, …sampleShape) float32, copied from a normalised copy of the split
+//   SparseBatchLoader:    x batch a SparseBatch: a view (the batch's sample indices) on the sparse
+//                         form of the normalised split, made once (layers/sparse-input.ts); for data
+//                         that is mostly one value, which a first Linear layer multiplies over its
+//                         non-zeros only (chooseInputPath decides)
+//   y batch: Int32Array (B) of class indices
+// A loader owns its batch buffers (the full batch size and the last, smaller remainder) and one
+// permutation array; nothing is allocated per batch or per epoch.
 import { allocateFor } from '../backend.js';
 import type { Split } from '../data/types.js';
+import type { Module } from '../layers/module.js';
+import { SparseRows, rowIndices, type SparseBatch } from '../layers/sparse-input.js';
 import type { Random } from '../random.js';
 import { HandgradError, Tensor, shapeSize } from '../tensor.js';
 import type { NormalizeMode } from './config.js';
@@ -66,9 +71,17 @@ export function normalizeInto(x: Float32Array, srcOffset: number, features: numb
   }
 }
 
-export interface Batch {
-  /** (n, …sampleShape) */
-  x: Tensor;
+/** What a model takes: a dense batch, or a sparse one (its first layer takes it: Module.forwardSparse). */
+export type ModelInput = Tensor | SparseBatch;
+
+/** model.forward on a dense batch, model.forwardSparse on a sparse one. */
+export function forwardInput(model: Module, x: ModelInput): Tensor {
+  return x instanceof Tensor ? model.forward(x) : model.forwardSparse(x);
+}
+
+export interface Batch<X extends ModelInput = Tensor> {
+  /** (n, …sampleShape), or the sparse batch of n rows */
+  x: X;
   /** n class indices */
   y: Int32Array;
   /** Samples in this batch (the last batch of an epoch may be smaller). */
@@ -83,46 +96,32 @@ export interface LoaderOptions {
   normalization?: Normalization;
 }
 
-export class BatchLoader {
+/** The sample order of a loader's epochs and its cut into batches (shared by the dense and sparse loaders). */
+abstract class Minibatches<X extends ModelInput> {
   readonly split: Split;
-  readonly sampleShape: readonly number[];
-  readonly features: number;
   readonly batchSize: number;
   /** Number of batches per epoch (the last one may be smaller). */
   readonly batches: number;
   private readonly shuffle: boolean;
   private readonly rng: Random | null;
-  private readonly norm: Normalization;
-  private readonly order: Int32Array;
-  private readonly full: Batch;
-  private readonly rest: Batch | null;
-  /** The split's x normalised once (the first batch makes it): a batch is then row copies. */
-  private normalized: Float32Array | null = null;
+  protected readonly order: Int32Array;
 
-  constructor(split: Split, sampleShape: readonly number[], options: LoaderOptions) {
+  constructor(split: Split, features: number, options: LoaderOptions, order: (n: number) => Int32Array) {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new HandgradError(`BatchLoader: batchSize must be a positive integer, got ${batchSize}`);
     if (split.n < 1) throw new HandgradError('BatchLoader: the split holds no samples');
-    this.features = shapeSize(sampleShape);
-    if (split.x.length !== split.n * this.features) {
-      throw new HandgradError(`BatchLoader: the split holds ${split.x.length} values, expected ${split.n} samples × ${this.features}`);
+    if (split.x.length !== split.n * features) {
+      throw new HandgradError(`BatchLoader: the split holds ${split.x.length} values, expected ${split.n} samples × ${features}`);
     }
     if (split.y.length !== split.n) throw new HandgradError(`BatchLoader: the split holds ${split.y.length} labels for ${split.n} samples`);
     if (options.shuffle && !options.rng) throw new HandgradError('BatchLoader: shuffling needs a seeded Random (options.rng)');
     this.split = split;
-    this.sampleShape = [...sampleShape];
     this.batchSize = Math.min(batchSize, split.n);
     this.batches = Math.ceil(split.n / this.batchSize);
     this.shuffle = options.shuffle ?? false;
     this.rng = options.rng ?? null;
-    this.norm = options.normalization ?? { mode: 'none', mean: [0], std: [1] };
-    this.order = new Int32Array(split.n);
+    this.order = order(split.n);
     for (let i = 0; i < split.n; i++) this.order[i] = i;
-    // batch storage from the backend that runs the kernels (WASM memory for the wasm backend)
-    const make = (n: number): Batch => ({ x: new Tensor(allocateFor('float32', n * this.features), [n, ...sampleShape]), y: new Int32Array(n), n });
-    this.full = make(this.batchSize);
-    const r = split.n % this.batchSize;
-    this.rest = r === 0 ? null : make(r);
   }
 
   /** Starts an epoch: draws a new order from the stream when shuffling (n − 1 draws, Fisher–Yates). */
@@ -136,9 +135,38 @@ export class BatchLoader {
   }
 
   /** Fills and returns batch `b` of the current epoch (the returned object is reused). */
-  batch(b: number): Batch {
+  batch(b: number): Batch<X> {
     if (!Number.isInteger(b) || b < 0 || b >= this.batches) throw new HandgradError(`BatchLoader: batch ${b} out of range [0, ${this.batches})`);
-    const start = b * this.batchSize;
+    return this.fill(b, b * this.batchSize);
+  }
+
+  /** Batch b's object, filled with the samples order[start …]. */
+  protected abstract fill(b: number, start: number): Batch<X>;
+}
+
+export class BatchLoader extends Minibatches<Tensor> {
+  readonly sampleShape: readonly number[];
+  readonly features: number;
+  private readonly norm: Normalization;
+  private readonly full: Batch;
+  private readonly rest: Batch | null;
+  /** The split's x normalised once (the first batch makes it): a batch is then row copies. */
+  private normalized: Float32Array | null = null;
+
+  constructor(split: Split, sampleShape: readonly number[], options: LoaderOptions) {
+    const features = shapeSize(sampleShape);
+    super(split, features, options, (n) => new Int32Array(n));
+    this.features = features;
+    this.sampleShape = [...sampleShape];
+    this.norm = options.normalization ?? { mode: 'none', mean: [0], std: [1] };
+    // batch storage from the backend that runs the kernels (WASM memory for the wasm backend)
+    const make = (n: number): Batch => ({ x: new Tensor(allocateFor('float32', n * features), [n, ...sampleShape]), y: new Int32Array(n), n });
+    this.full = make(this.batchSize);
+    const r = split.n % this.batchSize;
+    this.rest = r === 0 ? null : make(r);
+  }
+
+  protected fill(_b: number, start: number): Batch {
     const out = start + this.batchSize <= this.split.n ? this.full : this.rest!;
     const F = this.features;
     const xd = out.x.data;
@@ -165,4 +193,94 @@ export class BatchLoader {
     }
     return this.normalized;
   }
+}
+
+/**
+ * Batches of a split in sparse form (flat samples of `features` values): the normalised split is
+ * made sparse once, in the constructor (SparseRows: the entries that differ from `background`),
+ * and a batch is a view, the batch's sample indices, on it. The index array lives in backend
+ * storage, so the wasm kernels read a batch in place.
+ */
+export class SparseBatchLoader extends Minibatches<SparseBatch> {
+  readonly features: number;
+  readonly matrix: SparseRows;
+  /** One prepared batch object per batch of the epoch (its rows a view on the order). */
+  private readonly prepared: Batch<SparseBatch>[];
+
+  constructor(split: Split, features: number, options: LoaderOptions & { background: number }) {
+    super(split, features, options, rowIndices);
+    this.features = features;
+    const norm = options.normalization ?? { mode: 'none', mean: [0], std: [1] };
+    this.matrix = SparseRows.fromDense(split.x, split.n, features, { background: options.background, mean: norm.mean, std: norm.std });
+    this.prepared = Array.from({ length: this.batches }, (_, b) => {
+      const start = b * this.batchSize;
+      const n = Math.min(this.batchSize, split.n - start);
+      return { x: { matrix: this.matrix, rows: this.order.subarray(start, start + n) }, y: new Int32Array(n), n };
+    });
+  }
+
+  protected fill(b: number, start: number): Batch<SparseBatch> {
+    const out = this.prepared[b]!;
+    for (let i = 0; i < out.n; i++) out.y[i] = this.split.y[this.order[start + i]!]!;
+    return out;
+  }
+}
+
+/** Below this fraction of entries that differ from the most common value, the first layer runs sparse. */
+export const SPARSE_BELOW = 0.3;
+
+/** Which form the first layer takes its batches in, and why (recorded with the run). */
+export interface InputPath {
+  path: 'sparse' | 'dense';
+  /** One line: the rule's numbers, or what forced the choice. */
+  reason: string;
+  /** The training split's most common value and the fraction of its entries that differ from it (null when not looked at). */
+  background: number | null;
+  nonBackground: number | null;
+  /** Bytes of the sparse form of the training and test splits, and of the dense normalised copies it replaces (sparse path). */
+  sparseBytes?: number;
+  denseBytes?: number;
+}
+
+/**
+ * The value that fills more than half of `x`, and how many entries hold it (Boyer–Moore majority
+ * vote, then a count): null when no value fills more than half. NaN is never a majority.
+ */
+export function majorityValue(x: ArrayLike<number>): { value: number; count: number } | null {
+  if (x.length === 0) return null;
+  let candidate = x[0]!;
+  let votes = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (votes === 0) {
+      candidate = v;
+      votes = 1;
+    } else if (v === candidate) votes++;
+    else votes--;
+  }
+  let count = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] === candidate) count++;
+  return 2 * count > x.length ? { value: candidate, count } : null;
+}
+
+/**
+ * Sparse when the model's first layer takes sparse batches (a Linear), `dense` is not asked for,
+ * and fewer than SPARSE_BELOW of the training split's entries differ from its most common value.
+ */
+export function chooseInputPath(train: Split, model: Module, dense: boolean): InputPath {
+  if (dense) return { path: 'dense', reason: 'asked for with --dense', background: null, nonBackground: null };
+  if (!model.acceptsSparse()) return { path: 'dense', reason: `the first layer takes dense batches only (${model.describe().slice(0, 60)})`, background: null, nonBackground: null };
+  const m = majorityValue(train.x);
+  if (!m) return { path: 'dense', reason: 'no value fills more than half of the training data', background: null, nonBackground: null };
+  const frac = 1 - m.count / train.x.length;
+  const pct = `${(100 * frac).toFixed(1)} % of the training entries differ from ${m.value}`;
+  if (frac >= SPARSE_BELOW) return { path: 'dense', reason: `${pct} (sparse below ${100 * SPARSE_BELOW} %)`, background: m.value, nonBackground: frac };
+  return { path: 'sparse', reason: pct, background: m.value, nonBackground: frac };
+}
+
+/** The fraction of `x`'s entries that differ from `background`. */
+export function nonBackgroundFraction(x: ArrayLike<number>, background: number): number {
+  let n = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== background) n++;
+  return x.length ? n / x.length : 0;
 }

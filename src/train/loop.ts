@@ -13,7 +13,10 @@ import { SGD } from '../optim/sgd.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
 import { buildFromConfig, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
-import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
+import {
+  BatchLoader, SPARSE_BELOW, SparseBatchLoader, checkNormalization, chooseInputPath, computeNormalization, forwardInput,
+  nonBackgroundFraction, type InputPath, type Normalization,
+} from './loader.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
@@ -27,6 +30,8 @@ export interface EpochRecord {
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
   lr: number;
+  /** The form the first layer took its batches in (TrainingSession.inputPath). */
+  inputPath?: 'sparse' | 'dense';
 }
 
 /** One optimiser step. */
@@ -125,9 +130,11 @@ export class TrainingSession {
   /** Completed epochs. */
   epoch = 0;
   readonly history: EpochRecord[] = [];
+  /** Dense or sparse first layer, and why (chooseInputPath). */
+  readonly inputPath: InputPath;
   private readonly lossFn = new CrossEntropyLoss();
-  private readonly trainLoader: BatchLoader;
-  private readonly testLoader: BatchLoader;
+  private readonly trainLoader: Loader;
+  private readonly testLoader: Loader;
 
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
     checkDataset(data);
@@ -165,8 +172,25 @@ export class TrainingSession {
       this.history.push(...resume.state.history);
     }
     this.inputShape = modelInputShape(this.modelConfig, data.sampleShape);
-    this.trainLoader = new BatchLoader(data.train, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
-    this.testLoader = new BatchLoader(data.test, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization });
+    const path = chooseInputPath(data.train, this.model, c.dense === true);
+    const trainOptions = { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization };
+    const testOptions = { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization };
+    if (path.path === 'sparse') {
+      const background = path.background!;
+      const train = new SparseBatchLoader(data.train, features, { ...trainOptions, background });
+      // the test split in sparse form too when it is as sparse (under the training split's background)
+      const test = nonBackgroundFraction(data.test.x, background) < SPARSE_BELOW
+        ? new SparseBatchLoader(data.test, features, { ...testOptions, background })
+        : new BatchLoader(data.test, this.inputShape, testOptions);
+      this.trainLoader = train;
+      this.testLoader = test;
+      const denseBytes = 4 * (data.train.x.length + (test instanceof SparseBatchLoader ? data.test.x.length : 0));
+      this.inputPath = { ...path, sparseBytes: train.matrix.bytes + (test instanceof SparseBatchLoader ? test.matrix.bytes : 0), denseBytes };
+    } else {
+      this.trainLoader = new BatchLoader(data.train, this.inputShape, trainOptions);
+      this.testLoader = new BatchLoader(data.test, this.inputShape, testOptions);
+      this.inputPath = path;
+    }
   }
 
   /** The state a checkpoint needs (a snapshot: safe to serialise later). */
@@ -185,7 +209,11 @@ export class TrainingSession {
 
   /** Mean loss and accuracy over a whole split, in eval mode, in the split's order. */
   evaluate(which: 'test' | 'train' = 'test'): { loss: number; accuracy: number } {
-    const loader = which === 'test' ? this.testLoader : new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization });
+    const options = { batchSize: 500, normalization: this.normalization };
+    const background = this.inputPath.background;
+    const loader = which === 'test' ? this.testLoader
+      : this.inputPath.path === 'sparse' && background !== null ? new SparseBatchLoader(this.data.train, this.data.train.x.length / this.data.train.n, { ...options, background })
+      : new BatchLoader(this.data.train, this.inputShape, options);
     return evaluateLoader(this.model, loader, this.lossFn);
   }
 
@@ -207,7 +235,7 @@ export class TrainingSession {
       for (let b = 0; b < loader.batches; b++) {
         if (callbacks.signal?.aborted) return this.history;
         const batch = loader.batch(b);
-        const logits = model.forward(batch.x);
+        const logits = forwardInput(model, batch.x);
         const loss = lossFn.forward(logits, batch.y);
         if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
         const right = countCorrect(logits, batch.y, batch.n);
@@ -239,6 +267,7 @@ export class TrainingSession {
         seconds: (now() - t0) / 1000,
         samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0,
         lr: optimizer.lr,
+        inputPath: this.inputPath.path,
       };
       this.epoch = epoch;
       this.history.push(record);
@@ -248,7 +277,10 @@ export class TrainingSession {
   }
 }
 
-function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropyLoss): { loss: number; accuracy: number } {
+/** A dense or a sparse loader: the same epochs, batches of either form. */
+type Loader = BatchLoader | SparseBatchLoader;
+
+function evaluateLoader(model: Module, loader: Loader, lossFn: CrossEntropyLoss): { loss: number; accuracy: number } {
   model.eval();
   loader.startEpoch();
   let lossSum = 0;
@@ -256,7 +288,7 @@ function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropy
   let n = 0;
   for (let b = 0; b < loader.batches; b++) {
     const batch = loader.batch(b);
-    const logits = model.forward(batch.x);
+    const logits = forwardInput(model, batch.x);
     // the loss is a mean over the batch: weight it by the batch size for the mean over the split
     lossSum += lossFn.forward(logits, batch.y) * batch.n;
     correct += countCorrect(logits, batch.y, batch.n);

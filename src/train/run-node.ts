@@ -23,7 +23,7 @@ import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
-import type { Normalization } from './loader.js';
+import type { InputPath, Normalization } from './loader.js';
 
 /** The model bundle's name in a run directory. */
 export const MODEL_FILE = 'model.safetensors';
@@ -35,6 +35,8 @@ export interface RunConfigFile {
   config: TrainConfig;
   model: LayerConfig;
   normalization: Normalization;
+  /** Whether the first layer ran on sparse or dense batches, and why (at the run's start). */
+  inputPath: InputPath;
   data: { name: string; spec: string; dataDir?: string; sampleShape: number[]; classes: string[]; trainSize: number; testSize: number; source: Record<string, unknown> };
 }
 
@@ -48,6 +50,8 @@ export interface RunOptions {
   lock?: DirectoryLock;
   /** The --data-dir the data came from (recorded for eval). */
   dataDir?: string;
+  /** Called once the session is made, before its first epoch. */
+  onSession?: (session: TrainingSession) => void;
   onStep?: (r: StepRecord) => void;
   onEpoch?: (r: EpochRecord) => void;
   /** Writes the curves when the run ends (or diverges). Default: the plot module's renderers. */
@@ -122,6 +126,7 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     writeModel(outDir, session, opts);
   }
   const alreadyComplete = session.epoch >= session.config.epochs;
+  opts.onSession?.(session);
   try {
     await session.run({
       onStep: opts.onStep,
@@ -162,6 +167,7 @@ function writeConfig(outDir: string, session: TrainingSession, opts: RunOptions)
     config: session.config,
     model: session.modelConfig,
     normalization: session.normalization,
+    inputPath: session.inputPath,
     data: {
       name: d.name, spec: session.config.data, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       sampleShape: [...d.sampleShape], classes: [...d.classes], trainSize: d.train.n, testSize: d.test.n, source: d.source,
