@@ -22,4 +22,9 @@ export interface Dataset {
   test: Split;
   /** Where it came from (paths, URLs, split seed), for the run's config. */
   source: Record<string, unknown>;
+  /**
+   * What the reader found odd but not wrong, one line each: a split without some classes,
+   * labels that are not 0…k−1, a class so rare it looks like a corrupted label.
+   */
+  warnings?: string[];
 }
