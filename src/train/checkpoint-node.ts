@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-node.js';
+import { readRegularFile } from '../io/read-node.js';
+import { checkFinite } from '../io/safetensors.js';
 import { HandgradError, type Tensor } from '../tensor.js';
 import { stateFromJson, stateToJson, weightsFromSafetensors, weightsToSafetensors } from './checkpoint.js';
 import type { TrainingSession, TrainState } from './loop.js';
@@ -34,8 +36,13 @@ export function readCheckpoint(dir: string): { state: TrainState; weights: Map<s
   return { state, weights: w.weights };
 }
 
-/** Reads a saved model's weights (model.safetensors of a run directory, or a .safetensors file). */
+/**
+ * Reads a saved model's weights (model.safetensors of a run directory, or a .safetensors file):
+ * a regular file only, and weights that are all finite.
+ */
 export function readWeightsFile(path: string): ReturnType<typeof weightsFromSafetensors> {
   if (!existsSync(path)) throw new HandgradError(`no such file: ${path}`);
-  return weightsFromSafetensors(new Uint8Array(readFileSync(path)), path);
+  const w = weightsFromSafetensors(readRegularFile(path), path);
+  checkFinite(w.weights, path);
+  return w;
 }
