@@ -1,4 +1,4 @@
-// What each backend does not run natively, as a typed table (issue 4, part 5). The table is a
+// What each backend does not run natively, as a typed table. The table is a
 // claim about the code, checked by test/backend-support.test.ts: its dtypes must equal
 // backend().dtypes once the backend is initialised, and every fallback must really route to the
 // named backend's kernels (for float64 on wasm: the reference's exact results).

@@ -1,4 +1,4 @@
-// The backends every float32 check of the shared suite runs on (issue 4, part 5), and the
+// The backends every float32 check of the shared suite runs on, and the
 // helpers that select one around a describe block.
 //
 // | run               | what it exercises                                                       |

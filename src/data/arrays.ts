@@ -7,27 +7,9 @@
 
 import { DataError } from './errors.js';
 import { classesOf, labelsToInt } from './labels.js';
-import type { Dataset, Split } from './types.js';
+import type { Dataset, NdArray, NdData, Split } from './types.js';
 
-export type NdData =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
-
-/** An array read from a file. `dtype` uses numpy's kind+size letters without byte order: 'u1', 'f4', 'i8', 'b1'. */
-export interface NdArray {
-  dtype: string;
-  shape: number[];
-  /** Row-major (C order) elements, native byte order. */
-  data: NdData;
-}
+export type { NdArray, NdData } from './types.js';
 
 const ITEM_SIZES = new Map<string, number>([
   ['b1', 1], ['u1', 1], ['i1', 1], ['i2', 2], ['u2', 2], ['i4', 4], ['u4', 4], ['i8', 8], ['u8', 8], ['f4', 4], ['f8', 8],

@@ -12,7 +12,7 @@
 // "label 250 occurs once among 70000 labels"), which is more often a corrupted label than data.
 
 import { DataError } from './errors.js';
-import type { NdArray, NdData } from './arrays.js';
+import type { NdArray, NdData } from './types.js';
 
 /** More classes than any classification data set here has; more distinct labels are refused. */
 export const MAX_CLASSES = 10_000;

@@ -4,7 +4,7 @@
 
 import { PNG } from 'pngjs';
 import { HandgradError, Tensor } from '../tensor.js';
-import type { RgbaImage } from '../plot/image-grid.js';
+import type { RgbaImage } from '../image.js';
 import { checkPngBudget, MAX_PNG_PIXELS } from './png-check.js';
 import { readRegularFile } from './read-node.js';
 

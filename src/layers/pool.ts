@@ -5,7 +5,7 @@
 import { kernelsFor } from '../backend.js';
 import { shapeString, shapeSize, Tensor } from '../tensor.js';
 import { pair, type Pair } from './conv.js';
-import { Buffer, LayerError, Module, type LayerConfig } from './module.js';
+import { OutputBuffer, LayerError, Module, type LayerConfig } from './module.js';
 
 export interface MaxPool2dOptions {
   stride?: Pair;
@@ -20,8 +20,8 @@ export class MaxPool2d extends Module {
   private y: Tensor | null = null;
   /** For each output, the flat position (within its H·W plane) of the input that won. */
   private argmax = new Int32Array(0);
-  private readonly out = new Buffer();
-  private readonly dxBuf = new Buffer();
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
 
   constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
     super();

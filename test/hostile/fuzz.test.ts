@@ -66,7 +66,7 @@ function holds(read: (bytes: Uint8Array) => unknown, type: new (...a: never[]) =
     try {
       read(bytes);
     } catch (e) {
-      if (!(e instanceof type)) throw new Error(`threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message?.slice(0, 300)}`);
+      if (!(e instanceof type)) throw new Error(`threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message?.slice(0, 300)}`, { cause: e });
       expect((e as Error).message.length).toBeLessThan(1000);
     }
     const ms = performance.now() - t0;
