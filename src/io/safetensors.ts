@@ -28,8 +28,11 @@ const DTYPE_BYTES = new Map<string, number>([
   ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1], ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
   ['I32', 4], ['U32', 4], ['F32', 4], ['F64', 8], ['I64', 8], ['U64', 8],
 ]);
-/** The reference implementation refuses headers larger than this (100 MB). */
-const MAX_HEADER = 100_000_000;
+/**
+ * The longest header read: 16 MiB, room for some 150,000 tensors. (The reference allows 100 MB;
+ * parsing that much JSON can take over half a gigabyte, so this reader stops sooner.)
+ */
+const MAX_HEADER = 16 * 2 ** 20;
 /** The most dimensions a tensor may have. */
 const MAX_DIMS = 64;
 
@@ -37,9 +40,24 @@ const MAX_DIMS = 64;
 function clip(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
-/** JSON of a value from the file, clipped. */
-function shown(v: unknown): string {
-  return clip(JSON.stringify(v) ?? String(v));
+/**
+ * A value from the file as JSON, for messages: at most 8 items of an array or object and
+ * 3 levels are written (never the whole of a huge value), and the text is clipped.
+ */
+function shown(v: unknown, depth = 3): string {
+  if (Array.isArray(v)) {
+    if (depth === 0) return '[…]';
+    const items = v.slice(0, 8).map((x) => shown(x, depth - 1));
+    return clip(`[${items.join(',')}${v.length > 8 ? `,… (${v.length} items)` : ''}]`);
+  }
+  if (v !== null && typeof v === 'object') {
+    if (depth === 0) return '{…}';
+    const entries = Object.entries(v);
+    const items = entries.slice(0, 8).map(([k, x]) => `${clip(JSON.stringify(k), 40)}:${shown(x, depth - 1)}`);
+    return clip(`{${items.join(',')}${entries.length > 8 ? `,… (${entries.length} keys)` : ''}}`);
+  }
+  if (typeof v === 'string') return v.length <= 80 ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, 80))}… (${v.length} characters)`;
+  return clip(String(JSON.stringify(v) ?? v));
 }
 /** "tensor 'name'", clipped. */
 function tensorName(name: string): string {
@@ -124,7 +142,7 @@ function readHeaderJson(bytes: Uint8Array, fail: Fail): { header: Record<string,
   if (bytes.length < 8) fail(0, `the file has ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER)) fail(0, `header length ${n64} is larger than the 100 MB limit (not a safetensors file?)`);
+  if (n64 > BigInt(MAX_HEADER)) fail(0, `header length ${n64} is larger than the ${MAX_HEADER} bytes (16 MiB) read (not a safetensors file?)`);
   const n = Number(n64);
   if (8 + n > bytes.length) fail(0, `header length ${n} runs past the end of the file (${bytes.length} bytes): truncated?`);
   if (n < 2) fail(8, `header length ${n} is too short for a JSON object`);

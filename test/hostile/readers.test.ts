@@ -275,6 +275,15 @@ describe('safetensors: the header is checked against a schema before anything is
     });
   }
 
+  it('a header over 16 MiB is refused from its length; a 15 MB shape is refused in a short message', () => {
+    const long = f.safetensorsOf('{}');
+    new DataView(long.buffer).setBigUint64(0, BigInt(16 * 2 ** 20 + 8), true);
+    expect(refused(() => readSafetensors(long, 'l.safetensors')).message).toMatch(/^l\.safetensors: byte 0: header length 16777224 is larger than the 16777216 bytes \(16 MiB\) read/);
+    const shape = f.safetensorsOf(`{"a":{"dtype":"F32","shape":[${'0,'.repeat(7_500_000)}0],"data_offsets":[0,0]}}`);
+    const e = refused(() => readSafetensors(shape, 's.safetensors'), HandgradError, 5000);
+    expect(e.message).toMatch(/tensor 'a': shape must be a list of at most 64 non-negative integers, got \[0,0,0,0,0,0,0,0,… \(7500001 items\)\]/);
+  });
+
   it('a tensor named __proto__ is just a name', () => {
     const t = readSafetensors(f.safetensorsOf('{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', new Uint8Array(4)));
     expect([...t.tensors.keys()]).toEqual(['__proto__']);
