@@ -2,9 +2,9 @@
 // `handgrad` command: each runs in a child process with a capped heap and a timeout, and must
 // end in one line naming the file and the problem (exit code 2), within 30 s and well under 1 GB
 // of peak memory (harness.ts). Where the input is legitimate after all (a stray label, an unused
-// bomb inside an NPZ), the command must succeed, warn, and stay as small. The cases that are
-// wrong but cheap (CRC-32, ISIZE, long names, NaN weights) are checked in-process in
-// readers.test.ts.
+// bomb inside an NPZ), the command must succeed, warn, and stay as small. The cases refused
+// from a header or a trailer before any cost (CRC-32, ISIZE, long names, shapes over the cap,
+// interlaced PNG data, NaN weights) are checked in-process in readers.test.ts.
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -54,10 +54,6 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
     expectRefusal(await train(pkl), /dup40\.pkl: pickle holds tuple\(/);
   });
 
-  it('a 48-byte pickle of 22 doublings (was: a 54 MB error line)', async () => {
-    expectRefusal(await train(write('dup22.pkl', f.pickleDoublings(22))), /dup22\.pkl: pickle holds tuple\(/);
-  });
-
   it('one label of 2³¹−1 in an NPZ (was: a V8 out-of-memory abort): one more class, and a warning', async () => {
     const r = await train(write('label-max.npz', f.labelNpz(f.labels(600, 10, [[5, 2 ** 31 - 1]]), f.labels(100, 10))));
     expect(r.code, r.stderr).toBe(0);
@@ -82,10 +78,6 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
     expectRefusal(await train(idxFolder('idx-bomb', f.gzipHeadThenZeros(f.idxImageHeader(60, 8, 8), 800_000_000, false))), /inflates to more than the 3856 bytes its IDX header announces/);
   });
 
-  it('a gzipped IDX whose header announces more than a reader accepts', async () => {
-    expectRefusal(await train(idxFolder('idx-huge', f.gzipHeadThenZeros(f.idxImageHeader(6_000_000, 28, 28), 10_000_000, false))), /\(after gunzip\): byte 4: an array of shape \(6000000, 28, 28\) has 4704000000 elements, more than the 134217728/);
-  });
-
   it('a 2 MB PNG of 50000×50000 in an image folder (was: 4 GB within 7 s)', async () => {
     for (const c of ['a', 'b']) for (let k = 0; k < 2; k++) write(`pngs/${c}/${k}.png`, f.blackPng(8, 8));
     copyFileSync(p('big.png'), p('pngs/a/2.png'));
@@ -95,10 +87,6 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
   it('the same PNG given to predict and to dream --from', async () => {
     expectRefusal(await runCli(['predict', '--model', run, '--backend', 'ref', p('big.png')], dir), /big\.png: byte 16: the image is 50000×50000/);
     expectRefusal(await runCli(['dream', '--model', run, '--class', '0', '--backend', 'ref', '--from', p('big.png'), '--out', p('dream')], dir), /big\.png: byte 16: the image is 50000×50000/);
-  });
-
-  it('an interlaced PNG whose data inflates past its 8×8 pixels', async () => {
-    expectRefusal(await runCli(['predict', '--model', run, '--backend', 'ref', write('interlaced.png', f.interlacedBombPng(200_000_000))], dir), /interlaced\.png: image data inflates to more than 79 bytes/);
   });
 
   it.runIf(canFifo)('a FIFO, /dev/zero and /proc/self/mem as --data are refused by name (was: a hang)', async () => {

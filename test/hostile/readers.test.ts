@@ -110,6 +110,13 @@ describe('gzip: budgets, CRC-32, ISIZE, several members', () => {
     }
   });
 
+  it('a header announcing more elements than a reader accepts is refused as soon as it is out', () => {
+    const huge = f.gzipHeadThenZeros(f.idxImageHeader(6_000_000, 28, 28), 10_000_000, false);
+    expect(refused(() => parseIdx(huge, 'h.gz'), DataError).message).toBe(
+      'h.gz (after gunzip): byte 4: an array of shape (6000000, 28, 28) has 4704000000 elements, more than the 134217728 a reader accepts',
+    );
+  });
+
   it('sniffing a gzip bomb inflates only its first bytes; the IDX header bounds the rest', () => {
     const bomb = f.gzipHeadThenZeros(f.idxImageHeader(60, 8, 8), 1_500_000_000, false);
     const t0 = performance.now();
