@@ -44,17 +44,17 @@ beforeAll(async () => {
 });
 
 describe.concurrent('hostile input through the CLI: clean refusals within budget', () => {
-  it('a 1 MB pickle of 10⁶ nested tuples (was: a stack overflow trace)', async () => {
+  it('a 1 MB pickle of 10⁶ nested tuples: refused at the 65th level', async () => {
     expectRefusal(await train(write('nested.pkl', f.pickleNestedTuples(1_000_000))), /nested\.pkl: byte 67: pickle: tuples nested more than 64 deep/);
   });
 
-  it('an 84-byte pickle of 40 doublings (was: 33 s, 2.4 GB, a crash)', async () => {
+  it('an 84-byte pickle of 2⁴⁰ leaves by shared references: a bounded message', async () => {
     const pkl = write('dup40.pkl', f.pickleDoublings(40));
     expect(readFileSync(pkl).length).toBe(84);
     expectRefusal(await train(pkl), /dup40\.pkl: pickle holds tuple\(/);
   });
 
-  it('one label of 2³¹−1 in an NPZ (was: a V8 out-of-memory abort): one more class, and a warning', async () => {
+  it('one label of 2³¹−1 in an NPZ: one more class, and a warning', async () => {
     const r = await train(write('label-max.npz', f.labelNpz(f.labels(600, 10, [[5, 2 ** 31 - 1]]), f.labels(100, 10))));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: .*label-max\.npz: the labels are not 0…10 but 0–9, 2147483647/);
@@ -63,7 +63,7 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
     expectInBudget(r);
   });
 
-  it('an NPZ with an unused member of 2 GiB trains without inflating it (was: 2.1 GB of memory)', async () => {
+  it('an NPZ with an unused member of 2 GiB trains without inflating it', async () => {
     const r = await train(write('unused.npz', f.npzWithUnusedBomb(2 ** 31)));
     expect(r.code, r.stderr).toBe(0);
     expectInBudget(r);
@@ -74,11 +74,11 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
     expectRefusal(await train(write('lying.npz', f.npzWithLyingMember(2 ** 30))), /lying\.npz: byte \d+: member 'x_train\.npy': inflates to more than the 2688 bytes its NPY header announces/);
   });
 
-  it('a gzipped IDX whose stream inflates far past its header (was: 284 s)', async () => {
+  it('a gzipped IDX whose stream inflates far past its header stops at the header\'s size', async () => {
     expectRefusal(await train(idxFolder('idx-bomb', f.gzipHeadThenZeros(f.idxImageHeader(60, 8, 8), 800_000_000, false))), /inflates to more than the 3856 bytes its IDX header announces/);
   });
 
-  it('a 2 MB PNG of 50000×50000 in an image folder (was: 4 GB within 7 s)', async () => {
+  it('a 2 MB PNG of 50000×50000 in an image folder is refused from its header', async () => {
     for (const c of ['a', 'b']) for (let k = 0; k < 2; k++) write(`pngs/${c}/${k}.png`, f.blackPng(8, 8));
     copyFileSync(p('big.png'), p('pngs/a/2.png'));
     expectRefusal(await train(p('pngs')), /pngs\/a\/2\.png: byte 16: the image is 50000×50000 \(2500000000 pixels\), more than the 16777216/);
@@ -89,14 +89,14 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
     expectRefusal(await runCli(['dream', '--model', run, '--class', '0', '--backend', 'ref', '--from', p('big.png'), '--out', p('dream')], dir), /big\.png: byte 16: the image is 50000×50000/);
   });
 
-  it.runIf(canFifo)('a FIFO, /dev/zero and /proc/self/mem as --data are refused by name (was: a hang)', async () => {
+  it.runIf(canFifo)('a FIFO, /dev/zero and /proc/self/mem as --data are refused by name, without waiting', async () => {
     execFileSync('mkfifo', [p('fifo')]);
     expectRefusal(await train(p('fifo')), /fifo: is a FIFO \(named pipe\); expected a regular file/);
     expectRefusal(await train('/dev/zero'), /\/dev\/zero: is a character device; expected a regular file/);
     expectRefusal(await train('/proc/self/mem'), /\/proc\/self\/mem: its size is 0 bytes/);
   });
 
-  it.runIf(canFifo)('a FIFO or /dev/zero as the model file is refused by name (was: a hang)', async () => {
+  it.runIf(canFifo)('a FIFO or /dev/zero as the model file is refused by name, without waiting', async () => {
     execFileSync('mkfifo', [join(run, 'fifo.safetensors')]);
     symlinkSync('/dev/zero', join(run, 'zero.safetensors'));
     expectRefusal(await runCli(['eval', '--model', join(run, 'fifo.safetensors'), '--backend', 'ref'], dir), /fifo\.safetensors: is a FIFO/);

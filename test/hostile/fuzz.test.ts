@@ -161,11 +161,10 @@ describe('fuzz: every reader returns or refuses with its own error, quickly', ()
 // ---- configs -----------------------------------------------------------------------------------
 //
 // layerFromConfig and resolveConfig read JSON from files (config.json, a checkpoint's metadata).
-// They do not yet refuse every hostile config with a HandgradError: an inherited name as the
-// layer type ("__proto__", "constructor"), a null config, or sizes whose product no typed array
-// can hold end in a TypeError, a RangeError or a non-layer. These two properties record that as
-// expected failures; once the loaders validate their input, each will report "expected to fail"
-// and is to become a plain `it`.
+// Some hostile configs end in another exception than a HandgradError: an inherited name as the
+// layer type ("__proto__", "constructor"), a null config, sizes whose product no typed array can
+// hold. Both properties are expected failures (it.fails): vitest reports them as soon as the
+// loaders refuse every such config with a HandgradError.
 
 const layerConfig = fc.record({
   type: fc.oneof(fc.constantFrom(...LAYER_TYPES, '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'), fc.string({ maxLength: 6 })),

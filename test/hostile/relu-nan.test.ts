@@ -4,8 +4,9 @@
 //   relu(x)  = [NaN,  0, 0, 2, ∞,  0]
 //   dx       = [  1,  0, 0, 1, 1,  0]   (times scale for scale·ReLU)
 // A NaN that training produces must stay visible downstream instead of turning into a zero.
-// The property must hold on every backend. The wasm kernels still map NaN to 0: there the test
-// is an expected failure, and reports "expected to fail" as soon as they follow the reference.
+// The property must hold on every backend. The wasm kernels map NaN to 0 (forward and backward):
+// on them the test is an expected failure, which vitest reports as soon as they follow the
+// reference.
 
 import { expect, it } from 'vitest';
 import { ReLU } from '../../src/layers/activations.js';
