@@ -19,7 +19,7 @@ import { DataError } from './errors.js';
 import { readDataFile } from './file-node.js';
 import { idxDataset, isIdxFile } from './idx.js';
 import { loadImageFolder, loadOmniglotFolder } from './image-folder-node.js';
-import { loadEmbeddedMnist } from './mnist-embedded.js';
+import { loadEmbeddedMnist } from './mnist-embedded-node.js';
 import { isNpy, isZip, npzDataset, parseNpy } from './npy.js';
 import { pickleDataset } from './pickle.js';
 import { datasetNames, registeredDataset } from './registry.js';

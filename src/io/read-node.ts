@@ -28,7 +28,7 @@ function kindOf(st: Stats): string {
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'a special file';
 }
 
 /** The bytes of the regular file at `path` (see the file header). */
@@ -40,12 +40,12 @@ export function readRegularFile(path: string, options: ReadFileOptions = {}): Ui
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, expected a file' : `cannot open it (${code ?? (e as Error).message})`;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a regular file' : `cannot open it (${code ?? (e as Error).message})`;
     return fail(why);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return fail(`is ${kindOf(st)}; expected a regular file`);
+    if (!st.isFile()) return fail(`is ${kindOf(st)}, not a regular file`);
     if (st.size === 0) return fail('its size is 0 bytes: the file is empty, or a special file (as in /proc) whose size is unknown');
     if (st.size > maxBytes) return fail(`the file has ${st.size} bytes, more than the ${maxBytes} accepted`);
     const out = new Uint8Array(st.size);

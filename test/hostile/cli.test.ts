@@ -91,8 +91,8 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
 
   it.runIf(canFifo)('a FIFO, /dev/zero and /proc/self/mem as --data are refused by name, without waiting', async () => {
     execFileSync('mkfifo', [p('fifo')]);
-    expectRefusal(await train(p('fifo')), /fifo: is a FIFO \(named pipe\); expected a regular file/);
-    expectRefusal(await train('/dev/zero'), /\/dev\/zero: is a character device; expected a regular file/);
+    expectRefusal(await train(p('fifo')), /fifo: is a FIFO \(named pipe\), not a regular file/);
+    expectRefusal(await train('/dev/zero'), /\/dev\/zero: is a character device, not a regular file/);
     expectRefusal(await train('/proc/self/mem'), /\/proc\/self\/mem: its size is 0 bytes/);
   });
 
