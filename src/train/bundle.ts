@@ -15,7 +15,7 @@
 //
 // Browser-safe: bytes in, bytes out. Node's file wrappers are in bundle-node.ts.
 
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { checkFinite, readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { LayerConfig, Module } from '../layers/module.js';
 import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
 import { buildFromConfig, modelInputShape } from './config.js';
@@ -95,13 +95,14 @@ export function saveModel(model: Module, info: ModelInfo): Uint8Array {
 
 /**
  * Reads a bundle written by `saveModel` (or `handgrad train`'s model.safetensors): checks the
- * safetensors header and every metadata field, rebuilds the network through the layer registry,
- * loads the weights by name (every tensor present, with its exact shape) and checks that the
- * model maps a sample of the data set's shape to one output per class. The model is in eval
- * mode. `source` names the file in error messages.
+ * safetensors header, that every weight is finite (checkFinite) and every metadata field,
+ * rebuilds the network through the layer registry, loads the weights by name (every tensor
+ * present, with its exact shape) and checks that the model maps a sample of the data set's shape
+ * to one output per class. The model is in eval mode. `source` names the file in error messages.
  */
 export function loadModel(bytes: Uint8Array, source = 'model bundle'): LoadedModel {
   const file = readSafetensors(bytes, source);
+  checkFinite(file.tensors, source);
   const meta = file.metadata;
   const fail = (message: string): never => {
     throw new HandgradError(`${source}: ${message}`);

@@ -99,11 +99,12 @@ function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
 // ---- activations ---------------------------------------------------------------------------
 
 // y = scale · max(0, x); dy/dx = scale for x > 0, and 0 for x ≤ 0 (PyTorch: ReLU'(0) = 0).
+// NaN is not ≤ 0, so it passes as PyTorch has it: relu(NaN) = NaN, and its gradient is scale · dy.
 function reluForward(x: FloatArray, y: FloatArray, scale: number): void {
-  for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? scale * x[i]! : 0;
+  for (let i = 0; i < x.length; i++) y[i] = x[i]! <= 0 ? 0 : scale * x[i]!;
 }
 function reluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, scale: number): void {
-  for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? scale * dy[i]! : 0;
+  for (let i = 0; i < x.length; i++) dx[i] = x[i]! <= 0 ? 0 : scale * dy[i]!;
 }
 
 // y = x for x > 0, else slope · x; dy/dx = 1 for x > 0, slope for x ≤ 0 (PyTorch: LeakyReLU'(0) = slope).
