@@ -82,6 +82,24 @@ export const TOL = {
    */
   edge32: { rtol: 1e-6, atol: 1e-20 } satisfies Tolerance,
   edge64: { rtol: 1e-12, atol: 1e-300 } satisfies Tolerance,
+
+  /**
+   * A product on the sparse form of a batch against the same product on the dense batch, as
+   * |Δ| ≤ this · (the product on magnitudes): float32 rounding of x̂ (s' + c rounded once, against
+   * (x − μ)/σ rounded once: one ulp of each entry) plus each side's float32 accumulation (SIMD
+   * blocks in wasm, in another order on each side). Measured worst case: 3.2 % of this bound
+   * (weight.grad after two backward passes, wasm simd128; the reference: 1.6 %).
+   */
+  sparseProduct32: 1e-5,
+  /** The same in float64 (the reference kernels on both sides): roundoff only. Measured worst case: 0.06 %. */
+  sparseProduct64: 1e-12,
+  /**
+   * Five SGD steps with momentum 0.9 of an MLP fed the sparse batch against the same MLP fed the
+   * dense batch, elementwise on logits, loss and parameters: the products' float32 differences
+   * (above) carried through the steps. Measured worst case: 12 % of this bound (logits before the
+   * second step, wasm simd128; the reference: 4.9 %).
+   */
+  sparseSteps32: { rtol: 1e-4, atol: 1e-6 } satisfies Tolerance,
 } as const;
 
 // ---- float32 rows per backend ------------------------------------------------------------------
