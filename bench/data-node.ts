@@ -1,9 +1,11 @@
 // Training data for the benchmark's Node contestants (Node-only: reads files).
-// Fashion-MNIST is read from its IDX .gz files with src/data's parser; the W3 data is synthetic.
+// Fashion-MNIST is read from its IDX .gz files with src/data's parser; the W3 data is synthetic;
+// W3r's are .npy arrays the runner wrote from real Omniglot drawings (bench/omniglot-node.ts).
 // (The Python children read the same files with gzip + numpy, see scripts/bench_numpy.py.)
 
 import { readFileSync } from 'node:fs';
 import { parseIdx } from '../src/data/idx.js';
+import { parseNpy } from '../src/data/npy.js';
 import { Random } from '../src/random.js';
 import type { DataSpec } from './workloads.js';
 
@@ -49,6 +51,20 @@ export function loadData(spec: DataSpec, allocate: (n: number) => Float32Array =
     const y = new Int32Array(n);
     for (let i = 0; i < n; i++) y[i] = lab.payload[i]!;
     return { x, y, n, features, source: spec.images };
+  }
+  if (spec.kind === 'omniglot') throw new Error(`bench data: Omniglot drawings are read by the runner (bench/run.ts), which hands the contestants .npy arrays`);
+  if (spec.kind === 'npy') {
+    // (a plain Uint8Array: parseNpy's slice() must copy, which a Node Buffer's does not)
+    const x = parseNpy(new Uint8Array(readFileSync(spec.x)), spec.x);
+    const y = parseNpy(new Uint8Array(readFileSync(spec.y)), spec.y);
+    if (!(x.data instanceof Float32Array) || x.shape.length !== 2 || x.shape[0] !== spec.n || x.shape[1] !== spec.features) {
+      throw new Error(`bench data: ${spec.x}: expected float32 [${spec.n}, ${spec.features}], got ${x.dtype} [${x.shape.join(', ')}]`);
+    }
+    if (!(y.data instanceof Int32Array) || y.shape.length !== 1 || y.shape[0] !== spec.n) throw new Error(`bench data: ${spec.y}: expected int32 [${spec.n}], got ${y.dtype} [${y.shape.join(', ')}]`);
+    const n = keep(spec.n);
+    const out = allocate(n * spec.features);
+    out.set(x.data.subarray(0, n * spec.features));
+    return { x: out, y: y.data.slice(0, n), n, features: spec.features, source: spec.source };
   }
   const rng = new Random(spec.seed);
   const n = keep(spec.n);

@@ -1,22 +1,26 @@
 #!/usr/bin/env node
 // How long the assignment's whole experiment grid (src/train/grid.ts: 14 runs × 200 epochs)
-// takes on Omniglot-12's shape, estimated from measured epoch times of the real command line.
+// takes at the course's sizes on real Omniglot drawings, estimated from measured epoch times of
+// the real command line.
 //
-//   npm run build && node bench/grid-estimate.mjs [--epochs 3] [--jobs 2] [--only 2.1a,2.4c]
+//   npm run build && node bench/grid-estimate.mjs [--epochs 3] [--jobs 2] [--only 2.1a,2.4c] [--dense]
+//                                               [--omniglot DIR] [--out DIR]
 //
-// 1. Writes a seeded synthetic data set of Omniglot-12's shape (105×105 = 11025 inputs,
-//    12 classes, 6660 train and 1660 test samples; uint8 pixels, uniformly random) as a Keras-style
-//    .npz into a temporary folder. Random pixels train no differently per epoch than real ones:
-//    an epoch costs the same FLOPs whatever the values.
+// 1. Reads Omniglot-small (bench/omniglot-node.ts: the background set's two small subsets, 8
+//    alphabets, 4840 real 105×105 drawings, split 80/20 by the Omniglot folder reader) and
+//    resamples it to the course's sizes with a seeded draw: 6660 training samples drawn with
+//    replacement from its training split and 1660 test samples from its test split, written as
+//    a Keras-style .npz (uint8 pixels: paper 255, ink 0) into a temporary folder. The drawings are
+//    real, so the first layer sees real ink: `train` runs it sparse (--dense: dense).
 // 2. Runs `handgrad experiments --data <that file> --epochs E --jobs J` (the real CLI: one
 //    `handgrad train` process per run, J at a time, each on the default backend, one thread),
-//    exactly as a user would, and reads each run's history.jsonl.
+//    exactly as a user would, and reads each run's history.jsonl and config.json.
 // 3. Estimates each run's 200 epochs as 200 × its median epoch time (training and the test pass,
 //    as the EpochRecord's `seconds`; the first epoch is left out when E ≥ 3: it includes the
 //    engine's warm-up), and the whole grid as the makespan of those durations on J slots, handed
 //    out longest first as `experiments` does. Process start and data loading are measured too
 //    (wall time of the command minus the epochs) and added per run.
-// Writes bench/results/grid-estimate.md and .json; prints the table.
+// Writes grid-estimate.md and .json into --out (default bench/results); prints the table.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +28,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
+import { defaultOmniglotDir, loadOmniglotSmall } from '../dist/bench/omniglot-node.js';
 import { peakProbe } from '../dist/bench/peak.js';
 import { longestFirst } from '../dist/src/cli/experiments.js';
 import { GRID } from '../dist/src/train/grid.js';
@@ -37,8 +42,12 @@ const opt = (name, def) => {
 const EPOCHS = Number(opt('--epochs', '3'));
 const JOBS = Number(opt('--jobs', '2'));
 const ONLY = opt('--only', '');
+const DENSE = args.includes('--dense');
+const OMNIGLOT = opt('--omniglot', defaultOmniglotDir(root));
+const OUT = opt('--out', join(root, 'bench', 'results'));
 const FULL_EPOCHS = 200;
-const SHAPE = { features: 105 * 105, classes: 12, train: 6660, test: 1660 };
+// The course's Omniglot-12 sizes; the classes are Omniglot-small's 8 alphabets.
+const SHAPE = { features: 105 * 105, classes: 8, train: 6660, test: 1660 };
 
 /** A .npy file: magic, version 1.0, a header dict padded with spaces to a 64-byte boundary. */
 function npy(descr, shape, bytes) {
@@ -54,7 +63,7 @@ function npy(descr, shape, bytes) {
   return out;
 }
 
-/** xorshift32: seeded pixels and labels (the values do not matter for timing, only the shape). */
+/** xorshift32: the seeded draw of the resampling. */
 function filler(seed) {
   let s = seed >>> 0 || 1;
   return () => {
@@ -65,17 +74,25 @@ function filler(seed) {
   };
 }
 
-function syntheticNpz(path) {
+/** Omniglot-small resampled to the course's sizes (seeded, with replacement), as a Keras-style .npz. */
+function omniglotNpz(path) {
+  const data = loadOmniglotSmall(OMNIGLOT);
+  if (data.classes.length !== SHAPE.classes) throw new Error(`grid-estimate: expected ${SHAPE.classes} alphabets in ${OMNIGLOT}, read ${data.classes.length}`);
   const next = filler(12);
-  const part = (n) => {
-    const x = new Uint8Array(n * SHAPE.features);
-    for (let i = 0; i < x.length; i++) x[i] = next() & 0xff;
+  const part = (split, n) => {
+    const F = SHAPE.features;
+    const x = new Uint8Array(n * F);
     const y = new Uint8Array(n);
-    for (let i = 0; i < n; i++) y[i] = next() % SHAPE.classes;
-    return { x: npy('|u1', [n, SHAPE.features], x), y: npy('|u1', [n], y) };
+    for (let i = 0; i < n; i++) {
+      const s = next() % split.n;
+      for (let f = 0; f < F; f++) x[i * F + f] = Math.round(split.x[s * F + f] * 255);
+      y[i] = split.y[s];
+    }
+    return { x: npy('|u1', [n, F], x), y: npy('|u1', [n], y) };
   };
-  const tr = part(SHAPE.train), te = part(SHAPE.test);
+  const tr = part(data.train, SHAPE.train), te = part(data.test, SHAPE.test);
   writeFileSync(path, zipSync({ 'x_train.npy': tr.x, 'y_train.npy': tr.y, 'x_test.npy': te.x, 'y_test.npy': te.y }, { level: 0 }));
+  return `Omniglot-small (${data.train.n} training and ${data.test.n} test drawings of ${data.classes.length} alphabets, ${OMNIGLOT}) resampled to ${SHAPE.train} / ${SHAPE.test} (seeded, with replacement)`;
 }
 
 function median(xs) {
@@ -98,12 +115,12 @@ const fmt = (s) => (s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s /
 function main() {
   const dir = mkdtempSync(join(tmpdir(), 'handgrad-grid-'));
   try {
-    const data = join(dir, 'omniglot12-shape.npz');
-    syntheticNpz(data);
+    const data = join(dir, 'omniglot-small-6660.npz');
+    const described = omniglotNpz(data);
     const out = join(dir, 'runs');
     const load0 = loadavg();
     const t0 = performance.now();
-    const cli = [join(root, 'bin', 'handgrad.js'), 'experiments', '--data', data, '--epochs', String(EPOCHS), '--jobs', String(JOBS), '--out', out, ...(ONLY ? ['--only', ONLY] : [])];
+    const cli = [join(root, 'bin', 'handgrad.js'), 'experiments', '--data', data, '--epochs', String(EPOCHS), '--jobs', String(JOBS), '--out', out, ...(ONLY ? ['--only', ONLY] : []), ...(DENSE ? ['--dense'] : [])];
     const r = spawnSync(process.execPath, cli, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const wall = (performance.now() - t0) / 1000;
     if (r.status !== 0) {
@@ -118,14 +135,15 @@ function main() {
       const steady = secs.length >= 3 ? secs.slice(1) : secs;
       const epoch = median(steady);
       return {
-        id, hidden: config.model?.hidden ?? config.config?.model?.hidden, epochSeconds: secs, medianEpochSeconds: epoch,
+        id, hidden: config.model?.hidden ?? config.config?.model?.hidden, firstLayer: config.inputPath?.path ?? 'dense', epochSeconds: secs, medianEpochSeconds: epoch,
         samplesPerSecond: median(history.map((h) => h.samplesPerSecond)), estimatedSeconds: epoch * FULL_EPOCHS,
       };
     });
     const epochsTotal = runs.reduce((s, r) => s + r.epochSeconds.reduce((a, b) => a + b, 0), 0);
     // Start-up per run (process, module compile, data load, checkpoint writes): the command's
     // wall time minus its epochs' share, spread over the runs.
-    // The floor: the grid's multiply-adds at 100 % of the 128-bit WebAssembly peak on every slot.
+    // The floor of dense arithmetic: the grid's multiply-adds at 100 % of the 128-bit WebAssembly
+    // peak on every slot (a sparse first layer does fewer, so it can beat this floor).
     // Per training sample 6 · weights, less the first layer's dL/dx (2 · inputs · width, not
     // computed); per test sample 2 · weights (forward only).
     const probe = peakProbe();
@@ -146,27 +164,28 @@ function main() {
     const gridTableOrder = makespan(runs.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
     const result = {
       date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, node: process.version,
-      loadBefore: load0, loadAfter: loadavg(), shape: SHAPE, measuredEpochs: EPOCHS, jobs: JOBS,
+      loadBefore: load0, loadAfter: loadavg(), data: described, shape: SHAPE, measuredEpochs: EPOCHS, jobs: JOBS, dense: DENSE,
       commandSeconds: wall, overheadPerRunSeconds: overheadPerRun, runs, estimatedGridSeconds: grid, estimatedGridSecondsInTableOrder: gridTableOrder,
       gridTflop: flops / 1e12, peakGflopsPerCore: peak, floorSeconds: floor,
     };
     const lines = [
-      `# The experiment grid on Omniglot-12's shape — estimate of ${result.date}`,
+      `# The experiment grid at the course's sizes on real Omniglot drawings — estimate of ${result.date}`,
       '',
       `${result.cpu}, ${result.cores} cores, Node ${process.version}; load average before/after ${load0.map((l) => l.toFixed(2)).join(' ')} / ${result.loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
-      `\`handgrad experiments --data <synthetic ${SHAPE.features}-feature, ${SHAPE.classes}-class npz: ${SHAPE.train} train, ${SHAPE.test} test> --epochs ${EPOCHS} --jobs ${JOBS}\` (one thread per run) took ${fmt(wall)};`,
+      `Data: ${described}.`,
+      `\`handgrad experiments --data <that npz: ${SHAPE.train} train, ${SHAPE.test} test, ${SHAPE.features} features, ${SHAPE.classes} classes> --epochs ${EPOCHS} --jobs ${JOBS}${DENSE ? ' --dense' : ''}\` (one thread per run) took ${fmt(wall)};`,
       `each run's ${FULL_EPOCHS} epochs are estimated as ${FULL_EPOCHS} × its median epoch${EPOCHS >= 3 ? ' (epochs 2…)' : ''}, plus ${overheadPerRun.toFixed(1)} s of start-up per run, handed out to ${JOBS} slots, longest first.`,
       '',
-      '| run | hidden | s per epoch (train + test pass) | train samples/s | 200 epochs |',
-      '|---|---|---:|---:|---:|',
-      ...runs.map((r) => `| ${r.id} | [${(r.hidden ?? []).join(', ')}] | ${r.medianEpochSeconds.toFixed(2)} | ${Math.round(r.samplesPerSecond).toLocaleString('en-US')} | ${fmt(r.estimatedSeconds)} |`),
+      '| run | hidden | first layer | s per epoch (train + test pass) | train samples/s | 200 epochs |',
+      '|---|---|---|---:|---:|---:|',
+      ...runs.map((r) => `| ${r.id} | [${(r.hidden ?? []).join(', ')}] | ${r.firstLayer} | ${r.medianEpochSeconds.toFixed(2)} | ${Math.round(r.samplesPerSecond).toLocaleString('en-US')} | ${fmt(r.estimatedSeconds)} |`),
       '',
       `**Whole grid (${runs.length} runs × ${FULL_EPOCHS} epochs, ${JOBS} at a time, longest first as \`experiments\` hands them out): ≈ ${fmt(grid)}** (in table order it would be ${fmt(gridTableOrder)}).`,
       '',
-      floor === null ? '' : `The floor: the grid's ${(flops / 1e12).toFixed(0)} TFLOP of products at 100 % of this machine's 128-bit WebAssembly peak (${peak.toFixed(1)} GFLOP/s per core, ${probe.label}, measured now) on ${slots} cores take ${fmt(floor)}; the estimate is ${(floor / grid * 100).toFixed(0)} % of that speed.`,
+      floor === null ? '' : `The floor of dense arithmetic: the grid's ${(flops / 1e12).toFixed(0)} TFLOP of products at 100 % of this machine's 128-bit WebAssembly peak (${peak.toFixed(1)} GFLOP/s per core, ${probe.label}, measured now) on ${slots} cores take ${fmt(floor)}; the estimate is ${(floor / grid * 100).toFixed(0)} % of that speed (a sparse first layer does fewer multiply-adds than this counts).`,
       '',
     ];
-    const resultsDir = join(root, 'bench', 'results');
+    const resultsDir = OUT;
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, 'grid-estimate.json'), JSON.stringify(result, null, 2) + '\n');
     writeFileSync(join(resultsDir, 'grid-estimate.md'), lines.join('\n'));

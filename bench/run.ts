@@ -1,7 +1,7 @@
 // `npm run bench`: handgrad beside its anchors, in one run.
 //
-//   node dist/bench/run.js [--quick] [--only W1,W2,W3,CNN,gemm] [--contestants handgrad-ref,torch]
-//                          [--reps N] [--seconds S] [--warmup S] [--out DIR] [--no-python]
+//   node dist/bench/run.js [--quick] [--only W1,W2,W3,W3r,CNN,gemm] [--contestants handgrad-ref,torch]
+//                          [--reps N] [--seconds S] [--warmup S] [--out DIR] [--no-python] [--omniglot DIR]
 //
 // For each workload, every contestant runs in its own child process (Node: dist/bench/child.js;
 // Python: scripts/bench_numpy.py, scripts/bench_torch.py), all started before measuring and kept
@@ -12,8 +12,8 @@
 // markdown summary to <out>/latest.md (also printed).
 
 import { spawnSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command as Cli } from 'commander';
@@ -25,6 +25,7 @@ import {
 import type { Reply } from './protocol.js';
 import { gemmFlops, gemmShapes, WORKLOAD_IDS, workloads, type WorkloadId, type WorkloadSpec } from './workloads.js';
 import { peakProbe } from './peak.js';
+import { defaultOmniglotDir, writeOmniglotTrainArrays } from './omniglot-node.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -55,6 +56,7 @@ interface Options {
   python: string | null;
   blasDir: string | null;
   timeout: number;
+  omniglot: string;
 }
 
 function parseOptions(argv: string[], root: string): Options {
@@ -72,6 +74,7 @@ function parseOptions(argv: string[], root: string): Options {
     .option('--no-python', 'skip the numpy and PyTorch anchors')
     .option('--blas-dir <dir>', 'folder with an OpenBLAS libblas.so.3 for the Python anchors (LD_LIBRARY_PATH); default $HANDGRAD_BENCH_BLAS_DIR or Debian\'s openblas-pthread folder when present')
     .option('--timeout <s>', 'limit for one answer of a child', '300')
+    .option('--omniglot <dir>', "folder of Omniglot's images_background_small1.zip and _small2.zip (W3r); default $HANDGRAD_OMNIGLOT_DIR or ../shared/data/omniglot beside the repository", defaultOmniglotDir(root))
     .allowExcessArguments(false);
   cli.parse(argv, { from: 'user' });
   const o = cli.opts<Record<string, string | boolean | undefined>>();
@@ -102,6 +105,7 @@ function parseOptions(argv: string[], root: string): Options {
     python: o.python === false ? null : String(o.python),
     blasDir,
     timeout: num(o.timeout, 300, 'timeout') * 1000,
+    omniglot: resolve(String(o.omniglot)),
   };
 }
 
@@ -241,8 +245,47 @@ async function finish(l: Live, opts: Options): Promise<number | null> {
   return r.type === 'exit' && r.maxRssKiB > 0 ? r.maxRssKiB / 1024 : null;
 }
 
-async function runWorkload(spec: WorkloadSpec, list: Contestant[], opts: Options): Promise<WorkloadResult> {
-  log(`${spec.id}: ${spec.title}`);
+/**
+ * W3r's drawings as .npy arrays in a temporary folder (removed by the caller), so that every
+ * contestant reads the same normalised numbers; or the reason they cannot be had.
+ */
+function prepareData(spec: WorkloadSpec): { spec: WorkloadSpec; tmp: string | null } | { reason: string } {
+  if (spec.data.kind !== 'omniglot') return { spec, tmp: null };
+  const tmp = mkdtempSync(join(tmpdir(), 'handgrad-bench-w3r-'));
+  try {
+    const arrays = writeOmniglotTrainArrays(spec.data.dir, tmp);
+    if (arrays.classes !== spec.classes || arrays.features !== spec.sampleShape[0]) {
+      throw new Error(`expected ${spec.classes} alphabets of ${spec.sampleShape[0]} pixels, read ${arrays.classes} of ${arrays.features}`);
+    }
+    return { spec: { ...spec, data: { kind: 'npy', ...arrays } }, tmp };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    return { reason: `${spec.id}'s data: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+async function runWorkload(described: WorkloadSpec, list: Contestant[], opts: Options): Promise<WorkloadResult> {
+  log(`${described.id}: ${described.title}`);
+  const prepared = prepareData(described);
+  if ('reason' in prepared) {
+    log(`  ${prepared.reason}`);
+    const contestants: Record<string, TrainResult> = {};
+    for (const c of list) {
+      contestants[c.name] = {
+        status: 'unavailable', reason: prepared.reason, reps: [], cpuPerWall: [], samplesPerSec: null, minSamplesPerSec: null,
+        maxSamplesPerSec: null, gflops: null, peakRssMiB: null, lastLoss: null,
+      };
+    }
+    return { title: described.title, batch: described.batch, flopsPerSample: described.flopsPerSample, flopsNote: described.flopsNote, contestants, ratios: computeRatios(contestants) };
+  }
+  try {
+    return await measureWorkload(prepared.spec, list, opts);
+  } finally {
+    if (prepared.tmp) rmSync(prepared.tmp, { recursive: true, force: true });
+  }
+}
+
+async function measureWorkload(spec: WorkloadSpec, list: Contestant[], opts: Options): Promise<WorkloadResult> {
   const { live, failed } = await startAll(list, { task: 'train', workload: spec }, opts);
   const results: Record<string, TrainResult> = {};
   const empty = (): TrainResult => ({
@@ -356,7 +399,7 @@ export async function main(argv: string[]): Promise<BenchResults> {
   const opts = parseOptions(argv, root);
   const t0 = Date.now();
   const all = contestants(opts, root);
-  const specs = workloads();
+  const specs = workloads({ omniglotDir: opts.omniglot });
   const date = new Date();
   const results: BenchResults = {
     meta: {

@@ -15,7 +15,14 @@ export type DataSpec =
   /** Real Fashion-MNIST training images (pixels / 255), labels 0..9. */
   | { kind: 'idx'; images: string; labels: string }
   /** Uniform [0, 1) features and uniform labels, seeded (the shape of Omniglot-12). */
-  | { kind: 'synthetic'; n: number; features: number; classes: number; seed: number };
+  | { kind: 'synthetic'; n: number; features: number; classes: number; seed: number }
+  /**
+   * Real Omniglot-small drawings from the zips in `dir` (bench/omniglot-node.ts). The runner turns
+   * this into 'npy' arrays before it starts the contestants, so that every one reads the same numbers.
+   */
+  | { kind: 'omniglot'; dir: string }
+  /** Arrays in .npy files: x float32 [n, features], y int32 [n]. */
+  | { kind: 'npy'; x: string; y: string; n: number; features: number; classes: number; source: string };
 
 export interface WorkloadSpec {
   id: WorkloadId;
@@ -33,8 +40,8 @@ export interface WorkloadSpec {
   flopsNote: string;
 }
 
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'CNN';
-export const WORKLOAD_IDS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'CNN'];
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W3r' | 'CNN';
+export const WORKLOAD_IDS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'W3r', 'CNN'];
 
 export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
@@ -89,7 +96,8 @@ export function macsPerSample(sampleShape: number[], layers: LayerSpec[]): numbe
   return macs;
 }
 
-export function workloads(): Record<WorkloadId, WorkloadSpec> {
+/** `omniglotDir`: the folder of the Omniglot-small zips (W3r's data; see bench/omniglot-node.ts). */
+export function workloads(options: { omniglotDir?: string } = {}): Record<WorkloadId, WorkloadSpec> {
   const fashion: DataSpec = {
     kind: 'idx',
     images: `${FASHION_DIR}/train-images-idx3-ubyte.gz`,
@@ -115,6 +123,12 @@ export function workloads(): Record<WorkloadId, WorkloadSpec> {
       // 40 batches of 64: 113 MB of float32, more than the L3 cache, like the real 6660 samples.
       data: { kind: 'synthetic', n: 2560, features: 11025, classes: 12, seed: 7 },
     }, '6 · weights'),
+    W3r: make({
+      id: 'W3r', title: 'Omniglot-small 11025-150-8 (real drawings, normalised), SGD', sampleShape: [11025], classes: 8,
+      layers: mlpLayers([11025, 150, 8], 0), batch: 64, lr: 0.01, momentum: 0,
+      // the training split of the 8 alphabets (≈ 3870 drawings, 60 batches): 8 % ink on paper
+      data: { kind: 'omniglot', dir: options.omniglotDir ?? '' },
+    }, '6 · weights, as for a dense first layer (handgrad runs it sparse: fewer real FLOPs)'),
     CNN: make({
       id: 'CNN', title: 'Fashion-MNIST CNN conv8-pool-conv16-pool-64-10, SGD', sampleShape: [1, 28, 28], classes: 10,
       layers: [

@@ -122,6 +122,13 @@ def load_data(spec):
         lab = _read_idx(spec['labels'], 1)
         x = (img.reshape(img.shape[0], -1).astype(np.float32) / np.float32(255))
         return x, lab.astype(np.int64)
+    if spec['kind'] == 'npy':
+        # W3r: the arrays the runner wrote from real Omniglot drawings (bench/omniglot-node.ts)
+        x = np.load(spec['x'])
+        y = np.load(spec['y'])
+        if x.dtype != np.float32 or x.shape != (spec['n'], spec['features']) or y.shape != (spec['n'],):
+            raise ValueError('%s: expected float32 %r, got %s %r' % (spec['x'], (spec['n'], spec['features']), x.dtype, x.shape))
+        return x, y.astype(np.int64)
     rng = np.random.default_rng(spec['seed'])
     x = rng.random((spec['n'], spec['features']), dtype=np.float32)
     y = rng.integers(0, spec['classes'], spec['n'])

@@ -2,6 +2,7 @@
 export { Module, OutputBuffer, LayerError, type LayerConfig } from './layers/module.js';
 export type { Parameter } from './parameter.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
+export { SparseRows, rowIndices, type SparseBatch, type SparseFormOptions } from './layers/sparse-input.js';
 export {
   ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Identity,
   type ReLUOptions, type LeakyReLUOptions, type GELUOptions, type SoftplusOptions,

@@ -1,7 +1,9 @@
 // handgrad as a benchmark contestant: the reference backend, or the wasm backend on 1 or 2
-// threads (a backend that refuses to start is reported as unavailable, never a crash).
+// threads (a backend that refuses to start is reported as unavailable, never a crash). The first
+// layer takes its batches the way `handgrad train` chooses (training.chooseInputPath): sparse when
+// the data is mostly one value (W3r's Omniglot drawings), dense otherwise.
 
-import { backend, initWasm, kernelsFor, nn, optim, Random, setBackend, Tensor } from '../../src/index.js';
+import { backend, initWasm, kernelsFor, nn, optim, Random, setBackend, Tensor, training } from '../../src/index.js';
 import type { BenchData } from '../data-node.js';
 import type { GemmShape, LayerSpec, WorkloadSpec } from '../workloads.js';
 
@@ -44,7 +46,7 @@ export class HandgradTrainer {
   private readonly model: nn.Sequential;
   private readonly loss = new nn.CrossEntropyLoss();
   private readonly opt: optim.SGD;
-  private readonly xs: Tensor[] = [];
+  private readonly xs: (Tensor | nn.SparseBatch)[] = [];
   private readonly ys: Int32Array[] = [];
   /** Set when the data did not fit in backend memory: each batch is copied into `input`. */
   private readonly copyFrom: Float32Array | null = null;
@@ -77,27 +79,38 @@ export class HandgradTrainer {
     const F = data.features;
     const batches = Math.floor(data.n / B);
     const shape = [B, ...spec.sampleShape];
-    for (let i = 0; i < batches; i++) {
-      if (inBackend) this.xs.push(new Tensor(data.x.subarray(i * B * F, (i + 1) * B * F), shape));
-      this.ys.push(data.y.subarray(i * B, (i + 1) * B));
-    }
-    if (!inBackend) {
+    for (let i = 0; i < batches; i++) this.ys.push(data.y.subarray(i * B, (i + 1) * B));
+    const path = training.chooseInputPath({ x: data.x, y: data.y, n: data.n }, this.model, false);
+    let inputs: string;
+    if (path.path === 'sparse') {
+      // The sparse form of the (already normalised) data, made once; a batch is a view: its row indices.
+      const matrix = nn.SparseRows.fromDense(data.x, data.n, F, { background: path.background! });
+      const rows = nn.rowIndices(batches * B);
+      for (let i = 0; i < rows.length; i++) rows[i] = i;
+      for (let i = 0; i < batches; i++) this.xs.push({ matrix, rows: rows.subarray(i * B, (i + 1) * B) });
+      inputs = `sparse form in backend memory (${(matrix.bytes / 2 ** 20).toFixed(1)} MiB; batch = view of its rows)`;
+    } else if (inBackend) {
+      for (let i = 0; i < batches; i++) this.xs.push(new Tensor(data.x.subarray(i * B * F, (i + 1) * B * F), shape));
+      inputs = 'in backend memory (batch = view)';
+    } else {
       this.copyFrom = data.x;
       this.input = new Tensor(backend().allocate('float32', B * F), shape);
+      inputs = 'copied into backend memory per batch';
     }
     this.info = {
       backend: backend().describe(),
       model: this.model.describe(),
       parameters: this.model.parameters().reduce((s, p) => s + p.value.size, 0),
       batches,
-      inputs: inBackend ? 'in backend memory (batch = view)' : 'copied into backend memory per batch',
+      inputs,
+      firstLayer: `${path.path} (${path.reason})`,
     };
   }
 
   step(): number {
     const i = this.cursor;
     this.cursor = i + 1 === this.ys.length ? 0 : i + 1;
-    let x: Tensor;
+    let x: Tensor | nn.SparseBatch;
     if (this.input) {
       const n = this.input.size;
       this.input.data.set(this.copyFrom!.subarray(i * n, (i + 1) * n));
@@ -106,7 +119,7 @@ export class HandgradTrainer {
       x = this.xs[i]!;
     }
     this.opt.zeroGrad();
-    const logits = this.model.forward(x);
+    const logits = training.forwardInput(this.model, x);
     const loss = this.loss.forward(logits, this.ys[i]!);
     this.model.backward(this.loss.backward());
     this.opt.step();

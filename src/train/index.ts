@@ -5,7 +5,10 @@ export {
   DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, modelConfig, modelInputShape, buildModel, buildFromConfig, dropoutLayers, runStreams,
   type TrainConfig, type ModelSpec, type ModelKind, type OptimizerName, type NormalizeMode, type BuildOptions,
 } from './config.js';
-export { BatchLoader, computeNormalization, checkNormalization, normalizeInto, type Normalization, type Batch, type LoaderOptions } from './loader.js';
+export {
+  BatchLoader, SparseBatchLoader, computeNormalization, checkNormalization, normalizeInto, forwardInput, chooseInputPath, majorityValue,
+  nonBackgroundFraction, SPARSE_BELOW, type Normalization, type Batch, type LoaderOptions, type ModelInput, type InputPath,
+} from './loader.js';
 export {
   train, TrainingSession, TrainingDivergedError, evaluateModel, loadWeights, countCorrect, softmaxRow,
   type EpochRecord, type StepRecord, type TrainState, type TrainCallbacks, type SessionOptions,
