@@ -16,6 +16,7 @@ import { loadOmniglotFolder } from '../src/data/image-folder-node.js';
 import { writeNpy } from '../src/data/npy.js';
 import type { Dataset } from '../src/data/types.js';
 import { computeNormalization, normalizeInto } from '../src/train/loader.js';
+import type { WorkloadSpec } from './workloads.js';
 
 export const OMNIGLOT_ZIPS = ['images_background_small1.zip', 'images_background_small2.zip'] as const;
 
@@ -74,4 +75,24 @@ export function writeOmniglotTrainArrays(dir: string, outDir: string): NpyArrays
     ...paths, n, features, classes: data.classes.length,
     source: `Omniglot-small training split (${n} of ${n + data.test.n} drawings, ${data.classes.length} alphabets) from ${dir}, normalised (x − ${norm.mean[0]!.toFixed(4)}) / ${norm.std[0]!.toFixed(4)}`,
   };
+}
+
+/**
+ * A workload whose data is Omniglot drawings, turned into one that reads them as .npy arrays
+ * written into a temporary folder (`tmp`: the caller removes it), so that every contestant reads
+ * the same normalised numbers; or the reason they cannot be had. Other workloads pass unchanged.
+ */
+export function prepareOmniglotData(spec: WorkloadSpec): { spec: WorkloadSpec; tmp: string | null } | { reason: string } {
+  if (spec.data.kind !== 'omniglot') return { spec, tmp: null };
+  const tmp = mkdtempSync(join(tmpdir(), 'handgrad-bench-w3r-'));
+  try {
+    const arrays = writeOmniglotTrainArrays(spec.data.dir, tmp);
+    if (arrays.classes !== spec.classes || arrays.features !== spec.sampleShape[0]) {
+      throw new Error(`expected ${spec.classes} alphabets of ${spec.sampleShape[0]} pixels, read ${arrays.classes} of ${arrays.features}`);
+    }
+    return { spec: { ...spec, data: { kind: 'npy', ...arrays } }, tmp };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    return { reason: `${spec.id}'s data: ${e instanceof Error ? e.message : String(e)}` };
+  }
 }

@@ -12,8 +12,8 @@
 // markdown summary to <out>/latest.md (also printed).
 
 import { spawnSync } from 'node:child_process';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command as Cli } from 'commander';
@@ -25,7 +25,7 @@ import {
 import type { Reply } from './protocol.js';
 import { gemmFlops, gemmShapes, WORKLOAD_IDS, workloads, type WorkloadId, type WorkloadSpec } from './workloads.js';
 import { peakProbe } from './peak.js';
-import { defaultOmniglotDir, writeOmniglotTrainArrays } from './omniglot-node.js';
+import { defaultOmniglotDir, prepareOmniglotData } from './omniglot-node.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -245,37 +245,14 @@ async function finish(l: Live, opts: Options): Promise<number | null> {
   return r.type === 'exit' && r.maxRssKiB > 0 ? r.maxRssKiB / 1024 : null;
 }
 
-/**
- * W3r's drawings as .npy arrays in a temporary folder (removed by the caller), so that every
- * contestant reads the same normalised numbers; or the reason they cannot be had.
- */
-function prepareData(spec: WorkloadSpec): { spec: WorkloadSpec; tmp: string | null } | { reason: string } {
-  if (spec.data.kind !== 'omniglot') return { spec, tmp: null };
-  const tmp = mkdtempSync(join(tmpdir(), 'handgrad-bench-w3r-'));
-  try {
-    const arrays = writeOmniglotTrainArrays(spec.data.dir, tmp);
-    if (arrays.classes !== spec.classes || arrays.features !== spec.sampleShape[0]) {
-      throw new Error(`expected ${spec.classes} alphabets of ${spec.sampleShape[0]} pixels, read ${arrays.classes} of ${arrays.features}`);
-    }
-    return { spec: { ...spec, data: { kind: 'npy', ...arrays } }, tmp };
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    return { reason: `${spec.id}'s data: ${e instanceof Error ? e.message : String(e)}` };
-  }
-}
-
 async function runWorkload(described: WorkloadSpec, list: Contestant[], opts: Options): Promise<WorkloadResult> {
   log(`${described.id}: ${described.title}`);
-  const prepared = prepareData(described);
+  // W3r's drawings become .npy arrays every contestant reads (removed after the workload)
+  const prepared = prepareOmniglotData(described);
   if ('reason' in prepared) {
     log(`  ${prepared.reason}`);
-    const contestants: Record<string, TrainResult> = {};
-    for (const c of list) {
-      contestants[c.name] = {
-        status: 'unavailable', reason: prepared.reason, reps: [], cpuPerWall: [], samplesPerSec: null, minSamplesPerSec: null,
-        maxSamplesPerSec: null, gflops: null, peakRssMiB: null, lastLoss: null,
-      };
-    }
+    const none = { reps: [], cpuPerWall: [], samplesPerSec: null, minSamplesPerSec: null, maxSamplesPerSec: null, gflops: null, peakRssMiB: null, lastLoss: null };
+    const contestants = Object.fromEntries(list.map((c): [string, TrainResult] => [c.name, { status: 'unavailable', reason: prepared.reason, ...none }]));
     return { title: described.title, batch: described.batch, flopsPerSample: described.flopsPerSample, flopsNote: described.flopsNote, contestants, ratios: computeRatios(contestants) };
   }
   try {
