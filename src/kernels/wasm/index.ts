@@ -655,6 +655,10 @@ function makeKernels(rt: WasmRuntime): Kernels {
       }
     },
 
+    // No WebAssembly version: the reference kernels, on the same arrays.
+    eluForward: ref.eluForward,
+    eluBackward: ref.eluBackward,
+
     softmaxCrossEntropy(logits, rows, classes, labels, targets, probs) {
       if (!f32(logits) || !f32(probs) || (targets && !f32(targets))) {
         return ref.softmaxCrossEntropy(logits, rows, classes, labels, targets, probs);
@@ -771,6 +775,8 @@ function makeKernels(rt: WasmRuntime): Kernels {
       const r = rt.stage([param, grad, m, v], ['inout', 'in', 'inout', 'inout'], (p) => rt.adamPtr(p[0]!, p[1]!, p[2]!, p[3]!, param.length, h, stepSize, sqrtBc2));
       if (!r) ref.adamStep(param, grad, m, v, h);
     },
+    // No WebAssembly version: the reference kernel, on the same arrays.
+    rmspropStep: ref.rmspropStep,
   };
   return k;
 }
