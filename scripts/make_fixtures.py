@@ -180,6 +180,16 @@ def layer_cases():
         return distinct(rng, [2, 1, 6, 6], step=0.06)
     add('Sequential (conv-relu-pool-flatten-linear)', small_cnn, small_cnn_input)
     add('Sequential (linear-tanh-linear-gelu-linear)', small_mlp, plain([3, 5]))
+    # (new cases go last: each case's seeds are its position in this list)
+    add('ELU', lambda s: nn.ELU(), lambda rng: normal(rng, [4, 6], 1.5))
+    add('ELU(alpha=0.5)', lambda s: nn.ELU(alpha=0.5), plain([4, 6], 1e-2))
+
+    def softplus_threshold_1(rng):
+        # βx on both sides of the threshold 1 (x = 0.5), never within 0.05 of it (the jump there).
+        x = rng.uniform(-2.0, 2.0, size=[4, 6])
+        x[np.abs(x - 0.5) < 0.05] += 0.2
+        return f32(x)
+    add('Softplus(beta=2, threshold=1)', lambda s: nn.Softplus(beta=2, threshold=1), softplus_threshold_1)
     return cases
 
 
@@ -305,6 +315,9 @@ def make_edges():
         # and the two erf implementations disagree in the last bits of that remainder)
         'GELU far out': elementwise_edge(nn.GELU(), [[-40.0, -10.0, 0.0, 8.0, 40.0]]),
         'GELU (tanh) far out': elementwise_edge(nn.GELU(approximate='tanh'), [[-40.0, -10.0, 0.0, 8.0, 40.0]]),
+        # ELU'(0) = α (the x ≤ 0 branch), on both sides of 0 and at −0.
+        "ELU'(0) = alpha": elementwise_edge(nn.ELU(), [[-1.0, -0.0, 0.0, 2.0]]),
+        "ELU(alpha=0.5)'(0) = alpha": elementwise_edge(nn.ELU(alpha=0.5), [[-3.0, -0.0, 0.0, 0.5]]),
         # BCE at ŷ = 0 and ŷ = 1, with both targets: the −100 log clamp keeps the loss finite.
         'BCELoss at 0 and 1 (mean)': loss_edge(nn.BCELoss(), [[0.0, 1.0, 0.0, 1.0, 0.5]], [[1.0, 0.0, 0.0, 1.0, 1.0]]),
         'BCELoss at 0 and 1 (sum)': loss_edge(nn.BCELoss(reduction='sum'), [[0.0, 1.0, 1e-30, 1.0]], [[1.0, 0.0, 1.0, 1.0]]),

@@ -1,9 +1,10 @@
 // handgrad's public API. Everything a user (and the CLI, and the web playground) imports comes
 // from here; nothing imports from deep paths.
 export { Tensor, HandgradError, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
+export type { HandgradErrorCode, HandgradErrorSubject } from './errors.js';
 export { Random, manualSeed, globalRandom, type RandomState } from './random.js';
 export { backend, setBackend, registerBackend, kernelsFor, refBackend } from './backend.js';
-export type { Backend, Kernels, SgdHyper, AdamHyper, GeluApproximate } from './kernels/table.js';
+export type { Backend, Kernels, SgdHyper, AdamHyper, RmspropHyper, GeluApproximate } from './kernels/table.js';
 export { refKernels } from './kernels/ref/index.js';
 export * as nn from './nn.js';
 export * as optim from './optim.js';
@@ -11,7 +12,6 @@ export { gradcheck, gradcheckLoss, assertGradcheck, type GradcheckOptions, type 
 export * as nyu from './nyu.js';
 export * as cmu from './cmu.js';
 export { initWasm, shutdownWasm } from './kernels/wasm/index.js';
-export { runLayerGradchecks, runLossGradchecks, LAYER_CASES } from './check/suite.js';
 export type { Dataset, Split } from './data/types.js';
 export * as theory from './theory/index.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsFile } from './io/safetensors.js';
