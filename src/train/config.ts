@@ -142,6 +142,33 @@ export function modelInputShape(config: LayerConfig, sampleShape: readonly numbe
   return [size];
 }
 
+/** The first Linear or Conv2d of a model, depth first (the layer that fixes the input's size). */
+function firstWeightedLayer(config: LayerConfig): LayerConfig | null {
+  if (config.type === 'Linear' || config.type === 'Conv2d') return config;
+  if (config.type !== 'Sequential') return null;
+  for (const l of config.layers) {
+    const f = firstWeightedLayer(l);
+    if (f) return f;
+  }
+  return null;
+}
+
+/**
+ * Throws unless the model takes samples of `sampleShape`: its first Linear takes as many features,
+ * its first Conv2d as many channels. Checked on the config, before the model is built, so a model
+ * too wide for the data is refused without allocating its weights.
+ */
+export function checkModelInput(config: LayerConfig, sampleShape: readonly number[], source: string): void {
+  const input = modelInputShape(config, sampleShape);
+  const first = firstWeightedLayer(config);
+  const [wants, has] = first?.type === 'Linear' ? [first.inFeatures, input[input.length - 1]]
+    : first?.type === 'Conv2d' ? [first.inChannels, input[0]] : [undefined, undefined];
+  if (wants !== has) {
+    const what = first?.type === 'Linear' ? 'features' : 'channels';
+    throw new HandgradError(`${source}: the model's first layer takes ${wants} input ${what}, but the data's samples of shape ${shapeString(sampleShape)} have ${has}`);
+  }
+}
+
 export interface BuildOptions {
   dropout?: number;
   dropoutMode?: DropoutMode;

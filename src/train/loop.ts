@@ -11,7 +11,7 @@ import { modelLoss, type LossKind } from '../models/kinds.js';
 import { OPTIMIZERS, type Optimizer, type OptimizerState } from '../optim/index.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
-import { buildFromConfig, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
 import { Objective } from './objective.js';
 
@@ -150,6 +150,7 @@ export class TrainingSession {
       const s = resume.state;
       if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
       this.modelConfig = validateLayerConfig(s.model, 'checkpoint: model');
+      checkModelInput(this.modelConfig, data.sampleShape, 'checkpoint');
       this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);

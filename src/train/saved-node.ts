@@ -3,10 +3,11 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { LayerConfig, Module } from '../layers/module.js';
+import { MAX_SIZE, validateLayerConfig } from '../layers/config.js';
+import type { Module } from '../layers/module.js';
 import { HandgradError } from '../tensor.js';
 import { readWeightsFile, WEIGHTS_FILE } from './checkpoint-node.js';
-import { buildFromConfig, modelInputShape } from './config.js';
+import { buildFromConfig, checkModelInput, modelInputShape } from './config.js';
 import { checkNormalization } from './loader.js';
 import { loadWeights } from './loop.js';
 import { readRunConfig, type RunConfigFile } from './run-node.js';
@@ -30,11 +31,18 @@ export function loadSavedModel(path: string): SavedModel {
   }
   const run = readRunConfig(dir);
   const w = readWeightsFile(weightsPath);
-  const config: LayerConfig = run.model;
+  // the config is checked (layers, sizes, input, normalisation) before the model is built
+  const configPath = join(dir, 'config.json');
+  const shape: unknown = run.data.sampleShape;
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3 || !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= MAX_SIZE)) {
+    throw new HandgradError(`${configPath}: data.sampleShape must be 1 to 3 sizes in [1, ${MAX_SIZE}], got ${JSON.stringify(shape)?.slice(0, 60)}`);
+  }
+  const config = validateLayerConfig(run.model, `${configPath}: model`);
+  checkModelInput(config, run.data.sampleShape, configPath);
+  const features = run.data.sampleShape.reduce((a, b) => a * b, 1);
+  checkNormalization(run.normalization, features, configPath);
   const model = buildFromConfig(config);
   loadWeights(model, w.weights, weightsPath);
-  const features = run.data.sampleShape.reduce((a, b) => a * b, 1);
-  checkNormalization(run.normalization, features, join(dir, 'config.json'));
   model.eval();
   return { dir, model, inputShape: modelInputShape(config, run.data.sampleShape), run, epoch: w.epoch };
 }
