@@ -56,7 +56,7 @@ export function checkNormalization(norm: Normalization, features: number, source
     norm.mean.length === norm.std.length && (norm.mean.length === 1 || norm.mean.length === features) && norm.std.every((s) => s > 0);
   if (!ok) {
     throw new HandgradError(
-      `${source}: the normalisation must hold a mode (${NORMALIZE_MODES.join(', ')}) and mean and std arrays of finite numbers, of length 1 or ${features}, with std > 0`,
+      `${source}: the normalisation must hold mean and std arrays of length 1 or ${features} with std > 0, of finite numbers, and a mode (${NORMALIZE_MODES.join(', ')})`,
       { code: 'invalid-option', subject: { option: 'normalization' } },
     );
   }

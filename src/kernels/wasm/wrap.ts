@@ -17,11 +17,8 @@ import type { Kernels } from '../table.js';
 import { kernelExport, type RawKernel } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
 
-/** Table entries without a WebAssembly export: the backend runs the reference kernel (kernels.ts). */
-export type ReferenceOnly = 'eluForward' | 'eluBackward' | 'rmspropStep';
-
 /** The table entries the generic wrapper runs: all but GEMM and the optimiser steps (threaded jobs, hand-written). */
-export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sgdStep' | 'adamStep' | ReferenceOnly>;
+export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sgdStep' | 'adamStep' | 'rmspropStep'>;
 
 /** How one argument of a table entry (of type P) reaches the export. */
 type ArgSpec<P> =
