@@ -89,7 +89,7 @@ export function register(program: Command): void {
 /** The flag of a config field named by an error's subject.option ('model.hidden' → '--hidden'). */
 function flagOf(option: string): string {
   const field = option.startsWith('model.') ? option.slice(6) : option;
-  return `--${{ kind: 'model', output: 'output' }[field] ?? field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+  return field === 'kind' ? '--model' : `--${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
 }
 
 /** Turns the flags into a TrainConfig; every bad value is a UsageError naming the flag. */
