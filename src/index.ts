@@ -7,7 +7,7 @@ export {
   backend, setBackend, initBackend, initWasm, shutdownWasm, kernelsFor, refBackend, BACKEND_KINDS, AUTO_ORDER,
   type BackendKind, type BackendChoice, type BackendOptions, type InitOptions, type WasmOptions,
 } from './backend.js';
-export type { Backend, Kernels, SgdHyper, AdamHyper, RmspropHyper, GeluApproximate } from './kernels/table.js';
+export type * from './kernels/table.js';
 export { refKernels } from './kernels/ref/index.js';
 export * as nn from './nn.js';
 export * as optim from './optim.js';
