@@ -2,12 +2,11 @@
 // a batch of vectors is [batch, features], a batch of images [batch, channels, height, width].
 // No autograd, no graph: gradients are computed by each layer's hand-written backward.
 
+import { HandgradError } from './errors.js';
+
+export { HandgradError };
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
-
-export class HandgradError extends Error {
-  override name = 'HandgradError';
-}
 
 /** Number of elements of a shape (1 for a scalar shape []). */
 export function shapeSize(shape: readonly number[]): number {

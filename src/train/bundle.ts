@@ -18,7 +18,8 @@
 import { checkFinite, readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { LayerConfig, Module } from '../layers/module.js';
 import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
-import { buildFromConfig, modelInputShape } from './config.js';
+import { validateLayerConfig } from '../layers/config.js';
+import { buildFromConfig, checkModelInput, modelInputShape } from './config.js';
 import { checkNormalization, type Normalization } from './loader.js';
 import { loadWeights, type TrainingSession } from './loop.js';
 
@@ -137,8 +138,10 @@ export function loadModel(bytes: Uint8Array, source = 'model bundle'): LoadedMod
     ...(epoch !== undefined ? { epoch } : {}),
     ...(training !== undefined ? { training: training as Record<string, unknown> } : {}),
   }, source);
-  const layerConfig = config as LayerConfig;
+  // the network is checked against the schema and the data's samples before it is built
+  const layerConfig = validateLayerConfig(config, `${source}: model`);
   const inputShape = modelInputShape(layerConfig, info.data.sampleShape);
+  checkModelInput(layerConfig, info.data.sampleShape, source);
   const model = buildFromConfig(layerConfig);
   loadWeights(model, file.tensors, source);
   model.eval();

@@ -5,18 +5,18 @@
 // CLI, the plots, the checkpoints and the browser playground all read. Browser-safe: no fs.
 
 import type { Dataset } from '../data/types.js';
-import { CrossEntropyLoss } from '../layers/losses.js';
-import type { LayerConfig, Module } from '../layers/module.js';
-import { Adam } from '../optim/adam.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import { SGD } from '../optim/sgd.js';
+import { validateLayerConfig, type LayerConfig } from '../layers/config.js';
+import type { Module } from '../layers/module.js';
+import { modelLoss, type LossKind } from '../models/kinds.js';
+import { OPTIMIZERS, type Optimizer, type OptimizerState } from '../optim/index.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
-import { buildFromConfig, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
 import {
   BatchLoader, SPARSE_BELOW, SparseBatchLoader, checkNormalization, chooseInputPath, computeNormalization, forwardInput,
   nonBackgroundFraction, type InputPath, type Normalization,
 } from './loader.js';
+import { Objective } from './objective.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
@@ -70,15 +70,21 @@ export interface TrainState {
   rng: { shuffle: StreamState; dropout: StreamState };
 }
 
-/** The loss became NaN or infinite: the run stops, the last checkpoint stays as it was. */
+/**
+ * The loss became NaN or infinite: the run stops, the last checkpoint stays as it was. The error
+ * carries a smaller learning rate to try (a tenth of the one in use) for the caller to suggest.
+ */
 export class TrainingDivergedError extends HandgradError {
   override name = 'TrainingDivergedError';
+  readonly suggestedLr: number;
   constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly lr: number) {
+    const suggestedLr = +(lr / 10).toPrecision(3);
     super(
-      `training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch + 1}; ` +
-        `try a smaller learning rate, e.g. --lr ${+(lr / 10).toPrecision(3)} (now ${lr})` +
-        ' (the last good checkpoint was kept)',
+      `training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch + 1} with learning rate ${lr}; ` +
+        `a smaller one may train, e.g. ${suggestedLr} (the last good checkpoint was kept)`,
+      { code: 'training-diverged', subject: { epoch, batch, loss: String(loss), lr, suggestedLr } },
     );
+    this.suggestedLr = suggestedLr;
   }
 }
 
@@ -97,6 +103,12 @@ export interface TrainCallbacks {
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
   resume?: { state: TrainState; weights: Map<string, Tensor> };
+  /**
+   * Always feed the first layer dense batches. Otherwise a first Linear layer takes the sparse
+   * form of data that is mostly one value (loader.ts: chooseInputPath), with the same results up
+   * to float32 summation order. How the run computes, like the backend: not part of its config.
+   */
+  dense?: boolean;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -130,9 +142,10 @@ export class TrainingSession {
   /** Completed epochs. */
   epoch = 0;
   readonly history: EpochRecord[] = [];
+  /** The loss the model kind trains with, and its targets. */
+  readonly objective: Objective;
   /** Dense or sparse first layer, and why (chooseInputPath). */
   readonly inputPath: InputPath;
-  private readonly lossFn = new CrossEntropyLoss();
   private readonly trainLoader: Loader;
   private readonly testLoader: Loader;
 
@@ -149,7 +162,8 @@ export class TrainingSession {
     if (resume) {
       const s = resume.state;
       if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
-      this.modelConfig = s.model;
+      this.modelConfig = validateLayerConfig(s.model, 'checkpoint: model');
+      checkModelInput(this.modelConfig, data.sampleShape, 'checkpoint');
       this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
@@ -159,10 +173,8 @@ export class TrainingSession {
     // The data is not trained: the first layer with weights need not compute dL/dx.
     const first = firstLayerWithParameters(this.model);
     if (first) first.computeInputGradient = false;
-    const params = this.model.parameters();
-    this.optimizer = c.optimizer === 'adam'
-      ? new Adam(params, { lr: c.lr, weightDecay: c.weightDecay })
-      : new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+    this.optimizer = OPTIMIZERS[c.optimizer].build(this.model.parameters(), c);
+    this.objective = new Objective(modelLoss(c.model));
     if (resume) {
       loadWeights(this.model, resume.weights, 'checkpoint');
       this.optimizer.loadState(resume.state.optimizer);
@@ -172,7 +184,7 @@ export class TrainingSession {
       this.history.push(...resume.state.history);
     }
     this.inputShape = modelInputShape(this.modelConfig, data.sampleShape);
-    const path = chooseInputPath(data.train, this.model, c.dense === true);
+    const path = chooseInputPath(data.train, this.model, options.dense === true);
     const trainOptions = { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization };
     const testOptions = { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization };
     if (path.path === 'sparse') {
@@ -214,7 +226,7 @@ export class TrainingSession {
     const loader = which === 'test' ? this.testLoader
       : this.inputPath.path === 'sparse' && background !== null ? new SparseBatchLoader(this.data.train, this.data.train.x.length / this.data.train.n, { ...options, background })
       : new BatchLoader(this.data.train, this.inputShape, options);
-    return evaluateLoader(this.model, loader, this.lossFn);
+    return evaluateLoader(this.model, loader, this.objective);
   }
 
   /** Runs the remaining epochs (or up to callbacks.stopAfterEpoch). Returns the history. */
@@ -223,7 +235,7 @@ export class TrainingSession {
     const last = Math.min(c.epochs, callbacks.stopAfterEpoch ?? c.epochs);
     const yieldEvery = callbacks.yieldEvery ?? 25;
     const loader = this.trainLoader;
-    const { model, optimizer, lossFn } = this;
+    const { model, optimizer, objective } = this;
     while (this.epoch < last) {
       const epoch = this.epoch + 1;
       const t0 = now();
@@ -236,11 +248,11 @@ export class TrainingSession {
         if (callbacks.signal?.aborted) return this.history;
         const batch = loader.batch(b);
         const logits = forwardInput(model, batch.x);
-        const loss = lossFn.forward(logits, batch.y);
+        const loss = objective.forward(logits, batch.y);
         if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
         const right = countCorrect(logits, batch.y, batch.n);
         optimizer.zeroGrad();
-        model.backward(lossFn.backward());
+        model.backward(objective.backward());
         optimizer.step();
         lossSum += loss;
         correct += right;
@@ -256,7 +268,7 @@ export class TrainingSession {
         if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await pause();
       }
       const trainSeconds = (now() - t0) / 1000;
-      const test = evaluateLoader(model, this.testLoader, lossFn);
+      const test = evaluateLoader(model, this.testLoader, objective);
       model.train();
       const record: EpochRecord = {
         epoch,
@@ -280,7 +292,7 @@ export class TrainingSession {
 /** A dense or a sparse loader: the same epochs, batches of either form. */
 type Loader = BatchLoader | SparseBatchLoader;
 
-function evaluateLoader(model: Module, loader: Loader, lossFn: CrossEntropyLoss): { loss: number; accuracy: number } {
+function evaluateLoader(model: Module, loader: Loader, objective: Objective): { loss: number; accuracy: number } {
   model.eval();
   loader.startEpoch();
   let lossSum = 0;
@@ -290,7 +302,7 @@ function evaluateLoader(model: Module, loader: Loader, lossFn: CrossEntropyLoss)
     const batch = loader.batch(b);
     const logits = forwardInput(model, batch.x);
     // the loss is a mean over the batch: weight it by the batch size for the mean over the split
-    lossSum += lossFn.forward(logits, batch.y) * batch.n;
+    lossSum += objective.forward(logits, batch.y) * batch.n;
     correct += countCorrect(logits, batch.y, batch.n);
     n += batch.n;
   }
@@ -348,12 +360,14 @@ export async function train(config: Partial<TrainConfig>, data: Dataset, callbac
 }
 
 /**
- * Mean cross-entropy and accuracy of a model over a split, in eval mode (normalised like
- * training). `inputShape` is the model's sample shape (modelInputShape).
+ * Mean loss (cross-entropy unless `loss` says otherwise) and accuracy of a model over a split, in
+ * eval mode (normalised like training). `inputShape` is the model's sample shape (modelInputShape).
  */
-export function evaluateModel(model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500): { loss: number; accuracy: number; n: number } {
+export function evaluateModel(
+  model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500, loss: LossKind = 'cross-entropy',
+): { loss: number; accuracy: number; n: number } {
   const loader = new BatchLoader(split, inputShape, { batchSize, normalization });
-  const r = evaluateLoader(model, loader, new CrossEntropyLoss());
+  const r = evaluateLoader(model, loader, new Objective(loss));
   return { ...r, n: split.n };
 }
 

@@ -24,6 +24,7 @@ import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-nod
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import type { InputPath, Normalization } from './loader.js';
+import { OPTIMIZERS } from '../optim/index.js';
 
 /** The model bundle's name in a run directory. */
 export const MODEL_FILE = 'model.safetensors';
@@ -50,6 +51,8 @@ export interface RunOptions {
   lock?: DirectoryLock;
   /** The --data-dir the data came from (recorded for eval). */
   dataDir?: string;
+  /** Feed the first layer dense batches even where the data is mostly one value (SessionOptions.dense). */
+  dense?: boolean;
   /** Called once the session is made, before its first epoch. */
   onSession?: (session: TrainingSession) => void;
   onStep?: (r: StepRecord) => void;
@@ -112,14 +115,14 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     fellBack = cp.fellBack;
     // A resumed run keeps its checkpoint's config; only the number of epochs may be raised.
     const state: TrainState = { ...cp.state, config: { ...cp.state.config, epochs: Math.max(opts.config.epochs, cp.state.epoch) } };
-    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights } });
+    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights }, dense: opts.dense });
     resumedFrom = state.epoch;
     if (state.config.epochs !== cp.state.config.epochs) writeConfig(outDir, session, opts);
     // the bundle and the history may be ahead of (or behind) the checkpoint a kill left: match them to it
     writeModel(outDir, session, opts);
     writeHistory(outDir, session.history);
   } else {
-    session = new TrainingSession(opts.config, data);
+    session = new TrainingSession(opts.config, data, { dense: opts.dense });
     writeConfig(outDir, session, opts);
     writeHistory(outDir, session.history);
     writeCheckpoint(outDir, session);
@@ -150,11 +153,12 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
 /** "mnist, MLP 784-128-10, lr 0.01, momentum 0.9": what a plot title says about the run. */
 export function runLabel(session: TrainingSession): string {
   const c = session.config;
-  const linears = ((session.modelConfig.layers ?? []) as LayerConfig[]).filter((l) => l.type === 'Linear');
+  const m = session.modelConfig;
+  const linears = (m.type === 'Sequential' ? m.layers : [m]).flatMap((l) => (l.type === 'Linear' ? [l] : []));
   const widths = linears.length ? [linears[0]!.inFeatures, ...linears.map((l) => l.outFeatures)].join('-') : '';
   const model = c.model.kind === 'cnn' ? 'CNN' : `MLP ${widths}`;
-  const parts = [session.data.name, model, `${c.optimizer === 'adam' ? 'Adam ' : ''}lr ${c.lr}`];
-  if (c.optimizer === 'sgd' && c.momentum) parts.push(`momentum ${c.momentum}`);
+  const parts = [session.data.name, model, `${c.optimizer === 'sgd' ? '' : `${OPTIMIZERS[c.optimizer].label} `}lr ${c.lr}`];
+  if (c.momentum) parts.push(`momentum ${c.momentum}`);
   if (c.dropout) parts.push(`dropout ${c.dropout} (${c.dropoutMode})`);
   return parts.join(', ');
 }

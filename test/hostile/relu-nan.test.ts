@@ -4,9 +4,7 @@
 //   relu(x)  = [NaN,  0, 0, 2, ∞,  0]
 //   dx       = [  1,  0, 0, 1, 1,  0]   (times scale for scale·ReLU)
 // A NaN that training produces must stay visible downstream instead of turning into a zero.
-// The property must hold on every backend. The wasm kernels map NaN to 0 (forward and backward):
-// on them the test is an expected failure, which vitest reports as soon as they follow the
-// reference.
+// The property holds on every backend.
 
 import { expect, it } from 'vitest';
 import { ReLU } from '../../src/layers/activations.js';
@@ -24,8 +22,8 @@ function check(dtype: 'float32' | 'float64', scale: number): void {
   expect(Array.from(dx.data)).toEqual(DX.map((v) => scale * v));
 }
 
-describeBackends('ReLU keeps NaN, as PyTorch does', (run) => {
-  (run.name === 'wasm' ? it.fails : it)('float32, scale 1 and 3', () => {
+describeBackends('ReLU keeps NaN, as PyTorch does', () => {
+  it('float32, scale 1 and 3', () => {
     check('float32', 1);
     check('float32', 3);
   });

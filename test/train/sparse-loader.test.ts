@@ -97,11 +97,11 @@ describe('chooseInputPath', () => {
 
 describe('TrainingSession with a sparse first layer', () => {
   const data = digits(20, 6);
-  const config = { model: { kind: 'mlp' as const, hidden: [32] }, epochs: 3, batchSize: 25, lr: 0.05, momentum: 0.9, seed: 3, backend: 'ref' };
+  const config = { model: { kind: 'mlp' as const, hidden: [32] }, epochs: 3, batchSize: 25, lr: 0.05, momentum: 0.9, seed: 3 };
 
   it('runs sparse on MNIST digits, records the path, and follows the dense run', async () => {
     const sparse = new TrainingSession(config, data);
-    const dense = new TrainingSession({ ...config, dense: true }, data);
+    const dense = new TrainingSession(config, data, { dense: true });
     expect(sparse.inputPath.path).toBe('sparse');
     expect(sparse.inputPath.sparseBytes!).toBeLessThan(sparse.inputPath.denseBytes!);
     expect(dense.inputPath).toMatchObject({ path: 'dense', reason: 'asked for with --dense' });
