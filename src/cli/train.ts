@@ -1,241 +1,233 @@
 // `handgrad train`: trains a model on a data set, checkpointing every epoch into a run directory
-// (see train/run-node.ts for what it holds). A live progress bar on a terminal, one plain line per
-// epoch otherwise; the last line says the final test accuracy (and, on the embedded MNIST, whether
-// it reached the 93% target).
+// (see train/run-node.ts for what it holds), and draws the run's loss and accuracy curves into it
+// when it ends. A live progress bar on a terminal, one plain line per epoch otherwise; the last
+// line says the final test accuracy (and, on the embedded MNIST, whether it reached the 93% target).
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { ACTIVATION_NAMES, type ActivationName } from '../models/mlp.js';
-import { DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
-import { hasCheckpoint, readCheckpoint } from '../train/checkpoint-node.js';
-import { TrainingDivergedError, type EpochRecord, type StepRecord } from '../train/loop.js';
-import { runTraining } from '../train/run-node.js';
-import { HandgradError } from '../tensor.js';
-import { backend } from '../backend.js';
-import { chooseBackend, given, loadData, parseChoice, parseIntList, parseNumber, releaseBackend, BACKEND_HELP, parseBackend } from './common.js';
-import { UsageError } from './main.js';
+import { backend, nn, training, type Dataset } from '../index.js';
+import { hasCheckpoint, readCheckpoint, readHistory, readRunConfig, runCharts, runDirectoryState, runLabel, runTraining, writeCharts } from '../node.js';
+import { chooseBackend, loadData } from './common.js';
+import { asFlag, UsageError } from './errors.js';
+import {
+  addBackendOptions, flagOf, parseChoice, parseIntList, parseNumber, readBackendFlags, typedOnCommandLine, DATA_HELP, type BackendFlags,
+} from './flags.js';
+import { prepareOutputFolder } from './output.js';
+import { pct, trainingProgress } from './train-progress.js';
+
+type TrainConfig = training.TrainConfig;
 
 /** The accuracy a bare `handgrad train` must reach on the embedded MNIST. */
-export const MNIST_TARGET = 0.93;
+const MNIST_TARGET = 0.93;
+const DEFAULT_CONFIG = training.DEFAULT_CONFIG;
 
-interface TrainFlags {
-  model: string;
-  hidden?: string;
-  activation: string;
-  data: string;
+/** A TrainConfig being filled from the flags. */
+interface Draft {
+  model: Partial<training.ModelSpec>;
+  rest: Partial<Omit<TrainConfig, 'model'>>;
+}
+
+/** A flag that sets a field of the TrainConfig: declared once with its parser and help; resume checks derive from it. */
+interface ConfigFlag {
+  /** commander's option spec, e.g. '--lr <x>' (a switch has no <value>) */
+  spec: string;
+  help: string;
+  default?: string;
+  /** Fixed by a run's checkpoint: with --resume a typed value must agree with the run's. */
+  fixedOnResume: boolean;
+  apply(raw: string | true, d: Draft): void;
+  /** The run's value differs from this typed one: the run's value as text, else null. */
+  differs(raw: string | true, c: TrainConfig): string | null;
+}
+
+function configFlag<T>(
+  spec: string, help: string, dflt: T | undefined, parse: (raw: string | true) => T, read: (c: TrainConfig) => T, write: (d: Draft, v: T) => void, fixedOnResume = true,
+): ConfigFlag {
+  return {
+    spec, help, fixedOnResume, ...(dflt !== undefined ? { default: String(dflt) } : {}),
+    apply: (raw, d) => write(d, parse(raw)),
+    differs: (raw, c) => (JSON.stringify(parse(raw)) === JSON.stringify(read(c)) ? null : String(read(c))),
+  };
+}
+
+const text = (raw: string | true): string => String(raw);
+const MAX_WIDTH = 100_000;
+
+const CONFIG_FLAGS: readonly ConfigFlag[] = [
+  configFlag('--model <kind>', `model: ${training.MODEL_KINDS.join(', ')}`, DEFAULT_CONFIG.model.kind,
+    (r) => parseChoice('--model', text(r), training.MODEL_KINDS), (c) => c.model.kind, (d, v) => (d.model.kind = v)),
+  configFlag('--hidden <widths>', 'hidden layer widths of an MLP, e.g. 60,60 (default 128 for mlp)', undefined,
+    (r) => parseIntList('--hidden', text(r), MAX_WIDTH), (c) => c.model.hidden, (d, v) => (d.model.hidden = v)),
+  configFlag('--activation <name>', `hidden activation of an MLP: ${nn.ACTIVATION_NAMES.join(', ')}`, 'relu',
+    (r) => parseChoice('--activation', text(r), nn.ACTIVATION_NAMES), (c) => c.model.activation ?? 'relu', (d, v) => (d.model.activation = v)),
+  configFlag('--data <name|path>', DATA_HELP, DEFAULT_CONFIG.data, text, (c) => c.data, (d, v) => (d.rest.data = v)),
+  configFlag('--lr <x>', 'learning rate', DEFAULT_CONFIG.lr,
+    (r) => parseNumber('--lr', text(r), { min: 0, minExclusive: true }), (c) => c.lr, (d, v) => (d.rest.lr = v)),
+  configFlag('--momentum <x>', 'SGD momentum in [0, 1]', DEFAULT_CONFIG.momentum,
+    (r) => parseNumber('--momentum', text(r), { min: 0, max: 1 }), (c) => c.momentum, (d, v) => (d.rest.momentum = v)),
+  configFlag('--weight-decay <x>', 'L2 weight decay', DEFAULT_CONFIG.weightDecay,
+    (r) => parseNumber('--weight-decay', text(r), { min: 0 }), (c) => c.weightDecay, (d, v) => (d.rest.weightDecay = v)),
+  configFlag('--nesterov', 'Nesterov momentum (SGD)', undefined, (r) => r === true, (c) => c.nesterov, (d, v) => (d.rest.nesterov = v)),
+  configFlag('--optimizer <name>', 'sgd or adam', DEFAULT_CONFIG.optimizer,
+    (r) => parseChoice('--optimizer', text(r), ['sgd', 'adam'] as const), (c) => c.optimizer, (d, v) => (d.rest.optimizer = v)),
+  configFlag('--dropout <p>', 'dropout probability after each hidden activation, in [0, 1)', DEFAULT_CONFIG.dropout,
+    (r) => parseNumber('--dropout', text(r), { min: 0, max: 1, maxExclusive: true }), (c) => c.dropout, (d, v) => (d.rest.dropout = v)),
+  configFlag('--dropout-mode <mode>', 'inverted (PyTorch: scale by 1/(1-p) in training) or cmu (scale by 1-p at inference)', DEFAULT_CONFIG.dropoutMode,
+    (r) => parseChoice('--dropout-mode', text(r), ['inverted', 'cmu'] as const), (c) => c.dropoutMode, (d, v) => (d.rest.dropoutMode = v)),
+  configFlag('--batch-size <n>', 'minibatch size', DEFAULT_CONFIG.batchSize,
+    (r) => parseNumber('--batch-size', text(r), { min: 1, max: 1_000_000, integer: true }), (c) => c.batchSize, (d, v) => (d.rest.batchSize = v)),
+  configFlag('--epochs <n>', 'number of epochs (with --resume: the total the run is continued to)', DEFAULT_CONFIG.epochs,
+    (r) => parseNumber('--epochs', text(r), { min: 1, integer: true }), (c) => c.epochs, (d, v) => (d.rest.epochs = v), false),
+  configFlag('--seed <n>', 'seed of the initial weights, the shuffling and the dropout masks', DEFAULT_CONFIG.seed,
+    (r) => parseNumber('--seed', text(r), { min: 0, max: 2 ** 32 - 1, integer: true }), (c) => c.seed, (d, v) => (d.rest.seed = v)),
+  configFlag('--normalize <mode>', 'input normalisation from the training split: none, global, per-feature', DEFAULT_CONFIG.normalize,
+    (r) => parseChoice('--normalize', text(r), ['none', 'global', 'per-feature'] as const), (c) => c.normalize, (d, v) => (d.rest.normalize = v)),
+];
+
+/** commander's key of a flag: '--weight-decay <x>' → 'weightDecay'. */
+function keyOf(spec: string): string {
+  return spec.replace(/^--/, '').split(' ')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+interface TrainFlags extends BackendFlags {
   dataDir?: string;
-  lr: string;
-  momentum: string;
-  weightDecay: string;
-  nesterov?: boolean;
-  optimizer: string;
-  dropout: string;
-  dropoutMode: string;
-  batchSize: string;
-  epochs: string;
-  seed: string;
-  normalize: string;
   out?: string;
   name?: string;
   resume?: boolean;
-  backend: string;
-  threads?: string;
   quiet?: boolean;
   progress?: boolean;
+  [config: string]: string | boolean | undefined;
 }
 
-const d = DEFAULT_CONFIG;
-
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
-    .description('train a model on a data set; writes runs/<name>/ (config, history, curves, checkpoint)')
-    .option('--model <kind>', `model: ${MODEL_KINDS.join(', ')}`, d.model.kind)
-    .option('--hidden <widths>', 'hidden layer widths of an MLP, e.g. 60,60 (default 128 for mlp)')
-    .option('--activation <name>', `hidden activation of an MLP: ${ACTIVATION_NAMES.join(', ')}`, 'relu')
-    .option('--data <name|path>', 'data set: a registered name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path', d.data)
+    .description('train a model on a data set; writes runs/<name>/ (config, history, curves, checkpoint)');
+  for (const f of CONFIG_FLAGS) cmd.option(f.spec, f.help, f.default);
+  cmd
     .option('--data-dir <dir>', 'where to look for data files')
-    .option('--lr <x>', 'learning rate', String(d.lr))
-    .option('--momentum <x>', 'SGD momentum in [0, 1]', String(d.momentum))
-    .option('--weight-decay <x>', 'L2 weight decay', String(d.weightDecay))
-    .option('--nesterov', 'Nesterov momentum (SGD)')
-    .option('--optimizer <name>', 'sgd or adam', d.optimizer)
-    .option('--dropout <p>', 'dropout probability after each hidden activation, in [0, 1)', String(d.dropout))
-    .option('--dropout-mode <mode>', "inverted (PyTorch: scale by 1/(1-p) in training) or cmu (scale by 1-p at inference)", d.dropoutMode)
-    .option('--batch-size <n>', 'minibatch size', String(d.batchSize))
-    .option('--epochs <n>', 'number of epochs', String(d.epochs))
-    .option('--seed <n>', 'seed of the initial weights, the shuffling and the dropout masks', String(d.seed))
-    .option('--normalize <mode>', 'input normalisation from the training split: none, global, per-feature', d.normalize)
     .option('--out <dir>', 'run directory (default runs/<name>)')
     .option('--name <name>', 'run name (default <data>-<model>-<time>)')
-    .option('--resume', 'continue the run in --out from its last checkpoint (starts fresh when there is none)')
-    .option('--backend <name>', BACKEND_HELP, d.backend)
-    .option('--threads <n>', "threads for the backend (default: the machine's cores, at most 4)")
+    .option('--resume', 'continue the run in --out from its last checkpoint (starts fresh when there is none)');
+  addBackendOptions(cmd)
     .option('--quiet', 'print only the final result')
     .option('--no-progress', 'plain lines per epoch even on a terminal')
-    .action(async (flags: TrainFlags, cmd: Command) => {
-      try {
-        await trainCommand(flags, cmd);
-      } finally {
-        await releaseBackend();
-      }
-    });
+    .action((flags: TrainFlags, c: Command) => trainCommand(flags, c));
 }
 
 /** Turns the flags into a TrainConfig; every bad value is a UsageError naming the flag. */
-export function configFromFlags(f: TrainFlags): TrainConfig {
-  const kind = parseChoice<ModelKind>('--model', f.model, MODEL_KINDS);
-  const hidden = f.hidden !== undefined ? parseIntList('--hidden', f.hidden) : undefined;
+function configFromFlags(f: TrainFlags): TrainConfig {
+  const d: Draft = { model: {}, rest: {} };
+  for (const flag of CONFIG_FLAGS) {
+    const raw = f[keyOf(flag.spec)];
+    if (raw !== undefined && raw !== false) flag.apply(raw, d);
+  }
+  const kind = d.model.kind ?? DEFAULT_CONFIG.model.kind;
+  const { hidden, activation = 'relu' } = d.model;
   if (kind === 'cnn' && hidden) throw new UsageError('--hidden applies to MLPs, not to --model cnn');
-  if (kind === 'single-layer-mlp' && hidden && hidden.length !== 1) throw new UsageError(`--hidden: single-layer-mlp has one hidden layer, got ${f.hidden}`);
-  if (kind === 'two-layer-mlp' && hidden && hidden.length !== 2) throw new UsageError(`--hidden: two-layer-mlp has two hidden layers, got ${f.hidden}`);
-  const activation = parseChoice<ActivationName>('--activation', f.activation, ACTIVATION_NAMES);
+  if (kind === 'single-layer-mlp' && hidden && hidden.length !== 1) throw new UsageError(`--hidden: single-layer-mlp has one hidden layer, got ${hidden.join(',')}`);
+  if (kind === 'two-layer-mlp' && hidden && hidden.length !== 2) throw new UsageError(`--hidden: two-layer-mlp has two hidden layers, got ${hidden.join(',')}`);
   if (kind !== 'mlp' && activation !== 'relu') throw new UsageError(`--activation applies to --model mlp (${kind} uses relu)`);
-  const config: Partial<TrainConfig> = {
-    model: { kind, ...(hidden ? { hidden } : kind === 'mlp' ? { hidden: [128] } : {}), ...(kind === 'mlp' ? { activation } : {}) },
-    data: f.data,
-    optimizer: parseChoice('--optimizer', f.optimizer, ['sgd', 'adam'] as const),
-    lr: parseNumber('--lr', f.lr, { min: 0, minExclusive: true }),
-    momentum: parseNumber('--momentum', f.momentum, { min: 0, max: 1 }),
-    weightDecay: parseNumber('--weight-decay', f.weightDecay, { min: 0 }),
-    nesterov: f.nesterov === true,
-    dropout: parseNumber('--dropout', f.dropout, { min: 0, max: 1, maxExclusive: true }),
-    dropoutMode: parseChoice('--dropout-mode', f.dropoutMode, ['inverted', 'cmu'] as const),
-    batchSize: parseNumber('--batch-size', f.batchSize, { min: 1, integer: true }),
-    epochs: parseNumber('--epochs', f.epochs, { min: 1, integer: true }),
-    seed: parseNumber('--seed', f.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
-    normalize: parseChoice('--normalize', f.normalize, ['none', 'global', 'per-feature'] as const),
-    backend: parseBackend(f.backend),
-    ...(f.threads !== undefined ? { threads: parseNumber('--threads', f.threads, { min: 1, max: 1024, integer: true }) } : {}),
+  const r = d.rest;
+  if (r.nesterov && ((r.optimizer ?? DEFAULT_CONFIG.optimizer) !== 'sgd' || (r.momentum ?? DEFAULT_CONFIG.momentum) === 0)) {
+    throw new UsageError('--nesterov needs --optimizer sgd and a --momentum > 0');
+  }
+  const model: training.ModelSpec = {
+    kind,
+    ...(hidden ? { hidden } : kind === 'mlp' ? { hidden: DEFAULT_CONFIG.model.hidden ?? [] } : {}),
+    ...(kind === 'mlp' ? { activation } : {}),
   };
-  if (config.nesterov && (config.optimizer !== 'sgd' || config.momentum === 0)) throw new UsageError('--nesterov needs --optimizer sgd and a --momentum > 0');
   try {
-    return resolveConfig(config);
+    return training.resolveConfig({ ...r, model });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
 }
 
-/** Flags whose value is fixed by a run's checkpoint: with --resume they must agree with it. */
-const FIXED_ON_RESUME: [keyof TrainFlags, (c: TrainConfig) => unknown, (c: TrainConfig) => unknown][] = [
-  ['lr', (c) => c.lr, (c) => c.lr], ['momentum', (c) => c.momentum, (c) => c.momentum],
-  ['dropout', (c) => c.dropout, (c) => c.dropout], ['dropoutMode', (c) => c.dropoutMode, (c) => c.dropoutMode],
-  ['batchSize', (c) => c.batchSize, (c) => c.batchSize], ['seed', (c) => c.seed, (c) => c.seed],
-  ['optimizer', (c) => c.optimizer, (c) => c.optimizer], ['weightDecay', (c) => c.weightDecay, (c) => c.weightDecay],
-  ['hidden', (c) => JSON.stringify(c.model.hidden), (c) => JSON.stringify(c.model.hidden)],
-  ['model', (c) => c.model.kind, (c) => c.model.kind], ['normalize', (c) => c.normalize, (c) => c.normalize],
-  ['activation', (c) => c.model.activation ?? 'relu', (c) => c.model.activation ?? 'relu'], ['data', (c) => c.data, (c) => c.data],
-  ['nesterov', (c) => c.nesterov, (c) => c.nesterov],
-];
+/** With --resume: the run's config, where every flag typed on the command line must agree with it. */
+function resumedConfig(outDir: string, config: TrainConfig, f: TrainFlags, cmd: Command): TrainConfig {
+  const saved = asFlag('--resume', () => readCheckpoint(outDir).state.config);
+  for (const flag of CONFIG_FLAGS) {
+    const key = keyOf(flag.spec);
+    const raw = f[key];
+    if (!flag.fixedOnResume || !typedOnCommandLine(cmd, key) || raw === undefined || raw === false) continue;
+    const theirs = flag.differs(raw, saved);
+    if (theirs !== null) {
+      throw new UsageError(`--resume: ${flagOf(key)} ${String(raw)} differs from the run's ${theirs}; resume with the run's settings or start a new run`);
+    }
+  }
+  return { ...saved, epochs: typedOnCommandLine(cmd, 'epochs') ? config.epochs : saved.epochs };
+}
 
 function defaultName(c: TrainConfig): string {
   const model = c.model.kind === 'mlp' ? `mlp-${(c.model.hidden ?? []).join('-')}` : c.model.kind;
-  const data = c.data.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(-40) || 'data';
+  const data = c.data.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[_.]+|_+$/g, '').slice(-40) || 'data';
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${data}-${model}-${t}`;
 }
 
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
-export function epochLine(r: EpochRecord, epochs: number): string {
-  return `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  train loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAccuracy)}` +
-    `  test loss ${r.testLoss.toFixed(4)} acc ${pct(r.testAccuracy)}  ${r.seconds.toFixed(1)}s  ${Math.round(r.samplesPerSecond)} samples/s`;
+/** The run directory --out or --name names (runs/<name>). */
+function outDirOf(f: TrainFlags, config: TrainConfig): { dir: string; flag: string } {
+  if (f.out !== undefined && f.name !== undefined) throw new UsageError('give --out or --name, not both');
+  if (f.name !== undefined && (!/^[A-Za-z0-9._-]+$/.test(f.name) || /^\.+$/.test(f.name))) {
+    throw new UsageError(`--name may hold letters, digits, '.', '_' and '-' and must not be '.' or '..', got '${f.name}'`);
+  }
+  if (f.out !== undefined) return { dir: f.out, flag: '--out' };
+  return { dir: join('runs', f.name ?? defaultName(config)), flag: f.name !== undefined ? '--name' : '--out' };
 }
 
 async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
   let config = configFromFlags(f);
-  if (f.out !== undefined && f.name !== undefined) throw new UsageError('give --out or --name, not both');
-  if (f.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(f.name)) throw new UsageError(`--name may hold letters, digits, '.', '_' and '-', got '${f.name}'`);
-  const outDir = f.out ?? join('runs', f.name ?? defaultName(config));
+  const { dir: outDir, flag: outFlag } = outDirOf(f, config);
+  const { backend: backendName, threads } = readBackendFlags(f);
+  if (hasCheckpoint(outDir) && !f.resume) throw new UsageError(`${outDir} already holds a run; add --resume to continue it, or choose another --out/--name`);
+  if (f.resume && hasCheckpoint(outDir)) config = resumedConfig(outDir, config, f, cmd);
+  const folder = prepareOutputFolder(outFlag, outDir, { isOwn: (d) => runDirectoryState(d) === 'run', what: 'handgrad run' });
+  try {
+    await chooseBackend(backendName, threads);
+    const data = await loadData(config.data, f.dataDir);
+    await train(f, config, data, outDir);
+  } catch (e) {
+    // a run that never completed its first checkpoint leaves nothing behind
+    if (folder.fresh && !hasCheckpoint(outDir)) folder.discard();
+    throw e;
+  }
+}
 
-  if (hasCheckpoint(outDir) && !f.resume) {
-    throw new UsageError(`${outDir} already holds a run; add --resume to continue it, or choose another --out/--name`);
-  }
-  if (f.resume && hasCheckpoint(outDir)) {
-    // The checkpoint's config wins; flags typed on the command line must agree with it.
-    let saved: TrainConfig;
-    try {
-      saved = readCheckpoint(outDir).state.config;
-    } catch (e) {
-      throw new UsageError(`--resume: ${(e as Error).message}`);
-    }
-    for (const [key, mine, theirs] of FIXED_ON_RESUME) {
-      if (given(cmd, key) && JSON.stringify(mine(config)) !== JSON.stringify(theirs(saved))) {
-        throw new UsageError(`--resume: --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${String(f[key])} differs from the run's ${String(theirs(saved))}; resume with the run's settings or start a new run`);
-      }
-    }
-    config = { ...saved, epochs: given(cmd, 'epochs') ? config.epochs : saved.epochs, backend: config.backend, threads: config.threads };
-  }
-  if (!f.resume && f.out !== undefined && existsSync(outDir) && hasCheckpoint(outDir)) {
-    throw new UsageError(`${outDir} already holds a run; add --resume`);
-  }
-
-  await chooseBackend(config.backend, config.threads);
-  const data = await loadData(config.data, f.dataDir);
+async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: string): Promise<void> {
   const quiet = f.quiet === true;
-  const tty = process.stdout.isTTY === true && f.progress !== false && !quiet;
   const log = (s: string): void => {
     if (!quiet) console.log(s);
   };
-
-  let bar: cliProgress.SingleBar | null = null;
-  let batchesPerEpoch = 0;
-  const onStep = (s: StepRecord): void => {
-    if (!tty) return;
-    const fresh = !bar;
-    if (!bar) {
-      batchesPerEpoch = s.batches;
-      bar = new cliProgress.SingleBar({
-        format: 'epoch {epoch}/{epochs} |{bar}| batch {batch}/{batches}  loss {loss}  acc {acc}  {sps} samples/s  ETA {eta_formatted}',
-        hideCursor: true, clearOnComplete: true, etaBuffer: 200, fps: 5,
-      }, cliProgress.Presets.shades_classic);
-    }
-    const payload = {
-      epoch: s.epoch, epochs: config.epochs, batch: s.batch + 1, batches: s.batches,
-      loss: s.epochLoss.toFixed(4), acc: pct(s.epochAccuracy), sps: Math.round(s.samplesPerSecond),
-    };
-    const value = (s.epoch - 1) * batchesPerEpoch + s.batch + 1;
-    if (fresh) bar!.start(config.epochs * s.batches, value, payload);
-    else bar!.update(value, payload);
-  };
-  const onEpoch = (r: EpochRecord): void => {
-    if (bar) {
-      // clear the bar (clearOnComplete), print the epoch's line, start a new bar on the next step
-      bar.stop();
-      bar = null;
-    }
-    log(epochLine(r, config.epochs));
-  };
-
+  const progress = trainingProgress(config.epochs, process.stdout.isTTY === true && f.progress !== false && !quiet, log);
   log(`handgrad train: ${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes) → ${outDir}`);
   log(`backend: ${backend().describe()}`);
-  let result;
+  let result: Awaited<ReturnType<typeof runTraining>>;
   try {
-    result = await runTraining({ config, data, outDir, resume: f.resume === true, dataDir: f.dataDir, onStep, onEpoch });
+    result = await runTraining({ config, data, outDir, resume: f.resume === true, ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}), onStep: progress.onStep, onEpoch: progress.onEpoch });
   } catch (e) {
-    (bar as cliProgress.SingleBar | null)?.stop();
-    if (e instanceof TrainingDivergedError) {
-      console.error(`handgrad train: ${e.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    if (e instanceof HandgradError) throw new UsageError(e.message);
+    progress.stop();
+    // a diverged run keeps its last good checkpoint; its curves show where it went
+    if (e instanceof training.TrainingDivergedError) await writeRunCharts(outDir);
     throw e;
   }
   const { session } = result;
   if (result.resumedFrom > 0) log(result.alreadyComplete ? `${outDir} was already complete (${session.epoch} epochs)` : `resumed from epoch ${result.resumedFrom}`);
-  if (typeof result.plots === 'string') log(`(${result.plots})`);
+  const plots = await writeRunCharts(outDir);
   const last = session.history[session.history.length - 1];
   if (!last) return;
   const total = session.history.reduce((s, r) => s + r.seconds, 0);
   let line = `test accuracy ${pct(last.testAccuracy)} after ${last.epoch} epochs (${total.toFixed(1)}s of training)`;
   if (data.name === 'mnist' && config.data === 'mnist') {
-    line += last.testAccuracy >= MNIST_TARGET ? ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: reached` : ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: NOT reached`;
+    line += ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: ${last.testAccuracy >= MNIST_TARGET ? 'reached' : 'NOT reached'}`;
   }
   console.log(line);
-  log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.json${Array.isArray(result.plots) ? ', ' + result.plots.join(', ') : ''})`);
+  log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.json${plots.length ? ', ' + plots.join(', ') : ''})`);
 }
+
+/** loss.svg/.png and accuracy.svg/.png of the run in `dir`, from its files; returns the files written. */
+async function writeRunCharts(dir: string): Promise<string[]> {
+  const run = readRunConfig(dir);
+  return writeCharts(dir, runCharts(readHistory(join(dir, 'history.jsonl')), runLabel(run.config, run.model, run.data.name)));
+}
+

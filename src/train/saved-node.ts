@@ -22,11 +22,11 @@ export interface SavedModel {
 
 /** Loads `path`: a run directory, or the model.safetensors inside one. The model is in eval mode. */
 export function loadSavedModel(path: string): SavedModel {
-  if (!existsSync(path)) throw new HandgradError(`--model: no such run directory or file: ${path}`);
+  if (!existsSync(path)) throw new HandgradError(`no such run directory or file: ${path}`);
   const dir = statSync(path).isDirectory() ? path : dirname(path);
   const weightsPath = statSync(path).isDirectory() ? join(path, WEIGHTS_FILE) : path;
   if (!statSync(path).isDirectory() && !basename(path).endsWith('.safetensors')) {
-    throw new HandgradError(`--model: expected a run directory or a .safetensors file, got ${path}`);
+    throw new HandgradError(`expected a run directory or a .safetensors file, got ${path}`);
   }
   const run = readRunConfig(dir);
   const w = readWeightsFile(weightsPath);

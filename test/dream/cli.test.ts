@@ -46,7 +46,7 @@ beforeAll(async () => {
   };
   await runTraining({
     config: { model: { kind: 'cnn' }, data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', backend: 'ref', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' },
-    data, outDir: runDir, plots: false,
+    data, outDir: runDir,
   });
 }, 180_000);
 

@@ -72,12 +72,12 @@ describe('train()', () => {
 describe('checkpoints and resume', () => {
   it('stopping after epoch 2 of 4 and resuming ends with bit-identical weights (dropout, momentum, shuffling)', async () => {
     const data = blobs();
-    const full = await runTraining({ config: small as TrainConfig, data, outDir: tmp(), plots: false });
+    const full = await runTraining({ config: small as TrainConfig, data, outDir: tmp() });
     const dir = tmp();
-    const first = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 2 });
+    const first = await runTraining({ config: small as TrainConfig, data, outDir: dir, stopAfterEpoch: 2 });
     expect(first.session.epoch).toBe(2);
     expect(JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')).epoch).toBe(2);
-    const second = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    const second = await runTraining({ config: small as TrainConfig, data, outDir: dir, resume: true });
     expect(second.resumedFrom).toBe(2);
     expect(second.session.epoch).toBe(4);
     expect(weightsOf(second.session.model)).toEqual(weightsOf(full.session.model));
@@ -91,7 +91,7 @@ describe('checkpoints and resume', () => {
     expect(lines.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
     expect(readFileSync(join(dir, 'history.csv'), 'utf8').split('\n')[0]).toBe('epoch,trainLoss,trainAccuracy,testLoss,testAccuracy,seconds,samplesPerSecond,lr');
     // resuming a finished run trains nothing
-    const third = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    const third = await runTraining({ config: small as TrainConfig, data, outDir: dir, resume: true });
     expect(third.alreadyComplete).toBe(true);
     expect(weightsOf(third.session.model)).toEqual(weightsOf(full.session.model));
   });
@@ -99,12 +99,12 @@ describe('checkpoints and resume', () => {
   it('a NaN/Inf loss stops the run with advice and keeps the last good checkpoint', async () => {
     const data = blobs();
     const dir = tmp();
-    await runTraining({ config: { ...small, epochs: 1 } as TrainConfig, data, outDir: dir, plots: false });
+    await runTraining({ config: { ...small, epochs: 1 } as TrainConfig, data, outDir: dir });
     const before = readFileSync(join(dir, 'model.safetensors'));
     const beforeCp = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
     // a fresh run with lr 1e6 in another directory diverges in its first epoch…
     const bad = tmp();
-    const err = await runTraining({ config: { ...small, lr: 1e6, epochs: 3 } as TrainConfig, data, outDir: bad, plots: false }).catch((e: unknown) => e);
+    const err = await runTraining({ config: { ...small, lr: 1e6, epochs: 3 } as TrainConfig, data, outDir: bad }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainingDivergedError);
     expect((err as Error).message).toMatch(/loss became (NaN|Infinity).*try a smaller learning rate, e\.g\. --lr 100000/);
     // …and leaves the epoch-0 checkpoint (finite initial weights) as the last good one
@@ -118,7 +118,7 @@ describe('checkpoints and resume', () => {
     raised.config.epochs = 3;
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(raised));
-    const err2 = await runTraining({ config: raised.config, data, outDir: dir, plots: false, resume: true }).catch((e: unknown) => e);
+    const err2 = await runTraining({ config: raised.config, data, outDir: dir, resume: true }).catch((e: unknown) => e);
     expect(err2).toBeInstanceOf(TrainingDivergedError);
     expect(readFileSync(join(dir, 'model.safetensors')).equals(before)).toBe(true);
     expect((JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number }).epoch).toBe(1);
@@ -127,12 +127,12 @@ describe('checkpoints and resume', () => {
   it('detects a weights file and a checkpoint from different epochs', async () => {
     const data = blobs();
     const dir = tmp();
-    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 1 });
+    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, stopAfterEpoch: 1 });
     const cp = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
-    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, resume: true });
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, 'checkpoint.json'), cp); // as if the run died between the two writes
-    await expect(runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, resume: true }))
+    await expect(runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, resume: true }))
       .rejects.toThrow(/weights of epoch 2 but .*checkpoint.json is from epoch 1/);
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
   });

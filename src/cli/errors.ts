@@ -1,0 +1,93 @@
+// The one error path of the command line. Every failure of every command ends as one line on
+// stderr and an exit code: 2 when the command line must change (a flag's value, a file it names,
+// an output folder that cannot be used), 1 when the run itself failed (a full or read-only disk,
+// a diverged training, a bug), 128 + n after signal n. Library errors name the file or option
+// that was wrong; only here do they become flag names.
+
+import { HandgradError, training } from '../index.js';
+import { GridStoppedError } from '../node.js';
+
+/** A failure the user fixes by changing the command line: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** An error of the operating system (fs, child processes): it carries a code such as 'EACCES'. */
+interface SystemError extends Error {
+  code: string;
+  syscall?: string;
+  path?: string;
+  dest?: string;
+}
+
+function isSystemError(e: unknown): e is SystemError {
+  return e instanceof Error && typeof (e as Partial<SystemError>).code === 'string' && /^E[A-Z0-9]+$/.test((e as SystemError).code);
+}
+
+const SYSTEM_WORDS: Record<string, string> = {
+  EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system', EISDIR: 'is a directory', ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'no such file or directory', EEXIST: 'already exists', EMFILE: 'too many open files', EIO: 'input/output error',
+  ENAMETOOLONG: 'name too long', ELOOP: 'too many symbolic links', EBUSY: 'resource busy', ENXIO: 'no such device',
+};
+
+/** The file a temporary name stands for: atomic writes go to ".<name>.<pid>.<n>.tmp" beside it. */
+function userPath(path: string): string {
+  return path.replace(/(^|[\\/])\.([^\\/]+)\.\d+\.\d+\.tmp$/, '$1$2');
+}
+
+/** "runs/x/config.json: no space left on device (ENOSPC)": a system error as the user needs it. */
+export function systemErrorLine(e: SystemError): string {
+  const what = SYSTEM_WORDS[e.code] ?? e.message.replace(/^E[A-Z0-9]+: /, '').replace(/, \w+ '.*'$/, '');
+  const path = e.path !== undefined ? `${userPath(e.path)}: ` : '';
+  return `${path}${what} (${e.code}${e.syscall ? ` in ${e.syscall}` : ''})`;
+}
+
+/** What went wrong, in a few words: a system error as systemErrorLine says it, else the message. */
+export function reason(e: unknown): string {
+  if (isSystemError(e)) return systemErrorLine(e);
+  return oneLine(e instanceof Error ? e.message : String(e));
+}
+
+/** One line, whatever the message held. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, '; ').trim();
+}
+
+/** Runs `fn`; what goes wrong in the library or the file system is reported against `flag` (exit code 2). */
+export function asFlag<T>(flag: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw flagError(flag, e);
+  }
+}
+
+/** asFlag for asynchronous work. */
+export async function asFlagAsync<T>(flag: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw flagError(flag, e);
+  }
+}
+
+function flagError(flag: string, e: unknown): unknown {
+  if (e instanceof UsageError) return e;
+  if (e instanceof HandgradError) return new UsageError(`${flag}: ${e.message}`);
+  if (isSystemError(e)) return new UsageError(`${flag}: ${systemErrorLine(e)}`);
+  return e;
+}
+
+/** The line to print and the exit code of a failure. */
+export function failure(e: unknown, command: string): { line: string; code: number } {
+  const head = command ? `handgrad ${command}` : 'handgrad';
+  if (e instanceof UsageError) return { line: `handgrad: ${oneLine(e.message)}`, code: 2 };
+  if (e instanceof GridStoppedError) return { line: `${head}: ${e.message}`, code: e.signal === 'SIGTERM' ? 143 : 130 };
+  if (e instanceof training.TrainingDivergedError) return { line: `${head}: ${oneLine(e.message)}`, code: 1 };
+  if (e instanceof HandgradError) return { line: `handgrad: ${oneLine(e.message)}`, code: 2 };
+  if (isSystemError(e)) return { line: `${head}: ${systemErrorLine(e)}`, code: 1 };
+  if (e instanceof RangeError) return { line: `${head}: out of memory or a size too large (${oneLine(e.message)})`, code: 1 };
+  const message = e instanceof Error ? e.message : String(e);
+  return { line: `${head}: internal error: ${oneLine(message)} (HANDGRAD_DEBUG=1 prints the stack)`, code: 1 };
+}

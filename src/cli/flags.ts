@@ -1,0 +1,82 @@
+// Flags: the parsers every command uses, and the flags several commands share, declared once.
+// Every bad value is a UsageError whose one line names the flag, what was expected and what was
+// given; numbers are checked against the same rules (numbers.ts) the library checks its options
+// with.
+
+import type { Command } from 'commander';
+import { describeRule, meetsRule, type NumberRule } from '../node.js';
+import { UsageError } from './errors.js';
+
+/** Parses a numeric flag; `--lr -1`, `--epochs 2.5`, `--dropout 1` each fail with one line. */
+export function parseNumber(flag: string, raw: string | number, rule: NumberRule = {}): number {
+  const text = String(raw).trim();
+  const v = text === '' ? NaN : Number(text);
+  if (!meetsRule(v, rule)) throw new UsageError(`${flag} must be ${describeRule(rule)}, got '${raw}'`);
+  return v;
+}
+
+/** Parses a comma-separated list of positive integers, each at most `max` (`--hidden 60,60`). */
+export function parseIntList(flag: string, raw: string, max: number): number[] {
+  const parts = String(raw).split(',').map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > max)) {
+    throw new UsageError(`${flag} must be a comma-separated list of positive integers (each ≤ ${max}) like 60,60, got '${raw}'`);
+  }
+  return parts.map(Number);
+}
+
+export function parseChoice<T extends string>(flag: string, raw: string, choices: readonly T[]): T {
+  const hit = choices.find((c) => c === raw);
+  if (hit === undefined) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${raw}'`);
+  return hit;
+}
+
+/** True when the user typed the option on the command line (not a default). */
+export function typedOnCommandLine(cmd: Command, key: string): boolean {
+  return cmd.getOptionValueSource(key) === 'cli';
+}
+
+/** '--batch-size' for the option key 'batchSize'. */
+export function flagOf(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+}
+
+/** --data and --data-dir, as every command that reads a data set takes them. */
+export interface DataFlags {
+  data?: string;
+  dataDir?: string;
+}
+
+/** The help of --data. */
+export const DATA_HELP = 'data set: a registered name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path';
+
+/** Declares --data (with a default, or "the run's own" when there is none) and --data-dir. */
+export function addDataOptions(cmd: Command, dflt?: string): Command {
+  return cmd
+    .option('--data <name|path>', dflt === undefined ? `${DATA_HELP} (default: the one the run records)` : DATA_HELP, dflt)
+    .option('--data-dir <dir>', 'where to look for data files');
+}
+
+/** The kernel backends a command accepts. */
+export const BACKEND_CHOICES = ['auto', 'ref', 'wasm'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** --backend and --threads, as every command that computes takes them. */
+export interface BackendFlags {
+  backend: string;
+  threads?: string;
+}
+
+/** Declares --backend and --threads. */
+export function addBackendOptions(cmd: Command, scope = ''): Command {
+  return cmd
+    .option('--backend <name>', `kernel backend${scope}: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm`, 'auto')
+    .option('--threads <n>', `threads of the backend${scope} (default: the machine's cores, at most 4)`);
+}
+
+/** The validated --backend and --threads. */
+export function readBackendFlags(f: BackendFlags): { backend: BackendChoice; threads?: number } {
+  return {
+    backend: parseChoice('--backend', f.backend, BACKEND_CHOICES),
+    ...(f.threads !== undefined ? { threads: parseNumber('--threads', f.threads, { min: 1, max: 1024, integer: true }) } : {}),
+  };
+}
