@@ -1,6 +1,7 @@
 // Which images one `handgrad dream` call makes: a class (or several, or all), a middle layer's
 // channels, a learning-rate sweep, each optionally beside plain gradient ascent; with their file
-// names, captions, the grid's layout and what dream.json records of each.
+// names, captions, the grid's layout and what dream.json records of each; and, once they are
+// made, the summary of them (the lowest target probability, the mean total variation).
 
 import { dream } from '../index.js';
 import { UsageError } from './errors.js';
@@ -114,4 +115,33 @@ function resolveLayerFlag(model: dream.DreamModel, name: string): number {
   } catch (e) {
     throw new UsageError(`--layer: ${(e as Error).message.replace(/^dream: /, '')}`);
   }
+}
+
+export interface Summary {
+  images: number;
+  minProbability: number | null;
+  meanTotalVariation: number;
+  plain?: { minProbability: number | null; meanTotalVariation: number; tvRatio: number };
+}
+
+/** The lowest target probability and the mean total variation, of the tricks' images and of the plain ones. */
+export function summarise(entries: { probability: number | null; totalVariation: number; plain?: unknown }[]): Summary | null {
+  const lowest = (es: typeof entries): number | null => {
+    const p = es.flatMap((e) => (e.probability === null ? [] : [e.probability]));
+    return p.length ? Math.min(...p) : null;
+  };
+  const tv = (es: typeof entries): number => es.reduce((a, e) => a + e.totalVariation, 0) / Math.max(1, es.length);
+  const main = entries.filter((e) => e.plain !== true);
+  const plain = entries.filter((e) => e.plain === true);
+  if (main.length === 0) return null;
+  const s: Summary = { images: main.length, minProbability: lowest(main), meanTotalVariation: tv(main) };
+  if (plain.length) s.plain = { minProbability: lowest(plain), meanTotalVariation: tv(plain), tvRatio: tv(plain) / tv(main) };
+  return s;
+}
+
+export function summaryLine(s: Summary): string {
+  const p = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
+  let line = `${s.images} image${s.images === 1 ? '' : 's'}: lowest target probability ${p(s.minProbability)}, mean total variation ${s.meanTotalVariation.toFixed(1)}`;
+  if (s.plain) line += `; plain: lowest probability ${p(s.plain.minProbability)}, mean total variation ${s.plain.meanTotalVariation.toFixed(1)} (${s.plain.tvRatio.toFixed(2)}× the tricks')`;
+  return line;
 }

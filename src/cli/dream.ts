@@ -14,8 +14,8 @@ import { Option, type Command } from 'commander';
 import { dream, shapeSize, shapeString, type Tensor } from '../index.js';
 import { encodePng, imageToRgba, readPngImage, renderImageGrid, writeFileAtomic, type GridImage, type SavedModel } from '../node.js';
 import { chooseBackend, loadData, loadModel } from './common.js';
-import { planJobs, type DreamJob, type DreamPlan, type JobFlags } from './dream-jobs.js';
-import { asFlag, UsageError } from './errors.js';
+import { planJobs, summarise, summaryLine, type DreamJob, type DreamPlan, type JobFlags } from './dream-jobs.js';
+import { asFlag, UsageError, writingInto } from './errors.js';
 import { addBackendOptions, addDataOptions, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, type BackendFlags, type DataFlags } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 
@@ -103,7 +103,7 @@ async function dreamCommand(f: DreamFlags, cmd: Command): Promise<void> {
     await dreamInto(outDir, { f, saved, model, plan, tricks, prior, scale, ...(init ? { init } : {}) });
   } catch (e) {
     if (folder.fresh) folder.discard();
-    throw e;
+    throw writingInto(outDir, e);
   }
 }
 
@@ -229,33 +229,4 @@ function progressBar(jobSteps: number[], images: number): cliProgress.SingleBar 
   }, cliProgress.Presets.shades_classic);
   bar.start(jobSteps.reduce((a, b) => a + b, 0), 0, { image: 1, images, name: '', step: 0, steps: jobSteps[0] ?? 0, p: '-' });
   return bar;
-}
-
-interface Summary {
-  images: number;
-  minProbability: number | null;
-  meanTotalVariation: number;
-  plain?: { minProbability: number | null; meanTotalVariation: number; tvRatio: number };
-}
-
-/** The lowest target probability and the mean total variation, of the tricks' images and of the plain ones. */
-function summarise(entries: { probability: number | null; totalVariation: number; plain?: unknown }[]): Summary | null {
-  const lowest = (es: typeof entries): number | null => {
-    const p = es.flatMap((e) => (e.probability === null ? [] : [e.probability]));
-    return p.length ? Math.min(...p) : null;
-  };
-  const tv = (es: typeof entries): number => es.reduce((a, e) => a + e.totalVariation, 0) / Math.max(1, es.length);
-  const main = entries.filter((e) => e.plain !== true);
-  const plain = entries.filter((e) => e.plain === true);
-  if (main.length === 0) return null;
-  const s: Summary = { images: main.length, minProbability: lowest(main), meanTotalVariation: tv(main) };
-  if (plain.length) s.plain = { minProbability: lowest(plain), meanTotalVariation: tv(plain), tvRatio: tv(plain) / tv(main) };
-  return s;
-}
-
-function summaryLine(s: Summary): string {
-  const p = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
-  let line = `${s.images} image${s.images === 1 ? '' : 's'}: lowest target probability ${p(s.minProbability)}, mean total variation ${s.meanTotalVariation.toFixed(1)}`;
-  if (s.plain) line += `; plain: lowest probability ${p(s.plain.minProbability)}, mean total variation ${s.plain.meanTotalVariation.toFixed(1)} (${s.plain.tvRatio.toFixed(2)}× the tricks')`;
-  return line;
 }

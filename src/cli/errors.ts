@@ -12,6 +12,20 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A failure of the run itself, already phrased: printed as one line after the command's name, exit code 1. */
+export class RunFailure extends Error {
+  override name = 'RunFailure';
+}
+
+/**
+ * A file-system error while writing into `folder`, said with the file it concerns (or the
+ * folder, where the system does not name one: a write to an open file); other errors unchanged.
+ */
+export function writingInto(folder: string, e: unknown): unknown {
+  if (!isSystemError(e)) return e;
+  return new RunFailure(`${e.path !== undefined ? userPath(e.path) : folder}: ${systemWords(e)}`);
+}
+
 /** An error of the operating system (fs, child processes): it carries a code such as 'EACCES'. */
 interface SystemError extends Error {
   code: string;
@@ -36,16 +50,20 @@ function userPath(path: string): string {
   return path.replace(/(^|[\\/])\.([^\\/]+)\.\d+\.\d+\.tmp$/, '$1$2');
 }
 
-/** "runs/x/config.json: no space left on device (ENOSPC)": a system error as the user needs it. */
-export function systemErrorLine(e: SystemError): string {
+/** "no space left on device (ENOSPC)": what a system error means. */
+function systemWords(e: SystemError): string {
   const what = SYSTEM_WORDS[e.code] ?? e.message.replace(/^E[A-Z0-9]+: /, '').replace(/, \w+ '.*'$/, '');
-  const path = e.path !== undefined ? `${userPath(e.path)}: ` : '';
-  return `${path}${what} (${e.code}${e.syscall ? ` in ${e.syscall}` : ''})`;
+  return `${what} (${e.code})`;
 }
 
-/** What went wrong, in a few words: a system error as systemErrorLine says it, else the message. */
-export function reason(e: unknown): string {
-  if (isSystemError(e)) return systemErrorLine(e);
+/** "runs/x/config.json: no space left on device (ENOSPC)": a system error as the user needs it. */
+function systemErrorLine(e: SystemError): string {
+  return `${e.path !== undefined ? `${userPath(e.path)}: ` : ''}${systemWords(e)}`;
+}
+
+/** What went wrong, in a few words: "<path>: permission denied (EACCES)", or the error's message; `withPath` false leaves the path out. */
+export function reason(e: unknown, withPath = true): string {
+  if (isSystemError(e)) return withPath ? systemErrorLine(e) : systemWords(e);
   return oneLine(e instanceof Error ? e.message : String(e));
 }
 
@@ -83,6 +101,7 @@ function flagError(flag: string, e: unknown): unknown {
 export function failure(e: unknown, command: string): { line: string; code: number } {
   const head = command ? `handgrad ${command}` : 'handgrad';
   if (e instanceof UsageError) return { line: `handgrad: ${oneLine(e.message)}`, code: 2 };
+  if (e instanceof RunFailure) return { line: `${head}: ${oneLine(e.message)}`, code: 1 };
   if (e instanceof GridStoppedError) return { line: `${head}: ${e.message}`, code: e.signal === 'SIGTERM' ? 143 : 130 };
   if (e instanceof training.TrainingDivergedError) return { line: `${head}: ${oneLine(e.message)}`, code: 1 };
   if (e instanceof HandgradError) return { line: `handgrad: ${oneLine(e.message)}`, code: 2 };

@@ -16,7 +16,7 @@ import {
   GRID_DEFAULTS, type GridRunOptions, type GridSettings, type RunOutcome,
 } from '../node.js';
 import { defaultThreads, loadData, requireDirectory } from './common.js';
-import { asFlag, UsageError } from './errors.js';
+import { asFlag, UsageError, writingInto } from './errors.js';
 import {
   addBackendOptions, addDataOptions, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, type BackendFlags, type DataFlags,
 } from './flags.js';
@@ -99,7 +99,8 @@ async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Pr
     if (!previous) throw new UsageError(`--report-only: ${o.out} holds no grid (no grid.json); run the grid first`);
     settings = { ...previous, epochs: epochsTyped ? o.epochs : previous.epochs };
     const outcomes = o.runs.map((run) => outcomeFromDisk(run, o.out, settings.epochs));
-    console.log(`report written to ${await writeReport(o.out, outcomes, settings)}`);
+    const path = await writeReport(o.out, outcomes, settings).catch((e: unknown) => Promise.reject(writingInto(o.out, e)));
+    console.log(`report written to ${path}`);
     return outcomes.filter((r) => r.status === 'failed').length;
   }
   if (previous) {
@@ -127,14 +128,14 @@ async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Pr
     writeFileAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
   } catch (e) {
     if (folder.fresh) folder.discard();
-    throw e;
+    throw writingInto(o.out, e);
   }
 
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   console.log(`handgrad experiments: ${plural(o.runs.length, 'run')} on ${settings.dataDescription}, ${plural(o.epochs, 'epoch')}, batch ${o.batchSize}, ` +
     `dropout mode ${o.dropoutMode}, ${o.jobs} in parallel → ${o.out}`);
   const outcomes = await runGrid(o, gridOutput());
-  const reportPath = await writeReport(o.out, outcomes, settings);
+  const reportPath = await writeReport(o.out, outcomes, settings).catch((e: unknown) => Promise.reject(writingInto(o.out, e)));
   const failed = outcomes.filter((r) => r.status === 'failed');
   console.log(`${outcomes.length - failed.length} of ${outcomes.length} runs complete${failed.length ? `, ${failed.length} failed (${failed.map((r) => r.run.id).join(', ')})` : ''}; report: ${reportPath}`);
   return failed.length;

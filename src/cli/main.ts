@@ -19,8 +19,9 @@ export function buildProgram(): Command {
   program
     .name('handgrad')
     .description('Neural networks with hand-written backward passes: train, check gradients, visualise.')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // commander's own refusals (an unknown flag, a missing value) are one line like every failure
+    .configureOutput({ outputError: (text, write) => write(`handgrad: ${text.replace(/^error: /, '').trim()} (run with --help for usage)\n`) });
   registerGradcheck(program);
   registerTrain(program);
   registerEval(program);

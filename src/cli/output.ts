@@ -33,7 +33,7 @@ export function prepareOutputFolder(flag: string, path: string, own: { isOwn: (d
   try {
     accessSync(path, constants.W_OK);
   } catch (e) {
-    throw new UsageError(`${flag} ${path}: cannot write there (${reason(e)})`);
+    throw new UsageError(`${flag} ${path}: cannot write there: ${reason(e, false)}`);
   }
   const fresh = created !== null || empty;
   return {
@@ -68,7 +68,8 @@ function makeDirectories(flag: string, path: string): string | null {
       mkdirSync(missing[i]!);
     } catch (e) {
       if (i < missing.length - 1) rmSync(topmost, { recursive: true, force: true });
-      throw new UsageError(`${flag} ${path}: cannot create the folder (${reason(e)})`);
+      const where = missing[i] === resolve(path) ? '' : ` ${missing[i]}`;
+      throw new UsageError(`${flag} ${path}: cannot create the folder${where}: ${reason(e, false)}`);
     }
   }
   return topmost;

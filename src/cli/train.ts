@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { backend, nn, training, type Dataset } from '../index.js';
 import { hasCheckpoint, readCheckpoint, readHistory, readRunConfig, runCharts, runDirectoryState, runLabel, runTraining, writeCharts } from '../node.js';
 import { chooseBackend, loadData } from './common.js';
-import { asFlag, UsageError } from './errors.js';
+import { asFlag, UsageError, writingInto } from './errors.js';
 import {
   addBackendOptions, flagOf, parseChoice, parseIntList, parseNumber, readBackendFlags, typedOnCommandLine, DATA_HELP, type BackendFlags,
 } from './flags.js';
@@ -190,7 +190,7 @@ async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
   } catch (e) {
     // a run that never completed its first checkpoint leaves nothing behind
     if (folder.fresh && !hasCheckpoint(outDir)) folder.discard();
-    throw e;
+    throw writingInto(outDir, e);
   }
 }
 

@@ -66,8 +66,12 @@ const PARENT_WATCH = 'HANDGRAD_END_WITH_PARENT';
  * without the channel keeping this process alive. Elsewhere: nothing.
  */
 export function endWithParent(): void {
-  if (process.env[PARENT_WATCH] !== '1' || !process.channel) return;
-  process.on('disconnect', () => process.exit(129));
+  if (process.env[PARENT_WATCH] !== '1') return;
+  delete process.env[PARENT_WATCH];
+  const end: () => never = () => process.exit(129);
+  // a parent that died while this process was starting took the channel with it
+  if (!process.channel || !process.connected) end();
+  process.on('disconnect', end);
   process.channel.unref();
 }
 
