@@ -95,6 +95,9 @@ describe('the report', () => {
     expect(() => readHistory(bad)).toThrow(/bad\.jsonl:2: field 'trainAccuracy'/);
     writeFileSync(bad, 'not json\n');
     expect(() => readHistory(bad)).toThrow(/bad\.jsonl:1: not a JSON object/);
+    // JSON has no NaN: a diverged epoch's metrics are null and come back as NaN
+    writeFileSync(bad, '{"epoch":1,"trainLoss":null,"trainAccuracy":0.5,"testLoss":null,"testAccuracy":0.1,"seconds":2,"samplesPerSecond":9,"lr":0.1}\n');
+    expect(readHistory(bad)).toEqual([{ epoch: 1, trainLoss: NaN, trainAccuracy: 0.5, testLoss: NaN, testAccuracy: 0.1, seconds: 2, samplesPerSecond: 9, lr: 0.1 }]);
   });
 
   it('makes report.md with every run, 8 charts (written as SVG and PNG), and sentences per group', async () => {
