@@ -16,7 +16,7 @@ import { encodePng, imageToRgba, readPngImage, renderImageGrid, writeFileAtomic,
 import { chooseBackend, loadData, loadModel } from './common.js';
 import { planJobs, summarise, summaryLine, type DreamJob, type DreamPlan, type JobFlags } from './dream-jobs.js';
 import { asFlag, UsageError, writingInto } from './errors.js';
-import { addBackendOptions, addDataOptions, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, type BackendFlags, type DataFlags } from './flags.js';
+import { addBackendOptions, addDataOptions, addModelOption, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, type BackendFlags, type DataFlags } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 
 interface DreamFlags extends JobFlags, DataFlags, BackendFlags {
@@ -34,10 +34,9 @@ interface DreamFlags extends JobFlags, DataFlags, BackendFlags {
 const TRICK_KEYS = new Map<dream.DreamTrick, string>();
 
 export function register(program: Command): void {
-  const cmd = program
+  const cmd = addModelOption(program
     .command('dream')
-    .description('optimise the input image so the model sees a class (or a middle channel): gradient descent on the input')
-    .requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors')
+    .description('optimise the input image so the model sees a class (or a middle channel): gradient descent on the input'))
     .option('--class <name|index>', 'the class to dream (a name, a unique prefix of one, or an index); several: a,b')
     .option('--all-classes', 'dream every class and put them in one grid')
     .option('--layer <name>', "a middle layer: its index ('3') or type and rank ('conv2', 'relu1', 'pool1', 'linear1')")

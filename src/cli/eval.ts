@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { training } from '../index.js';
 import { chooseBackend, checkCompatible, loadData, loadModel } from './common.js';
-import { addBackendOptions, addDataOptions, parseChoice, readBackendFlags, type BackendFlags, type DataFlags } from './flags.js';
+import { addBackendOptions, addDataOptions, addModelOption, parseChoice, readBackendFlags, type BackendFlags, type DataFlags } from './flags.js';
 
 interface EvalFlags extends DataFlags, BackendFlags {
   model: string;
@@ -15,9 +15,8 @@ interface EvalFlags extends DataFlags, BackendFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('eval')
-    .description("loss and accuracy of a saved model on its data set's test split (or --data)")
-    .requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors');
-  addDataOptions(cmd)
+    .description("loss and accuracy of a saved model on its data set's test split (or --data)");
+  addDataOptions(addModelOption(cmd))
     .option('--split <which>', 'test or train', 'test');
   addBackendOptions(cmd)
     .option('--json', 'print the result as JSON')

@@ -18,7 +18,7 @@ import {
 import { defaultThreads, loadData, requireDirectory } from './common.js';
 import { asFlag, UsageError, writingInto } from './errors.js';
 import {
-  addBackendOptions, addDataOptions, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, type BackendFlags, type DataFlags,
+  addBackendOptions, addDataOptions, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, SEED_RULE, type BackendFlags, type DataFlags,
 } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 
@@ -81,7 +81,7 @@ export function optionsFromFlags(f: ExperimentsFlags): GridRunOptions {
     ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
     epochs: parseNumber('--epochs', f.epochs, { min: 1, integer: true }),
     batchSize: parseNumber('--batch-size', f.batchSize, { min: 1, max: 1_000_000, integer: true }),
-    seed: parseNumber('--seed', f.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
+    seed: parseNumber('--seed', f.seed, SEED_RULE),
     dropoutMode: parseChoice('--dropout-mode', f.dropoutMode, ['cmu', 'inverted'] as const),
     jobs, runs, out: f.out, backend,
     // the --jobs processes share the cores: each gets its part (one thread each with 2 jobs on 2 cores)

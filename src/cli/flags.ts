@@ -40,6 +40,14 @@ export function flagOf(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
 }
 
+/** Seeds are 32-bit unsigned integers (random.ts seeds its generator from one). */
+export const SEED_RULE: NumberRule = { min: 0, max: 2 ** 32 - 1, integer: true };
+
+/** Declares --model as the commands that read a saved model take it. */
+export function addModelOption(cmd: Command): Command {
+  return cmd.requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors');
+}
+
 /** --data and --data-dir, as every command that reads a data set takes them. */
 export interface DataFlags {
   data?: string;

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { runLayerGradchecks, runLossGradchecks } from '../index.js';
-import { parseNumber } from './flags.js';
+import { parseNumber, SEED_RULE } from './flags.js';
 
 export function register(program: Command): void {
   program
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the random inputs and weights', '0')
     .option('--json', 'print the results as JSON')
     .action((opts: { seed: string; json?: boolean }) => {
-      const seed = parseNumber('--seed', opts.seed, { min: 0, max: 2 ** 32 - 1, integer: true });
+      const seed = parseNumber('--seed', opts.seed, SEED_RULE);
       const results = [...runLayerGradchecks(seed), ...runLossGradchecks(seed)];
       if (opts.json) {
         console.log(JSON.stringify(results, null, 2));

@@ -8,7 +8,7 @@ import { Tensor, shapeSize, shapeString, training } from '../index.js';
 import { readPngImage } from '../node.js';
 import { chooseBackend, checkCompatible, loadData, loadModel } from './common.js';
 import { asFlag, UsageError } from './errors.js';
-import { addBackendOptions, addDataOptions, parseNumber, readBackendFlags, type BackendFlags, type DataFlags } from './flags.js';
+import { addBackendOptions, addDataOptions, addModelOption, parseNumber, readBackendFlags, type BackendFlags, type DataFlags } from './flags.js';
 
 interface PredictFlags extends DataFlags, BackendFlags {
   model: string;
@@ -20,9 +20,8 @@ export function register(program: Command): void {
   const cmd = program
     .command('predict')
     .description('top classes and probabilities for a PNG image or an index into the test split')
-    .requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors')
     .argument('<input>', 'a PNG file, or an integer index into the test split');
-  addDataOptions(cmd)
+  addDataOptions(addModelOption(cmd))
     .option('--top <k>', 'how many classes to show', '3');
   addBackendOptions(cmd)
     .option('--json', 'print the result as JSON')

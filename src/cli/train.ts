@@ -10,7 +10,7 @@ import { hasCheckpoint, readCheckpoint, readHistory, readRunConfig, runCharts, r
 import { chooseBackend, loadData } from './common.js';
 import { asFlag, UsageError, writingInto } from './errors.js';
 import {
-  addBackendOptions, flagOf, parseChoice, parseIntList, parseNumber, readBackendFlags, typedOnCommandLine, DATA_HELP, type BackendFlags,
+  addBackendOptions, flagOf, parseChoice, parseIntList, parseNumber, readBackendFlags, typedOnCommandLine, SEED_RULE, DATA_HELP, type BackendFlags,
 } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 import { pct, trainingProgress } from './train-progress.js';
@@ -79,7 +79,7 @@ const CONFIG_FLAGS: readonly ConfigFlag[] = [
   configFlag('--epochs <n>', 'number of epochs (with --resume: the total the run is continued to)', DEFAULT_CONFIG.epochs,
     (r) => parseNumber('--epochs', text(r), { min: 1, integer: true }), (c) => c.epochs, (d, v) => (d.rest.epochs = v), false),
   configFlag('--seed <n>', 'seed of the initial weights, the shuffling and the dropout masks', DEFAULT_CONFIG.seed,
-    (r) => parseNumber('--seed', text(r), { min: 0, max: 2 ** 32 - 1, integer: true }), (c) => c.seed, (d, v) => (d.rest.seed = v)),
+    (r) => parseNumber('--seed', text(r), SEED_RULE), (c) => c.seed, (d, v) => (d.rest.seed = v)),
   configFlag('--normalize <mode>', 'input normalisation from the training split: none, global, per-feature', DEFAULT_CONFIG.normalize,
     (r) => parseChoice('--normalize', text(r), ['none', 'global', 'per-feature'] as const), (c) => c.normalize, (d, v) => (d.rest.normalize = v)),
 ];

@@ -126,7 +126,7 @@ const weight: NumberRule = { min: 0 };
 /** Every trick, once: its rule (checked by resolveDreamOptions and by the command line alike), flag and help. */
 export const DREAM_TRICKS: { readonly [K in DreamTrick]: SpecOf<NonNullable<DreamOptions[K]>> } = {
   steps: { kind: 'number', flag: 'steps', arg: 'n', rule: { min: 1, integer: true }, help: 'optimisation steps (default 300 with the PCA prior, else 200)' },
-  lr: { kind: 'number', flag: 'lr', arg: 'x', rule: { min: 0, minExclusive: true }, help: 'step size (default 0.05 with the normalised step, 0.1 with --plain)' },
+  lr: { kind: 'number', flag: 'lr', arg: 'x', rule: { min: 0, minExclusive: true }, help: 'step size (default 0.05 with the normalised step, 0.1 in plain mode)' },
   seed: { kind: 'number', flag: 'seed', arg: 'n', rule: { min: 0, max: 2 ** 32 - 1, integer: true }, help: 'seed of the start noise and the jitter (default 0)' },
   noise: { kind: 'number', flag: 'noise', arg: 'std', rule: weight, help: 'start noise: 0.5 + std·N(0, 1) (default 0.1; 0.02 around the mean image)' },
   jitter: { kind: 'number', flag: 'jitter', arg: 'px', rule: { min: 0, max: 1000, integer: true }, help: 'random roll by up to ± this many pixels before each forward (default 2)' },
