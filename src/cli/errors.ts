@@ -31,7 +31,6 @@ interface SystemError extends Error {
   code: string;
   syscall?: string;
   path?: string;
-  dest?: string;
 }
 
 function isSystemError(e: unknown): e is SystemError {
