@@ -13,8 +13,9 @@ export { svgToPng } from './plot/png-node.js';
 export { writeCharts } from './plot/write-node.js';
 export { imageToRgba, renderImageGrid, type GridImage, type GridOptions } from './plot/image-grid.js';
 export { hasCheckpoint, readCheckpoint } from './train/checkpoint-node.js';
+export { type DirectoryLock } from './io/dir-lock-node.js';
 export {
-  runTraining, readRunConfig, readHistory, runDirectoryState, historyJsonl, historyCsv,
+  runTraining, lockRunDirectory, readHistory, runDirectoryState, historyJsonl, historyCsv,
   type RunConfigFile, type RunOptions, type RunResult,
 } from './train/run-node.js';
 export { loadSavedModel, type SavedModel } from './train/saved-node.js';

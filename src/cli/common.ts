@@ -58,18 +58,18 @@ export function requireDirectory(flag: string, path: string): void {
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new UsageError(`${flag}: no such directory: ${path}`);
 }
 
-/** The saved model that --model names: a run directory or its model.safetensors. */
+/** The saved model that --model names: a run directory or a model bundle. */
 export function loadModel(path: string): SavedModel {
   return asFlag('--model', () => loadSavedModel(path));
 }
 
 /** The data must have the sample size and the number of classes the model was trained on. */
 export function checkCompatible(saved: SavedModel, data: Dataset): void {
-  const want = saved.run.data.sampleShape;
+  const want = saved.data.sampleShape;
   if (shapeSize(want) !== shapeSize(data.sampleShape)) {
     throw new UsageError(`--data: ${data.name} has samples of shape ${shapeString(data.sampleShape)} but the model was trained on ${shapeString(want)}`);
   }
-  if (data.classes.length !== saved.run.data.classes.length) {
-    throw new UsageError(`--data: ${data.name} has ${data.classes.length} classes but the model was trained on ${saved.run.data.classes.length}`);
+  if (data.classes.length !== saved.classes.length) {
+    throw new UsageError(`--data: ${data.name} has ${data.classes.length} classes but the model was trained on ${saved.classes.length}`);
   }
 }

@@ -82,8 +82,7 @@ async function dreamCommand(f: DreamFlags, cmd: Command): Promise<void> {
   const { backend, threads } = readBackendFlags(f);
   await chooseBackend(backend, threads);
   const saved = loadModel(f.model);
-  const { run } = saved;
-  const model = asFlag('--model', () => dream.dreamModelOf({ model: saved.model, sampleShape: run.data.sampleShape, inputShape: saved.inputShape, normalization: run.normalization, classes: run.data.classes }));
+  const model = asFlag('--model', () => dream.dreamModelOf({ model: saved.model, sampleShape: saved.data.sampleShape, inputShape: saved.inputShape, normalization: saved.normalization, classes: saved.classes }));
   const scale = parseNumber('--scale', f.scale, { min: 1, max: 64, integer: true });
   const tricks = trickOptions(f, cmd);
   const plan = planJobs(f, model);
@@ -98,7 +97,7 @@ async function dreamCommand(f: DreamFlags, cmd: Command): Promise<void> {
   const outDir = f.out ?? join(saved.dir, 'dream');
   const folder = prepareOutputFolder('--out', outDir, { isOwn: (d) => existsSync(join(d, 'dream.json')), what: 'dream output (dream.json)' });
   try {
-    const prior = await dataPrior(f, saved.run.data, [C, H, W], tricks);
+    const prior = await dataPrior(f, saved.data, [C, H, W], tricks);
     await dreamInto(outDir, { f, saved, model, plan, tricks, prior, scale, ...(init ? { init } : {}) });
   } catch (e) {
     if (folder.fresh) folder.discard();
@@ -174,7 +173,7 @@ async function dreamInto(outDir: string, { f, saved, model, plan, tricks, prior,
   files.set(plan.gridName, encodePng(grid));
   const summary = summarise(entries);
   files.set('dream.json', JSON.stringify({
-    handgrad: 'dream', created: new Date().toISOString(), model: saved.dir, epoch: saved.epoch,
+    handgrad: 'dream', created: new Date().toISOString(), model: saved.dir, epoch: saved.epoch ?? null,
     inputShape: model.inputShape, grid: plan.gridName, ...(summary ? { summary } : {}), entries,
   }, null, 1) + '\n');
   for (const [name, bytes] of files) writeFileAtomic(join(outDir, name), bytes);
@@ -194,13 +193,13 @@ interface DataPrior extends dream.DataPrior {
  * components unless given; when the run's data cannot be found and nothing asked for it
  * explicitly, none, with a note), --start mean, --mean-prior.
  */
-async function dataPrior(f: DreamFlags, run: SavedModel['run']['data'], shape: [number, number, number], tricks: Partial<dream.DreamOptions>): Promise<DataPrior | null> {
+async function dataPrior(f: DreamFlags, run: SavedModel['data'], shape: [number, number, number], tricks: Partial<dream.DreamOptions>): Promise<DataPrior | null> {
   const pcaAuto = f.pca === undefined;
   const k = f.pca === undefined ? 24 : parseNumber('--pca', f.pca, { min: 0, integer: true });
   const samples = parseNumber('--pca-samples', f.pcaSamples, { min: 2, integer: true });
   const explicit = !pcaAuto || f.data !== undefined || tricks.start === 'mean' || (tricks.prior ?? 0) > 0;
   if (tricks.plain === true || !(k > 0 || tricks.start === 'mean' || (tricks.prior ?? 0) > 0)) return null;
-  const spec = f.data ?? run.spec;
+  const spec = f.data ?? run.spec ?? run.name;
   let data: Awaited<ReturnType<typeof loadData>>;
   try {
     data = await loadData(spec, f.dataDir ?? run.dataDir, f.quiet === true);

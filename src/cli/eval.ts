@@ -25,11 +25,11 @@ export function register(program: Command): void {
       const { backend, threads } = readBackendFlags(f);
       await chooseBackend(backend, threads);
       const saved = loadModel(f.model);
-      const data = await loadData(f.data ?? saved.run.data.spec ?? saved.run.config.data, f.dataDir ?? saved.run.data.dataDir);
+      const data = await loadData(f.data ?? saved.data.spec ?? saved.data.name, f.dataDir ?? saved.data.dataDir);
       checkCompatible(saved, data);
-      const r = training.evaluateModel(saved.model, data[split], saved.inputShape, saved.run.normalization);
+      const r = training.evaluateModel(saved.model, data[split], saved.inputShape, saved.normalization);
       if (f.json) {
-        console.log(JSON.stringify({ model: saved.dir, epoch: saved.epoch, data: data.name, split, samples: r.n, loss: r.loss, accuracy: r.accuracy }));
+        console.log(JSON.stringify({ model: saved.dir, epoch: saved.epoch ?? null, data: data.name, split, samples: r.n, loss: r.loss, accuracy: r.accuracy }));
       } else {
         console.log(`${saved.dir} (epoch ${saved.epoch ?? '?'}) on ${data.name} ${split} (${r.n} samples): loss ${r.loss.toFixed(4)}, accuracy ${(100 * r.accuracy).toFixed(2)}%`);
       }

@@ -45,7 +45,7 @@ export const SEED_RULE: NumberRule = { min: 0, max: 2 ** 32 - 1, integer: true }
 
 /** Declares --model as the commands that read a saved model take it. */
 export function addModelOption(cmd: Command): Command {
-  return cmd.requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors');
+  return cmd.requiredOption('--model <dir|file>', 'a run directory (runs/<name>) or a model bundle (.safetensors)');
 }
 
 /** --data and --data-dir, as every command that reads a data set takes them. */

@@ -30,14 +30,14 @@ export function register(program: Command): void {
       const { backend, threads } = readBackendFlags(f);
       await chooseBackend(backend, threads);
       const saved = loadModel(f.model);
-      const { run, model } = saved;
-      const features = shapeSize(run.data.sampleShape);
+      const { model, data: trainedOn } = saved;
+      const features = shapeSize(trainedOn.sampleShape);
       let raw: Float32Array;
       let label: number | null = null;
       let what: string;
       if (/^\d+$/.test(input) && !existsSync(input)) {
         const index = Number(input);
-        const data = await loadData(f.data ?? run.data.spec ?? run.config.data, f.dataDir ?? run.data.dataDir);
+        const data = await loadData(f.data ?? trainedOn.spec ?? trainedOn.name, f.dataDir ?? trainedOn.dataDir);
         checkCompatible(saved, data);
         if (index >= data.test.n) throw new UsageError(`<input>: index ${index} is out of range; the test split of ${data.name} has ${data.test.n} samples (0 to ${data.test.n - 1})`);
         raw = data.test.x.subarray(index * features, (index + 1) * features);
@@ -45,18 +45,18 @@ export function register(program: Command): void {
         what = `${data.name} test sample ${index}`;
       } else {
         if (!existsSync(input)) throw new UsageError(`<input>: no such file: ${input} (give a PNG path or a test-split index)`);
-        const channels = run.data.sampleShape.length === 3 && run.data.sampleShape[0] === 3 ? 3 : 1;
+        const channels = trainedOn.sampleShape.length === 3 && trainedOn.sampleShape[0] === 3 ? 3 : 1;
         const img = asFlag('<input>', () => readPngImage(input, channels));
         if (img.size !== features) {
-          throw new UsageError(`<input>: ${input} is ${img.shape[2]}×${img.shape[1]} but the model takes samples of shape ${shapeString(run.data.sampleShape)} (${features} pixels)`);
+          throw new UsageError(`<input>: ${input} is ${img.shape[2]}×${img.shape[1]} but the model takes samples of shape ${shapeString(trainedOn.sampleShape)} (${features} pixels)`);
         }
         raw = Float32Array.from(img.data);
         what = input;
       }
       const x = Tensor.zeros([1, ...saved.inputShape]);
-      training.normalizeInto(raw, 0, features, run.normalization, x.data, 0);
+      training.normalizeInto(raw, 0, features, saved.normalization, x.data, 0);
       const probs = training.softmaxRow(model.forward(x), 0);
-      const classes = run.data.classes;
+      const classes = saved.classes;
       const ranked = probs.map((p, i) => ({ class: classes[i] ?? String(i), index: i, probability: p }))
         .sort((a, b) => b.probability - a.probability).slice(0, top);
       if (f.json) {

@@ -6,7 +6,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { backend, nn, training, type Dataset } from '../index.js';
-import { hasCheckpoint, readCheckpoint, readHistory, readRunConfig, runCharts, runDirectoryState, runLabel, runTraining, writeCharts } from '../node.js';
+import {
+  hasCheckpoint, lockRunDirectory, readCheckpoint, readHistory, runCharts, runDirectoryState, runLabel, runTraining, writeCharts, type DirectoryLock,
+} from '../node.js';
 import { chooseBackend, loadData } from './common.js';
 import { asFlag, UsageError, writingInto } from './errors.js';
 import {
@@ -144,9 +146,8 @@ function configFromFlags(f: TrainFlags): TrainConfig {
   }
 }
 
-/** With --resume: the run's config, where every flag typed on the command line must agree with it. */
-function resumedConfig(outDir: string, config: TrainConfig, f: TrainFlags, cmd: Command): TrainConfig {
-  const saved = asFlag('--resume', () => readCheckpoint(outDir).state.config);
+/** With --resume: the run's config `saved`, where every flag typed on the command line must agree with it. */
+function resumedConfig(saved: TrainConfig, config: TrainConfig, f: TrainFlags, cmd: Command): TrainConfig {
   for (const flag of CONFIG_FLAGS) {
     const key = keyOf(flag.spec);
     const raw = f[key];
@@ -177,43 +178,57 @@ function outDirOf(f: TrainFlags, config: TrainConfig): { dir: string; flag: stri
 }
 
 async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
-  let config = configFromFlags(f);
-  const { dir: outDir, flag: outFlag } = outDirOf(f, config);
+  const flagConfig = configFromFlags(f);
+  const { dir: outDir, flag: outFlag } = outDirOf(f, flagConfig);
   const { backend: backendName, threads } = readBackendFlags(f);
-  if (hasCheckpoint(outDir) && !f.resume) throw new UsageError(`${outDir} already holds a run; add --resume to continue it, or choose another --out/--name`);
-  if (f.resume && hasCheckpoint(outDir)) config = resumedConfig(outDir, config, f, cmd);
   const folder = prepareOutputFolder(outFlag, outDir, { isOwn: (d) => runDirectoryState(d) === 'run', what: 'handgrad run' });
+  // held until the run ends: a second `train` on the folder is refused
+  const lock = asFlag(outFlag, () => lockRunDirectory(outDir));
   try {
+    if (hasCheckpoint(outDir) && !f.resume) throw new UsageError(`${outDir} already holds a run; add --resume to continue it, or choose another --out/--name`);
+    const notes: string[] = [];
+    if (lock.tookOverFrom) notes.push(`took over the lock of pid ${lock.tookOverFrom.pid}, which is no longer running`);
+    let config = flagConfig;
+    if (f.resume && hasCheckpoint(outDir)) {
+      const cp = asFlag('--resume', () => readCheckpoint(outDir));
+      if (cp.fellBack) notes.push(`resuming from ${cp.file} (epoch ${cp.state.epoch}): ${cp.fellBack}`);
+      config = resumedConfig(cp.state.config, flagConfig, f, cmd);
+    }
     await chooseBackend(backendName, threads);
     const data = await loadData(config.data, f.dataDir);
-    await train(f, config, data, outDir);
+    await train(f, config, data, outDir, lock, notes);
   } catch (e) {
-    // a run that never completed its first checkpoint leaves nothing behind
+    // a run that never completed its first checkpoint leaves nothing behind (the lock keeps others out)
     if (folder.fresh && !hasCheckpoint(outDir)) folder.discard();
     throw writingInto(outDir, e);
+  } finally {
+    lock.release();
   }
 }
 
-async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: string): Promise<void> {
+async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: string, lock: DirectoryLock, notes: string[]): Promise<void> {
   const quiet = f.quiet === true;
   const log = (s: string): void => {
     if (!quiet) console.log(s);
   };
   const progress = trainingProgress(config.epochs, process.stdout.isTTY === true && f.progress !== false && !quiet, log);
   log(`handgrad train: ${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes) → ${outDir}`);
+  for (const note of notes) log(`note: ${note}`);
   log(`backend: ${backend().describe()}`);
+  const label = runLabel(config, training.modelConfig(config.model, data.sampleShape, data.classes.length, config.dropout, config.dropoutMode), data.name);
   let result: Awaited<ReturnType<typeof runTraining>>;
   try {
-    result = await runTraining({ config, data, outDir, resume: f.resume === true, ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}), onStep: progress.onStep, onEpoch: progress.onEpoch });
+    const run = { config, data, outDir, lock, resume: f.resume === true, onStep: progress.onStep, onEpoch: progress.onEpoch };
+    result = await runTraining({ ...run, ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}) });
   } catch (e) {
     progress.stop();
     // a diverged run keeps its last good checkpoint; its curves show where it went
-    if (e instanceof training.TrainingDivergedError) await writeRunCharts(outDir);
+    if (e instanceof training.TrainingDivergedError) await writeRunCharts(outDir, label);
     throw e;
   }
   const { session } = result;
   if (result.resumedFrom > 0) log(result.alreadyComplete ? `${outDir} was already complete (${session.epoch} epochs)` : `resumed from epoch ${result.resumedFrom}`);
-  const plots = await writeRunCharts(outDir);
+  const plots = await writeRunCharts(outDir, label);
   const last = session.history[session.history.length - 1];
   if (!last) return;
   const total = session.history.reduce((s, r) => s + r.seconds, 0);
@@ -222,12 +237,10 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
     line += ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: ${last.testAccuracy >= MNIST_TARGET ? 'reached' : 'NOT reached'}`;
   }
   console.log(line);
-  log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.json${plots.length ? ', ' + plots.join(', ') : ''})`);
+  log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.safetensors${plots.length ? ', ' + plots.join(', ') : ''})`);
 }
 
-/** loss.svg/.png and accuracy.svg/.png of the run in `dir`, from its files; returns the files written. */
-async function writeRunCharts(dir: string): Promise<string[]> {
-  const run = readRunConfig(dir);
-  return writeCharts(dir, runCharts(readHistory(join(dir, 'history.jsonl')), runLabel(run.config, run.model, run.data.name)));
+/** loss.svg/.png and accuracy.svg/.png of the run in `dir`, from its history; returns the files written. */
+async function writeRunCharts(dir: string, label: string): Promise<string[]> {
+  return writeCharts(dir, runCharts(readHistory(join(dir, 'history.jsonl')), label));
 }
-

@@ -1,23 +1,34 @@
 // A training run on disk (Node only). The run directory holds:
-//   config.json        the TrainConfig, the model's LayerConfig, the normalisation, the data set
-//   checkpoint.json    TrainState after the last completed epoch (see checkpoint.ts)
-//   model.safetensors  the weights after the last completed epoch
-//   history.jsonl      one EpochRecord per line
-//   history.csv        the same as a table
-// (`handgrad train` adds the curves, loss.svg/.png and accuracy.svg/.png, when the run ends.)
-// Every file is written atomically, so a run stopped at any moment leaves a consistent directory
-// that `--resume` continues (a checkpoint at epoch 0 is written before the first epoch).
+//   config.json                      the TrainConfig, the model's LayerConfig, the normalisation, the data set
+//   checkpoint.safetensors           everything resume needs after the last completed epoch (checkpoint.ts)
+//   checkpoint.previous.safetensors  the checkpoint before it (resume falls back to it)
+//   model.safetensors                the model bundle of the last completed epoch (bundle.ts): what eval,
+//                                    predict, dream, the playground and PyTorch read
+//   history.jsonl                    one EpochRecord per line
+//   history.csv                      the same as a table
+//   .handgrad.lock                   while a process trains there (io/dir-lock-node.ts)
+// Every file is written atomically and the checkpoint first, so a run stopped at any moment
+// leaves a directory that `--resume` continues; resuming rewrites the bundle and the history
+// from the checkpoint it continues from (a checkpoint at epoch 0 is written before the first
+// epoch). Rendering is left to the caller: `handgrad train` draws loss.svg/.png and
+// accuracy.svg/.png from history.jsonl when the run ends (report/run-curves.ts).
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
-import { writeFileAtomic } from '../io/atomic-node.js';
-import { HandgradError } from '../tensor.js';
+import { isTemporaryName, removeStaleTemporaries, writeFileAtomic } from '../io/atomic-node.js';
+import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../io/dir-lock-node.js';
+import { sessionModelInfo } from './bundle.js';
+import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
 import { TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
+import { HandgradError } from '../tensor.js';
 import type { Normalization } from './loader.js';
+
+/** The model bundle's name in a run directory. */
+export const MODEL_FILE = 'model.safetensors';
 
 /** What config.json holds. */
 export interface RunConfigFile {
@@ -35,6 +46,8 @@ export interface RunOptions {
   outDir: string;
   /** Continue from the directory's checkpoint when there is one (else start fresh). */
   resume?: boolean;
+  /** The directory's lock, when the caller took it (lockRunDirectory); else runTraining takes and releases it. */
+  lock?: DirectoryLock;
   /** The --data-dir the data came from (recorded for eval). */
   dataDir?: string;
   onStep?: (r: StepRecord) => void;
@@ -48,6 +61,8 @@ export interface RunResult {
   session: TrainingSession;
   /** The run continued from a checkpoint at this epoch (0 = a fresh start). */
   resumedFrom: number;
+  /** Set when resume used the previous checkpoint because the current one was missing or unreadable: why. */
+  fellBack: string | null;
   /** The checkpoint was already complete: nothing was trained. */
   alreadyComplete: boolean;
 }
@@ -95,34 +110,21 @@ export function readHistory(file: string): EpochRecord[] {
   return out;
 }
 
-export function readRunConfig(dir: string): RunConfigFile {
-  const p = join(dir, 'config.json');
-  if (!existsSync(p)) throw new HandgradError(`${dir} is not a handgrad run directory: ${p} does not exist`);
-  let c: RunConfigFile;
-  try {
-    c = JSON.parse(readFileSync(p, 'utf8')) as RunConfigFile;
-  } catch (e) {
-    throw new HandgradError(`${p}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!c || typeof c !== 'object' || !c.config || !c.model || !c.normalization || !c.data) {
-    throw new HandgradError(`${p}: expected the fields config, model, normalization and data`);
-  }
-  return c;
-}
-
 /** The largest config.json runDirectoryState reads (a run's is a few kilobytes). */
 const CONFIG_LIMIT = 1 << 20;
 
 /**
  * What a folder is, as a place for a run: absent, an empty directory, a run directory (a
- * config.json that handgrad wrote, or a checkpoint), another directory (with files of its own,
- * which a run must not overwrite), or not a directory at all.
+ * checkpoint, a config.json that handgrad wrote, or a run being started there: its lock, or
+ * nothing but temporary files of handgrad's writes), another directory (with files of its own,
+ * which a run must not overwrite), or not a directory.
  */
 export function runDirectoryState(dir: string): 'absent' | 'empty' | 'run' | 'other' | 'not-a-directory' {
   if (!existsSync(dir)) return 'absent';
   if (!statSync(dir).isDirectory()) return 'not-a-directory';
-  if (readdirSync(dir).length === 0) return 'empty';
-  if (hasCheckpoint(dir)) return 'run';
+  const names = readdirSync(dir);
+  if (names.length === 0) return 'empty';
+  if (hasCheckpoint(dir) || names.includes(LOCK_FILE) || names.every(isTemporaryName)) return 'run';
   const config = join(dir, 'config.json');
   // a regular file of reasonable size only: a FIFO or a device named config.json must not block
   const st = existsSync(config) ? statSync(config) : null;
@@ -136,24 +138,47 @@ export function runDirectoryState(dir: string): 'absent' | 'empty' | 'run' | 'ot
   return 'other';
 }
 
-/** Trains (or resumes) a run in `outDir`, checkpointing every epoch. */
+/** Locks a run directory (creating it) for one training process; see io/dir-lock-node.ts. */
+export function lockRunDirectory(dir: string): DirectoryLock {
+  return lockDirectory(dir, 'handgrad train');
+}
+
+/**
+ * Trains (or resumes) a run in `outDir`, checkpointing every epoch, while holding the
+ * directory's lock. Temporary files of interrupted writes are removed first.
+ */
 export async function runTraining(opts: RunOptions): Promise<RunResult> {
+  const lock = opts.lock ?? lockRunDirectory(opts.outDir);
+  try {
+    return await runLocked(opts);
+  } finally {
+    if (!opts.lock) lock.release();
+  }
+}
+
+async function runLocked(opts: RunOptions): Promise<RunResult> {
   const { outDir, data } = opts;
-  mkdirSync(outDir, { recursive: true });
+  removeStaleTemporaries(outDir);
   let session: TrainingSession;
   let resumedFrom = 0;
+  let fellBack: string | null = null;
   if (opts.resume && hasCheckpoint(outDir)) {
     const cp = readCheckpoint(outDir);
+    fellBack = cp.fellBack;
     // A resumed run keeps its checkpoint's config; only the number of epochs may be raised.
     const state: TrainState = { ...cp.state, config: { ...cp.state.config, epochs: Math.max(opts.config.epochs, cp.state.epoch) } };
     session = new TrainingSession({}, data, { resume: { state, weights: cp.weights } });
     resumedFrom = state.epoch;
     if (state.config.epochs !== cp.state.config.epochs) writeConfig(outDir, session, opts);
+    // the bundle and the history may be ahead of (or behind) the checkpoint a kill left: match them to it
+    writeModel(outDir, session, opts);
+    writeHistory(outDir, session.history);
   } else {
     session = new TrainingSession(opts.config, data);
     writeConfig(outDir, session, opts);
     writeHistory(outDir, session.history);
     writeCheckpoint(outDir, session);
+    writeModel(outDir, session, opts);
   }
   const alreadyComplete = session.epoch >= session.config.epochs;
   await session.run({
@@ -162,11 +187,12 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     signal: opts.signal,
     onEpoch: (record, s) => {
       writeCheckpoint(outDir, s);
+      writeModel(outDir, s, opts);
       writeHistory(outDir, s.history);
       opts.onEpoch?.(record);
     },
   });
-  return { session, resumedFrom, alreadyComplete };
+  return { session, resumedFrom, fellBack, alreadyComplete };
 }
 
 function writeConfig(outDir: string, session: TrainingSession, opts: RunOptions): void {
@@ -183,6 +209,10 @@ function writeConfig(outDir: string, session: TrainingSession, opts: RunOptions)
     },
   };
   writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(file, null, 2) + '\n');
+}
+
+function writeModel(outDir: string, session: TrainingSession, opts: RunOptions): void {
+  writeModelFile(join(outDir, MODEL_FILE), session.model, sessionModelInfo(session, opts.dataDir));
 }
 
 function writeHistory(outDir: string, history: EpochRecord[]): void {

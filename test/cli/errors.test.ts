@@ -148,7 +148,7 @@ describe('file-system errors', () => {
     const r2 = handgrad(['train', ...tiny, '--out', join(medium, 'run')]);
     expectOneLine(r2, 1, /^handgrad train: .*medium\/run.*: no space left on device \(ENOSPC\)$/);
     const left = readdirSync(join(medium, 'run'));
-    expect(left).toContain('checkpoint.json');
+    expect(left).toContain('checkpoint.safetensors');
     expect(left.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(statSync(join(medium, 'run', 'model.safetensors')).size).toBeGreaterThan(0);
   });
@@ -157,7 +157,7 @@ describe('file-system errors', () => {
 describe('every other failure', () => {
   it.each([
     [['train', '--bogus'], /^handgrad: unknown option '--bogus' \(run with --help for usage\)$/],
-    [['eval'], /^handgrad: required option '--model <dir>' not specified/],
+    [['eval'], /^handgrad: required option '--model <dir\|file>' not specified/],
     [['train', '--hidden', '100000000'], /^handgrad: --hidden must be a comma-separated list of positive integers \(each ≤ 100000\)/],
     [['train', '--threads', '0'], /^handgrad: --threads must be an integer ≥ 1 and ≤ 1024, got '0'$/],
   ])('%j: one line, exit code 2', (args, message) => {
