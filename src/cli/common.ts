@@ -4,10 +4,9 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { initWasm, setBackend, shapeSize, shapeString, shutdownWasm, type Dataset } from '../index.js';
+import { initBackend, shapeSize, shapeString, shutdownWasm, type BackendChoice, type Dataset } from '../index.js';
 import { loadDataset, loadSavedModel, type SavedModel } from '../node.js';
 import { asFlag, asFlagAsync, UsageError } from './errors.js';
-import type { BackendChoice } from './flags.js';
 
 /** Threads when --threads is not given: the machine's cores, at most 4. */
 export function defaultThreads(): number {
@@ -16,30 +15,17 @@ export function defaultThreads(): number {
 }
 
 /**
- * Chooses the kernel backend before any tensor is allocated. 'wasm' is initialised first (with
- * `threads` threads, default defaultThreads()); if the engine lacks WebAssembly SIMD that is a usage error.
+ * Brings up the kernel backend --backend names before any tensor is allocated, with `threads`
+ * threads (default defaultThreads()). 'auto' takes the fastest the engine can run; a named one
+ * the engine cannot run is a usage error.
  */
-export async function chooseBackend(name: BackendChoice, threads?: number): Promise<void> {
-  if (name === 'wasm' || name === 'auto') {
-    const b = await initWasm({ threads: threads ?? defaultThreads() });
-    wasmStarted = b.name === 'wasm';
-    // 'auto' keeps the reference backend when the engine has no WebAssembly SIMD.
-    if (b.name !== 'wasm' && name === 'wasm') throw new UsageError('--backend wasm: this JavaScript engine has no WebAssembly SIMD; use --backend ref');
-    return;
-  }
-  try {
-    setBackend(name);
-  } catch (e) {
-    throw new UsageError(`--backend: ${(e as Error).message}`);
-  }
+export async function chooseBackend(choice: BackendChoice, threads?: number): Promise<void> {
+  const b = await initBackend(choice, { threads: threads ?? defaultThreads() });
+  if (choice !== 'auto' && b.name !== choice) throw new UsageError(`--backend ${choice}: this JavaScript engine cannot run it (${b.describe()} instead); use --backend auto`);
 }
 
-let wasmStarted = false;
-
-/** Ends the wasm backend's worker threads so the process can exit. */
+/** Ends the backend's worker threads so the process can exit. */
 export async function releaseBackend(): Promise<void> {
-  if (!wasmStarted) return;
-  wasmStarted = false;
   await shutdownWasm();
 }
 

@@ -4,6 +4,7 @@
 // with.
 
 import type { Command } from 'commander';
+import { AUTO_ORDER, BACKEND_KINDS, type BackendChoice, type BackendKind } from '../index.js';
 import { describeRule, meetsRule, type NumberRule } from '../node.js';
 import { UsageError } from './errors.js';
 
@@ -64,9 +65,8 @@ export function addDataOptions(cmd: Command, dflt?: string): Command {
     .option('--data-dir <dir>', 'where to look for data files');
 }
 
-/** The kernel backends a command accepts. */
-export const BACKEND_CHOICES = ['auto', 'ref', 'wasm'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** The kernel backends a command accepts: 'auto' and every kind of the backend registry. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...(Object.keys(BACKEND_KINDS) as BackendKind[])];
 
 /** --backend and --threads, as every command that computes takes them. */
 export interface BackendFlags {
@@ -77,7 +77,7 @@ export interface BackendFlags {
 /** Declares --backend and --threads. */
 export function addBackendOptions(cmd: Command, scope = ''): Command {
   return cmd
-    .option('--backend <name>', `kernel backend${scope}: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm`, 'auto')
+    .option('--backend <name>', `kernel backend${scope}: auto (the fastest the engine runs: ${AUTO_ORDER.join(', then ')}), or one of ${Object.keys(BACKEND_KINDS).join(', ')}`, 'auto')
     .option('--threads <n>', `threads of the backend${scope} (default: the machine's cores, at most 4)`);
 }
 
