@@ -3,13 +3,13 @@
 // the experiment grid's process pool, PNG files, atomic writes, chart rasterising) and the parts
 // of the library that only the command line uses (the experiment grid and its report, the image
 // grid, the numeric rules of options). Not part of the public API; it imports Node built-ins and
-// native packages, so browser code never imports it.
+// native packages, so browser code never imports it. The chart renderers load only when a chart
+// is written (plot/write-node.ts).
 export { describeRule, meetsRule, type NumberRule } from './numbers.js';
 export { loadDataset, type LoadDatasetOptions } from './data/load-node.js';
 export { writeFileAtomic } from './io/atomic-node.js';
 export { encodePng, decodePng, readPngImage } from './io/png-node.js';
-export { renderCurves, type Chart, type CurveSeries, type CurvesSpec } from './plot/index.js';
-export { svgToPng } from './plot/png-node.js';
+export type { Chart, CurveSeries, CurvesSpec } from './plot/index.js';
 export { writeCharts } from './plot/write-node.js';
 export { imageToRgba, renderImageGrid, type GridImage, type GridOptions } from './plot/image-grid.js';
 export { hasCheckpoint, readCheckpoint } from './train/checkpoint-node.js';
