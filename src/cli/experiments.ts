@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory', join('runs', 'experiments'))
     .option('--dropout-mode <mode>', 'cmu (the assignment: scale by 1-p at inference) or inverted (PyTorch)', GRID_DEFAULTS.dropoutMode)
     .option('--report-only', 'start no runs: write report.md from the run directories already in --out');
-  addBackendOptions(cmd, ' of every run (--threads: of each run, default: the cores shared among the --jobs)')
+  addBackendOptions(cmd, ' of each run', "the machine's cores, at most 4, shared among the --jobs")
     .action(async (f: ExperimentsFlags, c: Command) => {
       const failed = await experimentsCommand(f, typedOnCommandLine(c, 'epochs'));
       if (failed > 0) process.exitCode = 1;

@@ -74,11 +74,11 @@ export interface BackendFlags {
   threads?: string;
 }
 
-/** Declares --backend and --threads. */
-export function addBackendOptions(cmd: Command, scope = ''): Command {
+/** Declares --backend and --threads; `whose` says whose backend it is (' of every run'), `threadsDefault` the default of --threads. */
+export function addBackendOptions(cmd: Command, whose = '', threadsDefault = "the machine's cores, at most 4"): Command {
   return cmd
-    .option('--backend <name>', `kernel backend${scope}: auto (the fastest the engine runs: ${AUTO_ORDER.join(', then ')}), or one of ${Object.keys(BACKEND_KINDS).join(', ')}`, 'auto')
-    .option('--threads <n>', `threads of the backend${scope} (default: the machine's cores, at most 4)`);
+    .option('--backend <name>', `kernel backend${whose}: auto (the fastest the engine runs: ${AUTO_ORDER.join(', then ')}), or one of ${Object.keys(BACKEND_KINDS).join(', ')}`, 'auto')
+    .option('--threads <n>', `threads of the backend${whose} (default: ${threadsDefault})`);
 }
 
 /** The validated --backend and --threads. */
