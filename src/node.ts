@@ -2,10 +2,11 @@
 // modules (the -node.ts files: data loading by name or path, run directories and checkpoints,
 // the experiment grid's process pool, PNG files, atomic writes, chart rasterising) and the parts
 // of the library that only the command line uses (the experiment grid and its report, the image
-// grid, the numeric rules of options). Not part of the public API; it imports Node built-ins and
+// grid, the numeric rules of options, the standard gradcheck suite). Not part of the public API; it imports Node built-ins and
 // native packages, so browser code never imports it. The chart renderers load only when a chart
 // is written (plot/write-node.ts).
 export { describeRule, meetsRule, type NumberRule } from './numbers.js';
+export { runLayerGradchecks, runLossGradchecks } from './check/suite.js';
 export { loadDataset, type LoadDatasetOptions } from './data/load-node.js';
 export { writeFileAtomic } from './io/atomic-node.js';
 export { encodePng, decodePng, readPngImage } from './io/png-node.js';

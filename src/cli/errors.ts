@@ -102,7 +102,10 @@ export function failure(e: unknown, command: string): { line: string; code: numb
   if (e instanceof UsageError) return { line: `handgrad: ${oneLine(e.message)}`, code: 2 };
   if (e instanceof RunFailure) return { line: `${head}: ${oneLine(e.message)}`, code: 1 };
   if (e instanceof GridStoppedError) return { line: `${head}: ${e.message}`, code: e.signal === 'SIGTERM' ? 143 : 130 };
-  if (e instanceof training.TrainingDivergedError) return { line: `${head}: ${oneLine(e.message)}`, code: 1 };
+  if (e instanceof training.TrainingDivergedError) {
+    const { loss, epoch, batch, lr, suggestedLr } = e;
+    return { line: `${head}: training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch + 1}; try a smaller learning rate, e.g. --lr ${suggestedLr} (now ${lr}) (the last good checkpoint was kept)`, code: 1 };
+  }
   if (e instanceof HandgradError) return { line: `handgrad: ${oneLine(e.message)}`, code: 2 };
   if (isSystemError(e)) return { line: `${head}: ${systemErrorLine(e)}`, code: 1 };
   if (e instanceof RangeError) return { line: `${head}: out of memory or a size too large (${oneLine(e.message)})`, code: 1 };

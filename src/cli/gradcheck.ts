@@ -2,7 +2,7 @@
 // Prints a table (layer, tensor, max relative error, pass/fail); exit code 1 on any failure.
 
 import type { Command } from 'commander';
-import { runLayerGradchecks, runLossGradchecks } from '../index.js';
+import { runLayerGradchecks, runLossGradchecks } from '../node.js';
 import { parseNumber, SEED_RULE } from './flags.js';
 
 export function register(program: Command): void {
