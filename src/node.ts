@@ -25,7 +25,7 @@ export {
   type GridRun, type GridGroup, type GridSettings, type RunOutcome,
 } from './train/grid.js';
 export {
-  runGrid, trainArgs, historyOf, isComplete, outcomeFromDisk, endWithParent, packageRoot, GridStoppedError,
+  runGrid, historyOf, isComplete, outcomeFromDisk, endWithParent, packageRoot, GridStoppedError,
   type GridRunOptions, type GridRunEvents,
 } from './train/grid-runner-node.js';
 export { gridReport, groupCharts, groupSentences, outcomeLine, summarize, formatSeconds, pct, GROUP_TITLES, type GridReport, type RunSummary } from './report/grid-report.js';

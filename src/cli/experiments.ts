@@ -11,9 +11,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { BackendChoice } from '../index.js';
 import {
   gridReport, outcomeFromDisk, outcomeLine, runGrid, selectRuns, writeCharts, writeFileAtomic, formatSeconds, isComplete, historyOf,
-  GRID_DEFAULTS, type GridRunOptions, type GridSettings, type RunOutcome,
+  GRID_DEFAULTS, type GridRun, type GridRunOptions, type GridSettings, type RunOutcome,
 } from '../node.js';
 import { defaultThreads, loadData, requireDirectory } from './common.js';
 import { asFlag, UsageError, writingInto } from './errors.js';
@@ -70,8 +71,24 @@ function readSettings(file: string): GridSettings | null {
   return s as GridSettings;
 }
 
+/** What the runs of one grid share. */
+export interface ExperimentsOptions {
+  data: string;
+  dataDir?: string;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  dropoutMode: 'cmu' | 'inverted';
+  jobs: number;
+  runs: GridRun[];
+  out: string;
+  backend: BackendChoice;
+  /** Threads of each run. */
+  threads: number;
+}
+
 /** The grid's options from the flags; every bad value is a UsageError naming the flag. */
-export function optionsFromFlags(f: ExperimentsFlags): GridRunOptions {
+export function optionsFromFlags(f: ExperimentsFlags): ExperimentsOptions {
   const runs = asFlag('--only', () => selectRuns(f.only));
   if (f.dataDir !== undefined) requireDirectory('--data-dir', f.dataDir);
   const { backend, threads } = readBackendFlags(f);
@@ -87,6 +104,17 @@ export function optionsFromFlags(f: ExperimentsFlags): GridRunOptions {
     // the --jobs processes share the cores: each gets its part (one thread each with 2 jobs on 2 cores)
     threads: threads ?? Math.max(1, Math.floor(defaultThreads() / jobs)),
   };
+}
+
+/** The `handgrad train` arguments of one run: into <out>/<id>, resuming its checkpoint. */
+export function trainArgs(run: GridRun, o: ExperimentsOptions): string[] {
+  return [
+    'train', '--model', 'mlp', '--hidden', run.hidden.join(','), '--activation', GRID_DEFAULTS.activation,
+    '--lr', String(run.lr), '--momentum', String(run.momentum), '--dropout', String(run.dropout), '--dropout-mode', o.dropoutMode,
+    '--batch-size', String(o.batchSize), '--epochs', String(o.epochs), '--seed', String(o.seed),
+    '--data', o.data, ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
+    '--out', join(o.out, run.id), '--resume', '--quiet', '--backend', o.backend, '--threads', String(o.threads),
+  ];
 }
 
 /** Runs (or, with --report-only, only reports) the grid; returns the number of failed runs. */
@@ -112,6 +140,7 @@ async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Pr
       }
     }
   }
+  let order: GridRunOptions['order'];
   const folder = prepareOutputFolder('--out', o.out, { isOwn: (d) => existsSync(join(d, 'grid.json')), what: 'experiment grid (grid.json)' });
   try {
     // The data is loaded once here, so a missing file or unknown name is one line instead of
@@ -123,7 +152,7 @@ async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Pr
     } else {
       const data = await loadData(o.data, o.dataDir);
       settings.dataDescription = `${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes, samples ${data.sampleShape.join('×')})`;
-      o.order = { features: data.train.x.length / Math.max(1, data.train.n), classes: data.classes.length };
+      order = { features: data.train.x.length / Math.max(1, data.train.n), classes: data.classes.length };
     }
     writeFileAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
   } catch (e) {
@@ -134,7 +163,8 @@ async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Pr
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   console.log(`handgrad experiments: ${plural(o.runs.length, 'run')} on ${settings.dataDescription}, ${plural(o.epochs, 'epoch')}, batch ${o.batchSize}, ` +
     `dropout mode ${o.dropoutMode}, ${o.jobs} in parallel → ${o.out}`);
-  const outcomes = await runGrid(o, gridOutput());
+  const grid = { runs: o.runs, out: o.out, epochs: o.epochs, jobs: o.jobs, args: (run: GridRun) => trainArgs(run, o), ...(order ? { order } : {}) };
+  const outcomes = await runGrid(grid, gridOutput());
   const reportPath = await writeReport(o.out, outcomes, settings).catch((e: unknown) => Promise.reject(writingInto(o.out, e)));
   const failed = outcomes.filter((r) => r.status === 'failed');
   console.log(`${outcomes.length - failed.length} of ${outcomes.length} runs complete${failed.length ? `, ${failed.length} failed (${failed.map((r) => r.run.id).join(', ')})` : ''}; report: ${reportPath}`);

@@ -1,8 +1,8 @@
 // The experiment grid as a pool of processes (Node only). Each run is a child process
-// `node <package>/bin/handgrad.js train … --out <out>/<id> --resume`, `jobs` of them at a time,
-// the runs with the most weights first. Because every run checkpoints each epoch and is started
-// with --resume, the grid is resumable for free: finished runs are skipped, interrupted runs
-// continue from their last checkpoint.
+// `node <package>/bin/handgrad.js <its arguments>`, which the caller gives (a `handgrad train`
+// into <out>/<id> that resumes its checkpoint), `jobs` of them at a time, the runs with the most
+// weights first. Because every run checkpoints each epoch and resumes, the grid is resumable for
+// free: finished runs are skipped, interrupted runs continue from their last checkpoint.
 //
 // <out>/
 //   <id>/             one `handgrad train` run directory per run (history.jsonl, …)
@@ -18,27 +18,21 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HandgradError } from '../tensor.js';
-import { GRID_DEFAULTS, longestFirst, type GridRun, type RunOutcome } from './grid.js';
+import { longestFirst, type GridRun, type RunOutcome } from './grid.js';
 import type { EpochRecord } from './loop.js';
 import { readHistory } from './run-node.js';
 
-/** What the children of one grid share. */
+/** A grid to run: its runs, its folder, and the command line of each run. */
 export interface GridRunOptions {
-  /** The data set, as `handgrad train --data` takes it, and where its files are looked for. */
-  data: string;
-  dataDir?: string;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  dropoutMode: 'cmu' | 'inverted';
-  /** Runs at a time (separate processes). */
-  jobs: number;
   runs: readonly GridRun[];
   /** The grid's folder: <out>/<id> for each run, <out>/logs. It must exist. */
   out: string;
-  /** `handgrad train --backend` and `--threads` of every child. */
-  backend: string;
-  threads: number;
+  /** Epochs every run is trained to: a run whose history reaches them is complete. */
+  epochs: number;
+  /** Runs at a time (separate processes). */
+  jobs: number;
+  /** The arguments of `handgrad` (bin/handgrad.js) that train `run` into <out>/<id>, resumably. */
+  args: (run: GridRun) => string[];
   /** The data's features per sample and classes: the runs start in the order of their weights (longestFirst); without it, in table order. */
   order?: { features: number; classes: number };
 }
@@ -90,30 +84,6 @@ export function packageRoot(): string {
     dir = dirname(dir);
   }
   throw new HandgradError(`cannot find the handgrad package (bin/handgrad.js) above ${fileURLToPath(import.meta.url)}`);
-}
-
-/** The `handgrad train` arguments of one run. */
-export function trainArgs(run: GridRun, o: GridRunOptions): string[] {
-  return [
-    'train',
-    '--model', 'mlp',
-    '--hidden', run.hidden.join(','),
-    '--activation', GRID_DEFAULTS.activation,
-    '--lr', String(run.lr),
-    '--momentum', String(run.momentum),
-    '--dropout', String(run.dropout),
-    '--dropout-mode', o.dropoutMode,
-    '--batch-size', String(o.batchSize),
-    '--epochs', String(o.epochs),
-    '--seed', String(o.seed),
-    '--data', o.data,
-    ...(o.dataDir !== undefined ? ['--data-dir', o.dataDir] : []),
-    '--out', join(o.out, run.id),
-    '--resume',
-    '--quiet',
-    '--backend', o.backend,
-    '--threads', String(o.threads),
-  ];
 }
 
 /** A run's recorded epochs up to `epochs` (a run trained longer earlier is reported over the epochs asked for now). */
@@ -191,7 +161,7 @@ export async function runGrid(o: GridRunOptions, events: GridRunEvents = {}): Pr
 
   const runOne = (run: GridRun): Promise<RunOutcome> =>
     new Promise((resolveRun) => {
-      const args = trainArgs(run, o);
+      const args = o.args(run);
       const log = join(logs, `${run.id}.log`);
       appendFileSync(log, `$ ${process.execPath} ${bin} ${args.join(' ')}\n`);
       const t0 = Date.now();

@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PNG } from 'pngjs';
 import { GRID, GRID_DEFAULTS, longestFirst, selectRuns, type RunOutcome } from '../../src/train/grid.js';
-import { trainArgs } from '../../src/train/grid-runner-node.js';
 import { readHistory } from '../../src/train/run-node.js';
 import { formatSeconds, gridReport, groupSentences, summarize } from '../../src/report/grid-report.js';
 import { writeCharts } from '../../src/plot/write-node.js';
-import { optionsFromFlags } from '../../src/cli/experiments.js';
+import { optionsFromFlags, trainArgs } from '../../src/cli/experiments.js';
 import { run as runCli } from '../../src/cli/main.js';
 import { syntheticHistory, writeHistory } from './synthetic.js';
 
