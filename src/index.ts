@@ -11,6 +11,9 @@ export { gradcheck, gradcheckLoss, assertGradcheck, type GradcheckOptions, type 
 export * as nyu from './nyu.js';
 export * as cmu from './cmu.js';
 export { initWasm, shutdownWasm } from './kernels/wasm/index.js';
+export { initWebGPU, type InitWebGPUOptions } from './webgpu.js';
+export { createWebGPUBackend, WEBGPU_SUPPORT, type WebGPUBackend, type WebGPUOptions } from './kernels/webgpu/index.js';
+export { onHost } from './tensor.js';
 export { runLayerGradchecks, runLossGradchecks, LAYER_CASES } from './check/suite.js';
 export type { Dataset, Split } from './data/types.js';
 export * as theory from './theory/index.js';

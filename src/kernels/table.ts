@@ -167,7 +167,7 @@ export interface Kernels {
 
 /** A backend: its kernels, how it allocates tensor storage, and what it cannot do. */
 export interface Backend {
-  readonly name: 'ref' | 'wasm';
+  readonly name: 'ref' | 'wasm' | 'webgpu';
   readonly kernels: Kernels;
   /** Storage for a tensor; the wasm backend hands out views on its linear memory. */
   allocate(dtype: 'float32' | 'float64', size: number): FloatArray;

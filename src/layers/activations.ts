@@ -51,10 +51,10 @@ export class ReLU extends Elementwise {
     return { type: 'ReLU', scale: this.scale };
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.reluForward(x.data, y.data, this.scale);
+    k.reluForward(x.storage, y.storage, this.scale);
   }
   protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.reluBackward(x.data, dy.data, dx.data, this.scale);
+    k.reluBackward(x.storage, dy.storage, dx.storage, this.scale);
   }
 }
 
@@ -77,10 +77,10 @@ export class LeakyReLU extends Elementwise {
     return { type: 'LeakyReLU', negativeSlope: this.negativeSlope };
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.leakyReluForward(x.data, y.data, this.negativeSlope);
+    k.leakyReluForward(x.storage, y.storage, this.negativeSlope);
   }
   protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.leakyReluBackward(x.data, dy.data, dx.data, this.negativeSlope);
+    k.leakyReluBackward(x.storage, dy.storage, dx.storage, this.negativeSlope);
   }
 }
 
@@ -93,10 +93,10 @@ export class Sigmoid extends Elementwise {
     return { type: 'Sigmoid' };
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.sigmoidForward(x.data, y.data);
+    k.sigmoidForward(x.storage, y.storage);
   }
   protected applyBackward(k: Kernels, _x: Tensor, y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.sigmoidBackward(y.data, dy.data, dx.data);
+    k.sigmoidBackward(y.storage, dy.storage, dx.storage);
   }
 }
 
@@ -109,10 +109,10 @@ export class Tanh extends Elementwise {
     return { type: 'Tanh' };
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.tanhForward(x.data, y.data);
+    k.tanhForward(x.storage, y.storage);
   }
   protected applyBackward(k: Kernels, _x: Tensor, y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.tanhBackward(y.data, dy.data, dx.data);
+    k.tanhBackward(y.storage, dy.storage, dx.storage);
   }
 }
 
@@ -137,10 +137,10 @@ export class GELU extends Elementwise {
     return { type: 'GELU', approximate: this.approximate };
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.geluForward(x.data, y.data, this.approximate);
+    k.geluForward(x.storage, y.storage, this.approximate);
   }
   protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.geluBackward(x.data, dy.data, dx.data, this.approximate);
+    k.geluBackward(x.storage, dy.storage, dx.storage, this.approximate);
   }
 }
 
@@ -166,10 +166,10 @@ export class Softplus extends Elementwise {
     return { type: 'Softplus', beta: this.beta, threshold: this.threshold };
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.softplusForward(x.data, y.data, this.beta, this.threshold);
+    k.softplusForward(x.storage, y.storage, this.beta, this.threshold);
   }
   protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.softplusBackward(x.data, dy.data, dx.data, this.beta, this.threshold);
+    k.softplusBackward(x.storage, dy.storage, dx.storage, this.beta, this.threshold);
   }
 }
 

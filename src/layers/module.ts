@@ -36,7 +36,7 @@ class LayerParameter implements Parameter {
   get grad(): Tensor {
     if (this.#zeroPending) {
       this.#zeroPending = false;
-      kernelsFor(this.#grad.dtype).fill(this.#grad.data, 0);
+      kernelsFor(this.#grad.dtype).fill(this.#grad.storage, 0);
     }
     return this.#grad;
   }
@@ -60,7 +60,7 @@ class LayerParameter implements Parameter {
 /** Sets a parameter's gradient to zero (lazily for a layer's own parameters). */
 export function zeroGradOf(p: Parameter): void {
   if (p instanceof LayerParameter) p.markZero();
-  else kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
+  else kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
 }
 
 /**
@@ -120,7 +120,7 @@ export abstract class Module {
   }
 
   zeroGrad(): void {
-    for (const p of this.parameters()) kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
+    for (const p of this.parameters()) kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
   }
 
   train(mode = true): this {
@@ -207,14 +207,14 @@ export class Buffer {
   get(shape: readonly number[], dtype: DType): Tensor {
     const t = this.t;
     if (t && t.dtype === dtype && sameShape(t.shape, shape)) return t;
-    if (t && t.dtype === dtype && t.size === shapeSize(shape)) return (this.t = new Tensor(t.data, shape));
+    if (t && t.dtype === dtype && t.size === shapeSize(shape)) return (this.t = new Tensor(t.storage, shape));
     return (this.t = new Tensor(allocateFor(dtype, shapeSize(shape)), shape));
   }
 
   /** Like get(), but zero-filled (for gradients that are accumulated into). */
   zeros(shape: readonly number[], dtype: DType): Tensor {
     const t = this.get(shape, dtype);
-    kernelsFor(dtype).fill(t.data, 0);
+    kernelsFor(dtype).fill(t.storage, 0);
     return t;
   }
 

@@ -1,0 +1,136 @@
+// The webgpu backend: the kernel table on a GPU through WebGPU, in Node (Dawn, the optional peer
+// dependency `webgpu`) and in browser workers. See README.md for the design: a device worker that
+// owns the GPUDevice, a command ring, host mirrors, and the one thing that blocks, a readback.
+//
+//   const b = await createWebGPUBackend();   // a Backend; the registry selects it
+//   b.describe()                             // "webgpu (nvidia …)"
+
+import { onHost, allocate, HandgradError, type FloatArray } from '../../tensor.js';
+import { refKernels } from '../ref/index.js';
+import type { Backend, Kernels } from '../table.js';
+import { DeviceClient } from './client.js';
+import { createDeviceKernels, type KernelCounts } from './kernels.js';
+import { createChannel, SERVER_LAYOUT, type AdapterDescription, type ServerHello } from './protocol.js';
+import type { ServerInit } from './server.js';
+import { runsOnDevice, WEBGPU_SUPPORT, type DeviceKernels, type KernelName } from './support.js';
+import { BROWSER_WORKER_SOURCE } from './worker-source.js';
+
+export { WEBGPU_SUPPORT, hostKernels } from './support.js';
+export type { AdapterDescription } from './protocol.js';
+
+export interface WebGPUOptions {
+  /** Seconds to wait for the device (a readback, ring space) before failing. Default 120. */
+  timeoutSeconds?: number;
+  /** Node only: options for Dawn's create(), e.g. ['adapter=…'] or ['backend=vulkan']. */
+  dawnOptions?: string[];
+  /** Refuse a software adapter (SwiftShader, llvmpipe/lavapipe, a fallback adapter). Default false. */
+  requireHardware?: boolean;
+}
+
+/** The webgpu Backend, with what it says about its device. */
+export interface WebGPUBackend extends Backend {
+  readonly name: 'webgpu';
+  readonly adapter: AdapterDescription;
+  /** True for a CPU implementation of WebGPU (SwiftShader, llvmpipe): correct, slow. */
+  readonly software: boolean;
+  /** Kernel calls that ran on the device / on the host mirrors (support.ts, kernels.ts). */
+  readonly counts: KernelCounts;
+  /** Transfers and dispatches so far. */
+  readonly transfers: DeviceClient['stats'];
+  /** Stops the device worker; the backend's arrays keep their last host values. */
+  shutdown(): void;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
+
+export function isSoftwareAdapter(a: AdapterDescription): boolean {
+  return SOFTWARE.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+}
+
+/** A short name of the adapter, e.g. "swiftshader" or "nvidia hopper". */
+export function adapterName(a: AdapterDescription): string {
+  return [a.vendor, a.architecture].filter((s) => s).join(' ') || a.description || 'unknown adapter';
+}
+
+async function startWorker(init: ServerInit, opts: WebGPUOptions): Promise<{ hello: ServerHello; terminate(): void }> {
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const { startNodeWorker } = await import('./start-node.js');
+    return startNodeWorker(init, opts.dawnOptions ?? []);
+  }
+  if (typeof Worker === 'undefined' || typeof Blob === 'undefined') throw new HandgradError('webgpu: this engine has no Worker to run the device on');
+  const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
+  const w = new Worker(url);
+  URL.revokeObjectURL(url);
+  const hello = await new Promise<ServerHello>((resolve) => {
+    w.onmessage = (e: MessageEvent<ServerHello>) => resolve(e.data);
+    w.onerror = (e) => resolve({ ok: false, reason: `the device worker failed to start: ${e.message}` });
+    w.postMessage({ init });
+  });
+  return { hello, terminate: () => w.terminate() };
+}
+
+/** Why this thread cannot run the backend, or null when it can. */
+function blockingUnavailable(): string | null {
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is missing (in a browser: serve the page cross-origin isolated, COOP + COEP)';
+  const isBrowserMain = typeof window !== 'undefined' && typeof document !== 'undefined';
+  if (isBrowserMain) return "a browser's main thread cannot block on a readback (Atomics.wait); run training in a Worker";
+  return null;
+}
+
+/**
+ * Starts a device worker, asks it for an adapter and a device, and returns the backend (not
+ * registered or selected: the registry does that). Rejects with the reason when there is no
+ * usable adapter, no `webgpu` package in Node, or a thread that cannot block.
+ */
+export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<WebGPUBackend> {
+  const why = blockingUnavailable();
+  if (why) throw new HandgradError(`webgpu: ${why}`);
+  const channel = createChannel();
+  const worker = await startWorker({ channel, layout: SERVER_LAYOUT }, opts);
+  const hello = worker.hello;
+  if (!hello.ok) {
+    worker.terminate();
+    throw new HandgradError(`webgpu: ${hello.reason}`);
+  }
+  const adapter = hello.adapter;
+  const software = isSoftwareAdapter(adapter);
+  if (opts.requireHardware && software) {
+    worker.terminate();
+    throw new HandgradError(`webgpu: the only adapter is a software one (${adapterName(adapter)})`);
+  }
+  const client = new DeviceClient(channel, { timeoutSeconds: opts.timeoutSeconds ?? 120 }, () => setTimeout(() => worker.terminate(), 100));
+  const counts: KernelCounts = { device: 0, host: 0 };
+  const kernels = assemble(createDeviceKernels(client, counts), counts);
+  return {
+    name: 'webgpu',
+    kernels,
+    dtypes: ['float32'],
+    adapter,
+    software,
+    counts,
+    transfers: client.stats,
+    allocate(dtype, size): FloatArray {
+      if (dtype !== 'float32') return allocate(dtype, size);
+      return new Float32Array(client.allocate(size * 4).mirror);
+    },
+    describe: () => `webgpu (${adapterName(adapter)}${software ? ', software' : ''})`,
+    shutdown: () => client.close(),
+  };
+}
+
+/** The full table: WGSL kernels where support.ts says 'device', the reference on the host mirrors elsewhere. */
+function assemble(device: DeviceKernels, counts: KernelCounts): Kernels {
+  const table: Partial<Record<KernelName, Kernels[KernelName]>> = {};
+  for (const k of Object.keys(WEBGPU_SUPPORT) as KernelName[]) table[k] = runsOnDevice(k) ? device[k] : onHostThen(refKernels[k], counts);
+  return { name: 'webgpu', ...table } as Kernels;
+}
+
+/** f on the host mirrors: every array argument is brought to the host first. */
+function onHostThen<F extends (...args: never[]) => unknown>(f: F, counts: KernelCounts): F {
+  const wrapped = (...args: Parameters<F>): ReturnType<F> => {
+    for (const a of args) if (ArrayBuffer.isView(a)) onHost(a);
+    counts.host++;
+    return f(...args) as ReturnType<F>;
+  };
+  return wrapped as F;
+}

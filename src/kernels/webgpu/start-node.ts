@@ -1,0 +1,41 @@
+// Node-only: starts the device worker on a worker_threads thread with Dawn's Node bindings (the
+// optional peer dependency `webgpu`). Loaded through dynamic import() only under Node.
+
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { HandgradError } from '../../tensor.js';
+import type { ServerHello } from './protocol.js';
+import type { ServerInit } from './server.js';
+import { NODE_WORKER_SOURCE } from './worker-source.js';
+
+export interface StartedWorker {
+  hello: ServerHello;
+  terminate(): void;
+}
+
+/** The file URL of the `webgpu` package's entry, or an error saying how to install it. */
+export function resolveDawn(): string {
+  try {
+    return pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  } catch {
+    throw new HandgradError(
+      "webgpu: in Node this backend needs the optional peer dependency 'webgpu' (Dawn's Node bindings, about 130 MB): npm install webgpu",
+    );
+  }
+}
+
+export function startNodeWorker(init: ServerInit, dawnOptions: string[]): Promise<StartedWorker> {
+  const webgpuUrl = resolveDawn();
+  return new Promise((resolve, reject) => {
+    const w = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { init, webgpuUrl, dawnOptions } });
+    const onError = (e: Error): void => reject(new HandgradError(`webgpu: the device worker failed to start: ${e.message}`));
+    w.once('error', onError);
+    w.once('message', (hello: ServerHello) => {
+      w.off('error', onError);
+      w.on('error', () => {}); // a later crash surfaces as FAILED or a timeout in the client
+      w.unref();
+      resolve({ hello, terminate: () => void w.terminate() });
+    });
+  });
+}
