@@ -1,4 +1,4 @@
-// The backends every float32 check of the shared suite runs on (issue 4, part 5), and the
+// The backends every float32 check of the shared suite runs on, and the
 // helpers that select one around a describe block.
 //
 // | run               | what it exercises                                                       |
@@ -11,6 +11,9 @@
 // | wasm simd128 …    | the standard SIMD128 build (no relaxed FMA: what engines without relaxed|
 // |                   | SIMD run), 1 thread; the runs above use the build initWasm picks, which |
 // |                   | in Node 20 is the relaxed-SIMD one                                      |
+// | webgpu (adapter)  | every WGSL kernel, through Dawn (the `webgpu` package): a GPU, or here  |
+// |                   | Chromium's SwiftShader; without an adapter the run is skipped, and the  |
+// |                   | reason printed (WEBGPU_SKIPPED)                                         |
 //
 // float64 checks (finite differences, PyTorch float64, doubling in float64, optimisers and
 // end to end in float64) run ONCE, on the reference backend: every backend routes float64 to
@@ -22,9 +25,11 @@
 // (the backend allocates their storage: on wasm, views on its linear memory). Every helper here
 // selects the backend in a beforeAll, so build everything inside the tests.
 
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateFor, backend, registerBackend, setBackend } from '../src/backend.js';
 import { backendOf, createWasmRuntime, initWasm, shutdownWasm, wasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
+import { createWebGPUBackend, type WebGPUBackend } from '../src/kernels/webgpu/index.js';
 import type { Backend } from '../src/kernels/table.js';
 import { Tensor, type DType } from '../src/tensor.js';
 import type { BackendName } from './backend-support.js';
@@ -41,12 +46,38 @@ export interface BackendRun {
   readonly build?: 'simd';
 }
 
+/**
+ * The webgpu backend of this test file (one device worker per file), or why there is none. Tests
+ * use Chromium's SwiftShader unless VK_ICD_FILENAMES points the Vulkan loader elsewhere.
+ */
+async function probeWebGPU(): Promise<{ backend: WebGPUBackend } | { reason: string }> {
+  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) process.env.VK_ICD_FILENAMES = icd;
+  try {
+    return { backend: await createWebGPUBackend() };
+  } catch (e) {
+    return { reason: (e as Error).message };
+  }
+}
+const webgpu = await probeWebGPU();
+const webgpuBackend: WebGPUBackend | null = 'backend' in webgpu ? webgpu.backend : null;
+
+/** Why the webgpu run is skipped in this environment (null: it runs). */
+export const WEBGPU_SKIPPED: string | null = 'reason' in webgpu ? webgpu.reason : null;
+if (WEBGPU_SKIPPED) console.warn(`test/backends.ts: the webgpu runs are skipped: ${WEBGPU_SKIPPED}`);
+
 export const BACKENDS: readonly BackendRun[] = [
   { label: 'ref', name: 'ref' },
   { label: 'wasm, 1 thread', name: 'wasm', threads: 1 },
   { label: 'wasm, 2 threads', name: 'wasm', threads: 2, minFlopsPerThread: 0 },
   { label: 'wasm simd128 (standard build), 1 thread', name: 'wasm', threads: 1, build: 'simd' },
+  ...(webgpuBackend ? [{ label: webgpuBackend.describe(), name: 'webgpu' } as const] : []),
 ];
+
+/** The webgpu backend the webgpu run uses, or null where it is skipped. */
+export function webgpuUnderTest(): WebGPUBackend | null {
+  return webgpuBackend;
+}
 
 /** The run every float64 check uses (float64 goes to the reference kernels on every backend). */
 export const FLOAT64_RUN: BackendRun = BACKENDS[0]!;
@@ -68,6 +99,12 @@ export function activeRuntime(): WasmRuntime | null {
  * is selected; the other wasm runs re-register initWasm's backend.
  */
 export async function useBackend(run: BackendRun): Promise<Backend> {
+  if (run.name === 'webgpu') {
+    if (!webgpuBackend) throw new Error(`backend run '${run.label}': no webgpu backend (${WEBGPU_SKIPPED})`);
+    registerBackend(webgpuBackend);
+    active = null;
+    return setBackend('webgpu');
+  }
   if (run.name === 'ref') {
     // a previous wasm run may have left workers: they would only idle, but stop them
     if (wasmRuntime()) await shutdownWasm();
@@ -122,6 +159,7 @@ export interface DescribeBackendsOptions {
  * its beforeAll and the reference restored (workers stopped) in its afterAll.
  */
 export function describeBackends(title: string, body: (run: BackendRun) => void, opts: DescribeBackendsOptions = {}): void {
+  if (WEBGPU_SKIPPED) describe.skip(`${title} [webgpu: skipped, ${WEBGPU_SKIPPED}]`, () => it('runs on webgpu', () => {}));
   for (const run of BACKENDS) {
     describe(`${title} [${run.label}]`, () => {
       let regionsBefore = 0;
@@ -165,8 +203,9 @@ export function tensorOnBackend(data: ArrayLike<number>, shape: readonly number[
 }
 
 /**
- * Asserts that float32 storage lives where the run's backend puts it (wasm: its linear memory),
- * i.e. that the layer / optimiser was built after the backend was selected.
+ * Asserts that float32 storage lives where the run's backend puts it (wasm: its linear memory;
+ * webgpu: host mirrors of its device buffers), i.e. that the layer / optimiser was built after the
+ * backend was selected.
  */
 export function expectOnBackend(run: BackendRun, arrays: ArrayLike<number>[], what: string): void {
   const rt = activeRuntime();
@@ -174,5 +213,7 @@ export function expectOnBackend(run: BackendRun, arrays: ArrayLike<number>[], wh
     if (!(a instanceof Float32Array)) continue;
     const inWasm = rt !== null && rt.inMemory(a);
     expect(inWasm, `${what} [${i}]: float32 storage in wasm memory on backend '${run.label}'`).toBe(run.name === 'wasm');
+    const onDevice = webgpuBackend !== null && webgpuBackend.owns(a);
+    expect(onDevice, `${what} [${i}]: float32 storage on the webgpu device on backend '${run.label}'`).toBe(run.name === 'webgpu');
   }
 }

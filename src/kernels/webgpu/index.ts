@@ -37,6 +37,8 @@ export interface WebGPUBackend extends Backend {
   readonly counts: KernelCounts;
   /** Transfers and dispatches so far. */
   readonly transfers: DeviceClient['stats'];
+  /** True when `a` views storage this backend allocated (a host mirror of a device buffer). */
+  owns(a: ArrayBufferView): boolean;
   /** Stops the device worker; the backend's arrays keep their last host values. */
   shutdown(): void;
 }
@@ -114,6 +116,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
       return new Float32Array(client.allocate(size * 4).mirror);
     },
     describe: () => `webgpu (${adapterName(adapter)}${software ? ', software' : ''})`,
+    owns: (a) => client.lookup(a) !== undefined,
     shutdown: () => client.close(),
   };
 }

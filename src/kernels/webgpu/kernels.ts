@@ -294,7 +294,7 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts):
       const d = launch(P.poolForward, n);
       d.u[d.at] = planes;
       geom(d, 1, H, W, kh, kw, sh, sw, ph, pw, OH, OW, 0);
-      d.u[d.at + 11] = off(x); d.u[d.at + 12] = off(y); d.u[d.at + 13] = off(argmax);
+      d.u[d.at + 11] = off(x); d.u[d.at + 12] = off(y); d.u[d.at + 13] = off(argmax); d.f[d.at + 14] = -Infinity;
       client.end();
     },
     maxPool2dBackward(dy, argmax, planes, H, W, OH, OW, dx) {
@@ -321,7 +321,7 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts):
       const d = launch(P.sgd, n);
       const u = d.u, f = d.f, at = d.at;
       u[at] = n; u[at + 1] = off(param); u[at + 2] = off(grad); u[at + 3] = off(buf);
-      f[at + 4] = h.lr; f[at + 5] = h.momentum; f[at + 6] = h.dampening; f[at + 7] = h.weightDecay;
+      f[at + 4] = h.lr; f[at + 5] = h.momentum; f[at + 6] = 1 - h.dampening; f[at + 7] = h.weightDecay;
       u[at + 8] = h.nesterov ? 1 : 0; u[at + 9] = h.firstStep ? 1 : 0;
       client.end();
     },
@@ -335,9 +335,10 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts):
       const d = launch(P.adam, n);
       const u = d.u, f = d.f, at = d.at;
       u[at] = n; u[at + 1] = off(param); u[at + 2] = off(grad); u[at + 3] = off(m); u[at + 4] = off(v);
-      f[at + 5] = h.lr; f[at + 6] = h.beta1; f[at + 7] = h.beta2; f[at + 8] = h.eps; f[at + 9] = h.weightDecay;
-      u[at + 10] = h.decoupled ? 1 : 0;
-      f[at + 11] = h.lr / (1 - Math.pow(h.beta1, h.step)); f[at + 12] = Math.sqrt(1 - Math.pow(h.beta2, h.step));
+      f[at + 5] = h.beta1; f[at + 6] = 1 - h.beta1; f[at + 7] = h.beta2; f[at + 8] = 1 - h.beta2; f[at + 9] = h.eps;
+      f[at + 10] = h.weightDecay; u[at + 11] = h.decoupled ? 1 : 0;
+      f[at + 12] = h.lr / (1 - Math.pow(h.beta1, h.step)); f[at + 13] = Math.sqrt(1 - Math.pow(h.beta2, h.step));
+      f[at + 14] = 1 - h.lr * h.weightDecay;
       client.end();
     },
   };

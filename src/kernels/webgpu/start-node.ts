@@ -1,6 +1,7 @@
 // Node-only: starts the device worker on a worker_threads thread with Dawn's Node bindings (the
 // optional peer dependency `webgpu`). Loaded through dynamic import() only under Node.
 
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -25,7 +26,26 @@ export function resolveDawn(): string {
   }
 }
 
-export function startNodeWorker(init: ServerInit, dawnOptions: string[]): Promise<StartedWorker> {
+/** Debian's Chromium ships SwiftShader, a Vulkan driver on the CPU. */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Starts the worker; when Dawn finds no adapter and the Vulkan loader was not pointed anywhere
+ * (VK_ICD_FILENAMES unset), tries once more on Chromium's SwiftShader if it is installed: a
+ * software adapter, correct and slow (the backend says so in describe()).
+ */
+export async function startNodeWorker(init: ServerInit, dawnOptions: string[]): Promise<StartedWorker> {
+  const first = await startOnce(init, dawnOptions);
+  if (first.hello.ok || process.env.VK_ICD_FILENAMES || !existsSync(SWIFTSHADER_ICD)) {
+    if (!first.hello.ok) first.hello.reason += ` (without a GPU, Chromium's SwiftShader gives a software adapter: VK_ICD_FILENAMES=${SWIFTSHADER_ICD} with Debian's chromium and libvulkan1)`;
+    return first;
+  }
+  first.terminate();
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return startOnce(init, dawnOptions);
+}
+
+function startOnce(init: ServerInit, dawnOptions: string[]): Promise<StartedWorker> {
   const webgpuUrl = resolveDawn();
   return new Promise((resolve, reject) => {
     const w = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { init, webgpuUrl, dawnOptions } });

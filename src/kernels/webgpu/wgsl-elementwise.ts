@@ -15,10 +15,19 @@ fn elementIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
 
 /** Scalar math the activations and losses share. */
 export const MATH_WGSL = /* wgsl */ `
+// e^x to a few ulps for every x: x = n·ln2 + r (Cody–Waite: ln2 in two parts, so r is exact to
+// float32), e^x = 2ⁿ·e^r with |r| ≤ ln2/2. A builtin exp computes 2^(x·log₂e), whose rounded
+// product loses |x|·2⁻²⁴ of relative accuracy (1e-6 at x = −30).
+fn expAcc(x: f32) -> f32 {
+  let n = round(x * 1.4426950408889634);
+  var r = fma(-n, 0.693145751953125, x);
+  r = fma(-n, 1.428606765330187e-6, r);
+  return ldexp(exp(r), i32(clamp(n, -200.0, 200.0)));
+}
 // σ(x) without overflow: e^(−|x|) is at most 1.
 fn sigmoid(x: f32) -> f32 {
-  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-  let e = exp(x);
+  if (x >= 0.0) { return 1.0 / (1.0 + expAcc(-x)); }
+  let e = expAcc(x);
   return e / (1.0 + e);
 }
 // tanh that saturates cleanly (a builtin may compute e^(2x) and overflow to NaN)
@@ -39,7 +48,7 @@ fn erfcPos(z: f32) -> f32 {
     t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   let zz = z * z;
   let err = fma(z, z, -zz);
-  return t * exp(-zz + poly) * (1.0 - err);
+  return t * expAcc(-zz + poly) * (1.0 - err);
 }
 // Φ(x) = ½ erfc(−x/√2), from the side where it does not cancel.
 fn normalCdf(x: f32) -> f32 {
@@ -49,7 +58,7 @@ fn normalCdf(x: f32) -> f32 {
   return 1.0 - half;
 }
 fn normalPdf(x: f32) -> f32 {
-  return 0.3989422804014327 * exp(-0.5 * x * x);
+  return 0.3989422804014327 * expAcc(-0.5 * x * x);
 }
 fn isNan(x: f32) -> bool {
   let b = bitcast<u32>(x);
@@ -96,7 +105,7 @@ fn f(v: f32) -> f32 {
     case 6u: {                                                           // softplus, beta a, threshold b
       let bx = p.a * v;
       if (bx > p.b) { return v; }
-      return (max(bx, 0.0) + log1pPos(exp(-abs(bx)))) / p.a;
+      return (max(bx, 0.0) + log1pPos(expAcc(-abs(bx)))) / p.a;
     }
     default: { return p.a * v; }
   }
@@ -207,9 +216,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
-// PyTorch's SGD step (see sgdStep in the reference), one thread per parameter element.
+// PyTorch's SGD step (see sgdStep in the reference), one thread per parameter element; 1 − dampening
+// comes from the host in float64 (rounding 0.9 to float32 first would move it).
 export const SGD_WGSL = /* wgsl */ `
-struct P { n: u32, offP: u32, offG: u32, offB: u32, lr: f32, momentum: f32, dampening: f32, wd: f32, nesterov: u32, first: u32 }
+struct P { n: u32, offP: u32, offG: u32, offB: u32, lr: f32, momentum: f32, undamped: f32, wd: f32, nesterov: u32, first: u32 }
 @group(0) @binding(0) var<storage, read> G: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Param: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Buf: array<f32>;
@@ -224,7 +234,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (p.wd != 0.0) { g = g + p.wd * w; }
   if (p.momentum != 0.0) {
     var b = g;
-    if (p.first == 0u) { b = p.momentum * Buf[p.offB + i] + (1.0 - p.dampening) * g; }
+    if (p.first == 0u) { b = p.momentum * Buf[p.offB + i] + p.undamped * g; }
     Buf[p.offB + i] = b;
     if (p.nesterov != 0u) { g = g + p.momentum * b; } else { g = b; }
   }
@@ -232,10 +242,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
-// PyTorch's Adam / AdamW step; the bias corrections come from the host (stepSize = lr/(1 − β₁ᵗ),
-// sqrtBc2 = √(1 − β₂ᵗ), computed in float64).
+// PyTorch's Adam / AdamW step. The host computes in float64 what depends only on the
+// hyper-parameters: 1 − β₁, 1 − β₂ (1 − 0.999 from a float32 0.999 would be 1e-5 off), the
+// bias corrections stepSize = lr/(1 − β₁ᵗ), sqrtBc2 = √(1 − β₂ᵗ), and AdamW's factor 1 − lr·wd.
 export const ADAM_WGSL = /* wgsl */ `
-struct P { n: u32, offP: u32, offG: u32, offM: u32, offV: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, wd: f32, decoupled: u32, stepSize: f32, sqrtBc2: f32 }
+struct P {
+  n: u32, offP: u32, offG: u32, offM: u32, offV: u32,
+  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, eps: f32, wd: f32,
+  decoupled: u32, stepSize: f32, sqrtBc2: f32, decay: f32,
+}
 @group(0) @binding(0) var<storage, read> G: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Param: array<f32>;
 @group(0) @binding(2) var<storage, read_write> M: array<f32>;
@@ -248,9 +263,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= p.n) { return; }
   var w = Param[p.offP + i];
   var g = G[p.offG + i];
-  if (p.decoupled != 0u) { w = w * (1.0 - p.lr * p.wd); } else if (p.wd != 0.0) { g = g + p.wd * w; }
-  let m = p.beta1 * M[p.offM + i] + (1.0 - p.beta1) * g;
-  let v = p.beta2 * V[p.offV + i] + (1.0 - p.beta2) * g * g;
+  if (p.decoupled != 0u) { w = w * p.decay; } else if (p.wd != 0.0) { g = g + p.wd * w; }
+  let m = p.beta1 * M[p.offM + i] + p.oneMinusBeta1 * g;
+  let v = p.beta2 * V[p.offV + i] + p.oneMinusBeta2 * g * g;
   M[p.offM + i] = m;
   V[p.offV + i] = v;
   Param[p.offP + i] = w - (p.stepSize * m) / (sqrt(v) / p.sqrtBc2 + p.eps);

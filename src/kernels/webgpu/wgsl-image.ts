@@ -71,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 // y[q, oy, ox] = max over the window (padding is −∞; NaN wins; the first maximum wins ties);
 // argmax = the flat position iy·W + ix of the winner in its plane, −1 for a window of padding.
 export const MAXPOOL_FORWARD_WGSL = /* wgsl */ `
-struct P { planes: u32, ${GEOMETRY.replace('C: u32, ', '')}, offX: u32, offY: u32, offArg: u32 }
+struct P { planes: u32, ${GEOMETRY.replace('C: u32, ', '')}, offX: u32, offY: u32, offArg: u32, negInf: f32 }
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Arg: array<i32>;
@@ -87,7 +87,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let q = o / (p.OW * p.OH);
   let xo = p.offX + q * p.H * p.W;
   var best = 0.0;
-  var where = -1;
+  var win = -1;
   var done = false;
   for (var i = 0u; i < p.kh && !done; i++) {
     let iy = i32(oy * p.sh + i) - i32(p.ph);
@@ -96,16 +96,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let ix = i32(ox * p.sw + j) - i32(p.pw);
       if (ix < 0 || ix >= i32(p.W)) { continue; }
       let v = X[xo + u32(iy) * p.W + u32(ix)];
-      if (where < 0 || v > best || isNan(v)) {
+      if (win < 0 || v > best || isNan(v)) {
         best = v;
-        where = iy * i32(p.W) + ix;
+        win = iy * i32(p.W) + ix;
         if (isNan(v)) { done = true; break; }
       }
     }
   }
-  if (where < 0) { best = bitcast<f32>(0xff800000u); }
+  if (win < 0) { best = p.negInf; }  // (WGSL has no −∞ literal)
   Y[p.offY + o] = best;
-  Arg[p.offArg + o] = where;
+  Arg[p.offArg + o] = win;
 }
 `;
 
@@ -124,9 +124,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (q >= p.planes) { return; }
   for (var k = 0u; k < p.outs; k++) {
     let o = q * p.outs + k;
-    let where = Arg[p.offArg + o];
-    if (where >= 0) {
-      let at = p.offDx + q * p.plane + u32(where);
+    let win = Arg[p.offArg + o];
+    if (win >= 0) {
+      let at = p.offDx + q * p.plane + u32(win);
       Dx[at] = Dx[at] + Dy[p.offDy + o];
     }
   }

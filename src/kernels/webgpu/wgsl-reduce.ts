@@ -50,8 +50,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 }
 `;
 
-// Softmax cross-entropy forward, one thread per row: m = max z, lse = m + log Σ e^(z − m),
-// probs = e^(z − lse), loss[r] = lse − z[label] (or Σ t·(lse − z) for a target row; 0 for neither).
+// Softmax cross-entropy forward, one thread per row: m = max z, ls = log Σ e^(z − m),
+// log p = (z − m) − ls, probs = e^(log p), loss[r] = −log p[label] (or −Σ t·log p for a target row;
+// 0 for neither). Shifting by m first keeps z − m exact: z − (m + ls) would round m + ls to the
+// float32 grid of m (6e-5 at |z| = 1000).
 export const SCE_FORWARD_WGSL = /* wgsl */ `
 struct P { rows: u32, classes: u32, offZ: u32, offL: u32, offT: u32, offP: u32, offLoss: u32, hasLabels: u32, hasTargets: u32 }
 @group(0) @binding(0) var<storage, read> Z: array<f32>;
@@ -61,6 +63,7 @@ struct P { rows: u32, classes: u32, offZ: u32, offL: u32, offT: u32, offP: u32, 
 @group(0) @binding(4) var<storage, read_write> Loss: array<f32>;
 @group(0) @binding(5) var<uniform> p: P;
 ${INDEX_WGSL}
+${MATH_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let r = elementIndex(wid, nwg, lid);
@@ -69,18 +72,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var m = Z[o];
   for (var j = 1u; j < p.classes; j++) { m = max(m, Z[o + j]); }
   var s = 0.0;
-  for (var j = 0u; j < p.classes; j++) { s = s + exp(Z[o + j] - m); }
-  let lse = m + log(s);
+  for (var j = 0u; j < p.classes; j++) { s = s + expAcc(Z[o + j] - m); }
+  let ls = log(s);
   let q = p.offP + r * p.classes;
-  for (var j = 0u; j < p.classes; j++) { Prob[q + j] = exp(Z[o + j] - lse); }
+  for (var j = 0u; j < p.classes; j++) { Prob[q + j] = expAcc((Z[o + j] - m) - ls); }
   var label = -1;
   if (p.hasLabels != 0u) { label = Labels[p.offL + r]; }
   var loss = 0.0;
   if (label >= 0) {
-    loss = lse - Z[o + u32(label)];
+    loss = ls - (Z[o + u32(label)] - m);
   } else if (p.hasTargets != 0u) {
     let t = p.offT + r * p.classes;
-    for (var j = 0u; j < p.classes; j++) { loss = loss + T[t + j] * (lse - Z[o + j]); }
+    for (var j = 0u; j < p.classes; j++) { loss = loss + T[t + j] * (ls - (Z[o + j] - m)); }
   }
   Loss[p.offLoss + r] = loss;
 }
@@ -103,10 +106,15 @@ struct P { n: u32, offA: u32, offB: u32, offOut: u32, blocks: u32 }
 ${MATH_WGSL}
 var<workgroup> part: array<f32, 256>;
 var<workgroup> bad: array<u32, 256>;
+// max(log v, −100) with log 0 = −∞ spelled out (a GPU's log(0) need not be −∞)
+fn clampedLog(v: f32) -> f32 {
+  if (v <= 0.0) { return -100.0; }
+  return max(log(v), -100.0);
+}
 fn ell(v: f32, y: f32) -> f32 {
   if (OP == 0u) { let d = v - y; return d * d; }
-  if (OP == 1u) { return -(y * max(log(v), -100.0) + (1.0 - y) * max(log(1.0 - v), -100.0)); }
-  return max(v, 0.0) - v * y + log1pPos(exp(-abs(v)));
+  if (OP == 1u) { return -(y * clampedLog(v) + (1.0 - y) * clampedLog(1.0 - v)); }
+  return max(v, 0.0) - v * y + log1pPos(expAcc(-abs(v)));
 }
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
