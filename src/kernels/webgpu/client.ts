@@ -30,7 +30,8 @@ export class DeviceArray {
 
   /** Device values current before a kernel reads them. */
   toDevice(): void {
-    if (this.side === 'host') this.client.upload(this, 0, new Uint8Array(this.mirror, 0, this.bytes));
+    if (this.side !== 'host') return;
+    this.client.upload(this, 0, new Uint8Array(this.mirror, 0, this.bytes));
     this.side = 'clean';
   }
 }

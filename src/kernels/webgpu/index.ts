@@ -25,6 +25,8 @@ export interface WebGPUOptions {
   dawnOptions?: string[];
   /** Refuse a software adapter (SwiftShader, llvmpipe/lavapipe, a fallback adapter). Default false. */
   requireHardware?: boolean;
+  /** Run a small product and softmax on the device against the reference before returning. Default false. */
+  selfTest?: boolean;
 }
 
 /** The webgpu Backend, with what it says about its device. */
@@ -103,7 +105,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
   const client = new DeviceClient(channel, { timeoutSeconds: opts.timeoutSeconds ?? 120 }, () => setTimeout(() => worker.terminate(), 100));
   const counts: KernelCounts = { device: 0, host: 0 };
   const kernels = assemble(createDeviceKernels(client, counts), counts);
-  return {
+  const b: WebGPUBackend = {
     name: 'webgpu',
     kernels,
     dtypes: ['float32'],
@@ -119,6 +121,34 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     owns: (a) => client.lookup(a) !== undefined,
     shutdown: () => client.close(),
   };
+  if (opts.selfTest) {
+    const failure = selfTest(b);
+    if (failure) {
+      b.shutdown();
+      throw new HandgradError(`webgpu: the self-test on ${adapterName(adapter)} failed: ${failure}`);
+    }
+  }
+  return b;
+}
+
+/** A 13×11·(9×11)ᵀ product and a softmax cross-entropy of it against the reference; null when they agree. */
+function selfTest(b: WebGPUBackend): string | null {
+  const [M, N, K] = [13, 9, 11];
+  const A = onHost(b.allocate('float32', M * K)), B = onHost(b.allocate('float32', N * K)), C = b.allocate('float32', M * N);
+  const T = onHost(b.allocate('float32', M * N));
+  for (let i = 0; i < A.length; i++) A[i] = Math.sin(i + 1);
+  for (let i = 0; i < B.length; i++) B[i] = Math.cos(0.7 * i);
+  for (let r = 0; r < M; r++) T[r * N + (r % N)] = 1;
+  const want = new Float32Array(M * N);
+  refKernels.gemm(false, true, M, N, K, 1, A, B, 0, want);
+  b.kernels.gemm(false, true, M, N, K, 1, A, B, 0, C);
+  const probs = b.allocate('float32', M * N);
+  const loss = b.kernels.softmaxCrossEntropy(C, M, N, null, T, probs);
+  const wantLoss = refKernels.softmaxCrossEntropy(want, M, N, null, T, new Float32Array(M * N));
+  onHost(C);
+  for (let i = 0; i < want.length; i++) if (!(Math.abs(C[i]! - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)))) return `product element ${i} is ${C[i]}, expected ${want[i]}`;
+  if (!(Math.abs(loss - wantLoss) <= 1e-3 * (1 + Math.abs(wantLoss)))) return `softmax cross-entropy ${loss}, expected ${wantLoss}`;
+  return null;
 }
 
 /** The full table: WGSL kernels where support.ts says 'device', the reference on the host mirrors elsewhere. */

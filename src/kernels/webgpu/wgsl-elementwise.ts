@@ -143,10 +143,13 @@ fn g(v: f32, w: f32) -> f32 {
     case 3u: { return w * (1.0 - v * v); }                                  // tanh' = 1 − y²
     case 4u: { return w * (normalCdf(v) + v * normalPdf(v)); }              // Φ + xφ
     case 5u: {
+      // ½(1 + tanh u) + ½x(1 − tanh² u)·u′, with 1 + tanh u = 2σ(2u) and 1 − tanh² u = 4σ(2u)σ(−2u)
+      // (no cancellation where tanh u is near ±1)
       let u = 0.7978845608028654 * (v + 0.044715 * v * v * v);
-      let t = tanhSafe(u);
+      let s = sigmoid(2.0 * u);
+      let sn = sigmoid(-2.0 * u);
       let du = 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * v * v);
-      return w * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du);
+      return w * (s + 2.0 * v * s * sn * du);
     }
     case 6u: {                                                              // σ(βx), 1 above the threshold d
       let bx = p.c * v;
