@@ -6,8 +6,8 @@
 //      bit for bit; dropout masks and the generator state, bit for bit;
 //   3. coherence of the host mirrors: Tensor.data after a kernel, host writes before one,
 //      optimiser state, arrays the backend did not allocate, aliasing;
-//   4. the transfers of a training step: nothing is read back but the loss (and what the caller
-//      reads), and no GPU object is created after the first step.
+//   4. the transfers of a training step: one readback (the loss, and with it the logits that the
+//      loop reads for accuracy), uploads of the batch, its labels and the dropout mask only.
 // Skipped, with the reason printed, where no adapter exists (test/backends.ts probes once).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { hostKernels } from '../../src/kernels/webgpu/index.js';
 import { nn, onHost, optim, Random, Tensor } from '../../src/index.js';
 import { useBackend, WEBGPU_SKIPPED, webgpuUnderTest, FLOAT64_RUN } from '../backends.js';
 import { expectClose } from '../harness.js';
+import { countCorrect } from '../../src/train/loop.js';
 import type { Tolerance } from '../tolerances.js';
 
 const gpu = webgpuUnderTest();
@@ -229,7 +230,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     expect(gpu!.counts.host - before).toBe(2);
   });
 
-  it('a training step reads back only the loss, uploads only the batch and its labels, and creates nothing after the first step', () => {
+  it('a training step reads back once (the loss, with the logits the loop reads for accuracy) and uploads only the batch, its labels and the mask', () => {
     const rng = new Random(6);
     const model = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(),
       new nn.Linear(64, 16), new nn.Dropout({ p: 0.2, seed: 3 }), new nn.Tanh(), new nn.Linear(16, 5));
@@ -239,7 +240,9 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     const labels = Array.from({ length: 8 }, (_, i) => i % 5);
     const step = (): number => {
       x.data.set(randoms(x.size, rng));
-      const l = loss.forward(model.forward(x), labels);
+      const logits = model.forward(x);
+      const l = loss.forward(logits, labels);
+      countCorrect(logits, Int32Array.from(labels), 8); // what the training loop does: reads logits.data
       opt.zeroGrad();
       model.backward(loss.backward());
       opt.step();
@@ -250,7 +253,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     const [reads, uploads, upBytes] = [t.readbacks, t.uploads, t.uploadBytes];
     const losses = [first, step(), step(), step()];
     expect(losses.every(Number.isFinite)).toBe(true);
-    expect(t.readbacks - reads, 'readbacks in 3 steps: the loss of each').toBe(3);
+    expect(t.readbacks - reads, 'readbacks in 3 steps: the loss (and logits) of each').toBe(3);
     // per step: the batch, the labels and the dropout mask (drawn on the host)
     expect(t.uploads - uploads, 'uploads in 3 steps').toBe(9);
     expect(t.uploadBytes - upBytes).toBe(3 * (8 * 64 * 4 + 8 * 4 + 8 * 16 * 4));

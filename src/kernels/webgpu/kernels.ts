@@ -23,6 +23,8 @@ import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL,
 
 type View = ArrayBufferView;
 const MAX_GRID = 65535;
+/** The most logits softmaxCrossEntropy brings back with its losses (64k floats). */
+const CARRY_LIMIT = 1 << 16;
 
 /** Counts of what ran where (tests assert the device path ran; the bench reports them). */
 export interface KernelCounts {
@@ -213,7 +215,11 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts):
 
     softmaxCrossEntropy(logits, rows, classes, labels, targets, probs) {
       if (rows === 0) return 0;
-      const rowLoss = scratchFor(rows);
+      // A training loop reads the logits next (accuracy): when the device holds them, they come
+      // back with the losses in the same readback, and the host's copy is then current.
+      const z = client.lookup(logits);
+      const carry = z !== undefined && z.side === 'device' && logits.byteOffset === 0 && logits.byteLength === z.bytes && rows * classes <= CARRY_LIMIT;
+      const rowLoss = scratchFor(carry ? rows * (1 + classes) : rows);
       if (!bind([logits, labels, targets, probs, rowLoss], 'rrrwx', logits)) {
         host(logits, labels, targets, probs);
         return refKernels.softmaxCrossEntropy(logits, rows, classes, labels, targets, probs);
@@ -222,9 +228,13 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts):
       const d = launch(P.sceForward, rows);
       const u = d.u, at = d.at;
       u[at] = rows; u[at + 1] = classes; u[at + 2] = off(logits); u[at + 3] = off(labels); u[at + 4] = off(targets);
-      u[at + 5] = off(probs); u[at + 6] = 0; u[at + 7] = labels ? 1 : 0; u[at + 8] = targets ? 1 : 0;
+      u[at + 5] = off(probs); u[at + 6] = 0; u[at + 7] = labels ? 1 : 0; u[at + 8] = targets ? 1 : 0; u[at + 9] = carry ? 1 : 0;
       client.end();
-      const losses = readScratch(rows);
+      const losses = readScratch(carry ? rows * (1 + classes) : rows);
+      if (carry) {
+        logits.set(losses.subarray(rows, rows * (1 + classes)));
+        z.side = 'clean';
+      }
       let total = 0;
       for (let r = 0; r < rows; r++) total += losses[r]!;
       return total;

@@ -55,7 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 // 0 for neither). Shifting by m first keeps z − m exact: z − (m + ls) would round m + ls to the
 // float32 grid of m (6e-5 at |z| = 1000).
 export const SCE_FORWARD_WGSL = /* wgsl */ `
-struct P { rows: u32, classes: u32, offZ: u32, offL: u32, offT: u32, offP: u32, offLoss: u32, hasLabels: u32, hasTargets: u32 }
+struct P { rows: u32, classes: u32, offZ: u32, offL: u32, offT: u32, offP: u32, offLoss: u32, hasLabels: u32, hasTargets: u32, copyLogits: u32 }
 @group(0) @binding(0) var<storage, read> Z: array<f32>;
 @group(0) @binding(1) var<storage, read> Labels: array<i32>;
 @group(0) @binding(2) var<storage, read> T: array<f32>;
@@ -86,6 +86,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < p.classes; j++) { loss = loss + T[t + j] * (ls - (Z[o + j] - m)); }
   }
   Loss[p.offLoss + r] = loss;
+  // the logits too, behind the losses, when the host will want them (one readback for both)
+  if (p.copyLogits != 0u) {
+    for (var j = 0u; j < p.classes; j++) { Loss[p.offLoss + p.rows + r * p.classes + j] = Z[o + j]; }
+  }
 }
 `;
 
