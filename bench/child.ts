@@ -73,8 +73,8 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       let steps = 0;
-      let loss = NaN;
-      let t = t0;
+      let loss: number;
+      let t: number;
       do {
         loss = runner.step();
         steps++;
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       runner.gemm.run(c.shape, 1); // first call allocates the operands: outside the timing
       const t0 = performance.now();
       let calls = 0;
-      let t = t0;
+      let t: number;
       do {
         runner.gemm.run(c.shape, 1);
         calls++;

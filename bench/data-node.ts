@@ -23,7 +23,7 @@ function readIdxU8(path: string, dims: number): { dims: number[]; payload: Uint8
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new Error(`bench data: cannot read ${path}: ${(e as Error).message}`);
+    throw new Error(`bench data: cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   const arr = parseIdx(bytes, path, { dims });
   if (!(arr.data instanceof Uint8Array)) throw new Error(`bench data: ${path}: expected unsigned bytes, got IDX type ${arr.dtype}`);

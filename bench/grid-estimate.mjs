@@ -4,7 +4,7 @@
 //
 //   npm run build && node bench/grid-estimate.mjs [--epochs 3] [--jobs 2] [--only 2.1a,2.4c]
 //
-// 1. Writes a seeded synthetic data set of Omniglot-12's shape (SPEC §5: 105×105 = 11025 inputs,
+// 1. Writes a seeded synthetic data set of Omniglot-12's shape (105×105 = 11025 inputs,
 //    12 classes, 6660 train and 1660 test samples; uint8 pixels, uniformly random) as a Keras-style
 //    .npz into a temporary folder. Random pixels train no differently per epoch than real ones:
 //    an epoch costs the same FLOPs whatever the values.

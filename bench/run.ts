@@ -1,4 +1,4 @@
-// `npm run bench`: handgrad beside its anchors, in one run (issue 4, part 4).
+// `npm run bench`: handgrad beside its anchors, in one run.
 //
 //   node dist/bench/run.js [--quick] [--only W1,W2,W3,CNN,gemm] [--contestants handgrad-ref,torch]
 //                          [--reps N] [--seconds S] [--warmup S] [--out DIR] [--no-python]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The PyTorch twin of handgrad's Fashion-MNIST run (issue 3):
+"""The PyTorch twin of handgrad's Fashion-MNIST run:
 
   npx handgrad train --data fashion-mnist --hidden 150,150 --momentum 0.4 --dropout 0.2 \
       --lr 0.01 --batch-size 64 --epochs 20

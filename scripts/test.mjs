@@ -4,7 +4,8 @@
 //     SwiftShader is also the Vulkan driver the webgpu tests run on), the Vulkan loader libvulkan1
 //     (Dawn, from the `webgpu` devDependency, loads it), a font (PNG text). Installed with apt-get
 //     when running as root; otherwise the exact command is printed and the run fails.
-//  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests.
+//  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests;
+//     ESLint checks every source with no warning allowed.
 //  3. vitest runs test/**; the last line is "N passed, N failed", and the exit code is non-zero
 //     when any test failed.
 import { spawnSync } from 'node:child_process';
@@ -52,6 +53,12 @@ if (run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p
 console.log('npm test: type-checking the tests (tsc -p tsconfig.test.json)');
 if (run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json']) !== 0) {
   console.error('npm test: the tests do not type-check');
+  process.exit(1);
+}
+
+console.log('npm test: linting (eslint --max-warnings 0)');
+if (run(process.execPath, [join('node_modules', 'eslint', 'bin', 'eslint.js'), '.', '--max-warnings', '0']) !== 0) {
+  console.error('npm test: ESLint found problems');
   process.exit(1);
 }
 

@@ -1,5 +1,6 @@
 // The `nn` namespace: layers, losses and model builders under PyTorch-like names.
-export { Module, Buffer, LayerError, type Parameter, type LayerConfig } from './layers/module.js';
+export { Module, OutputBuffer, LayerError, type LayerConfig } from './layers/module.js';
+export type { Parameter } from './parameter.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export {
   ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Identity,

@@ -7,7 +7,7 @@
 // test/backends.ts, the network built after the backend is selected).
 
 import { describe, expect, it } from 'vitest';
-import { nn, optim, Tensor, type DType } from '../src/index.js';
+import { nn, optim, type Tensor, type DType } from '../src/index.js';
 import { describeBackends, describeOnce, expectOnBackend, tensorOnBackend, type BackendRun } from './backends.js';
 import { expectClose, expectCloseNumber, fixture, loadParameters } from './harness.js';
 import { TOL, tol32, type Tolerance } from './tolerances.js';

@@ -18,7 +18,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradcheck, nn, Tensor, type DType } from '../src/index.js';
+import { gradcheck, nn, type Tensor, type DType } from '../src/index.js';
 import { backend } from '../src/backend.js';
 import { expectOnBackend, tensorOnBackend, type BackendRun } from './backends.js';
 import { initTfjs, tfjsLayerGrads } from './tfjs-oracle.js';

@@ -5,7 +5,7 @@
 // kernels on parameters, gradients and buffers the backend allocated). Plus a save/load round trip.
 
 import { describe, expect, it } from 'vitest';
-import { nn, optim, type DType } from '../src/index.js';
+import { type nn, optim, type DType } from '../src/index.js';
 import { BACKENDS, describeBackends, describeOnce, expectOnBackend, tensorOnBackend, useBackend } from './backends.js';
 import { kernelsFor } from '../src/backend.js';
 import { expectClose, fixture } from './harness.js';

@@ -11,7 +11,7 @@ export const TOL = {
   /**
    * Central finite differences in float64 (the library's gradcheck, ε = 1e-5): truncation
    * error O(ε²)·|f'''| ≈ 1e-10 plus roundoff 1e-16/ε ≈ 1e-11, far under this bound. This is
-   * gradcheck's relative error |a − n| / max(|a|, |n|, 1e-4), the bound issue 2 asks for.
+   * gradcheck's relative error |a − n| / max(|a|, |n|, 1e-4).
    */
   gradcheck: 1e-6,
 

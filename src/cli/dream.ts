@@ -304,7 +304,7 @@ async function runDream(f: DreamFlags): Promise<void> {
       meanImage = new Tensor(Float64Array.from(pca.mean), [C, H, W]);
     } else {
       const m = new Float64Array(d);
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] += x[i * d + j]! / n;
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j]! += x[i * d + j]! / n;
       meanImage = new Tensor(m, [C, H, W]);
     }
     priorNote = { data: data.name, samples: n, ...(pca ? { pca: pcaK, explainedVariance: pca.variances.reduce((a, b) => a + b, 0) } : {}) };

@@ -1,4 +1,4 @@
-// `handgrad experiments`: the assignment's experiment grid (SPEC §5, src/train/grid.ts) on one
+// `handgrad experiments`: the assignment's experiment grid (src/train/grid.ts) on one
 // data set, then report.md with a table of every run and, per group, a loss plot and an accuracy
 // plot (train dashed, test solid), as SVG and PNG.
 //

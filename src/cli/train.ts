@@ -17,7 +17,7 @@ import { backend } from '../backend.js';
 import { chooseBackend, given, loadData, parseChoice, parseIntList, parseNumber, releaseBackend, BACKEND_HELP, parseBackend } from './common.js';
 import { UsageError } from './main.js';
 
-/** The accuracy a bare `handgrad train` must reach on the embedded MNIST (issue 3). */
+/** The accuracy a bare `handgrad train` must reach on the embedded MNIST. */
 export const MNIST_TARGET = 0.93;
 
 interface TrainFlags {

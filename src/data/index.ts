@@ -1,5 +1,5 @@
 // The browser-safe data API: byte parsers, the array → Dataset conversion, the embedded MNIST,
-// the registry table and normalisation. Node's file access lives in ./node.ts.
+// and the registry table. Node's file access lives in ./node.ts.
 export type { Dataset, Split } from './types.js';
 export { DataError } from './errors.js';
 export { arraysToDataset, decodeArray, type NdArray, type NdData } from './arrays.js';
@@ -8,4 +8,3 @@ export { parseNpy, parseNpz, npzDataset, isNpy, isZip, writeNpy } from './npy.js
 export { unpickle, pickleDataset, describe as describePickleValue } from './pickle.js';
 export { loadEmbeddedMnist, mnistFromDigits, type EmbeddedMnistOptions } from './mnist-embedded.js';
 export { DATASETS, datasetNames, registeredDataset, FASHION_MNIST_CLASSES, type RegisteredDataset, type RegisteredFile } from './registry.js';
-export { normalize, applyNormalization, type NormalizeMode, type Normalized } from './normalize.js';

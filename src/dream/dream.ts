@@ -20,7 +20,7 @@
 //      its turn comes.
 // Browser-safe: no Node modules.
 
-import { Buffer } from '../layers/module.js';
+import { OutputBuffer } from '../layers/module.js';
 import type { Sequential } from '../layers/sequential.js';
 import { Random } from '../random.js';
 import { HandgradError, Tensor, shapeString, type DType, type FloatArray } from '../tensor.js';
@@ -171,10 +171,10 @@ export interface DreamResult {
 
 /** Per-layer gradient buffers, reused across steps. */
 class Workspace {
-  readonly grads = new Map<number, Buffer>();
+  readonly grads = new Map<number, OutputBuffer>();
   grad(layer: number, shape: readonly number[], dtype: DType): Tensor {
     let b = this.grads.get(layer);
-    if (!b) this.grads.set(layer, (b = new Buffer()));
+    if (!b) this.grads.set(layer, (b = new OutputBuffer()));
     return b.zeros(shape, dtype);
   }
 }
@@ -224,7 +224,7 @@ function evaluate(net: Sequential, x: Tensor, objectives: Objective[], wantGrad:
     if (touched.has(i)) {
       // dS/d(out_i) = (what flowed back from above) + (this layer's own objectives)
       const own = ws.grads.get(i)!.get(acts[i]!.shape, acts[i]!.dtype);
-      if (g) for (let j = 0; j < own.size; j++) own.data[j] += g.data[j]!;
+      if (g) for (let j = 0; j < own.size; j++) own.data[j]! += g.data[j]!;
       g = own;
     }
     g = layers[i]!.backward(g!);

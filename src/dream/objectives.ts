@@ -125,7 +125,7 @@ export function evaluateObjective(o: Objective, a: Tensor, grad: Tensor | null):
   const g = grad?.data;
   switch (o.kind) {
     case 'logit': {
-      if (g) g[o.class] += w;
+      if (g) g[o.class]! += w;
       return w * d[o.class]!;
     }
     case 'logprob': {
@@ -136,8 +136,8 @@ export function evaluateObjective(o: Objective, a: Tensor, grad: Tensor | null):
       for (let j = 0; j < n; j++) s += Math.exp(d[j]! - m);
       const lse = m + Math.log(s);
       if (g) {
-        for (let j = 0; j < n; j++) g[j] -= w * Math.exp(d[j]! - lse);
-        g[o.class] += w;
+        for (let j = 0; j < n; j++) g[j]! -= w * Math.exp(d[j]! - lse);
+        g[o.class]! += w;
       }
       return w * (d[o.class]! - lse);
     }
@@ -147,7 +147,7 @@ export function evaluateObjective(o: Objective, a: Tensor, grad: Tensor | null):
       const hw = n / C;
       let s = 0;
       for (let i = 0; i < hw; i++) s += d[o.channel * hw + i]!;
-      if (g) for (let i = 0; i < hw; i++) g[o.channel * hw + i] += w / hw;
+      if (g) for (let i = 0; i < hw; i++) g[o.channel * hw + i]! += w / hw;
       return (w * s) / hw;
     }
     case 'neuron': {
@@ -156,13 +156,13 @@ export function evaluateObjective(o: Objective, a: Tensor, grad: Tensor | null):
         const [, , H, W] = a.shape as [number, number, number, number];
         i = (o.index[0] * H + o.index[1]) * W + o.index[2];
       } else i = o.index;
-      if (g) g[i] += w;
+      if (g) g[i]! += w;
       return w * d[i]!;
     }
     case 'deepdream': {
       let s = 0;
       for (let i = 0; i < n; i++) s += d[i]! * d[i]!;
-      if (g) for (let i = 0; i < n; i++) g[i] += (w * 2 * d[i]!) / n;
+      if (g) for (let i = 0; i < n; i++) g[i]! += (w * 2 * d[i]!) / n;
       return (w * s) / n;
     }
   }

@@ -37,7 +37,7 @@ export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: nu
   }
   if (!(Number.isInteger(k) && k >= 1 && k <= d)) throw new HandgradError(`pcaPrior: k must be an integer in [1, ${d}], got ${k}`);
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += samples[i * d + j]! * scale;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += samples[i * d + j]! * scale;
   for (let j = 0; j < d; j++) mean[j]! /= n;
   // covariance, upper triangle accumulated row by row, then mirrored
   const C = new Float64Array(d * d);
@@ -48,7 +48,7 @@ export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: nu
       const xa = x[a]!;
       if (xa === 0) continue;
       const row = a * d;
-      for (let b = a; b < d; b++) C[row + b] += xa * x[b]!;
+      for (let b = a; b < d; b++) C[row + b]! += xa * x[b]!;
     }
   }
   for (let a = 0; a < d; a++) for (let b = a; b < d; b++) C[b * d + a] = C[a * d + b] = C[a * d + b]! / n;
@@ -79,7 +79,7 @@ export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: nu
     variances[r] = values[e]!;
     for (let a = 0; a < k; a++) {
       const v = vectors[a * k + e]!;
-      for (let j = 0; j < d; j++) basis[r * d + j] += v * Q[a * d + j]!;
+      for (let j = 0; j < d; j++) basis[r * d + j]! += v * Q[a * d + j]!;
     }
   });
   return { mean, basis, k, d, variances };
@@ -92,7 +92,7 @@ function mulRowsBySymmetric(Q: Float64Array, C: Float64Array, k: number, d: numb
     for (let a = 0; a < d; a++) {
       const q = Q[r * d + a]!;
       const row = a * d;
-      for (let b = 0; b < d; b++) out[r * d + b] += q * C[row + b]!;
+      for (let b = 0; b < d; b++) out[r * d + b]! += q * C[row + b]!;
     }
   }
 }
@@ -103,7 +103,7 @@ function orthonormaliseRows(Q: Float64Array, k: number, d: number): void {
     for (let p = 0; p < r; p++) {
       let s = 0;
       for (let j = 0; j < d; j++) s += Q[r * d + j]! * Q[p * d + j]!;
-      for (let j = 0; j < d; j++) Q[r * d + j] -= s * Q[p * d + j]!;
+      for (let j = 0; j < d; j++) Q[r * d + j]! -= s * Q[p * d + j]!;
     }
     let s = 0;
     for (let j = 0; j < d; j++) s += Q[r * d + j]! ** 2;
@@ -167,7 +167,7 @@ export function projectOntoPrior(v: FloatArray, p: PcaPrior, centred: boolean, z
   for (let j = 0; j < d; j++) v[j] = centred ? mean[j]! : 0;
   for (let r = 0; r < k; r++) {
     const s = c[r]!;
-    for (let j = 0; j < d; j++) v[j] += s * basis[r * d + j]!;
+    for (let j = 0; j < d; j++) v[j]! += s * basis[r * d + j]!;
   }
   return v;
 }

@@ -203,10 +203,10 @@ export function resizeBilinearAdjoint(g: ArrayLike<number>, from: ImageShape, to
       for (let X = 0; X < W; X++) {
         const x0 = tx.lo[X]!, x1 = tx.hi[X]!, a = tx.w[X]!;
         const v = g[ob + Y * W + X]!;
-        out[ib + y0 * w + x0] += (1 - b) * (1 - a) * v;
-        out[ib + y0 * w + x1] += (1 - b) * a * v;
-        out[ib + y1 * w + x0] += b * (1 - a) * v;
-        out[ib + y1 * w + x1] += b * a * v;
+        out[ib + y0 * w + x0]! += (1 - b) * (1 - a) * v;
+        out[ib + y0 * w + x1]! += (1 - b) * a * v;
+        out[ib + y1 * w + x0]! += b * (1 - a) * v;
+        out[ib + y1 * w + x1]! += b * a * v;
       }
     }
   }
@@ -254,13 +254,13 @@ export function smoothTotalVariation(img: ArrayLike<number>, s: ImageShape, eps:
           const d = img[i + W]! - v;
           const r = Math.sqrt(d * d + e2);
           tv += r - eps;
-          if (gradOut) { const g = (weight * d) / r; gradOut[i + W] += g; gradOut[i] -= g; }
+          if (gradOut) { const g = (weight * d) / r; gradOut[i + W]! += g; gradOut[i]! -= g; }
         }
         if (x + 1 < W) {
           const d = img[i + 1]! - v;
           const r = Math.sqrt(d * d + e2);
           tv += r - eps;
-          if (gradOut) { const g = (weight * d) / r; gradOut[i + 1] += g; gradOut[i] -= g; }
+          if (gradOut) { const g = (weight * d) / r; gradOut[i + 1]! += g; gradOut[i]! -= g; }
         }
       }
     }
@@ -282,7 +282,7 @@ export function smoothL1(img: ArrayLike<number>, eps: number, gradOut: FloatArra
     const v = img[i]!;
     const r = Math.sqrt(v * v + e2);
     s += r - eps;
-    if (gradOut) gradOut[i] += (weight * v) / r;
+    if (gradOut) gradOut[i]! += (weight * v) / r;
   }
   return s;
 }
@@ -298,7 +298,7 @@ export function meanPrior(img: ArrayLike<number>, m: ArrayLike<number>, gradOut:
   for (let i = 0; i < img.length; i++) {
     const d = img[i]! - m[i]!;
     s += 0.5 * d * d;
-    if (gradOut) gradOut[i] += weight * d;
+    if (gradOut) gradOut[i]! += weight * d;
   }
   return s;
 }

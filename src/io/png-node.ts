@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { HandgradError, Tensor } from '../tensor.js';
-import type { RgbaImage } from '../plot/image-grid.js';
+import type { RgbaImage } from '../image.js';
 
 /** PNG bytes of an RGBA image. */
 export function encodePng(img: RgbaImage): Uint8Array {

@@ -4,13 +4,13 @@
 import { kernelsFor } from '../backend.js';
 import type { Kernels } from '../kernels/table.js';
 import type { Tensor } from '../tensor.js';
-import { Buffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
+import { OutputBuffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
 
 abstract class Elementwise extends Module {
   protected x: Tensor | null = null;
   protected y: Tensor | null = null;
-  private readonly out = new Buffer();
-  private readonly dxBuf = new Buffer();
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
 
   protected abstract apply(k: Kernels, x: Tensor, y: Tensor): void;
   protected abstract applyBackward(k: Kernels, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor): void;

@@ -7,7 +7,8 @@ import { kernelsFor } from '../backend.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
-import { Buffer, checkNumber, gradTarget, LayerError, Module, type LayerConfig, type Parameter } from './module.js';
+import { gradTarget, type Parameter } from '../parameter.js';
+import { OutputBuffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
 
 export type Pair = number | [number, number];
 
@@ -40,10 +41,10 @@ export class Conv2d extends Module {
   private x: Tensor | null = null;
   private y: Tensor | null = null;
   /** The unfolded input of the whole batch, (B, C·kh·kw, OH·OW), kept for dW. */
-  private readonly cols = new Buffer();
-  private readonly dcol = new Buffer();
-  private readonly out = new Buffer();
-  private readonly dxBuf = new Buffer();
+  private readonly cols = new OutputBuffer();
+  private readonly dcol = new OutputBuffer();
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
     super();

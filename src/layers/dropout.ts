@@ -1,4 +1,4 @@
-// Dropout(p), two semantics (SPEC §3), recorded by name in the layer's config:
+// Dropout(p), two semantics, recorded by name in the layer's config:
 //   'inverted' (PyTorch): train y = x · m / (1 − p),  eval y = x
 //   'cmu' (the CMU assignment): train y = x · m,      eval y = x · (1 − p)
 // where m_i = 1 if u_i ≥ p else 0, one uniform u_i per unit from a seeded stream. Either way
@@ -7,7 +7,7 @@
 import { kernelsFor } from '../backend.js';
 import { Random, globalRandom } from '../random.js';
 import { onHost, shapeString, sameShape, type Tensor } from '../tensor.js';
-import { Buffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
+import { OutputBuffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
 
 export type DropoutMode = 'inverted' | 'cmu';
 
@@ -24,14 +24,14 @@ export class Dropout extends Module {
   readonly mode: DropoutMode;
   private rng: Random;
   /** The scaled mask of the last training forward: 0 or 1/(1−p) (inverted) or 0 or 1 (cmu). */
-  private readonly maskBuf = new Buffer();
+  private readonly maskBuf = new OutputBuffer();
   private mask: Tensor | null = null;
   /** A mask given by setMask(), used (once per forward) instead of drawing one. */
   private injected: Tensor | null = null;
   private y: Tensor | null = null;
   private usedMask = false;
-  private readonly out = new Buffer();
-  private readonly dxBuf = new Buffer();
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
   /** The generator's four state words, handed to the dropoutMask kernel and back (no allocation per call). */
   private readonly rngWords = new Uint32Array(4);
 

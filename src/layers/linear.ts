@@ -5,7 +5,8 @@ import { kernelsFor } from '../backend.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
-import { Buffer, checkNumber, gradTarget, Module, type LayerConfig, type Parameter } from './module.js';
+import { gradTarget, type Parameter } from '../parameter.js';
+import { OutputBuffer, checkNumber, Module, type LayerConfig } from './module.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -23,8 +24,8 @@ export class Linear extends Module {
   /** forward's input, kept for dW = dyᵀ x. */
   private x: Tensor | null = null;
   private y: Tensor | null = null;
-  private readonly out = new Buffer();
-  private readonly dxBuf = new Buffer();
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
   /** The dx buffer as last zero-filled (computeInputGradient = false) and not written since. */
   private dxZeroed: Tensor | null = null;
 

@@ -7,7 +7,7 @@
 import { allocateFor, backend, kernelsFor } from '../backend.js';
 import type { Backend, ElementwiseLossKind } from '../kernels/table.js';
 import { onHost, Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
-import { Buffer, LayerError, describeValue } from './module.js';
+import { OutputBuffer, LayerError, describeValue } from './module.js';
 
 export type Reduction = 'mean' | 'sum';
 
@@ -17,7 +17,7 @@ export interface LossOptions {
 
 export abstract class Loss {
   readonly reduction: Reduction;
-  protected readonly gradBuf = new Buffer();
+  protected readonly gradBuf = new OutputBuffer();
   protected pred: Tensor | null = null;
 
   constructor(options: LossOptions = {}) {
@@ -127,15 +127,14 @@ export class BCEWithLogitsLoss extends ElementwiseLoss {
 export class CrossEntropyLoss extends Loss {
   private probs: Tensor | null = null;
   /**
-   * The class indices of the last forward, reused across batches: an Int32Array view on a block of
-   * 4-byte elements allocated by the backend (on wasm, in its memory: the kernels read it in place,
-   * without staging); `labelBlock` keeps that block alive, `labelOwner` is the backend it came from.
+   * The class indices of the last forward, reused across batches: `labels` is an Int32Array view
+   * on `block`, 4-byte elements allocated by `owner`, the backend (on wasm, in its memory: the
+   * kernels read it in place, without staging). Holding `block` keeps its storage alive, since a
+   * view of another type does not.
    */
-  private labels: Int32Array = new Int32Array(0);
-  private labelBlock: FloatArray | null = null;
-  private labelOwner: Backend | null = null;
+  private labelStore: { block: FloatArray; labels: Int32Array; owner: Backend } | null = null;
   private targetRows: Tensor | null = null;
-  private readonly probsBuf = new Buffer();
+  private readonly probsBuf = new OutputBuffer();
 
   describe(): string {
     return 'CrossEntropyLoss';
@@ -162,13 +161,12 @@ export class CrossEntropyLoss extends Loss {
       if (target instanceof Tensor && target.rank !== 1) this.fail(`class-index targets must have shape [${B}], got ${shapeString(target.shape)}`);
       if (values == null || typeof (values as ArrayLike<number>).length !== 'number') this.fail(`targets must be class indices (an array of ${B} integers) or one-hot rows, got ${describeValue(target)}`);
       if (values.length !== B) this.fail(`got ${values.length} class labels for a batch of ${B} logits`);
-      if (this.labels.length !== B || this.labelOwner !== backend()) {
+      let store = this.labelStore;
+      if (!store || store.labels.length !== B || store.owner !== backend()) {
         const block = allocateFor('float32', B);
-        this.labelBlock = block;
-        this.labelOwner = backend();
-        this.labels = new Int32Array(block.buffer, block.byteOffset, B);
+        store = this.labelStore = { block, labels: new Int32Array(block.buffer, block.byteOffset, B), owner: backend() };
       }
-      labels = onHost(this.labels);
+      labels = onHost(store.labels);
       for (let i = 0; i < B; i++) {
         const v = values[i]!;
         if (!Number.isInteger(v) || v < 0 || v >= C) this.fail(`label ${i} is ${v}, expected an integer class index in [0, ${C - 1}]`);
@@ -188,7 +186,7 @@ export class CrossEntropyLoss extends Loss {
     const g = this.gradBuf.get(z.shape, z.dtype);
     // dL/dz = (softmax − onehot)·c with class indices, ((Σ_j t_j)·softmax − t)·c with target rows t
     const rows = this.targetRows;
-    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.storage, B, C, rows ? null : this.labels, rows?.storage ?? null, this.scale(B), g.storage);
+    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.storage, B, C, rows ? null : (this.labelStore?.labels ?? null), rows?.storage ?? null, this.scale(B), g.storage);
     return g;
   }
 }

@@ -2,75 +2,14 @@
 //  - forward(x) computes the output and keeps, in named fields, what backward needs;
 //  - backward(dL/dy) returns dL/dx and ADDS into its parameters' gradients (never overwrites);
 //  - zeroGrad() clears those gradients; train()/eval() switch modes (dropout).
-//    Optimizer.zeroGrad() clears them lazily (as PyTorch's zero_grad(set_to_none=True) drops
-//    them): it only marks a layer's gradients, reading `p.grad` then fills the zeros, and a
-//    backward that overwrites the whole gradient (Linear's dW = dyᵀx as a GEMM with beta = 0,
-//    see gradTarget) skips both the fill and the read of stale values.
+//    Optimizer.zeroGrad() clears them lazily (see parameter.ts).
 // Output and input-gradient tensors are owned by the layer and reused from call to call (no
 // allocation in the training loop): clone() a result you want to keep past the next call.
 
 import { allocateFor, kernelsFor } from '../backend.js';
+import { createParameter, type Parameter } from '../parameter.js';
 import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
 
-export interface Parameter {
-  /** Name inside its layer: 'weight' or 'bias'. */
-  readonly name: string;
-  value: Tensor;
-  grad: Tensor;
-}
-
-/** A parameter created by a layer (addParameter): its gradient is zeroed lazily. */
-class LayerParameter implements Parameter {
-  readonly name: string;
-  value: Tensor;
-  #grad: Tensor;
-  /** zeroGrad() was called and nothing has been written since: the gradient reads as zeros. */
-  #zeroPending = false;
-
-  constructor(name: string, value: Tensor, grad: Tensor) {
-    this.name = name;
-    this.value = value;
-    this.#grad = grad;
-  }
-
-  get grad(): Tensor {
-    if (this.#zeroPending) {
-      this.#zeroPending = false;
-      kernelsFor(this.#grad.dtype).fill(this.#grad.storage, 0);
-    }
-    return this.#grad;
-  }
-
-  set grad(t: Tensor) {
-    this.#grad = t;
-    this.#zeroPending = false;
-  }
-
-  markZero(): void {
-    this.#zeroPending = true;
-  }
-
-  takeTarget(): { grad: Tensor; beta: 0 | 1 } {
-    const beta = this.#zeroPending ? 0 : 1;
-    this.#zeroPending = false;
-    return { grad: this.#grad, beta };
-  }
-}
-
-/** Sets a parameter's gradient to zero (lazily for a layer's own parameters). */
-export function zeroGradOf(p: Parameter): void {
-  if (p instanceof LayerParameter) p.markZero();
-  else kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
-}
-
-/**
- * The gradient to accumulate into with a kernel that takes beta (grad ← beta·grad + Δ), and the
- * beta to use: 0 right after zeroGrad() (nothing to read; the caller MUST then write every
- * element), 1 otherwise. Gradients still accumulate across backward calls, as the contract says.
- */
-export function gradTarget(p: Parameter): { grad: Tensor; beta: 0 | 1 } {
-  return p instanceof LayerParameter ? p.takeTarget() : { grad: p.grad, beta: 1 };
-}
 
 /** A JSON description of a layer, enough to rebuild it (see registry.ts). */
 export interface LayerConfig {
@@ -95,6 +34,11 @@ export abstract class Module {
   protected readonly childModules: [string, Module][] = [];
   /** This layer's own parameters. */
   protected readonly ownParameters: Parameter[] = [];
+  /**
+   * This layer's own buffers: state that is saved with the model but not trained (BatchNorm's
+   * running statistics), as PyTorch's register_buffer.
+   */
+  protected readonly ownBuffers: [string, Tensor][] = [];
 
   /** A short description used in every error message, e.g. "Linear(784 → 60)". */
   abstract describe(): string;
@@ -112,6 +56,24 @@ export abstract class Module {
   namedParameters(prefix = ''): [string, Parameter][] {
     const out: [string, Parameter][] = this.ownParameters.map((p) => [prefix + p.name, p]);
     for (const [name, child] of this.childModules) out.push(...child.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** Buffers with PyTorch-style dotted names: "1.running_mean". */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownBuffers.map(([n, t]) => [prefix + n, t]);
+    for (const [name, child] of this.childModules) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return out;
+  }
+
+  /**
+   * Every tensor that defines the model, in the order of PyTorch's state_dict(): each module's
+   * own parameters, then its own buffers, then its children's, depth first.
+   */
+  stateDict(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = this.ownParameters.map((p) => [prefix + p.name, p.value]);
+    for (const [n, t] of this.ownBuffers) out.push([prefix + n, t]);
+    for (const [name, child] of this.childModules) out.push(...child.stateDict(`${prefix}${name}.`));
     return out;
   }
 
@@ -140,6 +102,10 @@ export abstract class Module {
       p.value = new Tensor(copyInto(allocateFor(dtype, p.value.size), p.value.data), p.value.shape);
       p.grad = new Tensor(allocateFor(dtype, p.grad.size), p.grad.shape);
     }
+    for (const entry of this.ownBuffers) {
+      const t = entry[1];
+      if (t.dtype !== dtype) entry[1] = new Tensor(copyInto(allocateFor(dtype, t.size), t.data), t.shape);
+    }
     for (const [, c] of this.childModules) c.to(dtype);
     this.onDtypeChange();
     return this;
@@ -152,9 +118,23 @@ export abstract class Module {
 
   protected addParameter(name: string, shape: number[], dtype: DType): Parameter {
     const size = shapeSize(shape);
-    const p = new LayerParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
+    const p = createParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
     this.ownParameters.push(p);
     return p;
+  }
+
+  /** Registers a buffer (saved, not trained); returns the tensor, whose data the layer updates in place. */
+  protected addBuffer(name: string, shape: number[], dtype: DType): Tensor {
+    const t = new Tensor(allocateFor(dtype, shapeSize(shape)), shape);
+    this.ownBuffers.push([name, t]);
+    return t;
+  }
+
+  /** The current tensor of an own buffer (to() may replace it). */
+  protected buffer(name: string): Tensor {
+    const entry = this.ownBuffers.find(([n]) => n === name);
+    if (!entry) this.fail(`no buffer '${name}'`);
+    return entry[1];
   }
 
   protected addChild(name: string, m: Module): void {
@@ -201,7 +181,7 @@ export function describeValue(x: unknown): string {
  * A reusable output buffer: returns the same tensor while shape and dtype stay the same, and
  * reallocates only when they change (a new batch size, a last smaller batch, a new dtype).
  */
-export class Buffer {
+export class OutputBuffer {
   private t: Tensor | null = null;
 
   get(shape: readonly number[], dtype: DType): Tensor {

@@ -6,7 +6,7 @@ import { allocateFor, backend, kernelsFor } from '../backend.js';
 import type { Backend } from '../kernels/table.js';
 import { shapeString, shapeSize, Tensor, type FloatArray } from '../tensor.js';
 import { pair, type Pair } from './conv.js';
-import { Buffer, LayerError, Module, type LayerConfig } from './module.js';
+import { OutputBuffer, LayerError, Module, type LayerConfig } from './module.js';
 
 export interface MaxPool2dOptions {
   stride?: Pair;
@@ -21,15 +21,12 @@ export class MaxPool2d extends Module {
   private y: Tensor | null = null;
   /**
    * For each output, the flat position (within its H·W plane) of the input that won: an Int32Array
-   * view on a block of 4-byte elements allocated by the backend (on wasm or webgpu the kernels
-   * then find it in their own memory); `argmaxBlock` keeps that block alive, `argmaxOwner` is the
-   * backend it came from.
+   * view on a block of 4-byte elements allocated by the backend (on wasm or webgpu the kernels find
+   * it in their own memory), with the block (kept alive with the view) and the backend it came from.
    */
-  private argmax: Int32Array = new Int32Array(0);
-  private argmaxBlock: FloatArray | null = null;
-  private argmaxOwner: Backend | null = null;
-  private readonly out = new Buffer();
-  private readonly dxBuf = new Buffer();
+  private argmaxStore: { block: FloatArray; argmax: Int32Array; owner: Backend } | null = null;
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
 
   constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
     super();
@@ -62,13 +59,12 @@ export class MaxPool2d extends Module {
     const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
     const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
     const y = this.out.get([B, C, OH, OW], x.dtype);
-    if (this.argmax.length !== y.size || this.argmaxOwner !== backend()) {
+    let store = this.argmaxStore;
+    if (!store || store.argmax.length !== y.size || store.owner !== backend()) {
       const block = allocateFor('float32', y.size);
-      this.argmaxBlock = block;
-      this.argmaxOwner = backend();
-      this.argmax = new Int32Array(block.buffer, block.byteOffset, y.size);
+      store = this.argmaxStore = { block, argmax: new Int32Array(block.buffer, block.byteOffset, y.size), owner: backend() };
     }
-    kernelsFor(x.dtype).maxPool2dForward(x.storage, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y.storage, this.argmax);
+    kernelsFor(x.dtype).maxPool2dForward(x.storage, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y.storage, store.argmax);
     this.x = x;
     this.y = y;
     return y;
@@ -81,7 +77,7 @@ export class MaxPool2d extends Module {
     const [, , OH, OW] = dy.shape as [number, number, number, number];
     // forward was y = x[argmax], so dx[argmax] += dy and 0 elsewhere.
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
-    kernelsFor(dy.dtype).maxPool2dBackward(dy.storage, this.argmax, B * C, H, W, OH, OW, dx.storage);
+    kernelsFor(dy.dtype).maxPool2dBackward(dy.storage, this.argmaxStore!.argmax, B * C, H, W, OH, OW, dx.storage);
     return dx;
   }
 }

@@ -3,8 +3,8 @@
 // Adam adds wd·p to g; AdamW instead shrinks p ← p(1 − lr·wd) before the update.
 
 import { allocateFor, kernelsFor } from '../backend.js';
-import { allocate, HandgradError, type FloatArray } from '../tensor.js';
-import type { Parameter } from '../layers/module.js';
+import { HandgradError, type FloatArray } from '../tensor.js';
+import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
 export interface AdamOptions {

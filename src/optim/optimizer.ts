@@ -3,7 +3,7 @@
 // can be saved with a checkpoint and loaded back.
 
 import { HandgradError, onHost, type FloatArray } from '../tensor.js';
-import { zeroGradOf, type Parameter } from '../layers/module.js';
+import { zeroGradOf, type Parameter } from '../parameter.js';
 
 export interface OptimizerState {
   type: string;

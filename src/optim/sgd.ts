@@ -4,8 +4,8 @@
 // With dampening 0 this is the CMU rule G_M ← α·G_M + G, W ← W − lr·G_M.
 
 import { allocateFor, kernelsFor } from '../backend.js';
-import { allocate, HandgradError, type FloatArray } from '../tensor.js';
-import type { Parameter } from '../layers/module.js';
+import { HandgradError, type FloatArray } from '../tensor.js';
+import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
 export interface SGDOptions {

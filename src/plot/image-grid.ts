@@ -3,14 +3,10 @@
 // laid out in a grid with a caption under each cell drawn in a built-in 5×7 pixel font.
 // Browser-safe: returns pixels; encode them with io/png-node.ts (Node) or a canvas (browser).
 
+import type { RgbaImage } from '../image.js';
 import { HandgradError } from '../tensor.js';
 
-export interface RgbaImage {
-  width: number;
-  height: number;
-  /** width · height · 4 bytes, row-major RGBA. */
-  data: Uint8Array;
-}
+export type { RgbaImage } from '../image.js';
 
 export interface GridImage {
   /** (C, H, W) channels-first values; C = 1 (grey) or 3 (RGB). */

@@ -1,5 +1,5 @@
-// Activation curves and their derivatives, computed by the library's own layers (NYU 1.2(c),
-// SPEC §7): the value by forward(x), the derivative by backward(dy = 1), which returns
+// Activation curves and their derivatives, computed by the library's own layers (NYU 1.2(c)):
+// the value by forward(x), the derivative by backward(dy = 1), which returns
 // dy · f′(x) = f′(x). Both are checked against closed forms written here independently of the
 // kernels, and the derivative also against central differences of the layer's own forward.
 

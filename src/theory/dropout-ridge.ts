@@ -1,4 +1,4 @@
-// Dropout on linear regression is ridge regression in expectation (CMU problem 4, SPEC §7).
+// Dropout on linear regression is ridge regression in expectation (CMU problem 4).
 // Each input entry is kept with probability p (R_ij ~ Bernoulli(p)); then
 //   E_R ‖y − (R⊙X)w‖² = ‖y − pXw‖² + p(1 − p)‖Γw‖²,   Γ = diag(XᵀX)^{1/2},
 // because row n of (R⊙X)w has mean p·(Xw)_n and variance p(1 − p) Σ_i X_ni² w_i² (independent

@@ -1,4 +1,4 @@
-// The theory of the two assignments, made runnable (SPEC §7). Pure computations over the
+// The theory of the two assignments, made runnable. Pure computations over the
 // library's layers, safe in browsers; each returns its numbers and the numeric checks the
 // playground shows as pass/fail and the unit tests assert.
 

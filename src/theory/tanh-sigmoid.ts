@@ -1,4 +1,4 @@
-// A tanh network rewritten as the equivalent sigmoid network (CMU problem 2.5, SPEC §7).
+// A tanh network rewritten as the equivalent sigmoid network (CMU problem 2.5).
 // Since tanh v = 2σ(2v) − 1,
 //   y = U₂ tanh(U₁x + c₁) + c₂ = U₂(2σ(2U₁x + 2c₁) − 1) + c₂ = (2U₂) σ((2U₁)x + 2c₁) + (c₂ − U₂·1),
 // so the sigmoid network Linear(W₁, b₁) → Sigmoid → Linear(W₂, b₂) with

@@ -1,4 +1,4 @@
-// XOR and the perceptron (CMU problem 1, SPEC §7). Points and labels as in the assignment:
+// XOR and the perceptron (CMU problem 1). Points and labels as in the assignment:
 //   x¹ = (1, 0), x² = (0, 1) → 1;   x³ = (1, 1), x⁴ = (0, 0) → 0,
 // with the step σ(v) = 1 if v ≥ 0 else 0.
 //

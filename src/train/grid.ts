@@ -1,10 +1,10 @@
-// The assignment's experiment grid (SPEC §5, CMU 10-417 part 2) as data: one row per run.
+// The assignment's experiment grid (CMU 10-417 part 2) as data: one row per run.
 // `handgrad experiments` turns each row into a `handgrad train` child process; the report groups
 // the runs by `group` (one loss plot and one accuracy plot per group). Browser-safe.
 //
 // Settings shared by every run (recorded in the report and in each run's config.json):
 //   - dropout mode 'cmu' — the assignment's semantics: zero each unit with probability p in
-//     training, multiply by (1 − p) at inference (SPEC §3). `--dropout-mode inverted` is PyTorch's.
+//     training, multiply by (1 − p) at inference. `--dropout-mode inverted` is PyTorch's.
 //   - batch size 64, 200 epochs (the assignment's default), hidden activation ReLU, softmax
 //     cross-entropy, SGD with momentum G ← αG + g, W ← W − lr·G, PyTorch's default init.
 
@@ -49,7 +49,7 @@ function run(id: string, hidden: number[], momentum: number, dropout: number, lr
 }
 
 /**
- * SPEC §5's table, row by row, then three free experiments. The 2.4 runs each change ONE thing
+ * The assignment's table, row by row, then three free experiments. The 2.4 runs each change ONE thing
  * against a run of the table (all can be expressed with `handgrad train`'s flags), so each pair
  * of curves answers one question:
  *   2.4a momentum 0.9 — with 2.2a (m 0) and 2.2b (m 0.4) it completes a momentum sweep on the

@@ -1,5 +1,4 @@
-// The browser-safe training API, for src/index.ts to re-export (the lead wires it):
-//   export * as train from './train/index.js';   or selected names.
+// The browser-safe training API, re-exported by src/index.ts as `training`.
 // Node-only parts (run directories, checkpoint files) are in run-node.ts, checkpoint-node.ts
 // and saved-node.ts.
 export {

@@ -11,7 +11,7 @@ import { Adam } from '../optim/adam.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { SGD } from '../optim/sgd.js';
 import type { Random, RandomState } from '../random.js';
-import { HandgradError, Tensor, shapeString } from '../tensor.js';
+import { HandgradError, type Tensor, shapeString } from '../tensor.js';
 import { buildFromConfig, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
 

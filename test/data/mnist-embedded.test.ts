@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEmbeddedMnist, mnistFromDigits } from '../../src/data/mnist-embedded.js';
 import { loadDataset } from '../../src/data/load-node.js';
-import { normalize } from '../../src/data/normalize.js';
+import { computeNormalization, normalizeInto } from '../../src/train/loader.js';
 import type { Dataset } from '../../src/data/types.js';
 import { dataError } from './helpers.js';
 
@@ -69,17 +69,22 @@ describe('embedded MNIST', () => {
     expect(dataError(() => mnistFromDigits([new Float32Array(100)])).message).toMatch(/expected 10 digit arrays/);
   });
 
-  it('normalize: standard uses train statistics only and leaves the input untouched', () => {
-    const { dataset, mean, std } = normalize(a, 'standard');
+  it('global normalisation uses train statistics only and leaves the input untouched', () => {
+    const norm = computeNormalization(a.train, 784, 'global');
+    const mean = norm.mean[0]!, std = norm.std[0]!;
     expect(mean).toBeGreaterThan(0.1);
     expect(mean).toBeLessThan(0.15);
+    const x = new Float32Array(a.train.x.length);
+    for (let i = 0; i < a.train.n; i++) normalizeInto(a.train.x, i * 784, 784, norm, x, i * 784);
     let s = 0, q = 0;
-    for (const v of dataset.train.x) { s += v; q += v * v; }
-    const n = dataset.train.x.length;
+    for (const v of x) { s += v; q += v * v; }
+    const n = x.length;
     expect(s / n).toBeCloseTo(0, 4);
     expect(Math.sqrt(q / n - (s / n) ** 2)).toBeCloseTo(1, 4);
-    expect(dataset.test.x[0]).toBeCloseTo((a.test.x[0]! - mean) / std, 5);
+    const t0 = new Float32Array(784);
+    normalizeInto(a.test.x, 0, 784, norm, t0, 0);
+    expect(t0[0]).toBeCloseTo((a.test.x[0]! - mean) / std, 5);
     expect(a.train.x[0]).toBe(0); // input unchanged
-    expect(normalize(a, 'none').dataset).toBe(a);
+    expect(computeNormalization(a.train, 784, 'none')).toEqual({ mode: 'none', mean: [0], std: [1] });
   });
 });

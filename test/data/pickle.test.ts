@@ -2,7 +2,7 @@
 // protocols 2–5 (fixtures written by Python), and hostile or broken pickles written here by
 // hand as bytes. Nothing here is ever run by Python; the reader must refuse, not execute.
 import { describe, expect, it } from 'vitest';
-import { PyNdArray, PyTuple, pickleDataset, unpickle } from '../../src/data/pickle.js';
+import { type PyNdArray, PyTuple, pickleDataset, unpickle } from '../../src/data/pickle.js';
 import { dataError, expected, fixture, scaled } from './helpers.js';
 
 const enc = new TextEncoder();

@@ -100,7 +100,7 @@ describe('PCA prior on real Fashion-MNIST images', () => {
     const r = randomImage(784, 6, -1, 1);
     projectOntoPrior(r, p, false); // r − UUᵀr is orthogonal to the span
     const q = randomImage(784, 6, -1, 1);
-    for (let j = 0; j < 784; j++) q[j] -= r[j]!;
+    for (let j = 0; j < 784; j++) q[j]! -= r[j]!;
     const nq = Math.hypot(...q);
     let vq = 0;
     for (let i = 0; i < N; i++) {
@@ -127,7 +127,7 @@ describe('the new terms inside a dream (tiny CNN, 14×14 Fashion-MNIST)', () => 
   const N = 500;
   const small = halve(fashion('train', N).x, N);
   const mean = new Float64Array(196);
-  for (let i = 0; i < N; i++) for (let j = 0; j < 196; j++) mean[j] += small[i * 196 + j]! / N;
+  for (let i = 0; i < N; i++) for (let j = 0; j < 196; j++) mean[j]! += small[i * 196 + j]! / N;
   const meanImage = new Tensor(mean, [1, 14, 14]);
   const base = { objective: { kind: 'logprob' as const, class: 8 }, steps: 60, octaves: 1, blurEvery: 0, gradBlurSigma: 0, weightDecay: 0, jitter: 1 };
   const dist = (a: ArrayLike<number>, b: ArrayLike<number>): number => {

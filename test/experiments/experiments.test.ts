@@ -1,4 +1,4 @@
-// `handgrad experiments`: the grid matches SPEC §5, the report from synthetic history files
+// `handgrad experiments`: the grid matches the assignment's table, the report from synthetic history files
 // (table values, 8 plots as SVG and PNG, generated sentences, failed runs shown), flag validation.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'handgrad-experiments-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the grid', () => {
-  it('is SPEC §5 table row by row', () => {
+  it('is the assignment table row by row', () => {
     // id, hidden, momentum, dropout, lr — transcribed from SPEC.md §5
     const spec: [string, number[], number, number, number][] = [
       ['2.1a', [60], 0, 0, 0.001], ['2.1b', [60], 0.4, 0, 0.001], ['2.1c', [60], 0.4, 0.2, 0.001], ['2.1d', [150], 0.4, 0.2, 0.001],

@@ -1,9 +1,9 @@
-// Unit tests of every theory computation (SPEC §7), in Node. Each asserts the numbers
+// Unit tests of every theory computation, in Node. Each asserts the numbers
 // themselves, not only the pass flags the computations report, so a wrong flag cannot hide a
 // wrong number.
 
 import { describe, expect, it } from 'vitest';
-import { theory, nn, Tensor } from '../../src/index.js';
+import { theory, type nn, Tensor } from '../../src/index.js';
 
 const allPass = (checks: theory.TheoryCheck[]): void => {
   for (const c of checks) expect(c.passed, `${c.name}: error ${c.error} > ${c.tolerance}`).toBe(true);

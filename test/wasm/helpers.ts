@@ -1,6 +1,6 @@
 // Shared by the wasm tests: runtimes for every build, array helpers, a float32 comparison.
 
-import { Random } from '../../src/random.js';
+import { type Random } from '../../src/random.js';
 import { createWasmRuntime, type WasmRuntime } from '../../src/kernels/wasm/index.js';
 
 export type Arr = Float32Array | Int32Array | null;

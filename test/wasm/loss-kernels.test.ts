@@ -17,12 +17,12 @@
 
 import { describe, expect, test, beforeAll, afterAll, it } from 'vitest';
 import { refKernels } from '../../src/kernels/ref/index.js';
-import type { ElementwiseLossKind, Kernels } from '../../src/kernels/table.js';
+import type { ElementwiseLossKind } from '../../src/kernels/table.js';
 import type { WasmRuntime } from '../../src/kernels/wasm/index.js';
 import { kernelsFor } from '../../src/backend.js';
 import { sigmoid } from '../../src/kernels/ref/math.js';
 import { Random } from '../../src/random.js';
-import { nn, Tensor, type DType } from '../../src/index.js';
+import { nn, type Tensor, type DType } from '../../src/index.js';
 import type { FloatArray } from '../../src/tensor.js';
 import { activeRuntime, describeBackends, tensorOnBackend } from '../backends.js';
 import { CONFIGS, inMemory, makeRuntime, randomArray, worst } from './helpers.js';
@@ -462,12 +462,12 @@ describeBackends('Dropout and losses through the kernel table', (run) => {
     const z = tensorOnBackend(randomArray(new Random(61), 8 * 5), [8, 5], 'float32');
     ce.forward(z, [0, 1, 2, 3, 4, 0, 1, 2]);
     // (a private field, read here only to check where it lives)
-    const labels = (ce as unknown as { labels: Int32Array }).labels;
+    const labels = (ce as unknown as { labelStore: { labels: Int32Array } }).labelStore.labels;
     expect(Array.from(labels)).toEqual([0, 1, 2, 3, 4, 0, 1, 2]);
     const rt = activeRuntime();
     expect(rt !== null && rt.inMemory(labels), `labels in wasm memory on '${run.label}'`).toBe(run.name === 'wasm');
     ce.forward(z, [4, 4, 4, 4, 4, 4, 4, 4]);
-    expect((ce as unknown as { labels: Int32Array }).labels, 'the same buffer for a batch of the same size').toBe(labels);
+    expect((ce as unknown as { labelStore: { labels: Int32Array } }).labelStore.labels, 'the same buffer for a batch of the same size').toBe(labels);
     expect(Array.from(labels)).toEqual([4, 4, 4, 4, 4, 4, 4, 4]);
   });
 

@@ -19,7 +19,7 @@ export interface TrainSettings {
   seed: number;
 }
 
-/** The dream's tricks (SPEC §6), as sliders. */
+/** The dream's tricks (NYU 2.2), as sliders. */
 export interface DreamSettings {
   target: number;
   steps: number;

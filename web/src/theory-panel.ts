@@ -1,4 +1,4 @@
-// The Theory panel (SPEC §7): every computation of handgrad's `theory` namespace, with its
+// The Theory panel: every computation of handgrad's `theory` namespace, with its
 // numeric checks shown as pass/fail. Each item is a <section data-theory="…"> whose checks carry
 // data-passed, which the browser tests read.
 

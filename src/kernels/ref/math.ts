@@ -30,11 +30,6 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-/** Φ(x), the standard normal CDF: ½(1 + erf(x/√2)). */
-export function normalCdf(x: number): number {
-  return 0.5 * (1 + erf(x * Math.SQRT1_2));
-}
-
 /** φ(x), the standard normal density. */
 export function normalPdf(x: number): number {
   return 0.3989422804014327 * Math.exp(-0.5 * x * x);
