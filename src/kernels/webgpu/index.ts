@@ -23,7 +23,10 @@ export interface WebGPUOptions {
   timeoutSeconds?: number;
   /** Node only: options for Dawn's create(), e.g. ['adapter=…'] or ['backend=vulkan']. */
   dawnOptions?: string[];
-  /** Refuse a software adapter (SwiftShader, llvmpipe/lavapipe, a fallback adapter). Default false. */
+  /**
+   * Refuse a software adapter (SwiftShader, llvmpipe/lavapipe, a fallback adapter), and in Node do
+   * not even load Dawn on a Linux machine without GPU device files. Default false.
+   */
   requireHardware?: boolean;
   /** Run a small product and softmax on the device against the reference before returning. Default false. */
   selfTest?: boolean;
@@ -58,8 +61,9 @@ export function adapterName(a: AdapterDescription): string {
 
 async function startWorker(init: ServerInit, opts: WebGPUOptions): Promise<{ hello: ServerHello; terminate(): void }> {
   if (typeof process !== 'undefined' && process.versions?.node) {
-    const { startNodeWorker } = await import('./start-node.js');
-    return startNodeWorker(init, opts.dawnOptions ?? []);
+    const { mayHaveGpu, startNodeWorker } = await import('./start-node.js');
+    if (opts.requireHardware && !mayHaveGpu()) return { hello: { ok: false, reason: 'no GPU device on this machine (/dev/dri, /dev/nvidiactl)' }, terminate: () => {} };
+    return startNodeWorker(init, opts.dawnOptions ?? [], !opts.requireHardware);
   }
   if (typeof Worker === 'undefined' || typeof Blob === 'undefined') throw new HandgradError('webgpu: this engine has no Worker to run the device on');
   const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));

@@ -26,17 +26,26 @@ export function resolveDawn(): string {
   }
 }
 
+/**
+ * Whether this machine may have a GPU, without loading Dawn: on Linux a DRM render node or the
+ * NVIDIA device files; elsewhere assumed. `--backend auto` probes WebGPU only then.
+ */
+export function mayHaveGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  return existsSync('/dev/dri') || existsSync('/dev/nvidiactl');
+}
+
 /** Debian's Chromium ships SwiftShader, a Vulkan driver on the CPU. */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /**
- * Starts the worker; when Dawn finds no adapter and the Vulkan loader was not pointed anywhere
- * (VK_ICD_FILENAMES unset), tries once more on Chromium's SwiftShader if it is installed: a
- * software adapter, correct and slow (the backend says so in describe()).
+ * Starts the worker; when Dawn finds no adapter, the Vulkan loader was not pointed anywhere
+ * (VK_ICD_FILENAMES unset) and a software adapter is acceptable, tries once more on Chromium's
+ * SwiftShader if it is installed: correct and slow (the backend says so in describe()).
  */
-export async function startNodeWorker(init: ServerInit, dawnOptions: string[]): Promise<StartedWorker> {
+export async function startNodeWorker(init: ServerInit, dawnOptions: string[], softwareFallback: boolean): Promise<StartedWorker> {
   const first = await startOnce(init, dawnOptions);
-  if (first.hello.ok || process.env.VK_ICD_FILENAMES || !existsSync(SWIFTSHADER_ICD)) {
+  if (first.hello.ok || !softwareFallback || process.env.VK_ICD_FILENAMES || !existsSync(SWIFTSHADER_ICD)) {
     if (!first.hello.ok) first.hello.reason += ` (without a GPU, Chromium's SwiftShader gives a software adapter: VK_ICD_FILENAMES=${SWIFTSHADER_ICD} with Debian's chromium and libvulkan1)`;
     return first;
   }
