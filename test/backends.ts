@@ -54,7 +54,8 @@ async function probeWebGPU(): Promise<{ backend: WebGPUBackend } | { reason: str
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
   if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) process.env.VK_ICD_FILENAMES = icd;
   try {
-    return { backend: await createWebGPUBackend() };
+    // the tiled GEMM (the one a GPU runs on products of 32×32 and up) even on the suites' small shapes
+    return { backend: await createWebGPUBackend({ gemm: 'tiled' }) };
   } catch (e) {
     return { reason: (e as Error).message };
   }

@@ -51,8 +51,10 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     expect(hostKernels().map((h) => h.kernel)).toEqual(['dropoutMask']);
   });
 
-  it('gemm: every transpose, alpha, beta 0 and 1, sizes across tile edges, operands inside larger allocations', () => {
+  it.each(['tiled', 'direct'] as const)('gemm (%s): every transpose, alpha, beta 0 and 1, sizes across tile edges, operands inside larger allocations', (shader) => {
     const rng = new Random(1);
+    const before = gpu!.settings.gemm;
+    gpu!.settings.gemm = shader;
     for (const [M, N, K] of [[1, 1, 1], [5, 7, 3], [64, 64, 16], [70, 130, 33], [3, 200, 90]] as const) {
       for (const transA of [false, true]) {
         for (const transB of [false, true]) {
@@ -61,14 +63,16 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
             const A = dev(randoms(M * K + pad, rng)), B = dev(randoms(K * N + 2 * pad, rng)), C = dev(randoms(M * N + pad, rng));
             const a = A.subarray(pad), b = B.subarray(pad, pad + K * N), c = C.subarray(pad);
             const want = Float32Array.from(hostView(C)).subarray(pad);
+            const head = Array.from(hostView(C).subarray(0, pad));
             refKernels.gemm(transA, transB, M, N, K, 0.5, Float32Array.from(hostView(a)), Float32Array.from(hostView(b)), beta, want);
             k.gemm(transA, transB, M, N, K, 0.5, a, b, beta, c);
             expectClose(hostView(c), want, { rtol: 1e-5, atol: 1e-5 }, `gemm ${M}×${N}×${K} transA ${transA} transB ${transB} beta ${beta}`);
-            expect(hostView(C).slice(0, pad), 'the elements before the sub-range are untouched').toEqual(Float32Array.from(hostView(C)).slice(0, pad));
+            expect(Array.from(hostView(C).subarray(0, pad)), 'the elements before the sub-range are untouched').toEqual(head);
           }
         }
       }
     }
+    gpu!.settings.gemm = before;
   });
 
   it('elementwise, reductions and losses = the reference (float32 tolerances)', () => {

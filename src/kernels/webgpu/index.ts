@@ -9,7 +9,7 @@ import { onHost, allocate, HandgradError, type FloatArray } from '../../tensor.j
 import { refKernels } from '../ref/index.js';
 import type { Backend, Kernels } from '../table.js';
 import { DeviceClient } from './client.js';
-import { createDeviceKernels, type KernelCounts } from './kernels.js';
+import { createDeviceKernels, type GemmChoice, type KernelCounts } from './kernels.js';
 import { createChannel, SERVER_LAYOUT, type AdapterDescription, type ServerHello } from './protocol.js';
 import type { ServerInit } from './server.js';
 import { runsOnDevice, WEBGPU_SUPPORT, type DeviceKernels, type KernelName } from './support.js';
@@ -30,6 +30,11 @@ export interface WebGPUOptions {
   requireHardware?: boolean;
   /** Run a small product and softmax on the device against the reference before returning. Default false. */
   selfTest?: boolean;
+  /**
+   * The GEMM shader (kernels.ts): 'auto' (the default) is the direct one on a software adapter,
+   * which emulates workgroup barriers slowly, and by shape on a GPU.
+   */
+  gemm?: GemmChoice;
 }
 
 /** The webgpu Backend, with what it says about its device. */
@@ -42,6 +47,8 @@ export interface WebGPUBackend extends Backend {
   readonly counts: KernelCounts;
   /** Transfers and dispatches so far. */
   readonly transfers: DeviceClient['stats'];
+  /** The GEMM shader in use (see WebGPUOptions.gemm); may be changed between calls. */
+  readonly settings: { gemm: GemmChoice };
   /** True when `a` views storage this backend allocated (a host mirror of a device buffer). */
   owns(a: ArrayBufferView): boolean;
   /** Stops the device worker; the backend's arrays keep their last host values. */
@@ -108,7 +115,8 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
   }
   const client = new DeviceClient(channel, { timeoutSeconds: opts.timeoutSeconds ?? 120 }, () => setTimeout(() => worker.terminate(), 100));
   const counts: KernelCounts = { device: 0, host: 0 };
-  const kernels = assemble(createDeviceKernels(client, counts), counts);
+  const settings = { gemm: opts.gemm ?? (software ? 'direct' : 'auto') };
+  const kernels = assemble(createDeviceKernels(client, counts, settings), counts);
   const b: WebGPUBackend = {
     name: 'webgpu',
     kernels,
@@ -117,6 +125,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     software,
     counts,
     transfers: client.stats,
+    settings,
     allocate(dtype, size): FloatArray {
       if (dtype !== 'float32') return allocate(dtype, size);
       return new Float32Array(client.allocate(size * 4).mirror);

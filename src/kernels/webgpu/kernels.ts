@@ -14,7 +14,7 @@ import type { AdamHyper, ElementwiseLossKind, GeluApproximate, SgdHyper } from '
 import type { DeviceKernels } from './support.js';
 import type { DeviceArray, DeviceClient } from './client.js';
 import type { BindingKind, PipelineSpec } from './protocol.js';
-import { GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
+import { GEMM_DIRECT_WGSL, GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
 import {
   ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
 } from './wgsl-elementwise.js';
@@ -32,11 +32,18 @@ export interface KernelCounts {
   host: number;
 }
 
-export function createDeviceKernels(client: DeviceClient, counts: KernelCounts): DeviceKernels {
+/**
+ * Which GEMM shader runs: 'tiled' (64×64 tiles in workgroup memory), 'direct' (a thread per
+ * element), or 'auto': tiled when both M and N are at least 32 (half a tile), direct otherwise.
+ */
+export type GemmChoice = 'auto' | 'tiled' | 'direct';
+
+export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, settings: { gemm: GemmChoice }): DeviceKernels {
   const spec = (name: string, code: string, bindings: BindingKind[], constants: Record<string, number> = {}): PipelineSpec =>
     ({ name, code, bindings, constants });
   const P = {
     gemm: spec('gemm', GEMM_WGSL, ['r', 'r', 'w']),
+    gemmDirect: spec('gemmDirect', GEMM_DIRECT_WGSL, ['r', 'r', 'w']),
     fill: spec('fill', FILL_WGSL, ['w']),
     addVector: spec('addVector', ADD_VECTOR_WGSL, ['r', 'w']),
     sumRows: spec('sumRows', SUM_ROWS_WGSL, ['r', 'w']),
@@ -152,7 +159,10 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts):
         host(A, B, C);
         return refKernels.gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
       }
-      const d = client.dispatch(client.pipeline(P.gemm), ids, Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), 1);
+      const tiled = settings.gemm === 'tiled' || (settings.gemm === 'auto' && M >= 32 && N >= 32);
+      const d = tiled
+        ? client.dispatch(client.pipeline(P.gemm), ids, Math.ceil(N / GEMM_TILE), Math.ceil(M / GEMM_TILE), 1)
+        : client.dispatch(client.pipeline(P.gemmDirect), ids, Math.ceil(N / 16), Math.ceil(M / 16), 1);
       const u = d.u, at = d.at;
       u[at] = M; u[at + 1] = N; u[at + 2] = K; u[at + 3] = transA ? 1 : 0; u[at + 4] = transB ? 1 : 0;
       u[at + 5] = off(A); u[at + 6] = off(B); u[at + 7] = off(C); d.f[at + 8] = alpha; d.f[at + 9] = beta;

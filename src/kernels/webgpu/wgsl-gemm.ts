@@ -98,3 +98,42 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 }
 `;
+
+// The same product without workgroup memory: one thread per element of C, 16×16 threads per
+// workgroup, each walking K with two global loads per multiply-add. For products too small to fill
+// 64×64 tiles (a convolution's per-image product has M = the output channels), and on software
+// adapters, which emulate workgroup barriers slowly.
+export const GEMM_DIRECT_WGSL = /* wgsl */ `
+struct P {
+  M: u32, N: u32, K: u32, transA: u32,
+  transB: u32, offA: u32, offB: u32, offC: u32,
+  alpha: f32, beta: f32,
+}
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> p: P;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let n = g.x;
+  let m = g.y;
+  if (m >= p.M || n >= p.N) { return; }
+  // op(A)[m, k] = A[m·K + k] or A[k·M + m]; op(B)[k, n] = B[k·N + n] or B[n·K + k]
+  var aAt = p.offA + m * p.K;
+  var aStep = 1u;
+  if (p.transA != 0u) { aAt = p.offA + m; aStep = p.M; }
+  var bAt = p.offB + n;
+  var bStep = p.N;
+  if (p.transB != 0u) { bAt = p.offB + n * p.K; bStep = 1u; }
+  var acc = 0.0;
+  for (var k = 0u; k < p.K; k++) {
+    acc = acc + A[aAt] * B[bAt];
+    aAt += aStep;
+    bAt += bStep;
+  }
+  let at = p.offC + m * p.N + n;
+  if (p.beta == 0.0) { C[at] = p.alpha * acc; }
+  else { C[at] = p.alpha * acc + p.beta * C[at]; }
+}
+`;
