@@ -220,6 +220,19 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     }
   });
 
+  it('transfers larger than a ring chunk, and more workgroups than one grid dimension holds (a 2-D grid)', () => {
+    const n = 65535 * 256 + 1000; // 16.8M floats: 67 MB each way, in 2 MiB chunks
+    const x = new Tensor(backend().allocate('float32', n), [n]);
+    const y = new Tensor(backend().allocate('float32', n), [n]);
+    const xd = x.data;
+    for (let i = 0; i < n; i++) xd[i] = (i % 1013) - 500;
+    k.scale(x.storage, 0.5, y.storage);
+    const yd = y.data;
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (yd[i] !== 0.5 * ((i % 1013) - 500)) bad++;
+    expect(bad, 'elements of y = x/2 that differ').toBe(0);
+  });
+
   it('arrays the backend did not allocate, and aliasing, run on the host mirrors with the same results', () => {
     const before = gpu!.counts.host;
     const own = new Float32Array([-1, 2, -3, 4]);

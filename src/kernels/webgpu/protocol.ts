@@ -24,7 +24,7 @@
 export const RING_WORDS = 1 << 21; // 8 MiB
 export const RING_MASK = RING_WORDS - 1;
 /** The largest UPLOAD or READ payload: bigger transfers are cut into chunks of this size. */
-export const CHUNK_BYTES = 1 << 22; // 4 MiB
+export const CHUNK_BYTES = 1 << 21; // 2 MiB (a quarter of the ring)
 export const READBACK_BYTES = CHUNK_BYTES;
 export const ERROR_TEXT_BYTES = 4096;
 /** Uniform words per dispatch (a 64-byte block; each dispatch gets its own 256-byte slot). */
