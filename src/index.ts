@@ -1,8 +1,12 @@
 // handgrad's public API. Everything a user (and the CLI, and the web playground) imports comes
 // from here; nothing imports from deep paths.
-export { Tensor, HandgradError, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
+export { Tensor, HandgradError, onHost, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
 export { Random, manualSeed, globalRandom, type RandomState } from './random.js';
-export { backend, setBackend, registerBackend, kernelsFor, refBackend } from './backend.js';
+export {
+  backend, setBackend, initBackend, initWasm, initWebGPU, shutdownWasm, kernelsFor, refBackend, BACKEND_KINDS, AUTO_ORDER,
+  type BackendKind, type BackendChoice, type BackendOptions, type InitOptions, type WasmOptions, type WebGPUBackend, type WebGPUOptions,
+} from './backend.js';
+export { WEBGPU_SUPPORT } from './kernels/webgpu/index.js';
 export type { Backend, Kernels, SgdHyper, AdamHyper, GeluApproximate } from './kernels/table.js';
 export { refKernels } from './kernels/ref/index.js';
 export * as nn from './nn.js';
@@ -10,10 +14,6 @@ export * as optim from './optim.js';
 export { gradcheck, gradcheckLoss, assertGradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckEntry } from './check/gradcheck.js';
 export * as nyu from './nyu.js';
 export * as cmu from './cmu.js';
-export { initWasm, shutdownWasm } from './kernels/wasm/index.js';
-export { initWebGPU, type InitWebGPUOptions } from './webgpu.js';
-export { createWebGPUBackend, WEBGPU_SUPPORT, type WebGPUBackend, type WebGPUOptions } from './kernels/webgpu/index.js';
-export { onHost } from './tensor.js';
 export { runLayerGradchecks, runLossGradchecks, LAYER_CASES } from './check/suite.js';
 export type { Dataset, Split } from './data/types.js';
 export * as theory from './theory/index.js';
@@ -21,3 +21,5 @@ export { readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsFi
 export * as dream from './dream/index.js';
 export * as data from './data/index.js';
 export * as training from './train/index.js';
+export { saveModel, loadModel, type ModelInfo, type LoadedModel, type BundleData } from './train/bundle.js';
+export { saveModelFile, loadModelFile } from './train/bundle-file.js';

@@ -265,20 +265,23 @@ function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropy
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
-/** Copies named weights into a model's parameters; every parameter must be present with its exact shape. */
+/**
+ * Copies named tensors into a model's state dict (its parameters and buffers, by PyTorch's
+ * names); every entry must be present with its exact shape, and no tensor may be left over.
+ */
 export function loadWeights(model: Module, weights: Map<string, Tensor>, source: string): void {
-  const named = model.namedParameters();
+  const named = model.stateDict();
   const names = new Set(named.map(([n]) => n));
-  for (const [name, p] of named) {
+  for (const [name, value] of named) {
     const t = weights.get(name);
-    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's parameter of shape ${shapeString(p.value.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
-    if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
-      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(p.value.shape)}`);
+    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's entry of shape ${shapeString(value.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
+    if (t.shape.length !== value.shape.length || t.shape.some((d, i) => d !== value.shape[i])) {
+      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(value.shape)}`);
     }
-    p.value.data.set(t.data);
+    value.data.set(t.data);
   }
   for (const name of weights.keys()) {
-    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches no parameter of the model (expected: ${[...names].join(', ')})`);
+    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches nothing in the model's state dict (expected: ${[...names].join(', ')})`);
   }
 }
 
