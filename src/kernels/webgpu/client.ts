@@ -180,7 +180,7 @@ export class DeviceClient {
 
   /** Reserves a command of `payload` words after its [op, words] header; returns the payload index. */
   private begin(op: number, payload: number): number {
-    if (this.closed) throw new HandgradError('webgpu: the backend was shut down; create it again with createWebGPUBackend()');
+    if (this.closed) throw new HandgradError('webgpu: this backend was shut down (WebGPUBackend.shutdown()) and runs no more kernels');
     this.checkFailed();
     const words = 2 + payload;
     if (words > RING_WORDS / 2) throw new HandgradError(`webgpu: a command of ${words} words does not fit the ring`);
