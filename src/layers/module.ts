@@ -8,7 +8,7 @@
 
 import { allocateFor, kernelsFor } from '../backend.js';
 import { createParameter, type Parameter } from '../parameter.js';
-import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
+import { HandgradError, onHost, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
 
 
 /** A JSON description of a layer, enough to rebuild it (see registry.ts). */
@@ -164,8 +164,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** dst ← src, dst being fresh backend storage (onHost: a device backend uploads it before use). */
 function copyInto<T extends Float32Array | Float64Array>(dst: T, src: Float32Array | Float64Array): T {
-  dst.set(src);
+  onHost(dst).set(src);
   return dst;
 }
 

@@ -233,6 +233,21 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     expect(bad, 'elements of y = x/2 that differ').toBe(0);
   });
 
+  it('a float64 layer converted to float32 (Module.to) runs on the device with its weights', () => {
+    const make = (): nn.Module => new nn.Linear(5, 3, { dtype: 'float64', rng: new Random(8) }).to('float32');
+    const input = [0.5, -1, 2, 0.25, -0.75, 1, 1, -2, 0, 3];
+    const outputs: number[][] = [];
+    for (const run of ['webgpu', 'ref'] as const) {
+      setBackend(run);
+      const x = new Tensor(backend().allocate('float32', 10), [2, 5]);
+      x.data.set(input);
+      outputs.push(Array.from(make().forward(x).data));
+    }
+    setBackend('webgpu');
+    expectClose(outputs[0]!, outputs[1]!, TOL, 'Linear(5 → 3) made in float64, run in float32');
+    expect(outputs[0]!.some((v) => v !== 0)).toBe(true);
+  });
+
   it('arrays the backend did not allocate, and aliasing, run on the host mirrors with the same results', () => {
     const before = gpu!.counts.host;
     const own = new Float32Array([-1, 2, -3, 4]);
