@@ -1,7 +1,7 @@
 // `handgrad gradcheck` end to end: the real command, built by `npm test` into dist/.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { LAYER_CASES, runLayerGradchecks, runLossGradchecks } from '../../src/index.js';
+import { LAYER_CASES, runLayerGradchecks, runLossGradchecks } from '../../src/check/suite.js';
 
 describe('gradcheck suite', () => {
   it('covers every layer type and loss, and every case passes', () => {
@@ -9,7 +9,7 @@ describe('gradcheck suite', () => {
     const failing = results.filter((r) => !r.passed).map((r) => r.layer);
     expect(failing).toEqual([]);
     const names = LAYER_CASES.map((c) => c.name).join(' ');
-    for (const t of ['Linear', 'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softplus', 'Identity', 'Dropout', 'Flatten', 'Conv2d', 'MaxPool2d', 'Sequential']) {
+    for (const t of ['Linear', 'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softplus', 'ELU', 'Identity', 'Dropout', 'Flatten', 'Conv2d', 'MaxPool2d', 'Sequential']) {
       expect(names).toContain(t);
     }
     const losses = results.map((r) => r.layer).join(' ');
@@ -22,7 +22,8 @@ describe('gradcheck suite', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/layer\s+tensor\s+max rel\. error\s+result/);
     expect(r.stdout).toMatch(/Conv2d.*weight.*pass/);
-    expect(r.stdout).toMatch(/29 of 29 layers and losses pass/);
+    expect(r.stdout).toMatch(/32 of 32 layers and losses pass/);
+    expect(r.stdout).toMatch(/^ELU\s+input\s+\S+\s+pass/m);
   });
 
   it('a bad seed is one line and exit code 2', () => {

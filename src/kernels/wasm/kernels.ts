@@ -19,6 +19,15 @@ const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluA
 const LOSS = { mse: LOSS_MSE, bce: LOSS_BCE, bceWithLogits: LOSS_BCE_WITH_LOGITS } as const satisfies Record<ElementwiseLossKind, number>;
 const IMAGE = ['C', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW'] as const;
 
+/** Table entries without a WebAssembly export: the reference kernels, on the same arrays. */
+const REFERENCE_ONLY = {
+  eluForward: refKernels.eluForward,
+  eluBackward: refKernels.eluBackward,
+} satisfies Partial<Kernels>;
+
+/** The entries that run through the generic wrapper: the rest of GenericName. */
+type WasmName = Exclude<GenericName, keyof typeof REFERENCE_ONLY>;
+
 const SPECS = {
   addRowVector: shaped([['y', 'inout'], ['v', 'in'], 'rows', 'cols']),
   sumRowsInto: shaped([['x', 'in'], 'rows', 'cols', ['out', 'inout']]),
@@ -52,15 +61,15 @@ const SPECS = {
   col2im: shaped([['dcol', 'in'], ...IMAGE, ['dx', 'inout']]),
   maxPool2dForward: shaped([['x', 'in'], 'planes', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW', ['y', 'out'], ['argmax', 'out']]),
   maxPool2dBackward: shaped([['dy', 'in'], ['argmax', 'in'], 'planes', 'H', 'W', 'OH', 'OW', ['dx', 'inout']]),
-} satisfies { readonly [N in GenericName]: KernelSpec<N> };
+} satisfies { readonly [N in WasmName]: KernelSpec<N> };
 
 const f32 = (a: FloatArray): a is Float32Array => a instanceof Float32Array;
 
 /** The kernel table over a runtime: SPECS through the generic wrapper, plus GEMM and the optimiser steps. */
 export function makeKernels(rt: WasmRuntime): Kernels {
   const ref = refKernels;
-  const generic = {} as Record<GenericName, Wrapped>;
-  for (const name of Object.keys(SPECS) as GenericName[]) generic[name] = wrap(rt, ref, name, SPECS[name]);
+  const generic = {} as Record<WasmName, Wrapped>;
+  for (const name of Object.keys(SPECS) as WasmName[]) generic[name] = wrap(rt, ref, name, SPECS[name]);
 
   // Staging vectors of the hand-written kernels, made once.
   const arrays: (KernelArray | null)[] = [null, null, null, null];
@@ -83,6 +92,9 @@ export function makeKernels(rt: WasmRuntime): Kernels {
   return {
     name: 'wasm',
     ...generic,
+    ...REFERENCE_ONLY,
+    // no WebAssembly version: the reference step, on the same arrays
+    rmspropStep: ref.rmspropStep,
 
     gemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
       if (!f32(A) || !f32(B) || !f32(C)) return ref.gemm(transA, transB, M, N, K, alpha, A, B, beta, C);

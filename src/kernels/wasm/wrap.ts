@@ -18,7 +18,7 @@ import { kernelExport, type RawKernel } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
 
 /** The table entries the generic wrapper runs: all but GEMM and the optimiser steps (threaded jobs, hand-written). */
-export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sgdStep' | 'adamStep'>;
+export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sgdStep' | 'adamStep' | 'rmspropStep'>;
 
 /** How one argument of a table entry (of type P) reaches the export. */
 type ArgSpec<P> =

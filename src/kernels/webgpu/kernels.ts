@@ -10,13 +10,13 @@
 import type { FloatArray } from '../../tensor.js';
 import { onHost } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
-import type { AdamHyper, ElementwiseLossKind, GeluApproximate, SgdHyper } from '../table.js';
+import type { AdamHyper, ElementwiseLossKind, GeluApproximate, RmspropHyper, SgdHyper } from '../table.js';
 import type { DeviceKernels } from './support.js';
 import type { DeviceArray, DeviceClient } from './client.js';
 import type { BindingKind, PipelineSpec } from './protocol.js';
 import { GEMM_DIRECT_WGSL, GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
 import {
-  ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
+  ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, RMSPROP_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
 } from './wgsl-elementwise.js';
 import { COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL } from './wgsl-image.js';
 import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL, SUM_ROWS_WGSL } from './wgsl-reduce.js';
@@ -52,6 +52,7 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     sceBackward: spec('softmaxCrossEntropyBackward', SCE_BACKWARD_WGSL, ['r', 'r', 'r', 'w']),
     sgd: spec('sgdStep', SGD_WGSL, ['r', 'w', 'w']),
     adam: spec('adamStep', ADAM_WGSL, ['r', 'w', 'w', 'w']),
+    rmsprop: spec('rmspropStep', RMSPROP_WGSL, ['r', 'w', 'w', 'w', 'w']),
     im2col: spec('im2col', IM2COL_WGSL, ['r', 'w']),
     col2im: spec('col2im', COL2IM_WGSL, ['r', 'w']),
     poolForward: spec('maxPool2dForward', MAXPOOL_FORWARD_WGSL, ['r', 'w', 'w']),
@@ -222,6 +223,8 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
       binaryOp(a === 'tanh' ? 'geluTanhBackward' : 'geluBackward', x, dy, dx, 0, 0, () => refKernels.geluBackward(x, dy, dx, a)),
     softplusForward: (x, y, beta, t) => unaryOp('softplus', x, y, beta, t, () => refKernels.softplusForward(x, y, beta, t)),
     softplusBackward: (x, dy, dx, beta, t) => binaryOp('softplusBackward', x, dy, dx, beta, t, () => refKernels.softplusBackward(x, dy, dx, beta, t)),
+    eluForward: (x, y, alpha) => unaryOp('elu', x, y, alpha, 0, () => refKernels.eluForward(x, y, alpha)),
+    eluBackward: (y, dy, dx, alpha) => binaryOp('eluBackward', y, dy, dx, alpha, 0, () => refKernels.eluBackward(y, dy, dx, alpha)),
 
     softmaxCrossEntropy(logits, rows, classes, labels, targets, probs) {
       if (rows === 0) return 0;
@@ -359,6 +362,21 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
       f[at + 10] = h.weightDecay; u[at + 11] = h.decoupled ? 1 : 0;
       f[at + 12] = h.lr / (1 - Math.pow(h.beta1, h.step)); f[at + 13] = Math.sqrt(1 - Math.pow(h.beta2, h.step));
       f[at + 14] = 1 - h.lr * h.weightDecay;
+      client.end();
+    },
+    rmspropStep(param, grad, squareAvg, gradAvg, buf, h: RmspropHyper) {
+      const n = param.length;
+      if (n === 0) return;
+      // gradAvg and buf are empty when not centred / without momentum (bound, never indexed)
+      if (!bind([grad, param, squareAvg, gradAvg, buf], 'rxxxx', grad)) {
+        host(param, grad, squareAvg, gradAvg, buf);
+        return refKernels.rmspropStep(param, grad, squareAvg, gradAvg, buf, h);
+      }
+      const d = launch(P.rmsprop, n);
+      const u = d.u, f = d.f, at = d.at;
+      u[at] = n; u[at + 1] = off(param); u[at + 2] = off(grad); u[at + 3] = off(squareAvg); u[at + 4] = off(gradAvg); u[at + 5] = off(buf);
+      f[at + 6] = h.lr; f[at + 7] = h.alpha; f[at + 8] = 1 - h.alpha; f[at + 9] = h.eps; f[at + 10] = h.weightDecay;
+      f[at + 11] = h.momentum; u[at + 12] = h.centered ? 1 : 0;
       client.end();
     },
   };

@@ -33,6 +33,8 @@ export const WEBGPU_SUPPORT = {
   geluBackward: 'device',
   softplusForward: 'device',
   softplusBackward: 'device',
+  eluForward: 'device',
+  eluBackward: 'device',
   softmaxCrossEntropy: 'device',
   softmaxCrossEntropyBackward: 'device',
   elementwiseLoss: 'device',
@@ -49,6 +51,7 @@ export const WEBGPU_SUPPORT = {
   maxPool2dBackward: 'device',
   sgdStep: 'device',
   adamStep: 'device',
+  rmspropStep: 'device',
 } as const satisfies Record<KernelName, Support>;
 
 /** The kernels with a WGSL implementation. */

@@ -60,6 +60,14 @@ fn normalCdf(x: f32) -> f32 {
 fn normalPdf(x: f32) -> f32 {
   return 0.3989422804014327 * expAcc(-0.5 * x * x);
 }
+// e^x − 1 without cancellation near 0 (its series there), e^x − 1 elsewhere.
+fn expm1Acc(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (1.0 / 720.0 +
+      x * (1.0 / 5040.0 + x * (1.0 / 40320.0 + x / 362880.0))))))));
+  }
+  return expAcc(x) - 1.0;
+}
 fn isNan(x: f32) -> bool {
   let b = bitcast<u32>(x);
   return (b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0u;
@@ -67,7 +75,7 @@ fn isNan(x: f32) -> bool {
 `;
 
 /** Activation kinds of the unary shader (override constant OP). */
-export const UNARY_OPS = { relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, gelu: 4, geluTanh: 5, softplus: 6, scale: 7 } as const;
+export const UNARY_OPS = { relu: 0, leakyRelu: 1, sigmoid: 2, tanh: 3, gelu: 4, geluTanh: 5, softplus: 6, scale: 7, elu: 8 } as const;
 
 // y = value (fill).
 export const FILL_WGSL = /* wgsl */ `
@@ -93,7 +101,7 @@ ${INDEX_WGSL}
 ${MATH_WGSL}
 fn f(v: f32) -> f32 {
   switch (OP) {
-    case 0u: { if (v > 0.0) { return p.a * v; } return 0.0; }            // scale·max(0, x)
+    case 0u: { if (v > 0.0 || isNan(v)) { return p.a * v; } return 0.0; } // scale·max(0, x); NaN passes
     case 1u: { if (v > 0.0) { return v; } return p.a * v; }              // leaky, slope a
     case 2u: { return sigmoid(v); }
     case 3u: { return tanhSafe(v); }
@@ -107,6 +115,7 @@ fn f(v: f32) -> f32 {
       if (bx > p.b) { return v; }
       return (max(bx, 0.0) + log1pPos(expAcc(-abs(bx)))) / p.a;
     }
+    case 8u: { if (v > 0.0) { return v; } return p.a * expm1Acc(v); }   // ELU, alpha a
     default: { return p.a * v; }
   }
 }
@@ -121,7 +130,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 /** Kinds of the binary shader: out = g(a, b) (OP). */
 export const BINARY_OPS = {
   reluBackward: 0, leakyReluBackward: 1, sigmoidBackward: 2, tanhBackward: 3, geluBackward: 4, geluTanhBackward: 5,
-  softplusBackward: 6, mul: 7, mseBackward: 8, bceBackward: 9, bceWithLogitsBackward: 10,
+  softplusBackward: 6, mul: 7, mseBackward: 8, bceBackward: 9, bceWithLogitsBackward: 10, eluBackward: 11,
 } as const;
 
 // out = g(a, b): the activations' backward (a = the saved x or y, b = dy), mul, and the per-element
@@ -137,7 +146,7 @@ ${INDEX_WGSL}
 ${MATH_WGSL}
 fn g(v: f32, w: f32) -> f32 {
   switch (OP) {
-    case 0u: { if (v > 0.0) { return p.c * w; } return 0.0; }               // relu': scale c
+    case 0u: { if (v > 0.0 || isNan(v)) { return p.c * w; } return 0.0; }  // relu': scale c; NaN passes
     case 1u: { if (v > 0.0) { return w; } return p.c * w; }                 // leaky': slope c
     case 2u: { return w * v * (1.0 - v); }                                  // σ' = y(1 − y)
     case 3u: { return w * (1.0 - v * v); }                                  // tanh' = 1 − y²
@@ -159,6 +168,7 @@ fn g(v: f32, w: f32) -> f32 {
     case 7u: { return v * w; }
     case 8u: { return p.c * (2.0 * (v - w)); }
     case 9u: { return p.c * ((v - w) / max(v * (1.0 - v), 1e-12)); }
+    case 11u: { if (v > 0.0) { return w; } return w * (v + p.c); }          // ELU' from y: y + α below 0
     default: { return p.c * (sigmoid(v) - w); }
   }
 }
@@ -272,5 +282,42 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   M[p.offM + i] = m;
   V[p.offV + i] = v;
   Param[p.offP + i] = w - (p.stepSize * m) / (sqrt(v) / p.sqrtBc2 + p.eps);
+}
+`;
+
+// PyTorch's RMSprop step (see rmspropStep in the reference); 1 − α from the host in float64.
+export const RMSPROP_WGSL = /* wgsl */ `
+struct P { n: u32, offP: u32, offG: u32, offS: u32, offA: u32, offB: u32, lr: f32, alpha: f32, oneMinusAlpha: f32, eps: f32, wd: f32, momentum: f32, centered: u32 }
+@group(0) @binding(0) var<storage, read> G: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Param: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Sq: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Avg: array<f32>;
+@group(0) @binding(4) var<storage, read_write> Buf: array<f32>;
+@group(0) @binding(5) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = elementIndex(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  var g = G[p.offG + i];
+  let w = Param[p.offP + i];
+  if (p.wd != 0.0) { g = g + p.wd * w; }
+  let v = p.alpha * Sq[p.offS + i] + p.oneMinusAlpha * g * g;
+  Sq[p.offS + i] = v;
+  var r: f32;
+  if (p.centered != 0u) {
+    let m = p.alpha * Avg[p.offA + i] + p.oneMinusAlpha * g;
+    Avg[p.offA + i] = m;
+    r = sqrt(v - m * m) + p.eps;
+  } else {
+    r = sqrt(v) + p.eps;
+  }
+  if (p.momentum > 0.0) {
+    let b = p.momentum * Buf[p.offB + i] + g / r;
+    Buf[p.offB + i] = b;
+    Param[p.offP + i] = w - p.lr * b;
+  } else {
+    Param[p.offP + i] = w - p.lr * (g / r);
+  }
 }
 `;
