@@ -89,6 +89,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
       ['gelu', (kk, X, Y, DY, DX) => { kk.geluForward(X, Y, 'none'); kk.geluBackward(X, DY, DX, 'none'); }],
       ['gelu tanh', (kk, X, Y, DY, DX) => { kk.geluForward(X, Y, 'tanh'); kk.geluBackward(X, DY, DX, 'tanh'); }],
       ['softplus', (kk, X, Y, DY, DX) => { kk.softplusForward(X, Y, 2, 5); kk.softplusBackward(X, DY, DX, 2, 5); }],
+      ['elu', (kk, X, Y, DY, DX) => { kk.eluForward(X, Y, 1.3); kk.eluBackward(Y, DY, DX, 1.3); }],
       ['scale, mul', (kk, X, Y, DY, DX) => { kk.scale(X, 0.7, Y); kk.mul(X, DY, DX); }],
     ];
     for (const [name, f] of pairs) {
