@@ -4,7 +4,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { initBackend, shapeSize, shapeString, shutdownWasm, type BackendChoice, type Dataset } from '../index.js';
+import { initBackend, initWebGPU, shapeSize, shapeString, shutdownWasm, type BackendChoice, type Dataset, type WebGPUBackend } from '../index.js';
 import { loadDataset, loadSavedModel, type SavedModel } from '../node.js';
 import { asFlag, asFlagAsync, UsageError } from './errors.js';
 
@@ -16,16 +16,29 @@ export function defaultThreads(): number {
 
 /**
  * Brings up the kernel backend --backend names before any tensor is allocated, with `threads`
- * threads (default defaultThreads()). 'auto' takes the fastest the engine can run; a named one
- * the engine cannot run is a usage error.
+ * threads (default defaultThreads()). 'auto' takes webgpu on a hardware GPU that passes its
+ * self-test, else the fastest the engine can run (AUTO_ORDER); a named one the engine cannot run
+ * is a usage error.
  */
 export async function chooseBackend(choice: BackendChoice, threads?: number): Promise<void> {
+  if (choice === 'webgpu' || choice === 'auto') {
+    try {
+      webgpu = await initWebGPU({ requireHardware: choice === 'auto', selfTest: true });
+      return;
+    } catch (e) {
+      if (choice === 'webgpu') throw new UsageError(`--backend webgpu: ${(e as Error).message}`);
+    }
+  }
   const b = await initBackend(choice, { threads: threads ?? defaultThreads() });
   if (choice !== 'auto' && b.name !== choice) throw new UsageError(`--backend ${choice}: this JavaScript engine cannot run it (${b.describe()} instead); use --backend auto`);
 }
 
-/** Ends the backend's worker threads so the process can exit. */
+let webgpu: WebGPUBackend | null = null;
+
+/** Ends the backend's worker threads (wasm's pool, webgpu's device worker) so the process can exit. */
 export async function releaseBackend(): Promise<void> {
+  webgpu?.shutdown();
+  webgpu = null;
   await shutdownWasm();
 }
 

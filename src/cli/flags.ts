@@ -77,7 +77,7 @@ export interface BackendFlags {
 /** Declares --backend and --threads; `whose` says whose backend it is (' of every run'), `threadsDefault` the default of --threads. */
 export function addBackendOptions(cmd: Command, whose = '', threadsDefault = "the machine's cores, at most 4"): Command {
   return cmd
-    .option('--backend <name>', `kernel backend${whose}: auto (the fastest the engine runs: ${AUTO_ORDER.join(', then ')}), or one of ${Object.keys(BACKEND_KINDS).join(', ')}`, 'auto')
+    .option('--backend <name>', `kernel backend${whose}: auto (webgpu on a hardware GPU that passes a self-test, else the first the engine runs of ${AUTO_ORDER.join(', ')}), or one of ${Object.keys(BACKEND_KINDS).join(', ')}`, 'auto')
     .option('--threads <n>', `threads of the backend${whose} (default: ${threadsDefault})`);
 }
 
