@@ -228,4 +228,10 @@ export interface Backend<Kind extends string = string> {
   readonly dtypes: readonly ('float32' | 'float64')[];
   /** Human-readable description, e.g. "wasm (simd128, 2 threads)". */
   describe(): string;
+  /**
+   * True for a kernel this backend runs on the host although its arrays live elsewhere (a device
+   * backend's host rows: the arrays travel to the host and back). Absent: every kernel runs where
+   * its arrays live. A caller with another way to the same numbers (the sparse first layer) asks.
+   */
+  runsOnHost?(kernel: Exclude<keyof Kernels, 'name'>): boolean;
 }

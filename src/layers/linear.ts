@@ -66,8 +66,8 @@ export class Linear extends Module {
     const y = this.out.get([...x.shape.slice(0, -1), this.outFeatures], dtype);
     const k = kernelsFor(dtype);
     // y = x Wᵀ: an NT product, W is read as stored (out, in).
-    k.gemm(false, true, B, this.outFeatures, this.inFeatures, 1, x.data, this.weight.value.data, 0, y.data);
-    if (this.bias) k.addRowVector(y.data, this.bias.value.data, B, this.outFeatures);
+    k.gemm(false, true, B, this.outFeatures, this.inFeatures, 1, x.storage, this.weight.value.storage, 0, y.storage);
+    if (this.bias) k.addRowVector(y.storage, this.bias.value.storage, B, this.outFeatures);
     this.x = x;
     this.sparse = null;
     this.y = y;
@@ -89,8 +89,8 @@ export class Linear extends Module {
     const y = this.out.get([B, this.outFeatures], dtype);
     const k = kernelsFor(dtype);
     // y = (S[rows] + 1·cᵀ) Wᵀ: the row's non-zeros times columns of W, plus W·c for every row.
-    k.sparseGemmForward(B, this.outFeatures, this.inFeatures, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.weight.value.data, y.data);
-    if (this.bias) k.addRowVector(y.data, this.bias.value.data, B, this.outFeatures);
+    k.sparseGemmForward(B, this.outFeatures, this.inFeatures, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.weight.value.storage, y.storage);
+    if (this.bias) k.addRowVector(y.storage, this.bias.value.storage, B, this.outFeatures);
     this.x = null;
     this.sparse = x;
     this.y = y;
@@ -110,22 +110,22 @@ export class Linear extends Module {
       // forward was y = (S[rows] + 1·cᵀ) Wᵀ + b, so dW += dyᵀ S[rows] + (dyᵀ 1) cᵀ: products over
       // the non-zeros of S and a rank-one term
       const m = sparse.matrix;
-      k.sparseGemmBackward(B, this.outFeatures, this.inFeatures, sparse.rows, m.rowPtr, m.colIdx, m.values, m.constant, dy.data, dW.beta, dW.grad.data);
+      k.sparseGemmBackward(B, this.outFeatures, this.inFeatures, sparse.rows, m.rowPtr, m.colIdx, m.values, m.constant, dy.storage, dW.beta, dW.grad.storage);
     } else {
-      k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, this.x!.data, dW.beta, dW.grad.data);
+      k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.storage, this.x!.storage, dW.beta, dW.grad.storage);
     }
     //   db += Σ_batch dy
-    if (this.bias) k.sumRowsInto(dy.data, B, this.outFeatures, this.bias.grad.data);
+    if (this.bias) k.sumRowsInto(dy.storage, B, this.outFeatures, this.bias.grad.storage);
     //   dx = dy W     (B, in) = (B, out) (out, in)         — an NN product
     const dx = this.dxBuf.get(this.x ? this.x.shape : [B, this.inFeatures], dy.dtype);
     if (!this.computeInputGradient) {
       // the same zeros as last time need no second fill (2.8 MB a step on an 11025-wide input)
-      if (dx !== this.dxZeroed) k.fill(dx.data, 0);
+      if (dx !== this.dxZeroed) k.fill(dx.storage, 0);
       this.dxZeroed = dx;
       return dx;
     }
     this.dxZeroed = null;
-    k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.data, this.weight.value.data, 0, dx.data);
+    k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.storage, this.weight.value.storage, 0, dx.storage);
     return dx;
   }
 

@@ -7,7 +7,7 @@
 //   y batch: Int32Array (B) of class indices
 // A loader owns its batch buffers (the full batch size and the last, smaller remainder) and one
 // permutation array; nothing is allocated per batch or per epoch.
-import { allocateFor } from '../backend.js';
+import { allocateFor, backend } from '../backend.js';
 import type { Split } from '../data/types.js';
 import type { Module } from '../layers/module.js';
 import { SparseRows, rowIndices, type SparseBatch } from '../layers/sparse-input.js';
@@ -274,11 +274,16 @@ export function majorityValue(x: ArrayLike<number>): { value: number; count: num
 
 /**
  * Sparse when the model's first layer takes sparse batches (a Linear), `dense` is not asked for,
- * and fewer than SPARSE_BELOW of the training split's entries differ from its most common value.
+ * the backend runs the sparse products where its arrays live (webgpu's are host rows), and fewer
+ * than SPARSE_BELOW of the training split's entries differ from its most common value.
  */
 export function chooseInputPath(train: Split, model: Module, dense: boolean): InputPath {
   if (dense) return { path: 'dense', reason: 'asked for with --dense', background: null, nonBackground: null };
   if (!model.acceptsSparse()) return { path: 'dense', reason: `the first layer takes dense batches only (${model.describe().slice(0, 60)})`, background: null, nonBackground: null };
+  const b = backend();
+  if (b.runsOnHost?.('sparseGemmForward') || b.runsOnHost?.('sparseGemmBackward')) {
+    return { path: 'dense', reason: `the ${b.name} backend runs the sparse products on the host, away from its arrays`, background: null, nonBackground: null };
+  }
   const m = majorityValue(train.x);
   if (!m) return { path: 'dense', reason: 'no value fills more than half of the training data', background: null, nonBackground: null };
   const frac = 1 - m.count / train.x.length;
