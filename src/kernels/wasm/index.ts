@@ -749,6 +749,24 @@ function makeKernels(rt: WasmRuntime): Kernels {
       }
     },
 
+    // The reference kernels run these on the wasm backend, on the arrays in place (a float32
+    // array in WASM memory is an ordinary Float32Array to them): test/backend-support.ts lists them.
+    avgPool2dForward: ref.avgPool2dForward,
+    avgPool2dBackward: ref.avgPool2dBackward,
+    batchNormStats: ref.batchNormStats,
+    batchNormForward: ref.batchNormForward,
+    batchNormBackward: ref.batchNormBackward,
+    layerNormForward: ref.layerNormForward,
+    layerNormBackward: ref.layerNormBackward,
+    softmaxForward: ref.softmaxForward,
+    softmaxBackward: ref.softmaxBackward,
+    logSoftmaxForward: ref.logSoftmaxForward,
+    logSoftmaxBackward: ref.logSoftmaxBackward,
+    nllLoss: ref.nllLoss,
+    nllLossBackward: ref.nllLossBackward,
+    embeddingForward: ref.embeddingForward,
+    embeddingBackward: ref.embeddingBackward,
+
     sgdStep(param, grad, buf, h: SgdHyper) {
       if (!f32(param) || !f32(grad) || !f32(buf)) return ref.sgdStep(param, grad, buf, h);
       // Without momentum the buffer is never touched (and may be empty): do not stage it.
