@@ -3,7 +3,7 @@
 // backend().dtypes once the backend is initialised, and every fallback must really route to the
 // named backend's kernels (for float64 on wasm: the reference's exact results).
 
-import type { Backend } from '../src/kernels/table.js';
+import type { Backend, Kernels } from '../src/kernels/table.js';
 import type { DType } from '../src/tensor.js';
 
 export type BackendName = Backend['name'];
@@ -21,6 +21,12 @@ export interface BackendLimits {
   dtypes: readonly DType[];
   /** Every dtype not in `dtypes`, and where it goes instead. */
   fallbacks: readonly BackendFallback[];
+  /**
+   * Kernels the backend runs as the reference's own functions, on its arrays in place (no port of
+   * its own): exactly these entries of its table are the reference kernels (checked). Empty for
+   * the reference itself, whose every kernel is its own.
+   */
+  referenceKernels: readonly Exclude<keyof Kernels, 'name'>[];
   /** Other limits a user (or a test) must know about. */
   notes: readonly string[];
 }
@@ -29,6 +35,7 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
   ref: {
     dtypes: ['float32', 'float64'],
     fallbacks: [],
+    referenceKernels: [],
     notes: [
       'The specification: plain TypeScript, every kernel of src/kernels/table.ts, float32 and float64, GEMM accumulating in float64.',
       'Always registered and always available (no WebAssembly, no threads).',
@@ -44,6 +51,13 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
           'the AssemblyScript kernels are float32 (f32x4 SIMD); kernelsFor("float64") returns the reference kernels and ' +
           'allocateFor("float64") a plain Float64Array outside WASM memory, so float64 results are the reference\'s, bit for bit',
       },
+    ],
+    referenceKernels: [
+      'avgPool2dForward', 'avgPool2dBackward',
+      'batchNormStats', 'batchNormForward', 'batchNormBackward',
+      'layerNormForward', 'layerNormBackward',
+      'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward', 'nllLoss', 'nllLossBackward',
+      'embeddingForward', 'embeddingBackward',
     ],
     notes: [
       'GEMM accumulates in float32 (the reference in float64), blocked, with FMA on the relaxed-SIMD build: products differ from ' +
@@ -69,4 +83,8 @@ export const OUTSIDE_THE_KERNEL_TABLE: readonly string[] = [
     '(B integers per batch; the check names the bad label, src/layers/losses.ts)',
   'BCELoss forward, on a NaN loss only: the scan that finds and names the prediction outside [0, 1] (an error path)',
   'Dropout.setMask (tests\' injected masks, not drawn): keep-mask → scaled mask, m_i = keep_i ≠ 0 ? keepScale : 0 (src/layers/dropout.ts)',
+  'BatchNorm forward, per channel (C numbers, not per element): 1/√(σ² + ε) and the running-statistics update ' +
+    'running ← (1 − f)·running + f·batch (src/layers/norm.ts)',
+  'Embedding forward and NLLLoss forward: checking the integer indices / class labels and copying them into their Int32Array ' +
+    '(one per index; ignoreIndex becomes −1 for NLLLoss) (src/layers/embedding.ts, src/layers/losses.ts)',
 ];

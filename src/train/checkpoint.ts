@@ -1,7 +1,8 @@
 // Checkpoints as bytes and JSON (browser-safe; the Node side that writes files is
 // checkpoint-node.ts). A checkpoint is two things:
-//   model.safetensors  the weights under their PyTorch state-dict names ("0.weight", …), with
-//                      metadata { format: 'handgrad', epoch, model: <LayerConfig JSON> }
+//   model.safetensors  the model's state dict under PyTorch's names ("0.weight", …, and buffers
+//                      such as "1.running_mean"), with metadata
+//                      { format: 'handgrad', epoch, model: <LayerConfig JSON> }
 //   checkpoint.json    TrainState: config, model config, normalisation, completed epochs,
 //                      history, optimiser state, the shuffle and dropout streams' states
 // Both carry the epoch, so a pair from different epochs (a crash between the two writes) is
@@ -12,11 +13,11 @@ import type { LayerConfig, Module } from '../layers/module.js';
 import { HandgradError, type Tensor } from '../tensor.js';
 import type { TrainState } from './loop.js';
 
-/** The model's weights as a safetensors file, with the epoch and model config in its metadata. */
+/** The model's state dict (weights and buffers) as a safetensors file, with the epoch and model config in its metadata. */
 export function weightsToSafetensors(model: Module, meta: { epoch?: number; model?: LayerConfig; [k: string]: unknown } = {}): Uint8Array {
   const metadata: Record<string, string> = { format: 'handgrad' };
   for (const [k, v] of Object.entries(meta)) if (v !== undefined) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return writeSafetensors(model.namedParameters().map(([name, p]) => [name, p.value] as [string, Tensor]), metadata);
+  return writeSafetensors(model.stateDict(), metadata);
 }
 
 export interface ReadWeights {

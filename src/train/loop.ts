@@ -90,7 +90,7 @@ export interface TrainCallbacks {
 }
 
 export interface SessionOptions {
-  /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
+  /** Continue from a checkpoint: its state and its weights (by state-dict name: parameters and buffers). */
   resume?: { state: TrainState; weights: Map<string, Tensor> };
 }
 
@@ -265,20 +265,25 @@ function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropy
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
-/** Copies named weights into a model's parameters; every parameter must be present with its exact shape. */
+/**
+ * Copies named tensors into a model's state dict (its parameters and buffers, e.g. BatchNorm's
+ * running statistics); every entry must be present with its exact shape, and nothing else.
+ */
 export function loadWeights(model: Module, weights: Map<string, Tensor>, source: string): void {
-  const named = model.namedParameters();
-  const names = new Set(named.map(([n]) => n));
-  for (const [name, p] of named) {
+  const state = model.stateDict();
+  const buffers = new Set(model.namedBuffers().map(([n]) => n));
+  const names = new Set(state.map(([n]) => n));
+  for (const [name, target] of state) {
+    const what = buffers.has(name) ? 'buffer' : 'parameter';
     const t = weights.get(name);
-    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's parameter of shape ${shapeString(p.value.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
-    if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
-      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(p.value.shape)}`);
+    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's ${what} of shape ${shapeString(target.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
+    if (t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
+      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(target.shape)}`);
     }
-    p.value.data.set(t.data);
+    target.data.set(t.data);
   }
   for (const name of weights.keys()) {
-    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches no parameter of the model (expected: ${[...names].join(', ')})`);
+    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches no parameter or buffer of the model (expected: ${[...names].join(', ')})`);
   }
 }
 
