@@ -4,6 +4,10 @@
 // PyTorch's initialisations, LogSoftmax + NLLLoss = CrossEntropyLoss, and errors that name the
 // layer, what it got and what it expected.
 
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HandgradError, nn, Random, Tensor, training } from '../src/index.js';
 import { expectClose } from './harness.js';
@@ -118,6 +122,45 @@ describe('state dict: PyTorch names and order, through a checkpoint', () => {
     b.eval();
     expect(Array.from(b.forward(x).data)).toEqual(Array.from(want.data));
     expect((b.children()[1]![1] as nn.BatchNorm2d).numBatchesTracked).toBe(3);
+  });
+
+  const torchReady = existsSync('/usr/bin/python3') && (() => {
+    try {
+      execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  // PyTorch's side: the same Sequential, load_state_dict(strict=True) from the file handgrad wrote
+  // (read by scripts/safetensors_fixture.py), eval, and its output on the same input.
+  const TORCH_SIDE = `
+import json, sys, torch
+import torch.nn as nn
+sys.path.insert(0, sys.argv[1])
+from safetensors_fixture import read
+tensors, _ = read(sys.argv[2])
+m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2, momentum=None), nn.ReLU(), nn.Flatten(), nn.Linear(8, 3))
+m.load_state_dict(tensors, strict=True)
+m.eval()
+x = torch.tensor(json.loads(sys.argv[3]), dtype=torch.float32).reshape(2, 1, 4, 4)
+print(json.dumps({'output': m(x).detach().flatten().tolist(), 'num_batches_tracked': int(m[1].num_batches_tracked)}))
+`;
+  it.skipIf(!torchReady)('a BatchNorm CNN checkpoint loads into PyTorch with load_state_dict(strict=True) and gives the same eval output (runs where python3-torch exists)', () => {
+    const rng = new Random(6);
+    const m = new nn.Sequential(new nn.Conv2d(1, 2, 3, { rng }), new nn.BatchNorm2d(2, { momentum: null }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8, 3, { rng }));
+    for (let k = 0; k < 3; k++) m.forward(randn([4, 1, 4, 4], rng, 1, k).to('float32'));
+    m.eval();
+    const x = randn([2, 1, 4, 4], rng).to('float32');
+    const ours = m.forward(x).clone();
+    const path = join(mkdtempSync(join(tmpdir(), 'hg-bn-')), 'model.safetensors');
+    writeFileSync(path, training.weightsToSafetensors(m, { model: m.config() }));
+    const scripts = join(import.meta.dirname, '../scripts');
+    const out = JSON.parse(execFileSync('/usr/bin/python3', ['-c', TORCH_SIDE, scripts, path, JSON.stringify(Array.from(x.data))], { encoding: 'utf8' })) as {
+      output: number[]; num_batches_tracked: number;
+    };
+    expect(out.num_batches_tracked).toBe(3);
+    expectClose(ours.data, out.output, TOL.torch32, 'eval output: handgrad vs PyTorch after load_state_dict');
   });
 
   it('loading names a missing buffer as a buffer', () => {
