@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HandgradError, nn, Random, Tensor, training } from '../src/index.js';
+import { gradcheck, HandgradError, nn, Random, Tensor, training } from '../src/index.js';
 import { expectClose } from './harness.js';
 import { TOL } from './tolerances.js';
 
@@ -278,4 +278,16 @@ describe('bad input throws an error naming the layer, what it got and what it ex
       }
     });
   }
+});
+
+describe('gradcheck leaves a BatchNorm as it found it', () => {
+  it('same dtype (also without parameters), same running statistics', () => {
+    const rng = new Random(8);
+    for (const bn of [new nn.BatchNorm1d(3), new nn.BatchNorm1d(3, { affine: false, momentum: null })]) {
+      bn.forward(randn([4, 3], rng, 1, 2).to('float32'));
+      const before = bn.stateDict().map(([n, t]) => [n, t.dtype, Array.from(t.data)]);
+      expect(gradcheck(bn, randn([5, 3], rng)).passed).toBe(true);
+      expect(bn.stateDict().map(([n, t]) => [n, t.dtype, Array.from(t.data)])).toEqual(before);
+    }
+  });
 });

@@ -102,13 +102,16 @@ function compare(
 
 /**
  * Checks `layer`'s backward at `input` against finite differences in float64. The layer's
- * parameters are converted to float64 for the check and converted back afterwards (exactly,
- * since float32 → float64 → float32 is lossless); the layer's gradients are zeroed.
+ * parameters and buffers are converted to float64 for the check and converted back afterwards
+ * (exactly, since float32 → float64 → float32 is lossless); the buffers end as they began; the
+ * layer's gradients are zeroed.
  */
 export function gradcheck(layer: Module, input: Tensor, options: GradcheckOptions = {}): GradcheckResult {
   const o = withDefaults(options);
   const constant = o.constantEntries ?? constantEntriesOf(layer);
-  const originalDtype: DType = layer.parameters()[0]?.value.dtype ?? 'float64';
+  const originalDtype: DType = layer.parameters()[0]?.value.dtype ?? layer.namedBuffers()[0]?.[1].dtype ?? 'float64';
+  // every forward below may move buffers (BatchNorm's running statistics in training): keep them
+  const buffers = layer.namedBuffers().map(([, t]) => t.data.slice());
   layer.to('float64');
   try {
     const x = input.to('float64');
@@ -154,6 +157,7 @@ export function gradcheck(layer: Module, input: Tensor, options: GradcheckOption
     return { layer: layer.describe(), passed: entries.every((e) => e.passed), entries };
   } finally {
     layer.to(originalDtype);
+    layer.namedBuffers().forEach(([, t], i) => t.data.set(buffers[i]!));
   }
 }
 
