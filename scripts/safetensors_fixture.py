@@ -10,6 +10,13 @@
   /usr/bin/python3 scripts/safetensors_fixture.py read FILE.safetensors
       reads a file (e.g. one written by handgrad) with torch.frombuffer and prints JSON:
       {"metadata": ..., "tensors": {name: {"dtype", "shape", "values"}}}
+  /usr/bin/python3 scripts/safetensors_fixture.py bundle MODEL.safetensors SAMPLES.json
+      loads a handgrad model bundle into PyTorch: the tensors with safetensors.torch.load_file
+      (this file's reader where the `safetensors` package is not installed), the network built
+      as torch modules from the LayerConfig in the metadata, filled by
+      load_state_dict(strict=True); then normalises the samples (a JSON list of flat samples,
+      raw pixel values) with the bundle's normalisation and prints JSON:
+      {"loader": ..., "classes": [...], "logits": [[...], ...]}
 
 The layout (https://github.com/huggingface/safetensors): 8-byte little-endian header length N,
 N bytes of JSON header (padded with spaces to a multiple of 8), then the data; tensors sorted by
@@ -61,6 +68,72 @@ def read(path):
     return out, meta
 
 
+class Scale(torch.nn.Module):
+    """x ↦ c·x: handgrad's ReLU with a scale, and CMU dropout at inference (c = 1 − p)."""
+
+    def __init__(self, inner, c):
+        super().__init__()
+        self.inner, self.c = inner, c
+
+    def forward(self, x):
+        return self.c * self.inner(x)
+
+
+def torch_module(c):
+    """The torch module of a handgrad LayerConfig (eval mode: dropout is the identity or a scale)."""
+    nn, t = torch.nn, c['type']
+    pair = lambda v: tuple(v) if isinstance(v, list) else (v, v)
+    if t == 'Sequential':
+        return nn.Sequential(*[torch_module(l) for l in c['layers']])
+    if t == 'Linear':
+        return nn.Linear(c['inFeatures'], c['outFeatures'], bias=c.get('bias', True))
+    if t == 'Conv2d':
+        return nn.Conv2d(c['inChannels'], c['outChannels'], pair(c['kernelSize']), stride=pair(c.get('stride', 1)),
+                         padding=pair(c.get('padding', 0)), bias=c.get('bias', True))
+    if t == 'MaxPool2d':
+        k = pair(c['kernelSize'])
+        return nn.MaxPool2d(k, stride=pair(c.get('stride') or k), padding=pair(c.get('padding', 0)))
+    if t == 'Flatten':
+        return nn.Flatten()
+    if t == 'ReLU':
+        return nn.ReLU() if c.get('scale', 1) == 1 else Scale(nn.ReLU(), c['scale'])
+    if t == 'LeakyReLU':
+        return nn.LeakyReLU(c.get('negativeSlope', 0.01))
+    if t == 'GELU':
+        return nn.GELU(approximate=c.get('approximate', 'none'))
+    if t == 'Softplus':
+        return nn.Softplus(beta=c.get('beta', 1), threshold=c.get('threshold', 20))
+    if t == 'Dropout':
+        return Scale(nn.Identity(), 1 - c['p']) if c.get('mode') == 'cmu' else nn.Identity()
+    if t in ('Sigmoid', 'Tanh', 'Identity'):
+        return getattr(nn, t)()
+    sys.exit(f'bundle: no torch module for layer type {t!r}')
+
+
+def bundle(path, samples_path):
+    try:
+        from safetensors.torch import load_file
+        tensors, loader = load_file(path), 'safetensors.torch.load_file'
+        meta = read(path)[1]
+    except ImportError:
+        (tensors, meta), loader = read(path), 'safetensors_fixture.read'
+    model = torch_module(json.loads(meta['model']))
+    model.load_state_dict(tensors, strict=True)
+    model.eval()
+    norm, data = json.loads(meta['normalization']), json.loads(meta['data'])
+    x = torch.tensor(json.load(open(samples_path)), dtype=torch.float32)
+    mean, std = torch.tensor(norm['mean']), torch.tensor(norm['std'])
+    x = (x - mean) / std
+    first = model[0] if isinstance(model, torch.nn.Sequential) else model
+    if isinstance(first, torch.nn.Conv2d):
+        shape = data['sampleShape']
+        side = int(round(x.shape[1] ** 0.5))
+        x = x.reshape(x.shape[0], *(shape if len(shape) == 3 else [1, side, side]))
+    with torch.no_grad():
+        logits = model(x)
+    print(json.dumps({'loader': loader, 'classes': json.loads(meta['classes']), 'logits': logits.tolist()}))
+
+
 def main():
     cmd, path = sys.argv[1], sys.argv[2]
     if cmd == 'write':
@@ -77,11 +150,13 @@ def main():
         }
         with open(path.replace('.safetensors', '.json'), 'w') as f:
             json.dump(expected, f, indent=1)
+    elif cmd == 'bundle':
+        bundle(path, sys.argv[3])
     elif cmd == 'read':
         tensors, meta = read(path)
         print(json.dumps({'metadata': meta, 'tensors': {k: {'dtype': str(v.dtype), 'shape': list(v.shape), 'values': v.flatten().tolist()} for k, v in tensors.items()}}))
     else:
-        sys.exit('usage: safetensors_fixture.py write|read FILE')
+        sys.exit('usage: safetensors_fixture.py write|read FILE, or bundle FILE SAMPLES.json')
 
 
 if __name__ == '__main__':

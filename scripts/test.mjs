@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: provisions what the tests need from Debian when it can, builds, runs every test.
 //  1. System packages: Fashion-MNIST (dataset-fashion-mnist), Chromium (browser tests), a font
-//     (PNG text). Installed with apt-get when running as root; otherwise the exact command is
-//     printed and the run fails.
+//     (PNG text), strace (kills a training run at each of its file operations). Installed with
+//     apt-get when running as root; otherwise the exact command is printed and the run fails.
 //  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests;
 //     ESLint checks every source with no warning allowed.
 //  3. vitest runs test/**; the last line is "N passed, N failed", and the exit code is non-zero
@@ -19,6 +19,7 @@ const needs = [
   { pkg: 'dataset-fashion-mnist', present: () => existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz') },
   { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
   { pkg: 'fonts-dejavu-core', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
+  { pkg: 'strace', present: () => existsSync('/usr/bin/strace') },
 ];
 
 function run(cmd, args, opts = {}) {

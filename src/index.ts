@@ -18,3 +18,5 @@ export { readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsFi
 export * as dream from './dream/index.js';
 export * as data from './data/index.js';
 export * as training from './train/index.js';
+export { saveModel, loadModel, type ModelInfo, type LoadedModel, type BundleData } from './train/bundle.js';
+export { saveModelFile, loadModelFile } from './train/bundle-file.js';

@@ -73,7 +73,7 @@ interface DreamFlags {
 export function dreamModelFromSaved(saved: SavedModel): DreamModel {
   const net = saved.model;
   if (!(net instanceof Sequential)) throw new UsageError(`--model: dream needs a Sequential model, ${saved.dir} holds ${net.describe()}`);
-  const shape = saved.run.data.sampleShape;
+  const shape = saved.data.sampleShape;
   let inputShape: [number, number, number];
   if (shape.length === 3) inputShape = shape as [number, number, number];
   else if (shape.length === 1 && Number.isInteger(Math.sqrt(shape[0]!))) inputShape = [1, Math.sqrt(shape[0]!), Math.sqrt(shape[0]!)];
@@ -81,8 +81,8 @@ export function dreamModelFromSaved(saved: SavedModel): DreamModel {
   // a CNN takes (1, C, H, W); an MLP trained on flat samples without a Flatten takes (1, C·H·W)
   const networkInputShape = net.layers[0] instanceof Conv2d || shape.length === 3 ? undefined : [1, shape[0]!];
   return {
-    net, inputShape, mean: saved.run.normalization.mean, std: saved.run.normalization.std,
-    classes: saved.run.data.classes, ...(networkInputShape ? { networkInputShape } : {}),
+    net, inputShape, mean: saved.normalization.mean, std: saved.normalization.std,
+    classes: saved.classes, ...(networkInputShape ? { networkInputShape } : {}),
   };
 }
 
@@ -154,7 +154,7 @@ export function register(program: Command): void {
   program
     .command('dream')
     .description('optimise the input image so the model sees a class (or a middle channel): gradient descent on the input')
-    .requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors')
+    .requiredOption('--model <dir|file>', 'a run directory (runs/<name>) or a model bundle (.safetensors)')
     .option('--class <name|index>', 'the class to dream (a name, a unique prefix of one, or an index); several: a,b')
     .option('--all-classes', 'dream every class and put them in one grid')
     .option('--layer <name>', "a middle layer: its index ('3') or type and rank ('conv2', 'relu1', 'pool1', 'linear1')")
@@ -277,8 +277,8 @@ async function runDream(f: DreamFlags): Promise<void> {
   let priorNote: Record<string, unknown> | undefined;
   let data: Awaited<ReturnType<typeof loadData>> | null = null;
   if (needsData) {
-    const spec = f.data ?? saved.run.data.spec;
-    const dataDir = f.dataDir ?? saved.run.data.dataDir;
+    const spec = f.data ?? saved.data.spec ?? saved.data.name;
+    const dataDir = f.dataDir ?? saved.data.dataDir;
     try {
       data = await loadData(spec, dataDir, f.quiet === true);
     } catch (e) {
@@ -290,7 +290,7 @@ async function runDream(f: DreamFlags): Promise<void> {
   }
   if (data) {
     const [C, H, W] = model.inputShape;
-    const spec = f.data ?? saved.run.data.spec;
+    const spec = f.data ?? saved.data.spec ?? saved.data.name;
     const d = C * H * W;
     if (data.sampleShape.reduce((a, b) => a * b, 1) !== d) throw new UsageError(`--pca: the data '${spec}' has samples of shape ${shapeString(data.sampleShape)}, the model takes ${C}×${H}×${W}`);
     const n = Math.min(pcaSamples, data.train.n);
@@ -382,7 +382,7 @@ async function runDream(f: DreamFlags): Promise<void> {
   writeFileAtomic(join(outDir, gridName), encodePng(grid));
   const summary = summarise(entries);
   const doc = {
-    handgrad: 'dream', created: new Date().toISOString(), model: saved.dir, epoch: saved.epoch,
+    handgrad: 'dream', created: new Date().toISOString(), model: saved.dir, epoch: saved.epoch ?? null,
     inputShape: model.inputShape, grid: gridName, ...(summary ? { summary } : {}), entries,
   };
   writeFileAtomic(join(outDir, 'dream.json'), JSON.stringify(doc, null, 1) + '\n');

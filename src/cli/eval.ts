@@ -22,7 +22,7 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description("loss and accuracy of a saved model on its data set's test split (or --data)")
-    .requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors')
+    .requiredOption('--model <dir|file>', 'a run directory (runs/<name>) or a model bundle (.safetensors)')
     .option('--data <name|path>', "data set (default: the run's own)")
     .option('--data-dir <dir>', 'where to look for data files')
     .option('--split <which>', 'test or train', 'test')
@@ -32,11 +32,11 @@ export function register(program: Command): void {
       const split = parseChoice('--split', f.split, ['test', 'train'] as const);
       await chooseBackend(parseBackend(f.backend));
       const saved = loadModelOrUsage(f.model);
-      const data = await loadData(f.data ?? saved.run.data.spec ?? saved.run.config.data, f.dataDir ?? saved.run.data.dataDir);
+      const data = await loadData(f.data ?? saved.data.spec ?? saved.data.name, f.dataDir ?? saved.data.dataDir);
       checkCompatible(saved, data);
-      const r = evaluateModel(saved.model, data[split], saved.inputShape, saved.run.normalization);
+      const r = evaluateModel(saved.model, data[split], saved.inputShape, saved.normalization);
       if (f.json) {
-        console.log(JSON.stringify({ model: saved.dir, epoch: saved.epoch, data: data.name, split, samples: r.n, loss: r.loss, accuracy: r.accuracy }));
+        console.log(JSON.stringify({ model: saved.dir, epoch: saved.epoch ?? null, data: data.name, split, samples: r.n, loss: r.loss, accuracy: r.accuracy }));
       } else {
         console.log(`${saved.dir} (epoch ${saved.epoch ?? '?'}) on ${data.name} ${split} (${r.n} samples): loss ${r.loss.toFixed(4)}, accuracy ${(100 * r.accuracy).toFixed(2)}%`);
       }
@@ -47,19 +47,19 @@ export function loadModelOrUsage(path: string): SavedModel {
   try {
     return loadSavedModel(path);
   } catch (e) {
-    if (e instanceof HandgradError) throw new UsageError(e.message);
+    if (e instanceof HandgradError) throw new UsageError(`--model: ${e.message}`);
     throw e;
   }
 }
 
 /** The data must have the sample shape and the number of classes the model was trained on. */
 export function checkCompatible(saved: SavedModel, data: Dataset): void {
-  const want = saved.run.data.sampleShape;
+  const want = saved.data.sampleShape;
   const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
   if (size(want) !== size(data.sampleShape)) {
     throw new UsageError(`--data: ${data.name} has samples of shape ${shapeString(data.sampleShape)} but the model was trained on ${shapeString(want)}`);
   }
-  if (data.classes.length !== saved.run.data.classes.length) {
-    throw new UsageError(`--data: ${data.name} has ${data.classes.length} classes but the model was trained on ${saved.run.data.classes.length}`);
+  if (data.classes.length !== saved.classes.length) {
+    throw new UsageError(`--data: ${data.name} has ${data.classes.length} classes but the model was trained on ${saved.classes.length}`);
   }
 }

@@ -42,7 +42,7 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('top classes and probabilities for a PNG image or an index into the test split')
-    .requiredOption('--model <dir>', 'a run directory (runs/<name>) or its model.safetensors')
+    .requiredOption('--model <dir|file>', 'a run directory (runs/<name>) or a model bundle (.safetensors)')
     .argument('<input>', 'a PNG file, or an integer index into the test split')
     .option('--data <name|path>', "data set for an index (default: the run's own)")
     .option('--data-dir <dir>', 'where to look for data files')
@@ -52,8 +52,8 @@ export function register(program: Command): void {
     .action(async (input: string, f: PredictFlags) => {
       await chooseBackend(parseBackend(f.backend));
       const saved = loadModelOrUsage(f.model);
-      const { run, model } = saved;
-      const sampleShape = run.data.sampleShape;
+      const { model } = saved;
+      const sampleShape = saved.data.sampleShape;
       const features = shapeSize(sampleShape);
       const top = parseNumber('--top', f.top, { min: 1, integer: true });
       let raw: Float32Array;
@@ -61,7 +61,7 @@ export function register(program: Command): void {
       let what: string;
       if (/^\d+$/.test(input) && !existsSync(input)) {
         const index = Number(input);
-        const data = await loadData(f.data ?? run.data.spec ?? run.config.data, f.dataDir ?? run.data.dataDir);
+        const data = await loadData(f.data ?? saved.data.spec ?? saved.data.name, f.dataDir ?? saved.data.dataDir);
         checkCompatible(saved, data);
         if (index >= data.test.n) throw new UsageError(`<input>: index ${index} is out of range; the test split of ${data.name} has ${data.test.n} samples (0 to ${data.test.n - 1})`);
         raw = data.test.x.subarray(index * features, (index + 1) * features);
@@ -77,9 +77,9 @@ export function register(program: Command): void {
         what = input;
       }
       const x = Tensor.zeros([1, ...saved.inputShape]);
-      normalizeInto(raw, 0, features, run.normalization, x.data, 0);
+      normalizeInto(raw, 0, features, saved.normalization, x.data, 0);
       const probs = softmaxRow(model.forward(x), 0);
-      const classes = run.data.classes;
+      const classes = saved.classes;
       const ranked = probs.map((p, i) => ({ class: classes[i] ?? String(i), index: i, probability: p }))
         .sort((a, b) => b.probability - a.probability).slice(0, top);
       if (f.json) {

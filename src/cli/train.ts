@@ -3,7 +3,6 @@
 // epoch otherwise; the last line says the final test accuracy (and, on the embedded MNIST, whether
 // it reached the 93% target).
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -11,7 +10,8 @@ import { ACTIVATION_NAMES, type ActivationName } from '../models/mlp.js';
 import { DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
 import { hasCheckpoint, readCheckpoint } from '../train/checkpoint-node.js';
 import { TrainingDivergedError, type EpochRecord, type StepRecord } from '../train/loop.js';
-import { runTraining } from '../train/run-node.js';
+import { lockRunDirectory, runTraining } from '../train/run-node.js';
+import type { DirectoryLock } from '../io/dir-lock-node.js';
 import { HandgradError } from '../tensor.js';
 import { backend } from '../backend.js';
 import { chooseBackend, given, loadData, parseChoice, parseIntList, parseNumber, releaseBackend, BACKEND_HELP, parseBackend } from './common.js';
@@ -147,19 +147,40 @@ export function epochLine(r: EpochRecord, epochs: number): string {
 }
 
 async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
-  let config = configFromFlags(f);
+  const config = configFromFlags(f);
   if (f.out !== undefined && f.name !== undefined) throw new UsageError('give --out or --name, not both');
   if (f.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(f.name)) throw new UsageError(`--name may hold letters, digits, '.', '_' and '-', got '${f.name}'`);
   const outDir = f.out ?? join('runs', f.name ?? defaultName(config));
 
+  // The directory's lock is held from here until the run ends: a second `train` on it is refused.
+  let lock: DirectoryLock;
+  try {
+    lock = lockRunDirectory(outDir);
+  } catch (e) {
+    if (e instanceof HandgradError) throw new UsageError(`--out: ${e.message}`);
+    throw e;
+  }
+  try {
+    await trainLocked(f, cmd, config, outDir, lock);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(f: TrainFlags, cmd: Command, flagConfig: TrainConfig, outDir: string, lock: DirectoryLock): Promise<void> {
+  let config = flagConfig;
   if (hasCheckpoint(outDir) && !f.resume) {
     throw new UsageError(`${outDir} already holds a run; add --resume to continue it, or choose another --out/--name`);
   }
+  const notes: string[] = [];
+  if (lock.tookOverFrom) notes.push(`took over the lock of pid ${lock.tookOverFrom.pid}, which is no longer running`);
   if (f.resume && hasCheckpoint(outDir)) {
     // The checkpoint's config wins; flags typed on the command line must agree with it.
     let saved: TrainConfig;
     try {
-      saved = readCheckpoint(outDir).state.config;
+      const cp = readCheckpoint(outDir);
+      saved = cp.state.config;
+      if (cp.fellBack) notes.push(`resuming from ${cp.file} (epoch ${cp.state.epoch}): ${cp.fellBack}`);
     } catch (e) {
       throw new UsageError(`--resume: ${(e as Error).message}`);
     }
@@ -169,9 +190,6 @@ async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
       }
     }
     config = { ...saved, epochs: given(cmd, 'epochs') ? config.epochs : saved.epochs, backend: config.backend, threads: config.threads };
-  }
-  if (!f.resume && f.out !== undefined && existsSync(outDir) && hasCheckpoint(outDir)) {
-    throw new UsageError(`${outDir} already holds a run; add --resume`);
   }
 
   await chooseBackend(config.backend, config.threads);
@@ -212,10 +230,11 @@ async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
   };
 
   log(`handgrad train: ${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes) → ${outDir}`);
+  for (const note of notes) log(`note: ${note}`);
   log(`backend: ${backend().describe()}`);
   let result;
   try {
-    result = await runTraining({ config, data, outDir, resume: f.resume === true, dataDir: f.dataDir, onStep, onEpoch });
+    result = await runTraining({ config, data, outDir, lock, resume: f.resume === true, dataDir: f.dataDir, onStep, onEpoch });
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof TrainingDivergedError) {
@@ -237,5 +256,5 @@ async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
     line += last.testAccuracy >= MNIST_TARGET ? ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: reached` : ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: NOT reached`;
   }
   console.log(line);
-  log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.json${Array.isArray(result.plots) ? ', ' + result.plots.join(', ') : ''})`);
+  log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.safetensors${Array.isArray(result.plots) ? ', ' + result.plots.join(', ') : ''})`);
 }

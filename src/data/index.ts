@@ -6,5 +6,5 @@ export { arraysToDataset, decodeArray, type NdArray, type NdData } from './array
 export { parseIdx, idxDataset, isGzip, maybeGunzip, looksLikeIdx, writeIdxU8, type IdxFiles } from './idx.js';
 export { parseNpy, parseNpz, npzDataset, isNpy, isZip, writeNpy } from './npy.js';
 export { unpickle, pickleDataset, describe as describePickleValue } from './pickle.js';
-export { loadEmbeddedMnist, mnistFromDigits, type EmbeddedMnistOptions } from './mnist-embedded.js';
+export { mnistFromBytes, encodeEmbeddedMnist, EMBEDDED_MNIST_FILE, type EmbeddedMnistOptions } from './mnist-embedded.js';
 export { DATASETS, datasetNames, registeredDataset, FASHION_MNIST_CLASSES, type RegisteredDataset, type RegisteredFile } from './registry.js';

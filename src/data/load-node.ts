@@ -16,7 +16,7 @@ import { arraysToDataset } from './arrays.js';
 import { DataError } from './errors.js';
 import { idxDataset, isGzip, looksLikeIdx, maybeGunzip } from './idx.js';
 import { loadImageFolder, loadOmniglotFolder } from './image-folder-node.js';
-import { loadEmbeddedMnist } from './mnist-embedded.js';
+import { loadEmbeddedMnist } from './mnist-embedded-node.js';
 import { isNpy, isZip, npzDataset, parseNpy } from './npy.js';
 import { pickleDataset } from './pickle.js';
 import { datasetNames, registeredDataset } from './registry.js';

@@ -1,73 +1,104 @@
-// Checkpoints as bytes and JSON (browser-safe; the Node side that writes files is
-// checkpoint-node.ts). A checkpoint is two things:
-//   model.safetensors  the model's state dict under PyTorch's names ("0.weight", …, and buffers
-//                      such as "1.running_mean"), with metadata
-//                      { format: 'handgrad', epoch, model: <LayerConfig JSON> }
-//   checkpoint.json    TrainState: config, model config, normalisation, completed epochs,
-//                      history, optimiser state, the shuffle and dropout streams' states
-// Both carry the epoch, so a pair from different epochs (a crash between the two writes) is
-// detected on resume instead of silently mixed.
+// A checkpoint as bytes (browser-safe; the files are checkpoint-node.ts): one safetensors file
+// that holds everything needed to continue a run exactly, so it is written with one rename and
+// is consistent at every instant.
+//   tensors
+//     <state-dict name>          the model's parameters and buffers ("0.weight", …)
+//     optimizer/<i>/<buffer>     the optimiser's buffer of its i-th parameter (PyTorch's
+//                                optimizer.state_dict() numbers parameters the same way),
+//                                in that parameter's dtype
+//   __metadata__
+//     format   "handgrad-checkpoint"
+//     version  "1"
+//     state    the TrainState as JSON (config, model config, normalisation, completed epochs,
+//              history, the shuffle and dropout streams), its optimizer.buffers replaced by the
+//              buffers' names per parameter
 
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import type { LayerConfig, Module } from '../layers/module.js';
-import { HandgradError, type Tensor } from '../tensor.js';
+import type { Module } from '../layers/module.js';
+import type { OptimizerState } from '../optim/optimizer.js';
+import { HandgradError, Tensor } from '../tensor.js';
 import type { TrainState } from './loop.js';
 
-/** The model's state dict (weights and buffers) as a safetensors file, with the epoch and model config in its metadata. */
-export function weightsToSafetensors(model: Module, meta: { epoch?: number; model?: LayerConfig; [k: string]: unknown } = {}): Uint8Array {
-  const metadata: Record<string, string> = { format: 'handgrad' };
-  for (const [k, v] of Object.entries(meta)) if (v !== undefined) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return writeSafetensors(model.stateDict(), metadata);
-}
+/** The `format` metadata of a checkpoint file. */
+export const CHECKPOINT_FORMAT = 'handgrad-checkpoint';
+const CHECKPOINT_VERSION = '1';
+const OPTIMIZER_PREFIX = 'optimizer/';
 
-export interface ReadWeights {
+/** A checkpoint read back: the state and the model's state dict by name. */
+export interface Checkpoint {
+  state: TrainState;
   weights: Map<string, Tensor>;
-  metadata: Record<string, string>;
-  /** The epoch in the metadata, when present. */
-  epoch: number | null;
-  /** The model config in the metadata, when present. */
-  model: LayerConfig | null;
 }
 
-export function weightsFromSafetensors(bytes: Uint8Array, source: string): ReadWeights {
-  const { tensors, metadata } = readSafetensors(bytes, source);
-  const epoch = metadata.epoch !== undefined ? Number(metadata.epoch) : null;
-  let model: LayerConfig | null = null;
-  if (metadata.model !== undefined) {
-    try {
-      model = JSON.parse(metadata.model) as LayerConfig;
-    } catch {
-      throw new HandgradError(`${source}: the "model" metadata is not valid JSON`);
+/** Serialises a session's state and its model (state dict) into one safetensors file. */
+export function checkpointToBytes(state: TrainState, model: Module): Uint8Array {
+  const params = model.parameters();
+  const { buffers, ...optimizer } = state.optimizer;
+  if (buffers.length !== 0 && buffers.length !== params.length) {
+    throw new HandgradError(`checkpoint: the optimiser holds buffers for ${buffers.length} parameters, the model has ${params.length}`);
+  }
+  const tensors: [string, Tensor][] = model.stateDict();
+  const names = buffers.map((b, i) => {
+    const dtype = params[i]!.value.dtype;
+    for (const [name, values] of Object.entries(b)) {
+      const data = dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
+      tensors.push([`${OPTIMIZER_PREFIX}${i}/${name}`, new Tensor(data, [values.length])]);
     }
-  }
-  return { weights: tensors, metadata, epoch: epoch !== null && Number.isInteger(epoch) ? epoch : null, model };
+    return Object.keys(b);
+  });
+  const metadata = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, state: JSON.stringify({ ...state, optimizer: { ...optimizer, buffers: names } }) };
+  return writeSafetensors(tensors, metadata);
 }
 
-export function stateToJson(state: TrainState): string {
-  return JSON.stringify(state);
-}
-
-/** Parses checkpoint.json and checks the fields resume relies on. */
-export function stateFromJson(text: string, source: string): TrainState {
-  let s: unknown;
-  try {
-    s = JSON.parse(text);
-  } catch (e) {
-    throw new HandgradError(`${source}: not valid JSON (${(e as Error).message})`);
-  }
-  const st = s as Partial<TrainState>;
-  const need = (ok: boolean, what: string): void => {
-    if (!ok) throw new HandgradError(`${source}: ${what}`);
+/** Parses a checkpoint file and checks every field resume relies on; errors start with `source`. */
+export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoint {
+  const file = readSafetensors(bytes, source);
+  const fail = (message: string): never => {
+    throw new HandgradError(`${source}: ${message}`);
   };
-  need(!!st && typeof st === 'object', 'expected a JSON object');
-  need(st.version === 1, `unknown checkpoint version ${JSON.stringify(st.version)}, expected 1`);
-  need(Number.isInteger(st.epoch) && st.epoch! >= 0, `"epoch" must be a non-negative integer, got ${JSON.stringify(st.epoch)}`);
-  need(!!st.config && typeof st.config === 'object', 'missing "config"');
-  need(!!st.model && typeof st.model === 'object', 'missing "model"');
-  need(!!st.normalization && typeof st.normalization === 'object', 'missing "normalization"');
+  if (file.metadata.format !== CHECKPOINT_FORMAT) fail(`not a handgrad checkpoint: its "format" is ${JSON.stringify(file.metadata.format)}, expected "${CHECKPOINT_FORMAT}"`);
+  if (file.metadata.version !== CHECKPOINT_VERSION) fail(`checkpoint version ${JSON.stringify(file.metadata.version)}, expected "${CHECKPOINT_VERSION}"`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(file.metadata.state ?? '');
+  } catch (e) {
+    return fail(`the "state" metadata is not valid JSON (${(e as Error).message})`);
+  }
+  const st = parsed as Partial<Omit<TrainState, 'optimizer'>> & { optimizer?: { type?: unknown; step?: unknown; buffers?: unknown } };
+  const need = (ok: boolean, what: string): void => {
+    if (!ok) fail(what);
+  };
+  need(typeof st === 'object' && st !== null && !Array.isArray(st), 'the "state" metadata must be a JSON object');
+  need(st.version === 1, `unknown state version ${JSON.stringify(st.version)}, expected 1`);
+  need(Number.isInteger(st.epoch) && (st.epoch ?? -1) >= 0, `"epoch" must be a non-negative integer, got ${JSON.stringify(st.epoch)}`);
+  need(typeof st.config === 'object' && st.config !== null, 'missing "config"');
+  need(typeof st.model === 'object' && st.model !== null, 'missing "model"');
+  need(typeof st.normalization === 'object' && st.normalization !== null, 'missing "normalization"');
   need(Array.isArray(st.history) && st.history.length === st.epoch, `"history" must hold one record per completed epoch (${st.epoch})`);
-  need(!!st.optimizer && typeof st.optimizer === 'object' && Array.isArray(st.optimizer.buffers), 'missing "optimizer" state');
-  const okStream = (r: unknown): boolean => !!r && Array.isArray((r as { words?: unknown }).words) && (r as { words: unknown[] }).words.length === 4;
+  const opt = st.optimizer;
+  const names = opt?.buffers;
+  need(typeof opt === 'object' && typeof opt.type === 'string' && Number.isInteger(opt.step) && Array.isArray(names) &&
+    names.every((n) => Array.isArray(n) && n.every((b) => typeof b === 'string')), 'missing "optimizer" state {type, step, buffers}');
+  const okStream = (r: unknown): boolean => {
+    const words = (r as { words?: unknown } | null)?.words;
+    return Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w));
+  };
   need(!!st.rng && okStream(st.rng.shuffle) && okStream(st.rng.dropout), '"rng" must hold the shuffle and dropout stream states');
-  return st as TrainState;
+
+  // Split the tensors: optimiser buffers back into the state, the rest is the model's state dict.
+  const weights = new Map<string, Tensor>();
+  for (const [name, t] of file.tensors) if (!name.startsWith(OPTIMIZER_PREFIX)) weights.set(name, t);
+  const buffers: OptimizerState['buffers'] = (names as string[][]).map((list, i) => {
+    const b: Record<string, number[]> = {};
+    for (const name of list) {
+      const t = file.tensors.get(`${OPTIMIZER_PREFIX}${i}/${name}`);
+      if (!t) return fail(`no tensor '${OPTIMIZER_PREFIX}${i}/${name}' for the optimiser's buffer '${name}' of parameter ${i}`);
+      b[name] = Array.from(t.data);
+    }
+    return b;
+  });
+  const expected = buffers.reduce((n, b) => n + Object.keys(b).length, 0);
+  if (file.tensors.size - weights.size !== expected) fail(`${file.tensors.size - weights.size} optimiser tensors, the state names ${expected}`);
+  const state: TrainState = { ...(st as Omit<TrainState, 'optimizer'>), optimizer: { type: opt!.type as string, step: opt!.step as number, buffers } };
+  return { state, weights };
 }

@@ -1,6 +1,6 @@
 // The browser-safe training API, re-exported by src/index.ts as `training`.
-// Node-only parts (run directories, checkpoint files) are in run-node.ts, checkpoint-node.ts
-// and saved-node.ts.
+// Node-only parts (run directories, checkpoint and bundle files) are in run-node.ts,
+// checkpoint-node.ts, bundle-node.ts and saved-node.ts.
 export {
   DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, modelConfig, modelInputShape, buildModel, buildFromConfig, dropoutLayers, runStreams,
   type TrainConfig, type ModelSpec, type ModelKind, type OptimizerName, type NormalizeMode, type BuildOptions,
@@ -10,5 +10,7 @@ export {
   train, TrainingSession, TrainingDivergedError, evaluateModel, loadWeights, countCorrect, softmaxRow,
   type EpochRecord, type StepRecord, type TrainState, type TrainCallbacks, type SessionOptions,
 } from './loop.js';
-export { weightsToSafetensors, weightsFromSafetensors, stateToJson, stateFromJson, type ReadWeights } from './checkpoint.js';
+export { checkpointToBytes, checkpointFromBytes, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.js';
+export { saveModel, loadModel, sessionModelInfo, BUNDLE_FORMAT, type ModelInfo, type LoadedModel, type BundleData } from './bundle.js';
+export { saveModelFile, loadModelFile } from './bundle-file.js';
 export { readSafetensors, writeSafetensors, SafetensorsError, type SafetensorsFile } from '../io/safetensors.js';

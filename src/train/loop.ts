@@ -90,7 +90,7 @@ export interface TrainCallbacks {
 }
 
 export interface SessionOptions {
-  /** Continue from a checkpoint: its state and its weights (by state-dict name: parameters and buffers). */
+  /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
   resume?: { state: TrainState; weights: Map<string, Tensor> };
 }
 
@@ -266,24 +266,22 @@ function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropy
 }
 
 /**
- * Copies named tensors into a model's state dict (its parameters and buffers, e.g. BatchNorm's
- * running statistics); every entry must be present with its exact shape, and nothing else.
+ * Copies named tensors into a model's state dict (its parameters and buffers, by PyTorch's
+ * names); every entry must be present with its exact shape, and no tensor may be left over.
  */
 export function loadWeights(model: Module, weights: Map<string, Tensor>, source: string): void {
-  const state = model.stateDict();
-  const buffers = new Set(model.namedBuffers().map(([n]) => n));
-  const names = new Set(state.map(([n]) => n));
-  for (const [name, target] of state) {
-    const what = buffers.has(name) ? 'buffer' : 'parameter';
+  const named = model.stateDict();
+  const names = new Set(named.map(([n]) => n));
+  for (const [name, value] of named) {
     const t = weights.get(name);
-    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's ${what} of shape ${shapeString(target.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
-    if (t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
-      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(target.shape)}`);
+    if (!t) throw new HandgradError(`${source}: no tensor '${name}' for the model's entry of shape ${shapeString(value.shape)} (found: ${[...weights.keys()].join(', ') || 'none'})`);
+    if (t.shape.length !== value.shape.length || t.shape.some((d, i) => d !== value.shape[i])) {
+      throw new HandgradError(`${source}: tensor '${name}' has shape ${shapeString(t.shape)}, expected ${shapeString(value.shape)}`);
     }
-    target.data.set(t.data);
+    value.data.set(t.data);
   }
   for (const name of weights.keys()) {
-    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches no parameter or buffer of the model (expected: ${[...names].join(', ')})`);
+    if (!names.has(name)) throw new HandgradError(`${source}: tensor '${name}' matches nothing in the model's state dict (expected: ${[...names].join(', ')})`);
   }
 }
 

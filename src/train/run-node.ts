@@ -1,25 +1,32 @@
 // A training run on disk (Node only). The run directory holds:
-//   config.json        the TrainConfig, the model's LayerConfig, the normalisation, the data set
-//   checkpoint.json    TrainState after the last completed epoch (see checkpoint.ts)
-//   model.safetensors  the weights after the last completed epoch
-//   history.jsonl      one EpochRecord per line
-//   history.csv        the same as a table
+//   config.json                      the TrainConfig, the model's LayerConfig, the normalisation, the data set
+//   checkpoint.safetensors           everything resume needs after the last completed epoch (checkpoint.ts)
+//   checkpoint.previous.safetensors  the checkpoint before it (resume falls back to it)
+//   model.safetensors                the model bundle of the last completed epoch (bundle.ts): what eval,
+//                                    predict, dream, the playground and PyTorch read
+//   history.jsonl                    one EpochRecord per line
+//   history.csv                      the same as a table
 //   loss.svg/.png, accuracy.svg/.png   train and test curves (written when the run ends)
-// Every file is written atomically, so a run stopped at any moment leaves a consistent directory
-// that `--resume` continues (a checkpoint at epoch 0 is written before the first epoch).
+//   .handgrad.lock                   while a process trains there (io/dir-lock-node.ts)
+// Every file is written atomically and the checkpoint first, so a run stopped at any moment
+// leaves a directory that `--resume` continues; resuming rewrites the bundle and the history
+// from the checkpoint it continues from (a checkpoint at epoch 0 is written before the first
+// epoch).
 
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
-import { writeFileAtomic } from '../io/atomic-node.js';
-import { HandgradError } from '../tensor.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic-node.js';
+import { lockDirectory, type DirectoryLock } from '../io/dir-lock-node.js';
+import { sessionModelInfo } from './bundle.js';
+import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import type { Normalization } from './loader.js';
-import { renderCurves } from '../plot/index.js';
-import { svgToPng } from '../plot/png-node.js';
+
+/** The model bundle's name in a run directory. */
+export const MODEL_FILE = 'model.safetensors';
 
 /** What config.json holds. */
 export interface RunConfigFile {
@@ -37,6 +44,8 @@ export interface RunOptions {
   outDir: string;
   /** Continue from the directory's checkpoint when there is one (else start fresh). */
   resume?: boolean;
+  /** The directory's lock, when the caller took it (lockRunDirectory); else runTraining takes and releases it. */
+  lock?: DirectoryLock;
   /** The --data-dir the data came from (recorded for eval). */
   dataDir?: string;
   onStep?: (r: StepRecord) => void;
@@ -52,6 +61,8 @@ export interface RunResult {
   session: TrainingSession;
   /** The run continued from a checkpoint at this epoch (0 = a fresh start). */
   resumedFrom: number;
+  /** Set when resume used the previous checkpoint because the current one was missing or unreadable: why. */
+  fellBack: string | null;
   /** The checkpoint was already complete: nothing was trained. */
   alreadyComplete: boolean;
   /** Plot files written, or the reason none were. */
@@ -68,39 +79,47 @@ export function historyJsonl(history: EpochRecord[]): string {
   return history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : '');
 }
 
-export function readRunConfig(dir: string): RunConfigFile {
-  const p = join(dir, 'config.json');
-  if (!existsSync(p)) throw new HandgradError(`${dir} is not a handgrad run directory: ${p} does not exist`);
-  let c: RunConfigFile;
-  try {
-    c = JSON.parse(readFileSync(p, 'utf8')) as RunConfigFile;
-  } catch (e) {
-    throw new HandgradError(`${p}: not valid JSON (${(e as Error).message})`);
-  }
-  if (!c || typeof c !== 'object' || !c.config || !c.model || !c.normalization || !c.data) {
-    throw new HandgradError(`${p}: expected the fields config, model, normalization and data`);
-  }
-  return c;
+/** Locks a run directory (creating it) for one training process; see io/dir-lock-node.ts. */
+export function lockRunDirectory(dir: string): DirectoryLock {
+  return lockDirectory(dir, 'handgrad train');
 }
 
-/** Trains (or resumes) a run in `outDir`, checkpointing every epoch. */
+/**
+ * Trains (or resumes) a run in `outDir`, checkpointing every epoch, while holding the
+ * directory's lock. Temporary files of interrupted writes are removed first.
+ */
 export async function runTraining(opts: RunOptions): Promise<RunResult> {
+  const lock = opts.lock ?? lockRunDirectory(opts.outDir);
+  try {
+    return await runLocked(opts);
+  } finally {
+    if (!opts.lock) lock.release();
+  }
+}
+
+async function runLocked(opts: RunOptions): Promise<RunResult> {
   const { outDir, data } = opts;
-  mkdirSync(outDir, { recursive: true });
+  removeStaleTemporaries(outDir);
   let session: TrainingSession;
   let resumedFrom = 0;
+  let fellBack: string | null = null;
   if (opts.resume && hasCheckpoint(outDir)) {
     const cp = readCheckpoint(outDir);
+    fellBack = cp.fellBack;
     // A resumed run keeps its checkpoint's config; only the number of epochs may be raised.
     const state: TrainState = { ...cp.state, config: { ...cp.state.config, epochs: Math.max(opts.config.epochs, cp.state.epoch) } };
     session = new TrainingSession({}, data, { resume: { state, weights: cp.weights } });
     resumedFrom = state.epoch;
     if (state.config.epochs !== cp.state.config.epochs) writeConfig(outDir, session, opts);
+    // the bundle and the history may be ahead of (or behind) the checkpoint a kill left: match them to it
+    writeModel(outDir, session, opts);
+    writeHistory(outDir, session.history);
   } else {
     session = new TrainingSession(opts.config, data);
     writeConfig(outDir, session, opts);
     writeHistory(outDir, session.history);
     writeCheckpoint(outDir, session);
+    writeModel(outDir, session, opts);
   }
   const alreadyComplete = session.epoch >= session.config.epochs;
   try {
@@ -110,6 +129,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
       signal: opts.signal,
       onEpoch: (record, s) => {
         writeCheckpoint(outDir, s);
+        writeModel(outDir, s, opts);
         writeHistory(outDir, s.history);
         opts.onEpoch?.(record);
       },
@@ -119,7 +139,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     throw e;
   }
   const plots = opts.plots === false ? 'plots not requested' : await writePlots(outDir, session.history, runLabel(session));
-  return { session, resumedFrom, alreadyComplete, plots };
+  return { session, resumedFrom, fellBack, alreadyComplete, plots };
 }
 
 /** "mnist, MLP 784-128-10, lr 0.01, momentum 0.9": what a plot title says about the run. */
@@ -150,6 +170,10 @@ function writeConfig(outDir: string, session: TrainingSession, opts: RunOptions)
   writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(file, null, 2) + '\n');
 }
 
+function writeModel(outDir: string, session: TrainingSession, opts: RunOptions): void {
+  writeModelFile(join(outDir, MODEL_FILE), session.model, sessionModelInfo(session, opts.dataDir));
+}
+
 function writeHistory(outDir: string, history: EpochRecord[]): void {
   writeFileAtomic(join(outDir, 'history.jsonl'), historyJsonl(history));
   writeFileAtomic(join(outDir, 'history.csv'), historyCsv(history));
@@ -158,6 +182,8 @@ function writeHistory(outDir: string, history: EpochRecord[]): void {
 /** loss.svg/.png and accuracy.svg/.png: train and test curves over the epochs. */
 export async function writePlots(outDir: string, history: EpochRecord[], label?: string): Promise<string[] | string> {
   if (history.length === 0) return 'no epochs to plot';
+  // the renderers (Vega-Lite, resvg) load only when a run ends with plots
+  const [{ renderCurves }, { svgToPng }] = await Promise.all([import('../plot/index.js'), import('../plot/png-node.js')]);
   const x = history.map((r) => r.epoch);
   const written: string[] = [];
   const charts = [

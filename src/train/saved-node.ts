@@ -1,40 +1,40 @@
-// A saved model (Node only): a run directory's config.json + model.safetensors, rebuilt through
-// the layer registry, with the normalisation it was trained with.
+// A saved model (Node only): a run directory's model.safetensors, or a model bundle file on its
+// own (bundle.ts), rebuilt through the layer registry with the normalisation, class names and
+// data set it carries.
 
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import type { LayerConfig, Module } from '../layers/module.js';
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { HandgradError } from '../tensor.js';
-import { readWeightsFile, WEIGHTS_FILE } from './checkpoint-node.js';
-import { buildFromConfig, modelInputShape } from './config.js';
-import { checkNormalization } from './loader.js';
-import { loadWeights } from './loop.js';
-import { readRunConfig, type RunConfigFile } from './run-node.js';
+import type { LoadedModel } from './bundle.js';
+import { readModelFile } from './bundle-node.js';
+import { MODEL_FILE } from './run-node.js';
 
-export interface SavedModel {
+export interface SavedModel extends LoadedModel {
+  /** The run directory, or the folder of a bundle given alone. */
   dir: string;
-  model: Module;
-  /** The shape of one sample as the model takes it. */
-  inputShape: number[];
-  run: RunConfigFile;
-  epoch: number | null;
+  /** The bundle file read. */
+  file: string;
 }
 
-/** Loads `path`: a run directory, or the model.safetensors inside one. The model is in eval mode. */
+/**
+ * Loads `path`: a run directory (its model.safetensors) or a model bundle file. The model is
+ * in eval mode. Errors are HandgradErrors that name the path.
+ */
 export function loadSavedModel(path: string): SavedModel {
-  if (!existsSync(path)) throw new HandgradError(`--model: no such run directory or file: ${path}`);
-  const dir = statSync(path).isDirectory() ? path : dirname(path);
-  const weightsPath = statSync(path).isDirectory() ? join(path, WEIGHTS_FILE) : path;
-  if (!statSync(path).isDirectory() && !basename(path).endsWith('.safetensors')) {
-    throw new HandgradError(`--model: expected a run directory or a .safetensors file, got ${path}`);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    throw new HandgradError(`no such run directory or file: ${path}`);
   }
-  const run = readRunConfig(dir);
-  const w = readWeightsFile(weightsPath);
-  const config: LayerConfig = run.model;
-  const model = buildFromConfig(config);
-  loadWeights(model, w.weights, weightsPath);
-  const features = run.data.sampleShape.reduce((a, b) => a * b, 1);
-  checkNormalization(run.normalization, features, join(dir, 'config.json'));
-  model.eval();
-  return { dir, model, inputShape: modelInputShape(config, run.data.sampleShape), run, epoch: w.epoch };
+  if (isDirectory) {
+    const file = join(path, MODEL_FILE);
+    let isFile = false;
+    try {
+      isFile = statSync(file).isFile();
+    } catch { /* reported below */ }
+    if (!isFile) throw new HandgradError(`${path} is not a handgrad run directory: ${file} does not exist`);
+    return { ...readModelFile(file), dir: path, file };
+  }
+  return { ...readModelFile(path), dir: dirname(path), file: path };
 }

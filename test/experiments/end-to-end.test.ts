@@ -54,7 +54,7 @@ describe('handgrad experiments --epochs 1', () => {
       expect(lines.filter((l) => new RegExp(`^\\[[12]/2\\] ${id.replace('.', '\\.')} done: test acc [\\d.]+%`).test(l))).toHaveLength(1);
       // the child's own run directory, with the grid's settings in its config
       const dir = join(out, id);
-      for (const f of ['history.jsonl', 'config.json', 'model.safetensors', 'checkpoint.json']) expect(existsSync(join(dir, f))).toBe(true);
+      for (const f of ['history.jsonl', 'config.json', 'model.safetensors', 'checkpoint.safetensors']) expect(existsSync(join(dir, f))).toBe(true);
       const config = readFileSync(join(dir, 'config.json'), 'utf8');
       expect(config).toContain('"cmu"');
       expect(readFileSync(join(out, 'logs', `${id}.log`), 'utf8')).toMatch(/^\$ .*bin\/handgrad\.js train .*--resume/);
@@ -84,15 +84,17 @@ describe('handgrad experiments --epochs 1', () => {
   });
 
   it('reports a failing run with its error line and exits 1', () => {
-    // a corrupt checkpoint and no history: the child is started with --resume and refuses it
+    // corrupt checkpoints (the current and the previous one) and no history: the child is
+    // started with --resume and refuses it
     writeFileSync(join(out, '2.1a', 'history.jsonl'), '');
-    writeFileSync(join(out, '2.1a', 'checkpoint.json'), '{ not json');
+    writeFileSync(join(out, '2.1a', 'checkpoint.safetensors'), '{ not json');
+    writeFileSync(join(out, '2.1a', 'checkpoint.previous.safetensors'), '{ not json');
     const r = handgrad('experiments', '--epochs', '1', '--only', '2.1a,2.4a', '--batch-size', '128', '--out', out);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/\] 2\.1a FAILED: handgrad.*checkpoint\.json/);
+    expect(r.stdout).toMatch(/\] 2\.1a FAILED: handgrad.*checkpoint\.safetensors/);
     expect(r.stdout).toMatch(/1 of 2 runs complete, 1 failed \(2\.1a\)/);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toMatch(/\| 2\.1a \|.*\*\*FAILED\*\* after 0 epochs: handgrad.*checkpoint\.json/);
+    expect(md).toMatch(/\| 2\.1a \|.*\*\*FAILED\*\* after 0 epochs: handgrad.*checkpoint\.safetensors/);
     expect(md).toMatch(/\| 2\.4a \|.*\| ok \(1 epoch\) \|/);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/io/atomic-node.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../../src/io/atomic-node.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'hg-atomic-'));
 
@@ -32,6 +32,21 @@ describe('writeFileAtomic', () => {
     expect(() => writeFileAtomic(path, chunks())).toThrow('serialiser failed half-way');
     expect(readFileSync(path, 'utf8')).toBe('{"epoch": 1}');
     expect(readdirSync(dir)).toEqual(['checkpoint.json']);
+  });
+
+  it('keeps the file it replaces under `previous`, and removes temporaries left by killed writes', () => {
+    const dir = tmp();
+    const path = join(dir, 'c.bin');
+    writeFileAtomic(path, new Uint8Array([1]), { previous: join(dir, 'c.prev') });
+    expect(readdirSync(dir)).toEqual(['c.bin']);
+    writeFileAtomic(path, new Uint8Array([2]), { previous: join(dir, 'c.prev') });
+    writeFileAtomic(path, new Uint8Array([3]), { previous: join(dir, 'c.prev') });
+    expect([...readFileSync(path)]).toEqual([3]);
+    expect([...readFileSync(join(dir, 'c.prev'))]).toEqual([2]);
+    writeFileSync(join(dir, '.c.bin.999999.0.tmp'), 'half');
+    writeFileSync(join(dir, '.hidden'), 'kept');
+    expect(removeStaleTemporaries(dir)).toEqual(['.c.bin.999999.0.tmp']);
+    expect(readdirSync(dir).sort()).toEqual(['.hidden', 'c.bin', 'c.prev']);
   });
 
   it('a failure to write at all (missing directory) throws and creates nothing', () => {

@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
+import { readCheckpoint } from '../../src/train/checkpoint-node.js';
 
 interface Result {
   code: number;
@@ -50,7 +51,7 @@ describe('handgrad train / eval / predict', () => {
   it('train writes the run directory and says the final accuracy against the MNIST target', () => {
     expect(trained.err).toEqual([]);
     expect(trained.code).toBe(0);
-    for (const f of ['config.json', 'history.csv', 'history.jsonl', 'model.safetensors', 'checkpoint.json', 'loss.svg', 'loss.png', 'accuracy.svg', 'accuracy.png']) {
+    for (const f of ['config.json', 'history.csv', 'history.jsonl', 'model.safetensors', 'checkpoint.safetensors', 'checkpoint.previous.safetensors', 'loss.svg', 'loss.png', 'accuracy.svg', 'accuracy.png']) {
       expect(existsSync(join(runDir, f)), f).toBe(true);
     }
     expect([...readFileSync(join(runDir, 'loss.png')).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
@@ -128,7 +129,7 @@ describe('handgrad train / eval / predict', () => {
     expect(r.code).toBe(1);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(/^handgrad train: training diverged: the loss became (NaN|Infinity) .* try a smaller learning rate, e\.g\. --lr 100000/);
-    expect((JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number }).epoch).toBe(0);
+    expect(readCheckpoint(dir).state.epoch).toBe(0);
   });
 
   const bad: [string, string[], RegExp][] = [

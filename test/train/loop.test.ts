@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { readSafetensors } from '../../src/io/safetensors.js';
 import { buildModel, modelConfig, type TrainConfig } from '../../src/train/config.js';
 import { TrainingDivergedError, TrainingSession, train, type EpochRecord, type StepRecord } from '../../src/train/loop.js';
 import { runTraining } from '../../src/train/run-node.js';
+import { CHECKPOINT_FILE, PREVIOUS_CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from '../../src/train/checkpoint-node.js';
 import { blobs, mnistSlice } from './helpers.js';
 
 const weightsOf = (m: Module): number[][] => m.parameters().map((p) => Array.from(p.value.data));
@@ -76,7 +77,7 @@ describe('checkpoints and resume', () => {
     const dir = tmp();
     const first = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 2 });
     expect(first.session.epoch).toBe(2);
-    expect(JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')).epoch).toBe(2);
+    expect(readCheckpoint(dir).state.epoch).toBe(2);
     const second = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
     expect(second.resumedFrom).toBe(2);
     expect(second.session.epoch).toBe(4);
@@ -100,41 +101,68 @@ describe('checkpoints and resume', () => {
     const data = blobs();
     const dir = tmp();
     await runTraining({ config: { ...small, epochs: 1 } as TrainConfig, data, outDir: dir, plots: false });
-    const before = readFileSync(join(dir, 'model.safetensors'));
-    const beforeCp = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
+    const before = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
     // a fresh run with lr 1e6 in another directory diverges in its first epoch…
     const bad = tmp();
     const err = await runTraining({ config: { ...small, lr: 1e6, epochs: 3 } as TrainConfig, data, outDir: bad, plots: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainingDivergedError);
     expect((err as Error).message).toMatch(/loss became (NaN|Infinity).*try a smaller learning rate, e\.g\. --lr 100000/);
     // …and leaves the epoch-0 checkpoint (finite initial weights) as the last good one
-    const cp = JSON.parse(readFileSync(join(bad, 'checkpoint.json'), 'utf8')) as { epoch: number };
-    expect(cp.epoch).toBe(0);
+    const cp = readCheckpoint(bad);
+    expect(cp.state.epoch).toBe(0);
     const w = readSafetensors(new Uint8Array(readFileSync(join(bad, 'model.safetensors'))));
     for (const t of w.tensors.values()) expect(Array.from(t.data).every(Number.isFinite)).toBe(true);
     // a good run continued with a huge lr keeps its epoch-1 checkpoint untouched
-    const raised = JSON.parse(beforeCp) as { config: TrainConfig };
-    raised.config.lr = 1e6;
-    raised.config.epochs = 3;
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(raised));
-    const err2 = await runTraining({ config: raised.config, data, outDir: dir, plots: false, resume: true }).catch((e: unknown) => e);
+    const good = readCheckpoint(dir);
+    const raised: TrainConfig = { ...good.state.config, lr: 1e6, epochs: 3 };
+    writeCheckpoint(dir, new TrainingSession({}, data, { resume: { state: { ...good.state, config: raised }, weights: good.weights } }));
+    const err2 = await runTraining({ config: raised, data, outDir: dir, plots: false, resume: true }).catch((e: unknown) => e);
     expect(err2).toBeInstanceOf(TrainingDivergedError);
-    expect(readFileSync(join(dir, 'model.safetensors')).equals(before)).toBe(true);
-    expect((JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { epoch: number }).epoch).toBe(1);
+    const after = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+    expect(after.metadata.epoch).toBe('1');
+    for (const [name, t] of before.tensors) expect(Array.from(after.tensors.get(name)!.data)).toEqual(Array.from(t.data));
+    const kept = readCheckpoint(dir);
+    expect(kept.state.epoch).toBe(1);
+    expect(kept.state.config.lr).toBe(1e6);
+    for (const [name, t] of good.weights) expect(Array.from(kept.weights.get(name)!.data)).toEqual(Array.from(t.data));
   });
 
-  it('detects a weights file and a checkpoint from different epochs', async () => {
+  it('falls back to the previous checkpoint when the current one is missing or damaged, and says so', async () => {
     const data = blobs();
+    const full = await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: tmp(), plots: false });
     const dir = tmp();
-    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 1 });
-    const cp = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
-    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir, plots: false, resume: true });
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(dir, 'checkpoint.json'), cp); // as if the run died between the two writes
-    await expect(runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, resume: true }))
-      .rejects.toThrow(/weights of epoch 2 but .*checkpoint.json is from epoch 1/);
+    await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 2 });
+    expect(readCheckpoint(dir).state.epoch).toBe(2);
+    expect(readCheckpoint(dir).fellBack).toBeNull();
+    // as if the run died between its two renames: only the previous checkpoint (epoch 1) is left
+    rmSync(join(dir, CHECKPOINT_FILE));
+    const back = readCheckpoint(dir);
+    expect(back.state.epoch).toBe(1);
+    expect(back.file).toBe(join(dir, PREVIOUS_CHECKPOINT_FILE));
+    expect(back.fellBack).toMatch(/checkpoint\.safetensors does not exist: the run stopped while replacing its checkpoint/);
+    const resumed = await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    expect(resumed.resumedFrom).toBe(1);
+    expect(resumed.fellBack).toMatch(/does not exist/);
+    expect(weightsOf(resumed.session.model)).toEqual(weightsOf(full.session.model));
+    // the history written by epoch 2 was rewritten from the epoch-1 checkpoint, then extended
+    expect(readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+    // a damaged current checkpoint (one flipped byte in its header) falls back too
+    const bytes = readFileSync(join(dir, CHECKPOINT_FILE));
+    bytes[8] = 0x5b;
+    writeFileSync(join(dir, CHECKPOINT_FILE), bytes);
+    expect(readCheckpoint(dir).state.epoch).toBe(2);
+    expect(readCheckpoint(dir).fellBack).toMatch(/checkpoint\.safetensors: byte 8: /);
+    // both unreadable: a refusal naming both files and the way out
+    renameSync(join(dir, CHECKPOINT_FILE), join(dir, PREVIOUS_CHECKPOINT_FILE));
+    await expect(runTraining({ config: { ...small, epochs: 4 } as TrainConfig, data, outDir: dir, plots: false, resume: true }))
+      .rejects.toThrow(/holds no readable checkpoint \(.*checkpoint\.safetensors does not exist; .*checkpoint\.previous\.safetensors: byte 8: .*\); remove checkpoint\.safetensors and checkpoint\.previous\.safetensors/);
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
+    // a run directory of the old layout (checkpoint.json) is recognised and refused, never overwritten
+    const old = tmp();
+    writeFileSync(join(old, 'checkpoint.json'), '{"version": 1, "epoch": 3}');
+    await expect(runTraining({ config: small as TrainConfig, data, outDir: old, plots: false, resume: true }))
+      .rejects.toThrow(/holds a checkpoint of the old layout \(checkpoint\.json beside the weights\), which this version cannot resume/);
+    expect(readFileSync(join(old, 'checkpoint.json'), 'utf8')).toBe('{"version": 1, "epoch": 3}');
   });
 
   it.each([['sgd'], ['adam']] as const)('a session rebuilt from a checkpoint state (%s) continues exactly', async (optimizer) => {

@@ -8,7 +8,6 @@
 
 import * as hg from 'handgrad';
 import { Random, Tensor, nn, optim, readSafetensors, writeSafetensors, setBackend, backend, dream, data, type Dataset } from 'handgrad';
-import { gunzipSync } from 'fflate';
 import type { DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void =>
@@ -28,23 +27,12 @@ let booted = false;
 async function loadMnist(url: string): Promise<void> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`embedded MNIST: GET ${url} answered ${res.status}`);
-  const bytes = gunzipSync(new Uint8Array(await res.arrayBuffer()));
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== 'HGMN') throw new Error(`embedded MNIST: ${url} starts with "${magic}", expected "HGMN"`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  const nTrain = view.getUint32(4, true), nTest = view.getUint32(8, true);
-  const labels = bytes.subarray(20, 20 + nTrain + nTest);
-  const pixels = bytes.subarray(20 + nTrain + nTest);
-  const split = (from: number, n: number): Split => {
-    const x = new Float32Array(n * 784);
-    for (let i = 0; i < n * 784; i++) x[i] = pixels[from * 784 + i]! / 255;
-    return { x, y: Int32Array.from(labels.subarray(from, from + n)), n };
-  };
-  train = split(0, nTrain);
-  test = split(nTrain, nTest);
+  const ds = data.mnistFromBytes(new Uint8Array(await res.arrayBuffer()), {}, url);
+  train = ds.train;
+  test = ds.test;
   features = 784;
   image = [1, 28, 28];
-  classNames = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+  classNames = ds.classes;
   dataName = 'embedded MNIST';
 }
 
