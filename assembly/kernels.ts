@@ -6,9 +6,22 @@
 // reference does in float64 (transcendentals, optimiser updates) is done in float64 here too,
 // so those kernels round exactly like the reference.
 //
+// Arguments of a table kernel, in this order (src/kernels/wasm/kernels.ts relies on it):
+//   1. the byte offsets of the table entry's arrays, in the table's order (0 for a null array);
+//   2. for an elementwise kernel, n = the length of its first array;
+//   3. the entry's other arguments in the table's order (an enum as its integer code).
+// So table.ts's sumRowsInto(x, rows, cols, out) is sumRowsInto(x, out, rows, cols) here, and
+// reluForward(x, y, scale) is reluForward(x, y, n, scale). gemm, sgdStep and adamStep, whose
+// wrappers are written by hand (threaded jobs), take their own orders.
+//
 // No managed objects, no static data, no runtime: the TS side (src/kernels/wasm) owns the memory
 // layout. Builds: standard SIMD128 or relaxed SIMD (f32x4.relaxed_madd), each with a shared
 // memory (threads, atomics) or a plain one.
+
+import {
+  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K,
+  P_TA, P_TB, P_M, P_N, P_K, P_ALPHA, P_A, P_B, P_BETA, P_C, P_MB, P_NB, P_BM, P_BN, P_SCRATCH, GELU_TANH,
+} from '../src/kernels/wasm/abi-shared';
 
 // ---------------------------------------------------------------------------------------------
 // GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C         (ref: gemm)
@@ -21,13 +34,11 @@
 // operands, never read past them) and are simply not stored.
 // Threads take whole regions of C (rows or columns split, see gemmJob), each with its own scratch.
 //
-// Register tile 3×12 in both builds (study: V8 gives 15 allocatable v128 registers and larger
-// tiles spill; the k loop is deliberately not unrolled, TurboFan schedules the plain loop best):
-// 9 accumulators + 3 B vectors + 1 splatted A (+ 1 product in the standard mul-then-add build)
-// = 13–14 live v128, no spill; 9 independent chains cover the FMA latency (4 cycles × 2 pipes).
-// Measured beside it on this machine: 4×8 (8 chains) 2–7 % slower, 2×16 3 % slower, 4×12
-// (16 live: one accumulator goes through the stack every iteration) 12 % slower, the k loop
-// unrolled ×2 22 % slower.
+// Register tile 3×12 in both builds (V8 gives 15 allocatable v128 registers and larger tiles
+// spill; the k loop is not unrolled, TurboFan schedules the plain loop best): 9 accumulators +
+// 3 B vectors + 1 splatted A (+ 1 product in the standard mul-then-add build) = 13–14 live v128,
+// no spill; 9 independent chains cover the FMA latency (4 cycles × 2 pipes). The tiles measured
+// beside it are listed in src/kernels/wasm/README.md.
 const MR: i32 = 3;
 const NR: i32 = 12;
 export const KC: i32 = 256;
@@ -407,24 +418,8 @@ export function gemm(
   gemmRegion(transA, transB, M, N, K, alpha, A, B, beta, C, 0, M, 0, N, scratch);
 }
 
-// ---- threaded GEMM: a job described in a control block, blocks handed out by an atomic counter
-// Control block (i32 words at `ctrl`), written by the calling thread before it bumps GEN:
-const GEN = 0;        // job generation; workers wait on it
-const NEXT = 1;       // (generation << 20) | next block index, taken by compare-and-swap
-const DONE = 2;       // blocks finished in the current job
-// 3 QUIT, 4 SLEEPERS, 5 FAILED: used by the TS side only.
-const STATS = 32;     // words 32 … 63: regions done per thread id (tests, benchmarks)
-const P_TA = 8, P_TB = 9, P_M = 10, P_N = 11, P_K = 12, P_ALPHA = 13, P_A = 14, P_B = 15;
-const P_BETA = 16, P_C = 17, P_MB = 18, P_NB = 19, P_BM = 20, P_BN = 21, P_SCRATCH = 22;
-// The job's kind: GEMM, or an optimiser step cut into chunks of P_MB floats (n = P_M floats;
-// pointers P_A param, P_B grad, P_C momentum buffer / first moment, P_N second moment; flags in
-// P_TA, P_TB; float64 hyperparameters from word F64 on).
-const P_KIND = 23;
-// JOB_GEMM_K: a GEMM cut along K (for small C and long K, where cutting C would make every
-// thread pack all of one operand): block b multiplies k = b·P_MB … into C (b = 0, with beta) or
-// into partial product b − 1 at P_NB (M·N floats each, beta 0); the caller adds them up after.
-const JOB_GEMM = 0, JOB_SGD = 1, JOB_ADAM = 2, JOB_GEMM_K = 3;
-const F64 = 64;
+// ---- threaded GEMM and optimiser steps: a job described in the control block (its layout is
+// src/kernels/wasm/layout.ts, shared with the TS side), blocks handed out by an atomic counter.
 
 // @ts-ignore: decorator
 @inline function f64At(ctrl: usize, i: i32): f64 {
@@ -457,11 +452,10 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
   const nbM = load<i32>(word(ctrl, P_BM)), nbN = load<i32>(word(ctrl, P_BN));
   const scratch = <usize>load<i32>(word(ctrl, P_SCRATCH)) + <usize>tid * <usize>SCRATCH_BYTES;
   const total = nbM * nbN;
-  const tag = gen << 20;
   while (true) {
     const cur = atomic.load<i32>(word(ctrl, NEXT));
-    if ((cur & 0xfff00000) != (tag & 0xfff00000)) return; // another job by now
-    const idx = cur & 0xfffff;
+    if (<i32>(<u32>cur >> INDEX_BITS) != gen) return; // another job by now
+    const idx = cur & ((1 << INDEX_BITS) - 1);
     if (idx >= total) return;
     // The parameters read above belong to this generation only if the CAS succeeds.
     if (atomic.cmpxchg<i32>(word(ctrl, NEXT), cur, cur + 1) != cur) continue;
@@ -474,7 +468,7 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
       const i0 = bi * MB, j0 = bj * NB;
       gemmRegion(tA, tB, M, N, K, alpha, A, B, beta, C, i0, min(MB, M - i0), j0, min(NB, N - j0), scratch);
     }
-    if (tid < 32) atomic.add<i32>(word(ctrl, STATS + tid), 1);
+    if (tid < STATS_SLOTS) atomic.add<i32>(word(ctrl, STATS + tid), 1);
     atomic.add<i32>(word(ctrl, DONE), 1);
   }
 }
@@ -485,11 +479,10 @@ function stepJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
   const S1 = <usize>load<i32>(word(ctrl, P_C)), S2 = <usize>load<i32>(word(ctrl, P_N));
   const flag1 = load<i32>(word(ctrl, P_TA)), flag2 = load<i32>(word(ctrl, P_TB));
   const total = (n + chunk - 1) / chunk;
-  const tag = gen << 20;
   while (true) {
     const cur = atomic.load<i32>(word(ctrl, NEXT));
-    if ((cur & 0xfff00000) != (tag & 0xfff00000)) return;
-    const idx = cur & 0xfffff;
+    if (<i32>(<u32>cur >> INDEX_BITS) != gen) return;
+    const idx = cur & ((1 << INDEX_BITS) - 1);
     if (idx >= total) return;
     if (atomic.cmpxchg<i32>(word(ctrl, NEXT), cur, cur + 1) != cur) continue;
     const start = idx * chunk;
@@ -502,7 +495,7 @@ function stepJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
       // f64 words: lr, beta1, beta2, eps, weightDecay, stepSize, sqrtBc2; flag: decoupled
       adamStep(P + o, G + o, S1 + o, S2 + o, len, f64At(ctrl, 0), f64At(ctrl, 1), f64At(ctrl, 2), f64At(ctrl, 3), f64At(ctrl, 4), flag1, f64At(ctrl, 5), f64At(ctrl, 6));
     }
-    if (tid < 32) atomic.add<i32>(word(ctrl, STATS + tid), 1);
+    if (tid < STATS_SLOTS) atomic.add<i32>(word(ctrl, STATS + tid), 1);
     atomic.add<i32>(word(ctrl, DONE), 1);
   }
 }
@@ -532,7 +525,7 @@ export function addRowVector(y: usize, v: usize, rows: i32, cols: i32): void {
  * starts at 0 and adds rows 0, 1, … in order, then is added to out[c] once. Four columns at a time
  * in two f64x2 accumulators (the same additions per column, in the same order: the same bits).
  */
-export function sumRowsInto(x: usize, rows: i32, cols: i32, out: usize): void {
+export function sumRowsInto(x: usize, out: usize, rows: i32, cols: i32): void {
   const rowBytes = <usize>cols * 4;
   let c = 0;
   for (; c + 4 <= cols; c += 4) {
@@ -570,7 +563,7 @@ export function addChannelVector(y: usize, v: usize, batch: i32, channels: i32, 
 }
 
 /** ref: sumChannelsInto. out[c] += Σ_{b,s} x[b, c, s] (float64 sum, like the reference). */
-export function sumChannelsInto(x: usize, batch: i32, channels: i32, spatial: i32, out: usize): void {
+export function sumChannelsInto(x: usize, out: usize, batch: i32, channels: i32, spatial: i32): void {
   for (let c = 0; c < channels; c++) {
     let s: f64 = 0;
     for (let b = 0; b < batch; b++) {
@@ -726,12 +719,12 @@ const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
 const GELU_C: f64 = 0.044715;
 const SQRT1_2: f64 = 0.7071067811865476;
 
-/** ref: geluForward. approximate = 0: x·Φ(x) with erf; 1: the tanh approximation. */
+/** ref: geluForward. approximate = GELU_ERF: x·Φ(x) with erf; GELU_TANH: the tanh approximation. */
 export function geluForward(x: usize, y: usize, n: i32, approximate: i32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i * 4;
     const v = <f64>load<f32>(x + o);
-    const r = approximate
+    const r = approximate == GELU_TANH
       ? 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)))
       : 0.5 * v * (1 + erf64(v * SQRT1_2));
     store<f32>(y + o, <f32>r);
@@ -745,7 +738,7 @@ export function geluBackward(x: usize, dy: usize, dx: usize, n: i32, approximate
     const v = <f64>load<f32>(x + o);
     const g = <f64>load<f32>(dy + o);
     let d: f64;
-    if (approximate) {
+    if (approximate == GELU_TANH) {
       const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
       const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
       d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du;
@@ -785,7 +778,7 @@ export function softplusBackward(x: usize, dy: usize, dx: usize, n: i32, beta: f
  * returns Σ_r (lse − z_label), or Σ_r Σ_j t_j (lse − z_j) where the label is −1 (labels = 0: none;
  * targets = 0: none). Everything in float64, like the reference.
  */
-export function softmaxCrossEntropy(logits: usize, rows: i32, classes: i32, labels: usize, targets: usize, probs: usize): f64 {
+export function softmaxCrossEntropy(logits: usize, labels: usize, targets: usize, probs: usize, rows: i32, classes: i32): f64 {
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
     const o = logits + <usize>(r * classes) * 4;
@@ -816,7 +809,7 @@ export * from './losses';
 
 /** ref: im2col. col[(c·kh + i)·kw + j, oy·OW + ox] = x[c, oy·sh − ph + i, ox·sw − pw + j] (0 outside). */
 export function im2col(
-  x: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, col: usize,
+  x: usize, col: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32,
 ): void {
   const L = OH * OW;
   for (let c = 0; c < C; c++) {
@@ -843,7 +836,7 @@ export function im2col(
 
 /** ref: col2im. dx[c, iy, ix] += dcol[…] for every column entry copied from that pixel. */
 export function col2im(
-  dcol: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, dx: usize,
+  dcol: usize, dx: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32,
 ): void {
   const L = OH * OW;
   for (let c = 0; c < C; c++) {
@@ -870,8 +863,8 @@ export function col2im(
 
 /** ref: maxPool2dForward. Padding is −∞, NaN wins, the first maximum wins; argmax −1 for an empty window. */
 export function maxPool2dForward(
-  x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32,
-  y: usize, argmax: usize,
+  x: usize, y: usize, argmax: usize,
+  planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32,
 ): void {
   for (let p = 0; p < planes; p++) {
     const xo = x + <usize>(p * H * W) * 4;
@@ -906,7 +899,7 @@ export function maxPool2dForward(
 }
 
 /** ref: maxPool2dBackward. dx[p, argmax] += dy[p, o]. */
-export function maxPool2dBackward(dy: usize, argmax: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, dx: usize): void {
+export function maxPool2dBackward(dy: usize, argmax: usize, dx: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32): void {
   const L = OH * OW;
   for (let p = 0; p < planes; p++) {
     for (let k = 0; k < L; k++) {

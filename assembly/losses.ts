@@ -6,6 +6,8 @@
 // results are the reference's to the last bit except where AssemblyScript's exp/log/log1p differ
 // from V8's in the last float64 bit. The dropout mask is bit-identical to src/random.ts's stream.
 
+import { LOSS_MSE, LOSS_BCE } from '../src/kernels/wasm/abi-shared';
+
 // σ(x) in float64 without overflow (ref: math.ts sigmoid).
 // @ts-ignore: decorator
 @inline function sigmoidF64(x: f64): f64 {
@@ -22,7 +24,7 @@
  * ref: softmaxCrossEntropyBackward. Row r with label l ≥ 0: g = f32(c·p), then g[l] = f32(g[l] − c);
  * with a target row t (label −1 or labels = 0): g = c·((Σ t)·p − t), Σ t in float64; neither: 0.
  */
-export function softmaxCrossEntropyBackward(probs: usize, rows: i32, classes: i32, labels: usize, targets: usize, grad: usize, scale: f64): void {
+export function softmaxCrossEntropyBackward(probs: usize, labels: usize, targets: usize, grad: usize, rows: i32, classes: i32, scale: f64): void {
   for (let r = 0; r < rows; r++) {
     const off = <usize>(r * classes) * 4;
     const p = probs + off;
@@ -47,7 +49,7 @@ export function softmaxCrossEntropyBackward(probs: usize, rows: i32, classes: i3
 }
 
 // ---------------------------------------------------------------------------------------------
-// Elementwise losses: kind 0 = MSE, 1 = BCE, 2 = BCE with logits (the TS side maps the names)
+// Elementwise losses: kind LOSS_MSE, LOSS_BCE or LOSS_BCE_WITH_LOGITS (src/kernels/wasm/abi-shared.ts)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -55,15 +57,15 @@ export function softmaxCrossEntropyBackward(probs: usize, rows: i32, classes: i3
  * MSE (ŷ − y)²; BCE −[y·max(log ŷ, −100) + (1 − y)·max(log(1 − ŷ), −100)], NaN at once when ŷ ∉ [0, 1];
  * BCE with logits max(z, 0) − z·y + log1p(e^(−|z|)).
  */
-export function elementwiseLoss(kind: i32, pred: usize, target: usize, n: i32): f64 {
+export function elementwiseLoss(pred: usize, target: usize, n: i32, kind: i32): f64 {
   let s: f64 = 0;
-  if (kind == 0) {
+  if (kind == LOSS_MSE) {
     for (let i = 0; i < n; i++) {
       const o = <usize>i * 4;
       const d = <f64>load<f32>(pred + o) - <f64>load<f32>(target + o);
       s += d * d;
     }
-  } else if (kind == 1) {
+  } else if (kind == LOSS_BCE) {
     for (let i = 0; i < n; i++) {
       const o = <usize>i * 4;
       const p = <f64>load<f32>(pred + o);
@@ -85,13 +87,13 @@ export function elementwiseLoss(kind: i32, pred: usize, target: usize, n: i32): 
 const BCE_EPSILON: f64 = <f64><f32>1e-12;
 
 /** ref: elementwiseLossBackward. g = c·∂ℓ/∂ŷ: MSE 2(ŷ − y); BCE (ŷ − y)/max(ŷ(1 − ŷ), ε); BCE with logits σ(z) − y. */
-export function elementwiseLossBackward(kind: i32, pred: usize, target: usize, grad: usize, n: i32, scale: f64): void {
-  if (kind == 0) {
+export function elementwiseLossBackward(pred: usize, target: usize, grad: usize, n: i32, kind: i32, scale: f64): void {
+  if (kind == LOSS_MSE) {
     for (let i = 0; i < n; i++) {
       const o = <usize>i * 4;
       store<f32>(grad + o, <f32>(scale * (2 * (<f64>load<f32>(pred + o) - <f64>load<f32>(target + o)))));
     }
-  } else if (kind == 1) {
+  } else if (kind == LOSS_BCE) {
     for (let i = 0; i < n; i++) {
       const o = <usize>i * 4;
       const p = <f64>load<f32>(pred + o);
@@ -118,7 +120,7 @@ export function elementwiseLossBackward(kind: i32, pred: usize, target: usize, g
  */
 let dropThreshold: u64 = 0;
 
-export function dropoutMask(mask: usize, n: i32, p: f64, keepScale: f64, state: usize): void {
+export function dropoutMask(mask: usize, state: usize, n: i32, p: f64, keepScale: f64): void {
   let s0 = load<u32>(state);
   let s1 = load<u32>(state, 4);
   let s2 = load<u32>(state, 8);

@@ -8,7 +8,7 @@
 // single calls (wall time): on a busy machine, the calls that ran without being preempted.
 // --simd forces the standard build.
 
-import { initWasm, shutdownWasm, wasmRuntime } from '../src/kernels/wasm/index.js';
+import { initWasm, shutdownWasm, wasmRuntime } from '../src/backend.js';
 
 interface Shape { name: string; tA: boolean; tB: boolean; M: number; K: number; N: number }
 const SHAPES: Shape[] = [

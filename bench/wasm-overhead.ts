@@ -26,8 +26,8 @@
 // on the same shapes gave 30 GFLOP/s in one run and 21 three seconds later: the 19-vs-29 gap
 // of issue 4 is the host's speed at the time of each measurement, not the runtime.
 
-import { createWasmRuntime, initWasm, type WasmRuntime } from '../src/kernels/wasm/index.js';
-import { kernelsFor } from '../src/backend.js';
+import { createWasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
+import { initWasm, kernelsFor, wasmRuntime } from '../src/backend.js';
 import { gemmShapes, type GemmShape } from './workloads.js';
 import { HandgradGemm } from './contestants/handgrad.js';
 
@@ -61,9 +61,8 @@ const fill = (a: Float32Array, seed: number): void => {
 async function main(): Promise<void> {
   await initWasm({ threads: 1 });
   const plain = (await createWasmRuntime({ shared: false, plainMemoryMiB: 128 }))!;
-  const { wasmRuntime } = await import('../src/kernels/wasm/index.js');
   const rt = wasmRuntime()!;
-  const scratchOf = (r: WasmRuntime): number => (r as unknown as { SCRATCH_BASE: number }).SCRATCH_BASE;
+  const scratchOf = (r: WasmRuntime): number => r.scratchBase;
   const k = kernelsFor('float32');
   console.error(`shared: ${rt.shared}, relaxed: ${rt.relaxed}; plain: ${plain.shared}, relaxed: ${plain.relaxed}; layout ${layout}`);
 
@@ -126,7 +125,7 @@ async function main(): Promise<void> {
 
   // The layers' operands (allocated tensors and subarray views of them) must reach the kernel
   // without staging: the staging area is only created by a staged call, so it is still empty.
-  const stageCap = (): number => (rt as unknown as { stageCap: number }).stageCap;
+  const stageCap = (): number => rt.stagingBytes;
   for (const v of variants) if (v.label === 'public' || v.label === 'subarray') for (const c of v.calls) c();
   console.error(`staging area after public and subarray calls: ${stageCap()} bytes (0 = no copies)`);
 

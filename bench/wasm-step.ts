@@ -5,8 +5,7 @@
 // CPU time (process.cpuUsage) rather than wall time, so other processes on a busy machine do
 // not count; only meaningful on one thread.
 
-import { backend, setBackend } from '../src/backend.js';
-import { initWasm } from '../src/kernels/wasm/index.js';
+import { backend, initWasm, setBackend } from '../src/backend.js';
 import { Tensor } from '../src/tensor.js';
 import { Random } from '../src/random.js';
 import * as nn from '../src/nn.js';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles assembly/kernels.ts with AssemblyScript into four WebAssembly modules and embeds each,
+// Compiles assembly/kernels.ts (with assembly/losses.ts and the ABI constants of
+// src/kernels/wasm/abi-shared.ts) with AssemblyScript into four WebAssembly modules and embeds each,
 // base64-encoded, in src/kernels/wasm/generated/<variant>.ts (committed, so a fresh clone needs no
 // build step). Variants: standard SIMD128 or relaxed SIMD, each with a shared memory (threads) or
 // a plain one (browsers without cross-origin isolation).
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'assembly', 'kernels.ts');
 const outDir = join(root, 'src', 'kernels', 'wasm', 'generated');
+const sharedAbi = join(root, 'src', 'kernels', 'wasm', 'abi-shared.ts');
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 
 export const VARIANTS = {
@@ -27,7 +29,10 @@ export const VARIANTS = {
 };
 const COMMON = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--initialMemory', '1', '--use', 'abort=', '--noExportMemory'];
 
-/** Hash of everything a build depends on: the sources (every assembly/*.ts), the flags and the compiler version. */
+/**
+ * Hash of everything a build depends on: the sources (every assembly/*.ts and the ABI constants
+ * they import from src/kernels/wasm/abi-shared.ts), the flags and the compiler version.
+ */
 export function sourceHash() {
   const h = createHash('sha256');
   h.update(readFileSync(source));
@@ -35,6 +40,8 @@ export function sourceHash() {
     h.update(f);
     h.update(readFileSync(join(dirname(source), f)));
   }
+  h.update('abi-shared.ts');
+  h.update(readFileSync(sharedAbi));
   h.update(JSON.stringify([COMMON, VARIANTS]));
   h.update(JSON.parse(readFileSync(join(root, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version);
   return h.digest('hex');

@@ -2,7 +2,10 @@
 // from here; nothing imports from deep paths.
 export { Tensor, HandgradError, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
 export { Random, manualSeed, globalRandom, type RandomState } from './random.js';
-export { backend, setBackend, registerBackend, kernelsFor, refBackend } from './backend.js';
+export {
+  backend, setBackend, initBackend, initWasm, shutdownWasm, kernelsFor, refBackend, BACKEND_KINDS, AUTO_ORDER,
+  type BackendKind, type BackendChoice, type BackendOptions, type InitOptions, type WasmOptions,
+} from './backend.js';
 export type { Backend, Kernels, SgdHyper, AdamHyper, GeluApproximate } from './kernels/table.js';
 export { refKernels } from './kernels/ref/index.js';
 export * as nn from './nn.js';
@@ -10,7 +13,6 @@ export * as optim from './optim.js';
 export { gradcheck, gradcheckLoss, assertGradcheck, type GradcheckOptions, type GradcheckResult, type GradcheckEntry } from './check/gradcheck.js';
 export * as nyu from './nyu.js';
 export * as cmu from './cmu.js';
-export { initWasm, shutdownWasm } from './kernels/wasm/index.js';
 export { runLayerGradchecks, runLossGradchecks, LAYER_CASES } from './check/suite.js';
 export type { Dataset, Split } from './data/types.js';
 export * as theory from './theory/index.js';

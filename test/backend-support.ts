@@ -1,12 +1,14 @@
-// What each backend does not run natively, as a typed table. The table is a
-// claim about the code, checked by test/backend-support.test.ts: its dtypes must equal
+// What each backend does not run natively, as a typed table: a row per kind of the registry
+// (src/backend.ts), so a new kind does not compile here until it has one. The table is a claim
+// about the code, checked by test/backend-support.test.ts: its dtypes must equal
 // backend().dtypes once the backend is initialised, and every fallback must really route to the
 // named backend's kernels (for float64 on wasm: the reference's exact results).
 
-import type { Backend, Kernels } from '../src/kernels/table.js';
+import type { BackendKind } from '../src/backend.js';
+import type { Kernels } from '../src/kernels/table.js';
 import type { DType } from '../src/tensor.js';
 
-export type BackendName = Backend['name'];
+export type BackendName = BackendKind;
 
 export interface BackendFallback {
   /** A dtype the backend does not run itself. */
@@ -62,7 +64,9 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
     notes: [
       'GEMM accumulates in float32 (the reference in float64), blocked, with FMA on the relaxed-SIMD build: products differ from ' +
         'the reference by a few float32 roundings; the shared float32 tolerance rows hold (tolerances.ts, WASM32, measured).',
-      'Needs WebAssembly SIMD128: without it initWasm() leaves the reference backend selected.',
+      'Needs WebAssembly SIMD128: without it initWasm() leaves the reference backend selected, and auto resolves to ref.',
+      'Selected by default (auto) where the engine compiles the module synchronously (Node, browser workers); on a ' +
+        'browser\'s main thread only after `await initWasm()`.',
       'threads > 1 needs SharedArrayBuffer (in browsers: a cross-origin isolated page); otherwise GEMM runs on one thread.',
       'Relaxed SIMD only where the engine validates it (Node 20: a V8 flag set before compiling); else the standard SIMD128 build.',
       'A float32 array outside WASM memory (a plain memory that is full, or a caller\'s own Float32Array) is copied in and out ' +

@@ -20,11 +20,13 @@
 //
 // Layers, parameters, optimiser buffers and inputs must be created AFTER the backend is selected
 // (the backend allocates their storage: on wasm, views on its linear memory). Every helper here
-// selects the backend in a beforeAll, so build everything inside the tests.
+// selects the backend in a beforeAll, so build everything inside the tests. Outside these
+// helpers the suite runs on the reference backend: vitest.config.ts sets HANDGRAD_BACKEND=ref,
+// the backend a program gets when it selects none (test/wasm/auto.test.ts checks 'auto').
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocateFor, backend, registerBackend, setBackend } from '../src/backend.js';
-import { backendOf, createWasmRuntime, initWasm, shutdownWasm, wasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
+import { allocateFor, backend, initWasm, setBackend, shutdownWasm, wasmRuntime, type BackendKind } from '../src/backend.js';
+import { backendOf, createWasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
 import type { Backend } from '../src/kernels/table.js';
 import { Tensor, type DType } from '../src/tensor.js';
 import type { BackendName } from './backend-support.js';
@@ -51,9 +53,8 @@ export const BACKENDS: readonly BackendRun[] = [
 /** The run every float64 check uses (float64 goes to the reference kernels on every backend). */
 export const FLOAT64_RUN: BackendRun = BACKENDS[0]!;
 
-let mainBackend: Backend | null = null;
 let simdRuntime: WasmRuntime | null = null;
-let simdBackend: Backend | null = null;
+let simdBackend: Backend<BackendKind> | null = null;
 /** The wasm runtime behind the selected backend (null on ref). */
 let active: WasmRuntime | null = null;
 
@@ -64,10 +65,10 @@ export function activeRuntime(): WasmRuntime | null {
 
 /**
  * Selects the backend of a run (initialising wasm with the run's threads); fails if wasm is
- * missing. The standard-build run is a second runtime registered under the name 'wasm' while it
- * is selected; the other wasm runs re-register initWasm's backend.
+ * missing. The standard-build run selects a second runtime's backend object directly; the other
+ * wasm runs select the registry's wasm backend.
  */
-export async function useBackend(run: BackendRun): Promise<Backend> {
+export async function useBackend(run: BackendRun): Promise<Backend<BackendKind>> {
   if (run.name === 'ref') {
     // a previous wasm run may have left workers: they would only idle, but stop them
     if (wasmRuntime()) await shutdownWasm();
@@ -79,9 +80,8 @@ export async function useBackend(run: BackendRun): Promise<Backend> {
     simdRuntime ??= await createWasmRuntime({ build: 'simd', threads: 1 });
     if (!simdRuntime) throw new Error(`backend run '${run.label}': this engine has no WebAssembly SIMD`);
     simdBackend ??= backendOf(simdRuntime);
-    registerBackend(simdBackend);
     active = simdRuntime;
-    return setBackend('wasm');
+    return setBackend(simdBackend);
   }
   const b = await initWasm({
     threads: run.threads ?? 1,
@@ -93,8 +93,6 @@ export async function useBackend(run: BackendRun): Promise<Backend> {
   // initWasm falls back to the reference when the engine lacks WASM SIMD: that must fail here,
   // or the "wasm" runs would silently test the reference twice.
   if (b.name !== 'wasm') throw new Error(`backend run '${run.label}': this engine has no WebAssembly SIMD (initWasm returned '${b.name}')`);
-  mainBackend ??= b;
-  registerBackend(mainBackend);
   active = wasmRuntime();
   const threads = active!.threads;
   if (threads !== (run.threads ?? 1)) {

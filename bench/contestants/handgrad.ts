@@ -1,32 +1,20 @@
 // handgrad as a benchmark contestant: the reference backend, or the wasm backend on 1 or 2
-// threads when src/kernels/wasm exists (loaded with a dynamic import, so the benchmark builds
-// and runs before it lands: a missing backend is reported as unavailable, never a crash).
+// threads (a backend that refuses to start is reported as unavailable, never a crash).
 
-import { backend, kernelsFor, nn, optim, Random, setBackend, Tensor } from '../../src/index.js';
+import { backend, initWasm, kernelsFor, nn, optim, Random, setBackend, Tensor } from '../../src/index.js';
 import type { BenchData } from '../data-node.js';
 import type { GemmShape, LayerSpec, WorkloadSpec } from '../workloads.js';
 
 export class Unavailable extends Error {}
 
-/** Selects the backend; throws Unavailable when the wasm backend is missing or refuses to start. */
+/** Selects the backend; throws Unavailable when the wasm backend refuses to start. */
 export async function selectBackend(kind: 'ref' | 'wasm', threads: number): Promise<Record<string, unknown>> {
   if (kind === 'ref') {
     setBackend('ref');
     return { backend: backend().describe() };
   }
-  // A computed specifier: TypeScript does not resolve it, so this file compiles without H5's module.
-  const url = new URL('../../src/kernels/wasm/index.js', import.meta.url).href;
-  let mod: Record<string, unknown>;
   try {
-    mod = (await import(url)) as Record<string, unknown>;
-  } catch (e) {
-    throw new Unavailable(`handgrad wasm backend not built (${firstLine(e)})`);
-  }
-  const initWasm = mod.initWasm;
-  if (typeof initWasm !== 'function') throw new Unavailable('src/kernels/wasm/index.js exports no initWasm()');
-  try {
-    await (initWasm as (o: { threads: number }) => Promise<unknown>)({ threads });
-    setBackend('wasm');
+    await initWasm({ threads });
   } catch (e) {
     throw new Unavailable(`initWasm({ threads: ${threads} }) failed: ${firstLine(e)}`);
   }

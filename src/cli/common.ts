@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import type { Dataset } from '../data/types.js';
-import { setBackend } from '../backend.js';
+import { initWasm, setBackend, shutdownWasm } from '../backend.js';
 import { loadDataset } from '../data/node.js';
 import { HandgradError } from '../tensor.js';
 import { UsageError } from './main.js';
@@ -83,15 +83,15 @@ export function defaultThreads(): number {
  */
 export async function chooseBackend(name: string, threads?: number): Promise<void> {
   if (name === 'wasm' || name === 'auto') {
-    const { initWasm } = await import('../kernels/wasm/index.js');
     const b = await initWasm({ threads: threads ?? defaultThreads() });
     wasmStarted = b.name === 'wasm';
     // 'auto' keeps the reference backend when the engine has no WebAssembly SIMD.
     if (b.name !== 'wasm' && name === 'wasm') throw new UsageError('--backend wasm: this JavaScript engine has no WebAssembly SIMD; use --backend ref');
     return;
   }
+  const choice = parseBackend(name);
   try {
-    setBackend(name);
+    setBackend(choice);
   } catch (e) {
     throw new UsageError(`--backend: ${(e as Error).message}`);
   }
@@ -102,7 +102,6 @@ let wasmStarted = false;
 /** Ends the wasm backend's worker threads so the process can exit. */
 export async function releaseBackend(): Promise<void> {
   if (!wasmStarted) return;
-  const { shutdownWasm } = await import('../kernels/wasm/index.js');
   await shutdownWasm();
 }
 

@@ -1,7 +1,7 @@
 // The kernel table every backend provides. Layers call only these functions; nothing here knows
 // about layers. All arrays of one call share one dtype (float32 or float64) and are row-major.
-// A backend that cannot run a kernel for some dtype must say so in `supports` and the caller
-// falls back to the reference explicitly (see backend.ts); no kernel is ever missing silently.
+// A backend lists the dtypes it runs in `dtypes`; every other dtype goes to the reference kernels
+// explicitly (kernelsFor in backend.ts), so no kernel is ever missing silently.
 
 import type { FloatArray } from '../tensor.js';
 
@@ -259,9 +259,12 @@ export interface Kernels {
   adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void;
 }
 
-/** A backend: its kernels, how it allocates tensor storage, and what it cannot do. */
-export interface Backend {
-  readonly name: 'ref' | 'wasm';
+/**
+ * A backend: its kernels, how it allocates tensor storage, and what it cannot do. `Kind` is its
+ * kind's name in the registry that makes it (src/backend.ts: BACKEND_KINDS).
+ */
+export interface Backend<Kind extends string = string> {
+  readonly name: Kind;
   readonly kernels: Kernels;
   /** Storage for a tensor; the wasm backend hands out views on its linear memory. */
   allocate(dtype: 'float32' | 'float64', size: number): FloatArray;

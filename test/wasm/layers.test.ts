@@ -10,8 +10,7 @@
 // (GEMM accumulates in float32 in wasm and in float64 in the reference.)
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { backend, refBackend, setBackend } from '../../src/backend.js';
-import { initWasm, shutdownWasm } from '../../src/kernels/wasm/index.js';
+import { backend, initWasm, refBackend, setBackend, shutdownWasm, wasmRuntime } from '../../src/backend.js';
 import { Tensor } from '../../src/tensor.js';
 import { Random } from '../../src/random.js';
 import * as nn from '../../src/nn.js';
@@ -136,7 +135,6 @@ describe('layers: wasm backend against the reference backend', () => {
   test('parameters of a layer made on the wasm backend live in wasm memory', async () => {
     setBackend('wasm');
     const l = new nn.Linear(4, 3);
-    const { wasmRuntime } = await import('../../src/kernels/wasm/index.js');
     for (const p of l.parameters()) {
       expect(wasmRuntime()!.inMemory(p.value.data)).toBe(true);
       expect(wasmRuntime()!.inMemory(p.grad.data)).toBe(true);

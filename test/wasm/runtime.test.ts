@@ -216,7 +216,7 @@ describe('threads', () => {
     try {
       const entry = join(dir, 'main.ts');
       writeFileSync(entry, `
-        import { initWasm, wasmRuntime } from ${JSON.stringify(join(root, 'src/kernels/wasm/index.ts'))};
+        import { initWasm, wasmRuntime } from ${JSON.stringify(join(root, 'src/backend.ts'))};
         const b = await initWasm({ threads: 2, minFlopsPerThread: 0 });
         const a = b.allocate('float32', 64 * 64);
         a.fill(1);

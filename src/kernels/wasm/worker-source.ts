@@ -1,10 +1,15 @@
 // The JavaScript every pool worker runs, as a string (a Node `eval` worker or a browser Blob
-// worker), so no separate file has to be found at run time by bundlers or vitest.
+// worker), so no separate file has to be found at run time by bundlers or vitest. The control
+// words are written into it from abi-shared.ts.
 //
 // A worker instantiates the kernel module on the shared memory, then loops: spin for
 // `spinMicros` watching the job generation word, sleep in Atomics.wait if nothing came, and run
-// `gemmJob(ctrl, tid, generation)` for every new generation. Control words (i32 at `ctrl`):
-// 0 GEN, 1 NEXT, 2 DONE, 3 QUIT, 4 SLEEPERS, 5 FAILED (tid of a worker that trapped).
+// `gemmJob(ctrl, tid, generation)` for every new generation. Its bit in STARTED is set while it
+// loops (the pool counts running workers there: the calling thread may be too busy to read
+// messages). A trap is reported in the FAILED word (the calling thread spins on DONE and would
+// otherwise wait forever).
+
+import { FAILED, GEN, QUIT, SLEEPERS, STARTED } from './abi-shared.js';
 
 export const WORKER_MAIN = `
 function handgradWorkerMain(data, post) {
@@ -13,32 +18,33 @@ function handgradWorkerMain(data, post) {
   const I = new Int32Array(memory.buffer, ctrl, 16);
   const gemmJob = inst.exports.gemmJob;
   const spinMs = spinMicros / 1000;
-  let seen = Atomics.load(I, 0);
+  let seen = Atomics.load(I, ${GEN});
+  Atomics.or(I, ${STARTED}, 1 << tid);
   post('ready');
   for (;;) {
-    let g = Atomics.load(I, 0);
+    let g = Atomics.load(I, ${GEN});
     if (g === seen) {
       const t0 = performance.now();
-      while ((g = Atomics.load(I, 0)) === seen && performance.now() - t0 < spinMs) {}
+      while ((g = Atomics.load(I, ${GEN})) === seen && performance.now() - t0 < spinMs) {}
       if (g === seen) {
-        Atomics.add(I, 4, 1);
-        Atomics.wait(I, 0, seen);
-        Atomics.sub(I, 4, 1);
-        g = Atomics.load(I, 0);
+        Atomics.add(I, ${SLEEPERS}, 1);
+        Atomics.wait(I, ${GEN}, seen);
+        Atomics.sub(I, ${SLEEPERS}, 1);
+        g = Atomics.load(I, ${GEN});
       }
     }
-    if (Atomics.load(I, 3) !== 0) break;
+    if (Atomics.load(I, ${QUIT}) !== 0) break;
     if (g === seen) continue;
     seen = g;
     try {
       gemmJob(ctrl, tid, g);
     } catch (e) {
-      // a trap: tell the calling thread (it is spinning on the DONE word) and stop
-      Atomics.store(I, 5, tid);
+      Atomics.store(I, ${FAILED}, tid);
       post('error: ' + (e && e.message ? e.message : String(e)));
       break;
     }
   }
+  Atomics.and(I, ${STARTED}, ~(1 << tid));
   post('exit');
 }
 `;

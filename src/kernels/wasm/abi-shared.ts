@@ -1,0 +1,83 @@
+// The constants of the kernel module's interface that both of its sides read: the control block
+// through which the calling thread describes a threaded job to the workers, and the integer
+// codes of the table's enum arguments.
+//
+// This file is compiled twice: by AssemblyScript (assembly/ imports it: the workers' side of the
+// job protocol, gemmJob, and the kernels that take an enum) and by TypeScript (the runtime writes
+// jobs with it, the worker loop's source is built from it, the kernel table passes the codes),
+// so both sides read one definition. It holds integer constants only, the subset of TypeScript
+// that AssemblyScript compiles unchanged.
+//
+// The control block: CTRL_BYTES bytes at a 64-byte aligned offset of the memory, read as i32
+// words, with the float64 hyperparameters of an optimiser step from word F64 on.
+
+// ---- protocol words ---------------------------------------------------------------------------
+/** Job generation, 1 … MAX_GEN; idle workers Atomics.wait on it. */
+export const GEN = 0;
+/** (generation << INDEX_BITS) | index of the next block, taken by compare-and-swap. */
+export const NEXT = 1;
+/** Blocks finished in the current job. */
+export const DONE = 2;
+/** Non-zero: workers leave their loop. */
+export const QUIT = 3;
+/** Workers asleep in Atomics.wait (the caller notifies only when there are some). */
+export const SLEEPERS = 4;
+/** Id of a worker that trapped (0: none). */
+export const FAILED = 5;
+/** Bit t set: worker t has instantiated the module and runs its loop. */
+export const STARTED = 6;
+
+/** Bits of NEXT that count blocks; the bits above hold the generation. */
+export const INDEX_BITS = 20;
+/** Generations run 1 … MAX_GEN (12 bits above INDEX_BITS); tag 0 belongs to no job. */
+export const MAX_GEN = 4095;
+
+// ---- job parameters (written before GEN is bumped) ------------------------------------------
+// GEMM: transA, transB, M, N, K, alpha (f32), A, B, beta (f32), C (byte offsets), block sizes
+// MB × NB, blocks BM × BN, and thread 0's GEMM scratch (thread t uses P_SCRATCH + t·scratchBytes).
+// An optimiser step on P_M floats, cut into chunks of P_MB: P_A param, P_B grad, P_C momentum
+// buffer or first moment, P_N second moment, flags in P_TA and P_TB, hyperparameters from F64.
+// A GEMM cut along K: block b multiplies k = b·P_MB … into C (b = 0, with beta) or into partial
+// product b − 1 at byte offset P_NB (M·N floats each); the caller adds them to C afterwards.
+export const P_TA = 8;
+export const P_TB = 9;
+export const P_M = 10;
+export const P_N = 11;
+export const P_K = 12;
+export const P_ALPHA = 13;
+export const P_A = 14;
+export const P_B = 15;
+export const P_BETA = 16;
+export const P_C = 17;
+export const P_MB = 18;
+export const P_NB = 19;
+export const P_BM = 20;
+export const P_BN = 21;
+export const P_SCRATCH = 22;
+/** Which job: one of the JOB_ kinds. */
+export const P_KIND = 23;
+
+export const JOB_GEMM = 0;
+export const JOB_SGD = 1;
+export const JOB_ADAM = 2;
+export const JOB_GEMM_K = 3;
+
+// ---- statistics and the float64 area ----------------------------------------------------------
+/** Words STATS … STATS + STATS_SLOTS − 1: blocks done per thread id (tests, benchmarks). */
+export const STATS = 32;
+export const STATS_SLOTS = 32;
+/** First word of the float64 hyperparameters (byte 256: 8-byte aligned). */
+export const F64 = 64;
+/** float64 hyperparameter slots. */
+export const F64_SLOTS = 16;
+/** Size of the block; thread 0's GEMM scratch follows it. */
+export const CTRL_BYTES = 1024;
+
+// ---- enum codes ---------------------------------------------------------------------------------
+/** ElementwiseLossKind: 'mse', 'bce', 'bceWithLogits'. */
+export const LOSS_MSE = 0;
+export const LOSS_BCE = 1;
+export const LOSS_BCE_WITH_LOGITS = 2;
+/** GeluApproximate: 'none' (erf), 'tanh'. */
+export const GELU_ERF = 0;
+export const GELU_TANH = 1;

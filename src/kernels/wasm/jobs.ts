@@ -1,0 +1,168 @@
+// The operations that run as jobs on the worker pool, on byte offsets: GEMM, cut into regions
+// of C or along K, and the optimiser steps, cut into chunks. Each runs on the calling thread
+// alone when the pool has one thread or the operation is too small to share. No closure, string
+// or array is made per call: these run for every layer and every parameter at every step.
+
+import type { AdamHyper, SgdHyper } from '../table.js';
+import {
+  F64, F64_SLOTS, JOB_ADAM, JOB_GEMM, JOB_GEMM_K, JOB_SGD, P_A, P_ALPHA, P_B, P_BETA, P_BM, P_BN, P_C, P_K, P_M, P_MB, P_N,
+  P_NB, P_TA, P_TB,
+} from './abi-shared.js';
+import type { RuntimeExports } from './abi.js';
+import type { WorkerPool } from './pool.js';
+
+export interface JobTuning {
+  /** GEMMs with fewer than this many flops (2·M·N·K) stay on one thread. */
+  minFlopsPerThread: number;
+  /** Optimiser steps on fewer floats than this stay on one thread. */
+  minStepFloats: number;
+  /** Threaded GEMMs with a long K and a small C are cut along K (false: always cut C; A/B tests). */
+  kSplit: boolean;
+}
+
+export class Jobs implements JobTuning {
+  minFlopsPerThread: number;
+  minStepFloats: number;
+  kSplit = true;
+  private readonly ctrlF: Float32Array;
+  private readonly ctrlD: Float64Array;
+  /** The build's register tile (MR × NR): regions of C are whole tiles. */
+  private readonly MR: number;
+  private readonly NR: number;
+  private partialOff = -1;
+  private partialCap = 0;
+
+  /**
+   * `scratch` is thread 0's GEMM scratch; `alloc(bytes)` / `free(off, bytes)` manage blocks of the
+   * tensor heap (−1: none), for the partial products of a GEMM cut along K.
+   */
+  constructor(
+    private readonly ex: RuntimeExports,
+    private readonly pool: WorkerPool,
+    memory: ArrayBufferLike,
+    ctrlOffset: number,
+    private readonly scratch: number,
+    private readonly alloc: (bytes: number) => number,
+    private readonly free: (off: number, bytes: number) => void,
+    tuning: Pick<JobTuning, 'minFlopsPerThread' | 'minStepFloats'>,
+  ) {
+    this.ctrlF = new Float32Array(memory, ctrlOffset, F64);
+    this.ctrlD = new Float64Array(memory, ctrlOffset + F64 * 4, F64_SLOTS);
+    this.minFlopsPerThread = tuning.minFlopsPerThread;
+    this.minStepFloats = tuning.minStepFloats;
+    this.MR = ex.tileRows();
+    this.NR = ex.tileCols();
+  }
+
+  /** C = alpha·op(A)·op(B) + beta·C on byte offsets; threaded when the pool runs and the product is large enough. */
+  gemm(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number): void {
+    const T = this.pool.threads;
+    const flops = 2 * M * N * K;
+    if (T <= 1 || flops < this.minFlopsPerThread) {
+      this.ex.gemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, alpha, A, B, beta, C, this.scratch);
+      return;
+    }
+    if (this.kSplit && K >= 4 * Math.max(M, N)) {
+      // A small C and a long K (the forward x·Wᵀ of 64 × 784 → 60, say): cutting C would make
+      // every thread pack all of one operand, so cut K instead. Each of T blocks packs only its
+      // slice of both operands; block 0 writes C (with beta), the others partial products that
+      // are added to C at the end, in block order (the same sum whichever thread ran which block).
+      const KB = Math.ceil(K / T / 4) * 4;
+      const blocks = Math.ceil(K / KB);
+      const partials = this.partialBuffer((blocks - 1) * M * N * 4);
+      if (partials >= 0) {
+        const c = this.setGemm(JOB_GEMM_K, tA, tB, M, N, K, alpha, A, B, beta, C);
+        c[P_MB] = KB;
+        c[P_NB] = partials;
+        c[P_BM] = blocks;
+        c[P_BN] = 1;
+        this.pool.run(blocks);
+        for (let b = 1; b < blocks; b++) this.ex.addInto(C, partials + (b - 1) * M * N * 4, M * N);
+        return;
+      }
+    }
+    // Cut C into regions along the larger of M and N (each region packs all of the operand it
+    // does not split, so this duplicates the smaller packing): T regions for small products,
+    // 2T for large ones so that the dynamic hand-out evens out a slow or busy core.
+    const t = flops >= 5e7 ? 2 * T : T;
+    let MB = M, NB = N;
+    const MR = this.MR, NR = this.NR;
+    if (M >= N) MB = Math.max(MR, Math.ceil(Math.ceil(M / t) / MR) * MR);
+    else NB = Math.max(NR, Math.ceil(Math.ceil(N / t) / NR) * NR);
+    const nbM = Math.ceil(M / MB), nbN = Math.ceil(N / NB);
+    const total = nbM * nbN;
+    if (total < 2) {
+      this.ex.gemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, alpha, A, B, beta, C, this.scratch);
+      return;
+    }
+    const c = this.setGemm(JOB_GEMM, tA, tB, M, N, K, alpha, A, B, beta, C);
+    c[P_MB] = MB;
+    c[P_NB] = NB;
+    c[P_BM] = nbM;
+    c[P_BN] = nbN;
+    this.pool.run(total);
+  }
+
+  private setGemm(kind: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number): Int32Array {
+    const c = this.pool.begin(kind);
+    c[P_TA] = tA ? 1 : 0;
+    c[P_TB] = tB ? 1 : 0;
+    c[P_M] = M;
+    c[P_N] = N;
+    c[P_K] = K;
+    this.ctrlF[P_ALPHA] = alpha;
+    c[P_A] = A;
+    c[P_B] = B;
+    this.ctrlF[P_BETA] = beta;
+    c[P_C] = C;
+    return c;
+  }
+
+  /** Byte offset of a scratch area of at least `bytes` for K-split partial products (−1: none). */
+  private partialBuffer(bytes: number): number {
+    if (bytes > this.partialCap) {
+      if (this.partialOff >= 0) this.free(this.partialOff, this.partialCap);
+      const cap = Math.max(bytes, 1 << 16);
+      this.partialOff = this.alloc(cap);
+      this.partialCap = this.partialOff >= 0 ? cap : 0;
+    }
+    return this.partialOff;
+  }
+
+  /** Opens a threaded step on n floats (chunks of a multiple of 16 floats), or returns null to run it here. */
+  private beginStep(kind: number, n: number): Int32Array | null {
+    const T = this.pool.threads;
+    if (T <= 1 || n < this.minStepFloats) return null;
+    const c = this.pool.begin(kind);
+    c[P_M] = n;
+    c[P_MB] = Math.ceil(n / (2 * T) / 16) * 16;
+    return c;
+  }
+
+  sgd(param: number, grad: number, buf: number, n: number, h: SgdHyper): void {
+    const nesterov = h.nesterov ? 1 : 0, first = h.firstStep ? 1 : 0;
+    const c = this.beginStep(JOB_SGD, n);
+    if (!c) {
+      this.ex.sgdStep(param, grad, buf, n, h.lr, h.momentum, h.dampening, h.weightDecay, nesterov, first);
+      return;
+    }
+    const f = this.ctrlD;
+    c[P_A] = param; c[P_B] = grad; c[P_C] = buf; c[P_TA] = nesterov; c[P_TB] = first;
+    f[0] = h.lr; f[1] = h.momentum; f[2] = h.dampening; f[3] = h.weightDecay;
+    this.pool.run(Math.ceil(n / c[P_MB]!));
+  }
+
+  /** Adam / AdamW with the bias corrections computed by the caller: stepSize = lr/(1 − β₁ᵗ), sqrtBc2 = √(1 − β₂ᵗ). */
+  adam(param: number, grad: number, m: number, v: number, n: number, h: AdamHyper, stepSize: number, sqrtBc2: number): void {
+    const decoupled = h.decoupled ? 1 : 0;
+    const c = this.beginStep(JOB_ADAM, n);
+    if (!c) {
+      this.ex.adamStep(param, grad, m, v, n, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, decoupled, stepSize, sqrtBc2);
+      return;
+    }
+    const f = this.ctrlD;
+    c[P_A] = param; c[P_B] = grad; c[P_C] = m; c[P_N] = v; c[P_TA] = decoupled;
+    f[0] = h.lr; f[1] = h.beta1; f[2] = h.beta2; f[3] = h.eps; f[4] = h.weightDecay; f[5] = stepSize; f[6] = sqrtBc2;
+    this.pool.run(Math.ceil(n / c[P_MB]!));
+  }
+}
