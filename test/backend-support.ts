@@ -56,7 +56,6 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
     ],
     referenceKernels: [
       'avgPool2dForward', 'avgPool2dBackward',
-      'batchNormStats', 'batchNormForward', 'batchNormBackward',
       'layerNormForward', 'layerNormBackward',
       'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward', 'nllLoss', 'nllLossBackward',
       'embeddingForward', 'embeddingBackward',

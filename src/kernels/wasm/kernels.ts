@@ -12,14 +12,16 @@
 
 import type { FloatArray } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
-import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
-import { GELU_ERF, GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE } from './abi-shared.js';
+import type { AdamHyper, BatchNormStatistics, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
+import { BN_BATCH, BN_RUNNING, GELU_ERF, GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE } from './abi-shared.js';
 import type { KernelArray, Mode, WasmRuntime } from './runtime.js';
 import { elementwise, shaped, wrap, type GenericName, type KernelSpec, type ReferenceOnly, type Wrapped } from './wrap.js';
 
 const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluApproximate, number>;
 const LOSS = { mse: LOSS_MSE, bce: LOSS_BCE, bceWithLogits: LOSS_BCE_WITH_LOGITS } as const satisfies Record<ElementwiseLossKind, number>;
+const BN = { batch: BN_BATCH, running: BN_RUNNING } as const satisfies Record<BatchNormStatistics, number>;
 const IMAGE = ['C', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW'] as const;
+const PER_CHANNEL = ['batch', 'channels', 'spatial'] as const;
 
 const SPECS = {
   addRowVector: shaped([['y', 'inout'], ['v', 'in'], 'rows', 'cols']),
@@ -54,14 +56,18 @@ const SPECS = {
   col2im: shaped([['dcol', 'in'], ...IMAGE, ['dx', 'inout']]),
   maxPool2dForward: shaped([['x', 'in'], 'planes', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW', ['y', 'out'], ['argmax', 'out']]),
   maxPool2dBackward: shaped([['dy', 'in'], ['argmax', 'in'], 'planes', 'H', 'W', 'OH', 'OW', ['dx', 'inout']]),
+
+  batchNormStats: shaped([['x', 'in'], ...PER_CHANNEL, ['mean', 'out'], ['variance', 'out']]),
+  batchNormForward: shaped([['x', 'in'], ...PER_CHANNEL, ['mean', 'in'], ['invStd', 'in'], ['weight', 'in'], ['bias', 'in'], ['y', 'out']]),
+  batchNormBackward: shaped([
+    ['x', 'in'], ['dy', 'in'], ...PER_CHANNEL, ['mean', 'in'], ['invStd', 'in'], ['weight', 'in'], ['statistics', BN],
+    ['dweight', 'inout'], ['dbias', 'inout'], ['dx', 'out'],
+  ]),
 } satisfies { readonly [N in GenericName]: KernelSpec<N> };
 
 const REFERENCE_ONLY = {
   avgPool2dForward: refKernels.avgPool2dForward,
   avgPool2dBackward: refKernels.avgPool2dBackward,
-  batchNormStats: refKernels.batchNormStats,
-  batchNormForward: refKernels.batchNormForward,
-  batchNormBackward: refKernels.batchNormBackward,
   layerNormForward: refKernels.layerNormForward,
   layerNormBackward: refKernels.layerNormBackward,
   softmaxForward: refKernels.softmaxForward,

@@ -20,7 +20,7 @@ import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.
 /** Table entries without a WebAssembly port: kernels.ts hands them to the reference kernels. */
 export type ReferenceOnly =
   | 'avgPool2dForward' | 'avgPool2dBackward'
-  | 'batchNormStats' | 'batchNormForward' | 'batchNormBackward' | 'layerNormForward' | 'layerNormBackward'
+  | 'layerNormForward' | 'layerNormBackward'
   | 'softmaxForward' | 'softmaxBackward' | 'logSoftmaxForward' | 'logSoftmaxBackward' | 'nllLoss' | 'nllLossBackward'
   | 'embeddingForward' | 'embeddingBackward';
 
