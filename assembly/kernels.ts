@@ -605,7 +605,7 @@ export function mul(a: usize, b: usize, out: usize, n: i32): void {
 // Activations (forward y = f(x), backward dx = dy · f'(x))
 // ---------------------------------------------------------------------------------------------
 
-/** ref: reluForward. y = scale·x for x > 0, else 0. */
+/** ref: reluForward. y = 0 for x ≤ 0, else scale·x (NaN stays NaN). */
 export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
   const s = f32x4.splat(scale);
   const z = f32x4.splat(0);
@@ -613,27 +613,28 @@ export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i * 4;
     const v = v128.load(x + o);
-    v128.store(y + o, v128.and(f32x4.mul(v, s), f32x4.gt(v, z)));
+    // keep scale·x unless x ≤ 0: NaN is not ≤ 0, so relu(NaN) = NaN as in the reference
+    v128.store(y + o, v128.andnot(f32x4.mul(v, s), f32x4.le(v, z)));
   }
   for (; i < n; i++) {
     const o = <usize>i * 4;
     const v = load<f32>(x + o);
-    store<f32>(y + o, v > 0 ? scale * v : 0);
+    store<f32>(y + o, v <= 0 ? 0 : scale * v);
   }
 }
 
-/** ref: reluBackward. dx = scale·dy where x > 0, else 0. */
+/** ref: reluBackward. dx = 0 where x ≤ 0, else scale·dy (NaN included). */
 export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, scale: f32): void {
   const s = f32x4.splat(scale);
   const z = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i * 4;
-    v128.store(dx + o, v128.and(f32x4.mul(v128.load(dy + o), s), f32x4.gt(v128.load(x + o), z)));
+    v128.store(dx + o, v128.andnot(f32x4.mul(v128.load(dy + o), s), f32x4.le(v128.load(x + o), z)));
   }
   for (; i < n; i++) {
     const o = <usize>i * 4;
-    store<f32>(dx + o, load<f32>(x + o) > 0 ? scale * load<f32>(dy + o) : 0);
+    store<f32>(dx + o, load<f32>(x + o) <= 0 ? 0 : scale * load<f32>(dy + o));
   }
 }
 

@@ -4,7 +4,7 @@
 // exits 1 if there is any (part of `npm test`); `--graph` prints the edges.
 //
 // Floors, lowest first (a module may import its own floor and the floors below it):
-//   0  tensor, random, image, errors         the data types everything shares
+//   0  tensor, random, image, errors, lookup the data types everything shares, registry lookups
 //   1  kernels/                              the kernel table, the reference and fast kernels
 //   2  backend                               the backend registry: creates and selects backends
 //   3  parameter                             parameters and their gradients (lazy zeroing)
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCAN = ['src', 'web/src', 'bench'];
 const FLOORS = [
-  [0, /^src\/(tensor|random|image|errors)\.ts$/],
+  [0, /^src\/(tensor|random|image|errors|lookup)\.ts$/],
   [1, /^src\/kernels\//],
   [2, /^src\/backend(-node)?\.ts$/],
   [3, /^src\/parameter\.ts$/],

@@ -15,7 +15,8 @@ Files:
   losses.json  one case per loss variant: prediction, target, loss, dL/dprediction
   edges.json   PyTorch's conventions at the edges (kinks, saturation, clamps, huge logits), with
                float64 and float32 results
-  optim.json   10 steps of SGD / Adam / AdamW on a fixed quadratic, every iterate
+  optim.json   10 steps of SGD / Adam / AdamW / RMSprop on a fixed quadratic, every iterate, in
+               float64 and in float32
   e2e.json     an MLP and a small CNN: initial weights, logits, loss, every gradient, and the
                losses of 20 SGD steps (momentum 0.9) on a fixed batch
 """
@@ -180,9 +181,18 @@ def layer_cases():
         return distinct(rng, [2, 1, 6, 6], step=0.06)
     add('Sequential (conv-relu-pool-flatten-linear)', small_cnn, small_cnn_input)
     add('Sequential (linear-tanh-linear-gelu-linear)', small_mlp, plain([3, 5]))
+    # (new cases go last: each case's seeds are its position in this list)
+    add('ELU', lambda s: nn.ELU(), lambda rng: normal(rng, [4, 6], 1.5))
+    add('ELU(alpha=0.5)', lambda s: nn.ELU(alpha=0.5), plain([4, 6], 1e-2))
 
-    # ---- normalisation, softmax, average pooling, embedding (appended: the cases above keep
-    # their seeds, which follow the position in this list)
+    def softplus_threshold_1(rng):
+        # βx on both sides of the threshold 1 (x = 0.5), never within 0.05 of it (the jump there).
+        x = rng.uniform(-2.0, 2.0, size=[4, 6])
+        x[np.abs(x - 0.5) < 0.05] += 0.2
+        return f32(x)
+    add('Softplus(beta=2, threshold=1)', lambda s: nn.Softplus(beta=2, threshold=1), softplus_threshold_1)
+
+    # ---- normalisation, softmax, average pooling, embedding
 
     def shifted(shape, scale=1.5, shift=0.4):
         return lambda rng: f32(rng.standard_normal(shape) * scale + shift)
@@ -464,6 +474,9 @@ def make_edges():
         # and the two erf implementations disagree in the last bits of that remainder)
         'GELU far out': elementwise_edge(nn.GELU(), [[-40.0, -10.0, 0.0, 8.0, 40.0]]),
         'GELU (tanh) far out': elementwise_edge(nn.GELU(approximate='tanh'), [[-40.0, -10.0, 0.0, 8.0, 40.0]]),
+        # ELU'(0) = α (the x ≤ 0 branch), on both sides of 0 and at −0.
+        "ELU'(0) = alpha": elementwise_edge(nn.ELU(), [[-1.0, -0.0, 0.0, 2.0]]),
+        "ELU(alpha=0.5)'(0) = alpha": elementwise_edge(nn.ELU(alpha=0.5), [[-3.0, -0.0, 0.0, 0.5]]),
         # BCE at ŷ = 0 and ŷ = 1, with both targets: the −100 log clamp keeps the loss finite.
         'BCELoss at 0 and 1 (mean)': loss_edge(nn.BCELoss(), [[0.0, 1.0, 0.0, 1.0, 0.5]], [[1.0, 0.0, 0.0, 1.0, 1.0]]),
         'BCELoss at 0 and 1 (sum)': loss_edge(nn.BCELoss(reduction='sum'), [[0.0, 1.0, 1e-30, 1.0]], [[1.0, 0.0, 1.0, 1.0]]),
@@ -479,7 +492,9 @@ def make_edges():
 # ---- optimisers -----------------------------------------------------------------------------
 
 def make_optim():
-    """10 steps on f(p) = ½ (p − c)ᵀ A (p − c), gradient g = A (p − c), A symmetric positive definite."""
+    """10 steps on f(p) = ½ (p − c)ᵀ A (p − c), gradient g = A (p − c), A symmetric positive definite.
+    Every case twice: in float64 ('iterates'), and with the parameter and the optimiser's state in
+    float32 ('iterates32', the gradient computed in float64 from the float32 parameter, then rounded)."""
     rng = np.random.default_rng(11)
     n = 6
     q = rng.standard_normal([n, n])
@@ -498,25 +513,40 @@ def make_optim():
         'Adam (weight decay)': ('adam', dict(lr=0.1, weight_decay=0.1)),
         'AdamW (weight decay 0.1)': ('adamw', dict(lr=0.1, weight_decay=0.1)),
         'AdamW (default weight decay)': ('adamw', dict(lr=0.1)),
+        'RMSprop': ('rmsprop', dict(lr=0.01)),
+        'RMSprop (alpha 0.9, eps 1e-6)': ('rmsprop', dict(lr=0.01, alpha=0.9, eps=1e-6)),
+        'RMSprop (weight decay)': ('rmsprop', dict(lr=0.01, weight_decay=0.1)),
+        'RMSprop (momentum 0.9)': ('rmsprop', dict(lr=0.01, momentum=0.9)),
+        'RMSprop (centered)': ('rmsprop', dict(lr=0.01, centered=True)),
+        'RMSprop (centered, momentum 0.5, weight decay 0.05)': ('rmsprop', dict(lr=0.01, centered=True, momentum=0.5, weight_decay=0.05)),
     }
     out = {'A': flat(A), 'c': flat(c), 'p0': flat(p0), 'n': n, 'steps': 10, 'cases': {}}
     At, ct = torch.tensor(A), torch.tensor(c)
-    for name, (kind, opts) in cases.items():
-        p = torch.tensor(p0.copy(), requires_grad=True)
-        opt = {'sgd': torch.optim.SGD, 'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}[kind]([p], **opts)
+    optimizers = {'sgd': torch.optim.SGD, 'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW, 'rmsprop': torch.optim.RMSprop}
+
+    def run(kind, opts, dtype):
+        p = torch.tensor(p0.copy(), dtype=dtype, requires_grad=True)
+        opt = optimizers[kind]([p], **opts)
         iterates = []
         for _ in range(10):
             opt.zero_grad()
             with torch.no_grad():
-                p.grad = At @ (p - ct)
+                p.grad = (At @ (p.double() - ct)).to(dtype)
             opt.step()
             iterates.append(flat(p))
+        return iterates
+
+    for name, (kind, opts) in cases.items():
         js_opts = {
             'lr': opts['lr'], 'momentum': opts.get('momentum'), 'dampening': opts.get('dampening'),
             'nesterov': opts.get('nesterov'), 'weightDecay': opts.get('weight_decay'),
             'betas': list(opts['betas']) if 'betas' in opts else None, 'eps': opts.get('eps'),
+            'alpha': opts.get('alpha'), 'centered': opts.get('centered'),
         }
-        out['cases'][name] = {'kind': kind, 'options': {k: v for k, v in js_opts.items() if v is not None}, 'iterates': iterates}
+        out['cases'][name] = {
+            'kind': kind, 'options': {k: v for k, v in js_opts.items() if v is not None},
+            'iterates': run(kind, opts, torch.float64), 'iterates32': run(kind, opts, torch.float32),
+        }
     return out
 
 

@@ -2,10 +2,11 @@
 export { Module, OutputBuffer, LayerError, type LayerConfig } from './layers/module.js';
 export type { Parameter } from './parameter.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
+export * from './layers/activations.js';
 export {
-  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Identity,
-  type ReLUOptions, type LeakyReLUOptions, type GELUOptions, type SoftplusOptions,
-} from './layers/activations.js';
+  validateLayerConfig, MAX_SIZE, DEFAULT_LIMITS,
+  type LayerType, type ConfigLimits, type SequentialConfig, type ElementwiseType, type ElementwiseOptions,
+} from './layers/config.js';
 export { Dropout, type DropoutMode, type DropoutOptions } from './layers/dropout.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv.js';
 export { MaxPool2d, AvgPool2d, Flatten, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pool.js';

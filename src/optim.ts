@@ -1,4 +1,2 @@
-// The `optim` namespace.
-export { Optimizer, type OptimizerState } from './optim/optimizer.js';
-export { SGD, type SGDOptions } from './optim/sgd.js';
-export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+// The `optim` namespace: the optimisers and their registry.
+export * from './optim/index.js';

@@ -2,12 +2,11 @@
 // a batch of vectors is [batch, features], a batch of images [batch, channels, height, width].
 // No autograd, no graph: gradients are computed by each layer's hand-written backward.
 
+import { HandgradError } from './errors.js';
+
+export { HandgradError };
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
-
-export class HandgradError extends Error {
-  override name = 'HandgradError';
-}
 
 /** Number of elements of a shape (1 for a scalar shape []). */
 export function shapeSize(shape: readonly number[]): number {
@@ -34,6 +33,67 @@ function checkShape(shape: readonly number[], what: string): void {
       throw new HandgradError(`${what}: shape ${shapeString(shape)} must hold non-negative integers`);
     }
   }
+}
+
+/** "[1][0]": the index path of element `j` of a level whose outer dimensions are `dims`. */
+function indexPath(j: number, dims: readonly number[]): string {
+  const idx: number[] = [];
+  for (let d = dims.length - 1; d >= 0; d--) {
+    idx.push(j % dims[d]!);
+    j = Math.floor(j / dims[d]!);
+  }
+  return idx.reverse().map((i) => `[${i}]`).join('');
+}
+
+function kindOfValue(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * The numbers of `data` in row-major order and the shape its nesting gives. Nesting is walked one
+ * level at a time (no recursion); every array of a level must have the length of the level's
+ * first, and every leaf must be a number.
+ */
+function flattenNumbers(data: unknown): { flat: ArrayLike<number>; inferred: number[] } {
+  if (isNumberArrayView(data)) return { flat: data, inferred: [data.length] };
+  if (ArrayBuffer.isView(data)) throw new HandgradError(`Tensor.fromArray: a ${data.constructor.name} is not an array of numbers`);
+  if (!Array.isArray(data)) throw new HandgradError(`Tensor.fromArray: expected an array or a typed array of numbers, got ${kindOfValue(data)}`);
+  // The shape is the lengths along the first elements: data.length, data[0].length, …
+  const dims: number[] = [];
+  for (let level: unknown = data; Array.isArray(level); level = level[0]) {
+    dims.push(level.length);
+    if (level.length === 0) break;
+  }
+  let current: unknown[] = [data];
+  for (let d = 0; d < dims.length; d++) {
+    const next: unknown[] = [];
+    // paths are spelled only for a message: computing them costs O(depth)
+    const at = (j: number): string => indexPath(j, dims.slice(0, d)) || 'the array';
+    for (let j = 0; j < current.length; j++) {
+      const a = current[j];
+      if (!Array.isArray(a)) throw new HandgradError(`Tensor.fromArray: ${at(j)} is ${kindOfValue(a)} where an array of ${dims[d]} is expected (${at(0)} is one): ragged nesting`);
+      if (a.length !== dims[d]) throw new HandgradError(`Tensor.fromArray: ragged array: ${at(j)} has ${a.length} elements but ${at(0)} has ${dims[d]}`);
+      for (let i = 0; i < a.length; i++) next.push(a[i]);
+    }
+    current = next;
+  }
+  const flat: number[] = [];
+  for (let j = 0; j < current.length; j++) {
+    const v = current[j];
+    if (typeof v !== 'number') throw new HandgradError(`Tensor.fromArray: element ${indexPath(j, dims)} is ${kindOfValue(v)}; expected a number`);
+    flat.push(v);
+  }
+  return { flat, inferred: dims };
+}
+
+type NumberArrayView = Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+function isNumberArrayView(v: unknown): v is NumberArrayView {
+  return v instanceof Float32Array || v instanceof Float64Array || v instanceof Int8Array || v instanceof Uint8Array || v instanceof Uint8ClampedArray
+    || v instanceof Int16Array || v instanceof Uint16Array || v instanceof Int32Array || v instanceof Uint32Array;
 }
 
 export class Tensor {
@@ -64,23 +124,18 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** Copies `data` (any array of numbers, or nested arrays when shape is omitted) into a new tensor. */
+  /**
+   * Copies `data` into a new tensor: a typed array or an array of numbers (shape [n] unless
+   * given), or nested arrays of numbers whose structure is the shape. Refuses what is not a
+   * number (naming the element's index path), ragged nesting, and unknown dtypes.
+   */
   static fromArray(data: ArrayLike<number> | readonly unknown[], shape?: readonly number[], dtype: DType = 'float32'): Tensor {
-    let flat: ArrayLike<number>;
-    let inferred: number[];
-    if (Array.isArray(data) && data.length > 0 && Array.isArray(data[0])) {
-      inferred = [];
-      let level: unknown = data;
-      while (Array.isArray(level)) {
-        inferred.push(level.length);
-        level = level[0];
-      }
-      flat = (data as unknown[]).flat(inferred.length - 1) as number[];
-    } else {
-      flat = data as ArrayLike<number>;
-      inferred = [flat.length];
+    if (dtype !== 'float32' && dtype !== 'float64') {
+      throw new HandgradError(`Tensor.fromArray: unknown dtype ${JSON.stringify(String(dtype))}; expected 'float32' or 'float64'`);
     }
+    const { flat, inferred } = flattenNumbers(data);
     const s = shape ?? inferred;
+    if (!Array.isArray(s)) throw new HandgradError(`Tensor.fromArray: the shape must be an array of integers, got ${typeof s}`);
     checkShape(s, 'Tensor.fromArray');
     if (flat.length !== shapeSize(s)) {
       throw new HandgradError(

@@ -84,7 +84,7 @@ function network(): nn.Sequential {
     new nn.Conv2d(2, 3, 3, { padding: 1 }), new nn.LeakyReLU({ negativeSlope: 0.1 }), new nn.MaxPool2d(2),
     new nn.Flatten(), new nn.Linear(27, 10), new nn.GELU(), new nn.Dropout({ p: 0.3, seed: 7 }),
     new nn.Linear(10, 8), new nn.Tanh(), new nn.Linear(8, 6), new nn.Sigmoid(), new nn.Linear(6, 6),
-    new nn.Softplus({ beta: 2, threshold: 5 }), new nn.Linear(6, 5), new nn.GELU({ approximate: 'tanh' }),
+    new nn.Softplus({ beta: 2, threshold: 5 }), new nn.Linear(6, 5), new nn.ELU({ alpha: 0.5 }), new nn.GELU({ approximate: 'tanh' }),
     new nn.ReLU({ scale: 3 }), new nn.Linear(5, 4),
   );
 }
@@ -126,6 +126,7 @@ function float64Run(makeOpt: (ps: nn.Parameter[]) => optim.Optimizer): Float64Ru
 const OPTIMISERS: [string, (ps: nn.Parameter[]) => optim.Optimizer][] = [
   ['SGD (momentum, nesterov, weight decay)', (ps) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
   ['AdamW', (ps) => new optim.AdamW(ps, { lr: 0.01, weightDecay: 0.1 })],
+  ['RMSprop (centered, momentum, weight decay)', (ps) => new optim.RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 1e-3 })],
 ];
 
 describe('float64 on the wasm backend = the reference, bit for bit (BACKEND_LIMITS.wasm.fallbacks)', () => {

@@ -18,7 +18,8 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradcheck, nn, type Tensor, type DType } from '../src/index.js';
+import { gradcheck, nn, Random, type Tensor, type DType } from '../src/index.js';
+import type { LayerCase } from '../src/check/suite.js';
 import { backend } from '../src/backend.js';
 import { expectOnBackend, tensorOnBackend, type BackendRun } from './backends.js';
 import { initTfjs, tfjsLayerGrads } from './tfjs-oracle.js';
@@ -151,15 +152,13 @@ export function setMasks(layer: nn.Module, mask: Tensor | undefined): void {
   for (const [, c] of layer.children()) setMasks(c, mask);
 }
 
-export interface LayerCase {
-  /** The key of the case in test/fixtures/layers.json. */
-  name: string;
-  /**
-   * Builds the layer (float32; the harness converts it and loads PyTorch's parameters). Called
-   * inside the tests, after the backend is selected: the backend allocates the parameters.
-   */
-  make: () => nn.Module;
-}
+/**
+ * A case of the gradcheck suite (src/check/suite.ts): its name is the key of its fixture in
+ * test/fixtures/layers.json. `make` builds the layer (float32; the harness converts it and loads
+ * PyTorch's parameters); it is called inside the tests, after the backend is selected, so the
+ * backend allocates the parameters.
+ */
+export type { LayerCase };
 
 interface Prepared {
   layer: nn.Module;
@@ -173,8 +172,9 @@ interface Prepared {
  * all allocated by the current backend (call it after the backend is selected).
  */
 export function prepare(c: LayerCase, fx: LayerFixture, dtype: DType): Prepared {
-  const layer = c.make().to(dtype);
-  if (fx.training === false) layer.eval();
+  const layer = c.make(new Random(0)).to(dtype);
+  expect(fx.training === false, `${c.name}: eval mode in the case and in the fixture`).toBe(c.eval === true);
+  if (c.eval) layer.eval();
   loadParameters(layer, fx.params, fx.paramShapes);
   loadBuffers(layer, fx.buffers, fx.bufferShapes);
   return {

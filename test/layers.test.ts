@@ -4,7 +4,8 @@
 // the float32 checks run once per backend of test/backends.ts (ref, wasm 1 thread, wasm 2 threads).
 
 import { describe, expect, it } from 'vitest';
-import { nn, runLayerGradchecks, runLossGradchecks, Tensor, type DType } from '../src/index.js';
+import { nn, Random, Tensor, type DType } from '../src/index.js';
+import { runLayerGradchecks, runLossGradchecks } from '../src/check/suite.js';
 import { describeBackends, describeOnce, tensorOnBackend } from './backends.js';
 import { checkLayerFloat32, checkLayerFloat64, expectClose, fixture, layerFixtureNames } from './harness.js';
 import { LAYER_CASES as CASES } from './layer-cases.js';
@@ -25,7 +26,7 @@ describe('coverage', () => {
       covered.add(m.config().type);
       for (const [, ch] of m.children()) walk(ch);
     };
-    for (const c of CASES) walk(c.make());
+    for (const c of CASES) walk(c.make(new Random(0)));
     expect([...nn.LAYER_TYPES].filter((t) => !covered.has(t))).toEqual([]);
   });
 });
@@ -51,6 +52,8 @@ const EDGE_LAYERS: Record<string, () => nn.Module> = {
   'Tanh at ±100': () => new nn.Tanh(),
   'GELU far out': () => new nn.GELU(),
   'GELU (tanh) far out': () => new nn.GELU({ approximate: 'tanh' }),
+  "ELU'(0) = alpha": () => new nn.ELU(),
+  "ELU(alpha=0.5)'(0) = alpha": () => new nn.ELU({ alpha: 0.5 }),
 };
 
 /** One edge case in one dtype, on the current backend: finite, and equal to PyTorch's values. */
@@ -69,7 +72,7 @@ function checkEdge(name: string, dtype: DType, tol: Tolerance): void {
 describe('edge cases, as PyTorch (float64; float32 runs per backend above)', () => {
   for (const name of Object.keys(EDGE_LAYERS)) it(name, () => checkEdge(name, 'float64', TOL.edge64));
 
-  it('the kink values themselves: ReLU′(0) = 0, LeakyReLU′(0) = slope', () => {
+  it('the kink values themselves: ReLU′(0) = 0, LeakyReLU′(0) = slope, ELU′(0) = α', () => {
     const x = Tensor.fromArray([0], [1, 1], 'float64');
     const dy = Tensor.fromArray([1], [1, 1], 'float64');
     const relu = new nn.ReLU({ scale: 3 });
@@ -78,6 +81,9 @@ describe('edge cases, as PyTorch (float64; float32 runs per backend above)', () 
     const leaky = new nn.LeakyReLU({ negativeSlope: 0.1 });
     leaky.forward(x);
     expect(leaky.backward(dy).data[0]).toBe(0.1);
+    const elu = new nn.ELU({ alpha: 0.5 });
+    elu.forward(x);
+    expect(elu.backward(dy).data[0]).toBe(0.5);
   });
 });
 

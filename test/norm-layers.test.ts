@@ -294,3 +294,26 @@ describe('gradcheck leaves a BatchNorm as it found it', () => {
     }
   });
 });
+
+describe('configs from outside are checked against the schema before anything is built', () => {
+  const CONFIG_ERRORS: [string, unknown, RegExp][] = [
+    ['BatchNorm2d momentum above 1', { type: 'BatchNorm2d', numFeatures: 3, momentum: 2 }, /momentum must be ≤ 1, got number 2/],
+    ['BatchNorm1d without numFeatures', { type: 'BatchNorm1d' }, /numFeatures is missing \(BatchNorm1d needs it\)/],
+    ['BatchNorm1d eps 0', { type: 'BatchNorm1d', numFeatures: 2, eps: 0 }, /eps must be > 0/],
+    ['LayerNorm without normalizedShape', { type: 'LayerNorm' }, /normalizedShape is missing/],
+    ['LayerNorm with a shape of zeros', { type: 'LayerNorm', normalizedShape: [3, 0] }, /normalizedShape must be an integer in \[1, \d+\] or a list/],
+    ['Softmax without dim', { type: 'Softmax' }, /dim is missing \(Softmax needs it\)/],
+    ['LogSoftmax with a fractional dim', { type: 'LogSoftmax', dim: 0.5 }, /dim must be an integer/],
+    ['Embedding with a fractional paddingIdx', { type: 'Embedding', numEmbeddings: 4, embeddingDim: 2, paddingIdx: 1.5 }, /paddingIdx must be null or an integer/],
+    ['an unknown BatchNorm option', { type: 'BatchNorm2d', numFeatures: 3, track_running_stats: false }, /track_running_stats is not an option of BatchNorm2d/],
+    ['a huge Embedding', { type: 'Embedding', numEmbeddings: 2 ** 24, embeddingDim: 2 ** 24 }, /parameters; at most/],
+  ];
+  for (const [what, config, message] of CONFIG_ERRORS) {
+    it(what, () => expect(() => nn.layerFromConfig(config)).toThrow(message));
+  }
+
+  it('momentum null and paddingIdx null are valid values, not missing ones', () => {
+    expect(nn.layerFromConfig({ type: 'BatchNorm1d', numFeatures: 2, momentum: null }).config()).toMatchObject({ momentum: null });
+    expect(nn.layerFromConfig({ type: 'Embedding', numEmbeddings: 4, embeddingDim: 2, paddingIdx: null }).config()).toMatchObject({ paddingIdx: null });
+  });
+});

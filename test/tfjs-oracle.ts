@@ -91,6 +91,15 @@ export function tfForward(layer: nn.Module, prefix = '', ctx: TfContext = {}): T
       return tf.where(above, x, tf.div(tf.softplus(bx), beta));
     };
   }
+  if (layer instanceof nn.ELU) {
+    const a = layer.alpha;
+    // x where x > 0, α(eˣ − 1) elsewhere, written with tfjs ops (tf.elu has no α); the branch is
+    // a constant of the data, as for Softplus
+    return (x) => {
+      const above = tf.tensor(tf.greater(x, 0).dataSync(), x.shape, 'bool');
+      return tf.where(above, x, tf.mul(a, tf.expm1(x)));
+    };
+  }
   if (layer instanceof nn.Identity) return (x) => x;
   if (layer instanceof nn.Dropout) {
     const { p, mode, training } = layer;

@@ -1,9 +1,14 @@
-// The standard gradcheck suite: every layer and loss of the library on seeded random inputs,
-// in float64. `npx handgrad gradcheck` prints it; the tests run it too.
+// The standard gradcheck suite: every layer and loss of the library on seeded random inputs, in
+// float64. `handgrad gradcheck` prints it. Every activation of the ACTIVATIONS table is a case
+// of its own (a new activation is checked without being listed here), followed by the variants
+// whose options matter (a scale, a slope, a threshold, an α, dropout modes, convolution shapes,
+// batch norm in training and in eval mode, softmax axes, embeddings with a padding row).
+// The case names are also the keys of the PyTorch fixtures the tests compare against.
 
 import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh } from '../layers/activations.js';
+import { ownKeys } from '../lookup.js';
+import { ACTIVATIONS, ELU, GELU, LeakyReLU, ReLU, Softplus, Tanh } from '../layers/activations.js';
 import { Conv2d } from '../layers/conv.js';
 import { Dropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
@@ -12,37 +17,44 @@ import { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from '
 import type { Module } from '../layers/module.js';
 import { BatchNorm1d, BatchNorm2d, LayerNorm } from '../layers/norm.js';
 import { AvgPool2d, Flatten, MaxPool2d } from '../layers/pool.js';
+import { layerFromConfig } from '../layers/registry.js';
 import { Sequential } from '../layers/sequential.js';
 import { LogSoftmax, Softmax } from '../layers/softmax.js';
-import { gradcheck, gradcheckLoss, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
+import { gradcheck, gradcheckLoss, type GradcheckResult } from './gradcheck.js';
 
-interface LayerCase {
+export interface LayerCase {
+  /** The case's name, and its key among the PyTorch layer fixtures. */
   name: string;
+  /** Builds the layer, drawing any initial weights from `rng`. */
   make: (rng: Random) => Module;
   inputShape: number[];
-  /** Keep inputs at least this far from 0 (the kink of ReLU-like layers). */
-  awayFromZero?: number;
-  /** Spread inputs so that max-pool windows have no near-ties. */
-  distinct?: boolean;
-  /** Integer indices in [0, indices) instead of real inputs (Embedding): the input is not checked. */
+  /**
+   * The inputs: 'normal' (N(0, 1)), 'away' (moved to |x| ≥ 0.01, off the kink at 0 of ReLU-like
+   * layers), 'distinct' (evenly spaced, permuted: max-pool windows without near-ties).
+   */
+  input?: 'normal' | 'away' | 'distinct';
+  /** Integer indices in [0, indices) instead (Embedding): not differentiable, the input is not checked. */
   indices?: number;
-  options?: (layer: Module, rng: Random) => GradcheckOptions;
+  /** Dropout in training: each unit is dropped with this probability by a mask fixed for the check. */
+  dropMask?: number;
+  /** Run the layer in eval mode. */
+  eval?: boolean;
 }
 
-function randomInput(shape: number[], rng: Random, c: LayerCase): Tensor {
+function randomInput(shape: number[], rng: Random, kind: LayerCase['input'], indices?: number): Tensor {
   const x = Tensor.zeros(shape, 'float64');
-  if (c.indices !== undefined) {
-    for (let i = 0; i < x.size; i++) x.data[i] = rng.int(c.indices);
+  if (indices !== undefined) {
+    for (let i = 0; i < x.size; i++) x.data[i] = rng.int(indices);
     return x;
   }
-  if (c.distinct) {
+  if (kind === 'distinct') {
     // a random permutation of evenly spaced values: every pair differs by ≥ 0.05 ≫ ε
     const perm = rng.permutation(x.size);
     for (let i = 0; i < x.size; i++) x.data[i] = (perm[i]! - x.size / 2) * 0.05;
     return x;
   }
   rng.fillNormal(x.data);
-  const m = c.awayFromZero ?? 0;
+  const m = kind === 'away' ? 1e-2 : 0;
   for (let i = 0; i < x.size; i++) {
     const v = x.data[i]!;
     if (Math.abs(v) < m) x.data[i] = v < 0 ? v - m : v + m;
@@ -50,68 +62,65 @@ function randomInput(shape: number[], rng: Random, c: LayerCase): Tensor {
   return x;
 }
 
+/** One case per activation of the table, under its label. */
+const ACTIVATION_CASES: LayerCase[] = ownKeys(ACTIVATIONS).map((name) => {
+  const a = ACTIVATIONS[name];
+  return { name: a.label, make: () => layerFromConfig(a.layer), inputShape: [4, 6], input: a.kink ? 'away' : 'normal' };
+});
+
 export const LAYER_CASES: readonly LayerCase[] = [
   { name: 'Linear', make: (rng) => new Linear(7, 5, { rng }), inputShape: [4, 7] },
   { name: 'Linear (no bias)', make: (rng) => new Linear(6, 3, { rng, bias: false }), inputShape: [3, 6] },
-  { name: 'ReLU', make: () => new ReLU(), inputShape: [4, 6], awayFromZero: 1e-2 },
-  { name: '3·ReLU', make: () => new ReLU({ scale: 3 }), inputShape: [4, 6], awayFromZero: 1e-2 },
-  { name: 'LeakyReLU(0.1)', make: () => new LeakyReLU({ negativeSlope: 0.1 }), inputShape: [4, 6], awayFromZero: 1e-2 },
-  { name: 'Sigmoid', make: () => new Sigmoid(), inputShape: [4, 6] },
-  { name: 'Tanh', make: () => new Tanh(), inputShape: [4, 6] },
-  { name: 'GELU', make: () => new GELU(), inputShape: [4, 6] },
-  { name: 'GELU (tanh)', make: () => new GELU({ approximate: 'tanh' }), inputShape: [4, 6] },
-  { name: 'Softplus', make: () => new Softplus(), inputShape: [4, 6] },
-  { name: 'Softplus(β=2, threshold=1)', make: () => new Softplus({ beta: 2, threshold: 1 }), inputShape: [4, 6], awayFromZero: 0 },
-  { name: 'Identity', make: () => new Identity(), inputShape: [3, 5] },
-  {
-    name: 'Dropout (inverted, p=0.3)', make: (rng) => new Dropout({ p: 0.3, rng }), inputShape: [4, 6],
-    options: (layer, rng) => {
-      const keep = Tensor.zeros([4, 6], 'float64');
-      for (let i = 0; i < keep.size; i++) keep.data[i] = rng.uniform() < 0.3 ? 0 : 1;
-      return { beforeForward: () => (layer as Dropout).setMask(keep) };
-    },
-  },
-  {
-    name: 'Dropout (cmu, p=0.3)', make: (rng) => new Dropout({ p: 0.3, mode: 'cmu', rng }), inputShape: [4, 6],
-    options: (layer, rng) => {
-      const keep = Tensor.zeros([4, 6], 'float64');
-      for (let i = 0; i < keep.size; i++) keep.data[i] = rng.uniform() < 0.3 ? 0 : 1;
-      return { beforeForward: () => (layer as Dropout).setMask(keep) };
-    },
-  },
-  { name: 'Dropout (cmu, eval)', make: (rng) => new Dropout({ p: 0.3, mode: 'cmu', rng }).eval(), inputShape: [4, 6] },
+  ...ACTIVATION_CASES,
+  { name: 'ReLU (scale 3)', make: () => new ReLU({ scale: 3 }), inputShape: [4, 6], input: 'away' },
+  { name: 'LeakyReLU(0.1)', make: () => new LeakyReLU({ negativeSlope: 0.1 }), inputShape: [4, 6], input: 'away' },
+  { name: 'Softplus(beta=2, threshold=1)', make: () => new Softplus({ beta: 2, threshold: 1 }), inputShape: [4, 6] },
+  { name: 'ELU(alpha=0.5)', make: () => new ELU({ alpha: 0.5 }), inputShape: [4, 6], input: 'away' },
+  { name: 'Dropout (inverted, p=0.3, train)', make: (rng) => new Dropout({ p: 0.3, rng }), inputShape: [4, 6], dropMask: 0.3 },
+  { name: 'Dropout (cmu, p=0.3, train)', make: (rng) => new Dropout({ p: 0.3, mode: 'cmu', rng }), inputShape: [4, 6], dropMask: 0.3 },
+  { name: 'Dropout (cmu, p=0.3, eval)', make: (rng) => new Dropout({ p: 0.3, mode: 'cmu', rng }), inputShape: [4, 6], eval: true },
   { name: 'Flatten', make: () => new Flatten(), inputShape: [2, 3, 2, 2] },
-  { name: 'Conv2d', make: (rng) => new Conv2d(2, 3, 3, { rng }), inputShape: [2, 2, 6, 5] },
-  { name: 'Conv2d (stride 2, padding 1, 2×3)', make: (rng) => new Conv2d(2, 4, [2, 3], { stride: 2, padding: 1, rng }), inputShape: [2, 2, 7, 6] },
-  { name: 'MaxPool2d(2)', make: () => new MaxPool2d(2), inputShape: [2, 3, 4, 6], distinct: true },
-  { name: 'MaxPool2d(3, stride 2, padding 1)', make: () => new MaxPool2d(3, { stride: 2, padding: 1 }), inputShape: [2, 2, 5, 5], distinct: true },
+  { name: 'Conv2d (3×3, stride 1, padding 0)', make: (rng) => new Conv2d(2, 3, 3, { rng }), inputShape: [2, 2, 6, 5] },
+  { name: 'Conv2d (2×3, stride 2, padding 1)', make: (rng) => new Conv2d(2, 4, [2, 3], { stride: 2, padding: 1, rng }), inputShape: [2, 2, 7, 6] },
+  { name: 'MaxPool2d(2, stride 2)', make: () => new MaxPool2d(2, { stride: 2 }), inputShape: [2, 3, 4, 6], input: 'distinct' },
+  { name: 'MaxPool2d(3, stride 2, padding 1)', make: () => new MaxPool2d(3, { stride: 2, padding: 1 }), inputShape: [2, 2, 5, 5], input: 'distinct' },
   {
-    name: 'Sequential (small CNN)',
+    name: 'Sequential (conv-relu-pool-flatten-linear)',
     make: (rng) => new Sequential(new Conv2d(1, 2, 3, { rng }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8, 3, { rng })),
     inputShape: [2, 1, 6, 6],
   },
   {
-    name: 'Sequential (MLP)',
+    name: 'Sequential (linear-tanh-linear-gelu-linear)',
     make: (rng) => new Sequential(new Linear(5, 8, { rng }), new Tanh(), new Linear(8, 4, { rng }), new GELU(), new Linear(4, 2, { rng })),
     inputShape: [3, 5],
   },
   { name: 'BatchNorm1d (train)', make: (rng) => affine(new BatchNorm1d(4), rng), inputShape: [6, 4] },
   { name: 'BatchNorm1d (N, C, L, train)', make: (rng) => affine(new BatchNorm1d(4), rng), inputShape: [3, 4, 5] },
   { name: 'BatchNorm2d (train)', make: (rng) => affine(new BatchNorm2d(3), rng), inputShape: [4, 3, 3, 3] },
-  { name: 'BatchNorm2d (eval, after 3 training batches)', make: (rng) => warmed(affine(new BatchNorm2d(3), rng), [4, 3, 3, 3], rng).eval(), inputShape: [4, 3, 3, 3] },
-  { name: 'BatchNorm2d (no affine, no running stats)', make: () => new BatchNorm2d(3, { affine: false, trackRunningStats: false }), inputShape: [4, 3, 3, 3] },
+  { name: 'BatchNorm2d (eval)', make: (rng) => warmed(affine(new BatchNorm2d(3), rng), [4, 3, 3, 3], rng), inputShape: [4, 3, 3, 3], eval: true },
+  { name: 'BatchNorm2d (momentum None, train)', make: (rng) => affine(new BatchNorm2d(3, { momentum: null }), rng), inputShape: [4, 3, 3, 3] },
+  { name: 'BatchNorm2d (no affine, train)', make: () => new BatchNorm2d(3, { affine: false }), inputShape: [4, 3, 3, 3] },
+  { name: 'BatchNorm2d (no running stats, eval)', make: (rng) => affine(new BatchNorm2d(3, { trackRunningStats: false }), rng), inputShape: [4, 3, 3, 3], eval: true },
   { name: 'LayerNorm([3, 4])', make: (rng) => affine(new LayerNorm([3, 4]), rng), inputShape: [2, 3, 4] },
-  { name: 'Softmax(dim=1)', make: () => new Softmax({ dim: 1 }), inputShape: [2, 3, 4] },
-  { name: 'LogSoftmax(dim=-1)', make: () => new LogSoftmax({ dim: -1 }), inputShape: [2, 3, 4] },
+  { name: 'Softmax(dim=1)', make: () => new Softmax({ dim: 1 }), inputShape: [4, 5] },
+  { name: 'LogSoftmax(dim=1) on (2, 3, 2, 2)', make: () => new LogSoftmax({ dim: 1 }), inputShape: [2, 3, 2, 2] },
   { name: 'AvgPool2d(3, stride 2, padding 1)', make: () => new AvgPool2d(3, { stride: 2, padding: 1 }), inputShape: [2, 2, 5, 5] },
-  { name: 'Embedding(10, 4, paddingIdx=0)', make: (rng) => new Embedding(10, 4, { paddingIdx: 0, rng }), inputShape: [3, 4], indices: 10 },
+  { name: 'Embedding(10, 4, paddingIdx=0)', make: (rng) => new Embedding(10, 4, { paddingIdx: 0, rng }), inputShape: [2, 5], indices: 10 },
   {
-    name: 'Sequential (CNN with BatchNorm2d)',
+    name: 'Sequential (conv-bn-tanh-avgpool-flatten-linear-logsoftmax, train)',
     make: (rng) => new Sequential(
       new Conv2d(1, 3, 3, { rng }), affine(new BatchNorm2d(3), rng), new Tanh(), new AvgPool2d(2), new Flatten(),
       new Linear(12, 4, { rng }), new LogSoftmax({ dim: 1 }),
     ),
     inputShape: [4, 1, 6, 6],
+  },
+  {
+    name: 'Sequential (embedding-layernorm-linear-softmax)',
+    make: (rng) => new Sequential(
+      new Embedding(10, 6, { paddingIdx: 1, rng }), affine(new LayerNorm(6), rng), new Linear(6, 3, { rng }), new Softmax({ dim: -1 }),
+    ),
+    inputShape: [3, 4],
+    indices: 10,
   },
 ];
 
@@ -132,14 +141,26 @@ function warmed<T extends BatchNorm2d>(layer: T, shape: number[], rng: Random): 
   return layer;
 }
 
-export function runLayerGradchecks(seed = 0): GradcheckResult[] {
-  return LAYER_CASES.map((c, i) => {
+/** Gives every Dropout inside `layer` the keep-mask for its next training forward. */
+function setMasks(layer: Module, keep: Tensor): void {
+  if (layer instanceof Dropout) layer.setMask(keep);
+  for (const [, c] of layer.children()) setMasks(c, keep);
+}
+
+export function runLayerGradchecks(seed = 0, cases: readonly LayerCase[] = LAYER_CASES): GradcheckResult[] {
+  return cases.map((c, i) => {
     const rng = new Random(seed * 1000 + i);
     const layer = c.make(rng);
-    const x = randomInput(c.inputShape, rng, c);
-    const opts = c.options?.(layer, rng) ?? {};
+    if (c.eval) layer.eval();
+    const x = randomInput(c.inputShape, rng, c.input, c.indices);
+    let beforeForward: (() => void) | undefined;
+    if (c.dropMask !== undefined) {
+      const keep = Tensor.zeros(c.inputShape, 'float64');
+      for (let k = 0; k < keep.size; k++) keep.data[k] = rng.uniform() < c.dropMask ? 0 : 1;
+      beforeForward = () => setMasks(layer, keep);
+    }
     // the projection r gets a stream of its own: with the layer's seed it would equal the input
-    const res = gradcheck(layer, x, { seed: seed * 1000 + i + 500, checkInput: c.indices === undefined, ...opts });
+    const res = gradcheck(layer, x, { seed: seed * 1000 + i + 500, checkInput: c.indices === undefined, ...(beforeForward ? { beforeForward } : {}) });
     return { ...res, layer: c.name };
   });
 }

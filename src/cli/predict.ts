@@ -2,10 +2,11 @@
 // input: a PNG image (converted to grayscale in [0, 1], same size as the training images) or an
 // index into the test split of the run's data set.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PNG } from 'pngjs';
-import { Tensor, shapeSize, shapeString } from '../tensor.js';
+import { decodePng } from '../io/png-node.js';
+import { readRegularFile } from '../io/read-node.js';
+import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
 import { normalizeInto } from '../train/loader.js';
 import { softmaxRow } from '../train/loop.js';
 import { chooseBackend, loadData, parseNumber, BACKEND_HELP, parseBackend } from './common.js';
@@ -23,11 +24,12 @@ interface PredictFlags {
 
 /** Grayscale in [0, 1] of a PNG: luminance 0.299 R + 0.587 G + 0.114 B, composited on black by alpha. */
 export function readPngGray(path: string): { pixels: Float32Array; width: number; height: number } {
-  let png: PNG;
+  let png: { width: number; height: number; data: Uint8Array };
   try {
-    png = PNG.sync.read(readFileSync(path));
+    // a regular file, its size checked from its header before decoding
+    png = decodePng(readRegularFile(path), path);
   } catch (e) {
-    throw new UsageError(`${path}: not a readable PNG (${(e as Error).message})`);
+    throw new UsageError(e instanceof HandgradError ? e.message : `${path}: not a readable PNG (${(e as Error).message})`);
   }
   const { width, height, data } = png;
   const pixels = new Float32Array(width * height);

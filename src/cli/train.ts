@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ACTIVATION_NAMES, type ActivationName } from '../models/mlp.js';
-import { DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, type ModelKind, type TrainConfig } from '../train/config.js';
+import { MODEL_KINDS, MODEL_KIND_NAMES, type ModelKind } from '../models/kinds.js';
+import { OPTIMIZERS, OPTIMIZER_NAMES } from '../optim/index.js';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config.js';
 import { hasCheckpoint, readCheckpoint } from '../train/checkpoint-node.js';
 import { TrainingDivergedError, type EpochRecord, type StepRecord } from '../train/loop.js';
 import { lockRunDirectory, runTraining } from '../train/run-node.js';
@@ -27,8 +29,8 @@ interface TrainFlags {
   data: string;
   dataDir?: string;
   lr: string;
-  momentum: string;
-  weightDecay: string;
+  momentum?: string;
+  weightDecay?: string;
   nesterov?: boolean;
   optimizer: string;
   dropout: string;
@@ -52,16 +54,16 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a model on a data set; writes runs/<name>/ (config, history, curves, checkpoint)')
-    .option('--model <kind>', `model: ${MODEL_KINDS.join(', ')}`, d.model.kind)
+    .option('--model <kind>', `model: ${MODEL_KIND_NAMES.map((k) => `${k} (${MODEL_KINDS[k].help})`).join('; ')}`, d.model.kind)
     .option('--hidden <widths>', 'hidden layer widths of an MLP, e.g. 60,60 (default 128 for mlp)')
-    .option('--activation <name>', `hidden activation of an MLP: ${ACTIVATION_NAMES.join(', ')}`, 'relu')
+    .option('--activation <name>', `hidden activation of mlp and nyu: ${ACTIVATION_NAMES.join(', ')}`, 'relu')
     .option('--data <name|path>', 'data set: a registered name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path', d.data)
     .option('--data-dir <dir>', 'where to look for data files')
     .option('--lr <x>', 'learning rate', String(d.lr))
-    .option('--momentum <x>', 'SGD momentum in [0, 1]', String(d.momentum))
-    .option('--weight-decay <x>', 'L2 weight decay', String(d.weightDecay))
-    .option('--nesterov', 'Nesterov momentum (SGD)')
-    .option('--optimizer <name>', 'sgd or adam', d.optimizer)
+    .option('--momentum <x>', `momentum in [0, 1] of sgd (default ${OPTIMIZERS.sgd.defaults.momentum}) and rmsprop (default ${OPTIMIZERS.rmsprop.defaults.momentum})`)
+    .option('--weight-decay <x>', `weight decay (default ${OPTIMIZERS.sgd.defaults.weightDecay}; adamw ${OPTIMIZERS.adamw.defaults.weightDecay})`)
+    .option('--nesterov', 'Nesterov momentum (sgd)')
+    .option('--optimizer <name>', `optimizer: ${OPTIMIZER_NAMES.map((k) => `${k} (${OPTIMIZERS[k].help})`).join('; ')}`, d.optimizer)
     .option('--dropout <p>', 'dropout probability after each hidden activation, in [0, 1)', String(d.dropout))
     .option('--dropout-mode <mode>', "inverted (PyTorch: scale by 1/(1-p) in training) or cmu (scale by 1-p at inference)", d.dropoutMode)
     .option('--batch-size <n>', 'minibatch size', String(d.batchSize))
@@ -71,7 +73,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run directory (default runs/<name>)')
     .option('--name <name>', 'run name (default <data>-<model>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint (starts fresh when there is none)')
-    .option('--backend <name>', BACKEND_HELP, d.backend)
+    .option('--backend <name>', BACKEND_HELP, 'auto')
     .option('--threads <n>', "threads for the backend (default: the machine's cores, at most 4)")
     .option('--quiet', 'print only the final result')
     .option('--no-progress', 'plain lines per epoch even on a terminal')
@@ -84,38 +86,51 @@ export function register(program: Command): void {
     });
 }
 
+/** The flag of a config field named by an error's subject.option ('model.hidden' → '--hidden'). */
+function flagOf(option: string): string {
+  const field = option.startsWith('model.') ? option.slice(6) : option;
+  return field === 'kind' ? '--model' : `--${field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+}
+
 /** Turns the flags into a TrainConfig; every bad value is a UsageError naming the flag. */
 export function configFromFlags(f: TrainFlags): TrainConfig {
-  const kind = parseChoice<ModelKind>('--model', f.model, MODEL_KINDS);
+  const kind = parseChoice<ModelKind>('--model', f.model, MODEL_KIND_NAMES);
   const hidden = f.hidden !== undefined ? parseIntList('--hidden', f.hidden) : undefined;
-  if (kind === 'cnn' && hidden) throw new UsageError('--hidden applies to MLPs, not to --model cnn');
-  if (kind === 'single-layer-mlp' && hidden && hidden.length !== 1) throw new UsageError(`--hidden: single-layer-mlp has one hidden layer, got ${f.hidden}`);
-  if (kind === 'two-layer-mlp' && hidden && hidden.length !== 2) throw new UsageError(`--hidden: two-layer-mlp has two hidden layers, got ${f.hidden}`);
   const activation = parseChoice<ActivationName>('--activation', f.activation, ACTIVATION_NAMES);
-  if (kind !== 'mlp' && activation !== 'relu') throw new UsageError(`--activation applies to --model mlp (${kind} uses relu)`);
+  const readsActivation = MODEL_KINDS[kind].reads.activation;
+  if (!readsActivation && activation !== 'relu') throw new UsageError(`--activation applies to --model mlp and nyu (${kind} uses relu)`);
   const config: Partial<TrainConfig> = {
-    model: { kind, ...(hidden ? { hidden } : kind === 'mlp' ? { hidden: [128] } : {}), ...(kind === 'mlp' ? { activation } : {}) },
+    model: { kind, ...(hidden ? { hidden } : {}), ...(readsActivation ? { activation } : {}) },
     data: f.data,
-    optimizer: parseChoice('--optimizer', f.optimizer, ['sgd', 'adam'] as const),
+    optimizer: parseChoice('--optimizer', f.optimizer, OPTIMIZER_NAMES),
     lr: parseNumber('--lr', f.lr, { min: 0, minExclusive: true }),
-    momentum: parseNumber('--momentum', f.momentum, { min: 0, max: 1 }),
-    weightDecay: parseNumber('--weight-decay', f.weightDecay, { min: 0 }),
-    nesterov: f.nesterov === true,
+    ...(f.momentum !== undefined ? { momentum: parseNumber('--momentum', f.momentum, { min: 0, max: 1 }) } : {}),
+    ...(f.weightDecay !== undefined ? { weightDecay: parseNumber('--weight-decay', f.weightDecay, { min: 0 }) } : {}),
+    ...(f.nesterov === true ? { nesterov: true } : {}),
     dropout: parseNumber('--dropout', f.dropout, { min: 0, max: 1, maxExclusive: true }),
     dropoutMode: parseChoice('--dropout-mode', f.dropoutMode, ['inverted', 'cmu'] as const),
     batchSize: parseNumber('--batch-size', f.batchSize, { min: 1, integer: true }),
     epochs: parseNumber('--epochs', f.epochs, { min: 1, integer: true }),
     seed: parseNumber('--seed', f.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
     normalize: parseChoice('--normalize', f.normalize, ['none', 'global', 'per-feature'] as const),
-    backend: parseBackend(f.backend),
-    ...(f.threads !== undefined ? { threads: parseNumber('--threads', f.threads, { min: 1, max: 1024, integer: true }) } : {}),
   };
-  if (config.nesterov && (config.optimizer !== 'sgd' || config.momentum === 0)) throw new UsageError('--nesterov needs --optimizer sgd and a --momentum > 0');
   try {
     return resolveConfig(config);
   } catch (e) {
+    if (e instanceof HandgradError && e.code === 'invalid-option' && typeof e.subject.option === 'string') {
+      const option = e.subject.option;
+      throw new UsageError(e.message.replace(`train config: ${option} `, `${flagOf(option)} `));
+    }
     throw new UsageError((e as Error).message);
   }
+}
+
+/** The process's backend and threads (not part of a run's config). */
+function processFromFlags(f: TrainFlags): { backend: string; threads: number | undefined } {
+  return {
+    backend: parseBackend(f.backend),
+    threads: f.threads !== undefined ? parseNumber('--threads', f.threads, { min: 1, max: 1024, integer: true }) : undefined,
+  };
 }
 
 /** Flags whose value is fixed by a run's checkpoint: with --resume they must agree with it. */
@@ -148,6 +163,7 @@ export function epochLine(r: EpochRecord, epochs: number): string {
 
 async function trainCommand(f: TrainFlags, cmd: Command): Promise<void> {
   const config = configFromFlags(f);
+  processFromFlags(f); // bad --backend/--threads values are refused before the directory is locked
   if (f.out !== undefined && f.name !== undefined) throw new UsageError('give --out or --name, not both');
   if (f.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(f.name)) throw new UsageError(`--name may hold letters, digits, '.', '_' and '-', got '${f.name}'`);
   const outDir = f.out ?? join('runs', f.name ?? defaultName(config));
@@ -189,10 +205,11 @@ async function trainLocked(f: TrainFlags, cmd: Command, flagConfig: TrainConfig,
         throw new UsageError(`--resume: --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${String(f[key])} differs from the run's ${String(theirs(saved))}; resume with the run's settings or start a new run`);
       }
     }
-    config = { ...saved, epochs: given(cmd, 'epochs') ? config.epochs : saved.epochs, backend: config.backend, threads: config.threads };
+    config = { ...saved, epochs: given(cmd, 'epochs') ? config.epochs : saved.epochs };
   }
 
-  await chooseBackend(config.backend, config.threads);
+  const proc = processFromFlags(f);
+  await chooseBackend(proc.backend, proc.threads);
   const data = await loadData(config.data, f.dataDir);
   const quiet = f.quiet === true;
   const tty = process.stdout.isTTY === true && f.progress !== false && !quiet;
@@ -238,7 +255,8 @@ async function trainLocked(f: TrainFlags, cmd: Command, flagConfig: TrainConfig,
   } catch (e) {
     (bar as cliProgress.SingleBar | null)?.stop();
     if (e instanceof TrainingDivergedError) {
-      console.error(`handgrad train: ${e.message}`);
+      console.error(`handgrad train: training diverged: the loss became ${e.loss} at epoch ${e.epoch}, batch ${e.batch + 1}; ` +
+        `try a smaller learning rate, e.g. --lr ${e.suggestedLr} (now ${e.lr}) (the last good checkpoint was kept)`);
       process.exitCode = 1;
       return;
     }

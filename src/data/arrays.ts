@@ -1,38 +1,24 @@
 // N-dimensional arrays as the file readers find them (NPY, NPZ, pickled numpy arrays, IDX), and
-// the one place where such arrays become a `Dataset`: pixel scaling to [0, 1], label checks,
-// train/test agreement. Browser-safe.
+// the one place where such arrays become a `Dataset`: pixel scaling to [0, 1], classes from the
+// labels (labels.ts), train/test agreement. Browser-safe.
+//
+// Budget: an array holds at most MAX_ELEMENTS elements, checked from the shape a header states
+// before anything is allocated or inflated.
 
 import { DataError } from './errors.js';
-import type { Dataset, Split } from './types.js';
+import { classesOf, labelsToInt } from './labels.js';
+import type { Dataset, NdArray, NdData, Split } from './types.js';
 
-export type NdData =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+export type { NdArray, NdData } from './types.js';
 
-/** An array read from a file. `dtype` uses numpy's kind+size letters without byte order: 'u1', 'f4', 'i8', 'b1'. */
-export interface NdArray {
-  dtype: string;
-  shape: number[];
-  /** Row-major (C order) elements, native byte order. */
-  data: NdData;
-}
+const ITEM_SIZES = new Map<string, number>([
+  ['b1', 1], ['u1', 1], ['i1', 1], ['i2', 2], ['u2', 2], ['i4', 4], ['u4', 4], ['i8', 8], ['u8', 8], ['f4', 4], ['f8', 8],
+]);
 
-const ITEM_SIZES: Record<string, number> = {
-  b1: 1, u1: 1, i1: 1, i2: 2, u2: 2, i4: 4, u4: 4, i8: 8, u8: 8, f4: 4, f8: 8,
-};
-
-/** Bytes per element of a dtype ('f4' → 4), or undefined when the dtype is not supported. */
-export function itemSize(dtype: string): number | undefined {
-  return ITEM_SIZES[dtype];
-}
+/** The most elements one array may hold: 2²⁷, 512 MB once scaled to float32. */
+export const MAX_ELEMENTS = 2 ** 27;
+/** The most dimensions one array may have (numpy 2's own limit). */
+export const MAX_DIMS = 64;
 
 export function shapeProduct(shape: readonly number[]): number {
   let n = 1;
@@ -40,10 +26,52 @@ export function shapeProduct(shape: readonly number[]): number {
   return n;
 }
 
+/** A numpy dtype string split into byte order and kind: '<f4' → ('<', 'f4'); '?' → ('=', 'b1'). */
+function splitDescr(descr: string): { order: string; kind: string } {
+  let order = descr[0] ?? '';
+  let kind = descr;
+  if (order === '<' || order === '>' || order === '|' || order === '=') kind = descr.slice(1);
+  else order = '=';
+  // numpy spells booleans '?' and single bytes 'b'/'B' in some places.
+  if (kind === '?') kind = 'b1';
+  if (kind === 'b') kind = 'i1';
+  if (kind === 'B') kind = 'u1';
+  return { order, kind };
+}
+
+/**
+ * The bytes an array of dtype `descr` and `shape` needs, after checking the dtype, the shape
+ * (non-negative safe integers) and MAX_ELEMENTS. Allocates nothing.
+ */
+export function arrayBytes(file: string, descr: string, shape: readonly number[], offset?: number): number {
+  const size = ITEM_SIZES.get(splitDescr(descr).kind);
+  if (size === undefined) {
+    throw new DataError(
+      file,
+      `unsupported dtype '${clip(descr)}' (expected one of ${[...ITEM_SIZES.keys()].join(', ')}, any byte order)`,
+      offset,
+    );
+  }
+  if (shape.length > MAX_DIMS) throw new DataError(file, `an array of ${shape.length} dimensions; at most ${MAX_DIMS} are read`, offset);
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new DataError(file, `bad shape (${clip(shape.join(', '))})`, offset);
+  }
+  const count = shapeProduct(shape);
+  if (count > MAX_ELEMENTS) {
+    throw new DataError(file, `an array of shape (${clip(shape.join(', '))}) has ${count} elements, more than the ${MAX_ELEMENTS} a reader accepts`, offset);
+  }
+  return count * size;
+}
+
+/** At most `max` characters of a text from a file, for messages. */
+export function clip(text: string, max = 120): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
 /**
  * Decodes `count` elements of numpy dtype `descr` ('<f4', '>i8', '|u1', 'f4', …) starting at
  * `offset` into a fresh, aligned typed array in native order; transposes Fortran-order data
- * into C order. Checks that the bytes are there.
+ * into C order. Checks the dtype, the shape, the element budget and that the bytes are there.
  */
 export function decodeArray(
   file: string,
@@ -53,27 +81,10 @@ export function decodeArray(
   shape: number[],
   fortranOrder: boolean,
 ): NdArray {
-  let order = descr[0];
-  let kind = descr;
-  if (order === '<' || order === '>' || order === '|' || order === '=') kind = descr.slice(1);
-  else order = '=';
-  // numpy spells booleans '?' and single bytes 'b'/'B' in some places.
-  if (kind === '?') kind = 'b1';
-  if (kind === 'b') kind = 'i1';
-  if (kind === 'B') kind = 'u1';
-  const size = ITEM_SIZES[kind];
-  if (size === undefined) {
-    throw new DataError(
-      file,
-      `unsupported dtype '${descr}' (expected one of ${Object.keys(ITEM_SIZES).join(', ')}, any byte order)`,
-      offset,
-    );
-  }
-  for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new DataError(file, `bad shape (${shape.join(', ')})`, offset);
-  }
-  const count = shapeProduct(shape);
-  const nbytes = count * size;
+  const nbytes = arrayBytes(file, descr, shape, offset);
+  const { order, kind } = splitDescr(descr);
+  const size = ITEM_SIZES.get(kind)!;
+  const count = nbytes / size;
   if (offset + nbytes > bytes.length) {
     throw new DataError(
       file,
@@ -114,10 +125,21 @@ export function decodeArray(
 
 /** Fortran (column-major) to C (row-major) order: element (i0..ik) sits at Σ i_j·∏_{l<j} d_l. */
 function fortranToC(a: NdArray): NdArray {
-  const shape = a.shape;
-  const n = shapeProduct(shape);
   const src = a.data;
-  const out = new (src.constructor as new (n: number) => NdData)(n);
+  // slice() makes an array of the source's own type to write into
+  if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+    const out = src.slice();
+    forEachFortranIndex(a.shape, (c, f) => { out[c] = src[f]!; });
+    return { dtype: a.dtype, shape: [...a.shape], data: out };
+  }
+  const out = src.slice();
+  forEachFortranIndex(a.shape, (c, f) => { out[c] = src[f]!; });
+  return { dtype: a.dtype, shape: [...a.shape], data: out };
+}
+
+/** Calls `visit(c, f)` for every element: c its row-major index, f its column-major one. */
+function forEachFortranIndex(shape: readonly number[], visit: (c: number, f: number) => void): void {
+  const n = shapeProduct(shape);
   const k = shape.length;
   const fStride = new Array<number>(k);
   let s = 1;
@@ -126,18 +148,13 @@ function fortranToC(a: NdArray): NdArray {
   for (let c = 0; c < n; c++) {
     let f = 0;
     for (let j = 0; j < k; j++) f += idx[j]! * fStride[j]!;
-    (out as unknown as number[])[c] = (src as unknown as number[])[f]!;
+    visit(c, f);
     // advance the row-major multi-index
     for (let j = k - 1; j >= 0; j--) {
       if (++idx[j]! < shape[j]!) break;
       idx[j] = 0;
     }
   }
-  return { dtype: a.dtype, shape: [...shape], data: out };
-}
-
-function elementAsNumber(a: NdData, i: number): number {
-  return Number(a[i]!);
 }
 
 /** The elements as plain numbers (64-bit integers converted; exact up to 2^53). */
@@ -187,36 +204,6 @@ export function pixelsToUnit(file: string, what: string, a: NdArray): { x: Float
   return { x, scale };
 }
 
-/**
- * Labels to Int32: a 1-D integer (or integral float) array, or a 2-D one-hot / score matrix
- * (argmax per row). Checks every label is ≥ 0.
- */
-export function labelsToInt(file: string, what: string, a: NdArray): Int32Array {
-  if (a.shape.length === 2) {
-    const [n, c] = a.shape as [number, number];
-    const y = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < c; j++) if (elementAsNumber(a.data, i * c + j) > elementAsNumber(a.data, i * c + best)) best = j;
-      y[i] = best;
-    }
-    return y;
-  }
-  if (a.shape.length !== 1) {
-    throw new DataError(file, `${what}: labels must be 1-D (n) or one-hot 2-D (n, classes), got shape (${a.shape.join(', ')})`);
-  }
-  const n = a.shape[0]!;
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = elementAsNumber(a.data, i);
-    if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-      throw new DataError(file, `${what}: label ${i} is ${v}; expected a non-negative integer class index`);
-    }
-    y[i] = v;
-  }
-  return y;
-}
-
 /** Sample shape as the Dataset states it: (h, w) images become [1, h, w]; vectors stay [d]. */
 export function sampleShapeOf(shape: readonly number[]): number[] {
   const rest = shape.slice(1);
@@ -225,18 +212,21 @@ export function sampleShapeOf(shape: readonly number[]): number[] {
 
 export interface ArraysToDatasetOptions {
   name: string;
-  /** Class names; default '0'…'k-1' with k = largest label + 1. */
+  /** Class names; default: the labels present (labels.ts). */
   classes?: string[];
   source?: Record<string, unknown>;
   /** Names of the four parts in messages (default x_train, y_train, x_test, y_test). */
   partNames?: [string, string, string, string];
+  /** The labels' name in warnings about both splits (default `file`). */
+  labelsName?: string;
 }
 
 /**
  * The common end of every reader: four arrays → a checked `Dataset`.
  *  - x_*: (n, ...sample) pixels, y_*: (n) labels or (n, classes) one-hot
  *  - n of x and y agree, train and test samples have the same shape
- *  - every label lies in [0, classes.length)
+ *  - every label lies in [0, classes.length); the classes come from the labels when not given
+ * Warnings about the labels (labels.ts) are returned in `warnings`.
  */
 export function arraysToDataset(
   file: string,
@@ -258,19 +248,20 @@ export function arraysToDataset(
       `train and test samples differ in shape: ${names[0]} is (${xTrain.shape.join(', ')}), ${names[2]} is (${xTest.shape.join(', ')})`,
     );
   }
-  const yTr = labelsToInt(file, names[1], yTrain);
-  const yTe = labelsToInt(file, names[3], yTest);
+  const lTr = labelsToInt(file, names[1], yTrain);
+  const lTe = labelsToInt(file, names[3], yTest);
+  const yTr = lTr.y;
+  const yTe = lTe.y;
+  if (lTr.width !== lTe.width) {
+    throw new DataError(file, `${names[1]} and ${names[3]} disagree: ${lTr.width ? `one-hot of ${lTr.width} columns` : '1-D'} vs ${lTe.width ? `one-hot of ${lTe.width} columns` : '1-D'}`);
+  }
   if (yTr.length !== xTrain.shape[0]) {
     throw new DataError(file, `${names[0]} holds ${xTrain.shape[0]} samples but ${names[1]} holds ${yTr.length} labels`);
   }
   if (yTe.length !== xTest.shape[0]) {
     throw new DataError(file, `${names[2]} holds ${xTest.shape[0]} samples but ${names[3]} holds ${yTe.length} labels`);
   }
-  let maxLabel = -1;
-  for (const y of [yTr, yTe]) for (let i = 0; i < y.length; i++) if (y[i]! > maxLabel) maxLabel = y[i]!;
-  const classes = options.classes ?? Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
-  checkLabels(file, names[1], yTr, classes.length);
-  checkLabels(file, names[3], yTe, classes.length);
+  const { classes, warnings } = classesOf(options.labelsName ?? file, [{ what: names[1], y: yTr }, { what: names[3], y: yTe }], { names: options.classes, width: lTr.width });
   const tr = pixelsToUnit(file, names[0], xTrain);
   const te = pixelsToUnit(file, names[2], xTest);
   const train: Split = { x: tr.x, y: yTr, n: yTr.length };
@@ -282,19 +273,6 @@ export function arraysToDataset(
     train,
     test,
     source: { ...options.source, pixelScale: tr.scale === 1 ? 'none' : '1/255' },
+    warnings,
   };
-}
-
-/** Every label in [0, classes). */
-export function checkLabels(file: string, what: string, y: Int32Array, classes: number, labelOffset?: (i: number) => number): void {
-  for (let i = 0; i < y.length; i++) {
-    const v = y[i]!;
-    if (v < 0 || v >= classes) {
-      throw new DataError(
-        file,
-        `${what ? `${what}: ` : ''}label ${i} is ${v}, outside [0, ${classes}) for ${classes} classes`,
-        labelOffset ? labelOffset(i) : undefined,
-      );
-    }
-  }
 }

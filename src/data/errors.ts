@@ -31,3 +31,10 @@ export function needBytes(file: string, bytes: Uint8Array, offset: number, need:
     );
   }
 }
+
+/** A `fail` for the byte-format readers (io/): raises a DataError about `file`. */
+export function failIn(file: string): (message: string, offset?: number) => never {
+  return (message, offset) => {
+    throw new DataError(file, message, offset);
+  };
+}

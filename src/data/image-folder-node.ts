@@ -15,12 +15,17 @@
 // Pixels: grayscale = (0.299 R + 0.587 G + 0.114 B) / 255, times alpha/255 (transparent = 0);
 // `invert: true` gives 1 − value (Omniglot draws black strokes on white). All images must share
 // one size (no resizing); sampleShape is [1, height, width]. Names sort by code point.
+// Each PNG's size is read from its header and checked (against MAX_PNG_PIXELS, and against the
+// first image's size) before it is decoded; files are read only when regular (file-node.ts).
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { DataError } from './errors.js';
+import { checkPngBudget, type PngHeader } from '../io/png-check.js';
 import { Random } from '../random.js';
+import { DataError, failIn } from './errors.js';
+import { readDataFile } from './file-node.js';
+import { classesOf } from './labels.js';
 import type { Dataset, Split } from './types.js';
 
 export interface ImageFolderOptions {
@@ -47,8 +52,13 @@ interface Decoded {
   pixels: Float32Array;
 }
 
-/** Decodes one PNG to grayscale in [0, 1]. */
-export function decodePngGray(bytes: Uint8Array, file: string, invert = false): Decoded {
+/**
+ * Decodes one PNG to grayscale in [0, 1], after checking its size from its header (`expect`:
+ * the size every image of the set must have).
+ */
+export function decodePngGray(bytes: Uint8Array, file: string, invert = false, expect?: (header: PngHeader) => void): Decoded {
+  const header = checkPngBudget(bytes, failIn(file));
+  expect?.(header);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
@@ -98,15 +108,16 @@ class SplitBuilder {
   private labels: number[] = [];
   constructor(private guard: SizeGuard, private invert: boolean) {}
   add(file: string, label: number): void {
-    const img = decodePngGray(readFileSync(file), file, this.invert);
-    const size = this.guard.size;
-    if (!size) this.guard.size = { w: img.width, h: img.height, first: file };
-    else if (img.width !== size.w || img.height !== size.h) {
-      throw new DataError(
-        file,
-        `image is ${img.width}×${img.height} but ${size.first} is ${size.w}×${size.h}; all images must share one size (no resizing is done)`,
-      );
-    }
+    const img = decodePngGray(readDataFile(file), file, this.invert, ({ width, height }) => {
+      const size = this.guard.size;
+      if (!size) this.guard.size = { w: width, h: height, first: file };
+      else if (width !== size.w || height !== size.h) {
+        throw new DataError(
+          file,
+          `image is ${width}×${height} but ${size.first} is ${size.w}×${size.h}; all images must share one size (no resizing is done)`,
+        );
+      }
+    });
     this.chunks.push(img.pixels);
     this.labels.push(label);
   }
@@ -173,13 +184,15 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   if (!size) throw new DataError(root, 'holds no .png images');
   const tr = train.finish();
   if (tr.n === 0) throw new DataError(root, 'no images ended up in the training split');
+  const te = test.finish();
   return {
     name: options.name ?? baseName(root),
     sampleShape: [1, size.h, size.w],
     classes,
     train: tr,
-    test: test.finish(),
+    test: te,
     source: { format: 'image-folder', root, split, invert },
+    warnings: classesOf(root, [{ what: `${root}: train`, y: tr.y }, { what: `${root}: test`, y: te.y }], { names: classes, flagRare: false }).warnings,
   };
 }
 
@@ -229,13 +242,16 @@ export function loadOmniglotFolder(root: string, options: OmniglotFolderOptions 
   });
   const size = guard.size;
   if (!size) throw new DataError(base, 'holds no .png images');
+  const tr = train.finish();
+  const te = test.finish();
   return {
     name: options.name ?? `omniglot${n}`,
     sampleShape: [1, size.h, size.w],
     classes: alphabets,
-    train: train.finish(),
-    test: test.finish(),
+    train: tr,
+    test: te,
     source: { format: 'omniglot-folder', root: base, alphabets: n, split: splitBy, testFraction, seed, invert },
+    warnings: classesOf(base, [{ what: `${base}: train`, y: tr.y }, { what: `${base}: test`, y: te.y }], { names: alphabets, flagRare: false }).warnings,
   };
 }
 

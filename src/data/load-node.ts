@@ -9,12 +9,15 @@
 //          holding images_background/, or <alphabet>/<character>/*.png → Omniglot layout
 //          holding <class>/*.png (or train/ and test/ of them) → image folder
 // Anything else is an error that says what was expected and lists the registered names.
+// Every file is read with readDataFile: regular files only (a FIFO or a device is refused by
+// name, never waited on). The readers' warnings go to `onWarning` (default: `log`).
 
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { arraysToDataset } from './arrays.js';
 import { DataError } from './errors.js';
-import { idxDataset, isGzip, looksLikeIdx, maybeGunzip } from './idx.js';
+import { readDataFile } from './file-node.js';
+import { idxDataset, isIdxFile } from './idx.js';
 import { loadImageFolder, loadOmniglotFolder } from './image-folder-node.js';
 import { loadEmbeddedMnist } from './mnist-embedded-node.js';
 import { isNpy, isZip, npzDataset, parseNpy } from './npy.js';
@@ -36,6 +39,8 @@ export interface LoadDatasetOptions extends LocateOptions {
   /** Omniglot folders: first N alphabets, split by 'image' or 'character'. */
   alphabets?: number;
   split?: 'image' | 'character';
+  /** Receives each of the data set's warnings (Dataset.warnings); default `log`. */
+  onWarning?: (message: string) => void;
 }
 
 const IDX_NAMES = {
@@ -63,6 +68,13 @@ function stat(p: string): ReturnType<typeof statSync> | undefined {
 
 /** Loads a data set by registered name or path (see the file header). */
 export async function loadDataset(spec: string, options: LoadDatasetOptions = {}): Promise<Dataset> {
+  const ds = await load(spec, options);
+  const warn = options.onWarning ?? options.log;
+  if (warn) for (const w of ds.warnings ?? []) warn(`warning: ${w}`);
+  return ds;
+}
+
+async function load(spec: string, options: LoadDatasetOptions): Promise<Dataset> {
   const reg = registeredDataset(spec);
   if (reg) {
     if (reg.kind === 'embedded') {
@@ -74,7 +86,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
     }
     if (reg.kind === 'pickle') {
       const path = locateRegisteredPickle(spec, options);
-      return pickleDataset(new Uint8Array(readFileSync(path)), path, { name: spec, source: { registered: spec } });
+      return pickleDataset(readDataFile(path), path, { name: spec, source: { registered: spec } });
     }
     const found = {
       trainImages: await locateRegisteredFile(spec, reg.files.trainImages, options),
@@ -113,7 +125,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
 }
 
 function loadFile(path: string): Dataset {
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes = readDataFile(path);
   const lower = path.toLowerCase();
   const name = basename(path).replace(/\.(pkl|pickle|npz)$/i, '');
   if (lower.endsWith('.pkl') || lower.endsWith('.pickle') || (bytes[0] === 0x80 && !lower.endsWith('.npz'))) {
@@ -126,7 +138,7 @@ function loadFile(path: string): Dataset {
       'an .npy file holds one array; a data set needs four: give an .npz with x_train, y_train, x_test, y_test, or the folder holding x_train.npy, y_train.npy, x_test.npy, y_test.npy',
     );
   }
-  if (looksLikeIdx(isGzip(bytes) ? maybeGunzip(bytes, path) : bytes)) {
+  if (isIdxFile(bytes)) {
     throw new DataError(path, 'this is one IDX file; a data set needs four: give the folder that holds train-images, train-labels, t10k-images and t10k-labels');
   }
   throw new DataError(path, `format not recognised from its name or its first bytes; ${expectedText()}`, 0);
@@ -150,10 +162,10 @@ function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
     const files = idx as Record<keyof typeof idx, string>;
     return idxDataset(
       {
-        trainImages: new Uint8Array(readFileSync(files.trainImages)),
-        trainLabels: new Uint8Array(readFileSync(files.trainLabels)),
-        testImages: new Uint8Array(readFileSync(files.testImages)),
-        testLabels: new Uint8Array(readFileSync(files.testLabels)),
+        trainImages: readDataFile(files.trainImages),
+        trainLabels: readDataFile(files.trainLabels),
+        testImages: readDataFile(files.testImages),
+        testLabels: readDataFile(files.testLabels),
       },
       { name: basename(dir), files },
     );
@@ -167,7 +179,7 @@ function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
   if (npy.some((p) => stat(p)?.isFile())) {
     const missing = npy.filter((p) => !stat(p)?.isFile());
     if (missing.length > 0) throw new DataError(dir, `holds some of x_train.npy, y_train.npy, x_test.npy, y_test.npy but not ${missing.map((p) => basename(p)).join(', ')}`);
-    const [xTrain, yTrain, xTest, yTest] = npy.map((p) => parseNpy(new Uint8Array(readFileSync(p)), p)) as [
+    const [xTrain, yTrain, xTest, yTest] = npy.map((p) => parseNpy(readDataFile(p), p)) as [
       ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>,
     ];
     return arraysToDataset(dir, { xTrain, yTrain, xTest, yTest }, {

@@ -1,6 +1,10 @@
 // NPY arrays (numpy's .npy, format versions 1.0, 2.0, 3.0) and NPZ archives of them (a zip file,
 // stored or deflated, as written by np.savez / np.savez_compressed). Browser-safe.
 //
+// An NPZ is read through its zip directory (io/zip.ts): only the members a caller uses are
+// inflated, each within the size its own NPY header announces (and MAX_ELEMENTS), and each is
+// checked against the directory's size and CRC-32.
+//
 // NPY layout:
 //   byte 0–5   magic "\x93NUMPY"
 //   byte 6, 7  major, minor version
@@ -9,24 +13,31 @@
 //   header: a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
 //   then the raw elements.
 
-import { unzipSync } from 'fflate';
-import { arraysToDataset, decodeArray, type NdArray } from './arrays.js';
-import { DataError, needBytes } from './errors.js';
+import { isZip, zipMemberData, zipMembers, type ZipMember } from '../io/zip.js';
+import { arrayBytes, arraysToDataset, clip, decodeArray, MAX_DIMS, MAX_ELEMENTS, type NdArray } from './arrays.js';
+import { DataError, failIn, needBytes } from './errors.js';
 import type { Dataset } from './types.js';
 
+export { isZip };
+
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93 N U M P Y
+/** The longest NPY header read (numpy writes under 200 bytes for a numeric array). */
+export const MAX_NPY_HEADER = 65536;
 
 export function isNpy(bytes: Uint8Array): boolean {
   return bytes.length >= 6 && MAGIC.every((b, i) => bytes[i] === b);
 }
 
-/** True when the bytes start like a zip archive (local file header "PK\3\4" or empty archive "PK\5\6"). */
-export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5);
+interface NpyHeader {
+  descr: string;
+  fortran: boolean;
+  shape: number[];
+  /** Byte where the elements start. */
+  dataStart: number;
 }
 
-/** Parses one .npy file. */
-export function parseNpy(bytes: Uint8Array, file: string): NdArray {
+/** Reads and checks the preamble and header dict of NPY bytes (the elements need not be there). */
+function readNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   needBytes(file, bytes, 0, 10, 'the NPY preamble');
   if (!isNpy(bytes)) {
     throw new DataError(file, `not an NPY file: expected the magic bytes 93 4E 55 4D 50 59 ("\\x93NUMPY")`, 0);
@@ -44,6 +55,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NdArray {
     headerLen = view.getUint32(8, true);
     headerStart = 12;
   }
+  if (headerLen > MAX_NPY_HEADER) throw new DataError(file, `NPY header length ${headerLen} is more than the ${MAX_NPY_HEADER} bytes read`, 8);
   needBytes(file, bytes, headerStart, headerLen, 'the NPY header');
   const raw = bytes.subarray(headerStart, headerStart + headerLen);
   let header = '';
@@ -53,12 +65,31 @@ export function parseNpy(bytes: Uint8Array, file: string): NdArray {
   const descr = dict.get('descr');
   const fortran = dict.get('fortran_order');
   const shape = dict.get('shape');
+  const shown = clip(header.trim());
   if (typeof descr !== 'string') {
-    throw new DataError(file, `NPY header has no string 'descr' (structured dtypes are not supported): ${header.trim()}`, headerStart);
+    throw new DataError(file, `NPY header has no string 'descr' (structured dtypes are not supported): ${shown}`, headerStart);
   }
-  if (typeof fortran !== 'boolean') throw new DataError(file, `NPY header has no boolean 'fortran_order': ${header.trim()}`, headerStart);
-  if (!Array.isArray(shape)) throw new DataError(file, `NPY header has no tuple 'shape': ${header.trim()}`, headerStart);
-  const dataStart = headerStart + headerLen;
+  if (typeof fortran !== 'boolean') throw new DataError(file, `NPY header has no boolean 'fortran_order': ${shown}`, headerStart);
+  if (!Array.isArray(shape)) throw new DataError(file, `NPY header has no tuple 'shape': ${shown}`, headerStart);
+  return { descr, fortran, shape, dataStart: headerStart + headerLen };
+}
+
+/** The total size of NPY bytes whose start is `head`, or undefined until the header is complete. */
+function npySizeFromHead(head: Uint8Array, file: string): number | undefined {
+  if (head.length < 12) return undefined; // the preamble of every version fits in 12 bytes
+  const major = head[6]!;
+  if (!isNpy(head) || major < 1 || major > 3) readNpyHeader(head, file); // throws, naming what is wrong
+  const view = new DataView(head.buffer, head.byteOffset, head.length);
+  const headerStart = major === 1 ? 10 : 12;
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLen <= MAX_NPY_HEADER && headerStart + headerLen > head.length) return undefined;
+  const h = readNpyHeader(head, file);
+  return h.dataStart + arrayBytes(file, h.descr, h.shape, h.dataStart);
+}
+
+/** Parses one .npy file. */
+export function parseNpy(bytes: Uint8Array, file: string): NdArray {
+  const { descr, fortran, shape, dataStart } = readNpyHeader(bytes, file);
   const arr = decodeArray(file, bytes, dataStart, descr, shape, fortran);
   const end = dataStart + arr.data.length * arr.data.BYTES_PER_ELEMENT;
   if (end !== bytes.length) {
@@ -76,8 +107,9 @@ type HeaderValue = string | boolean | number[] | null;
 function parseHeaderDict(text: string, file: string, base: number): Map<string, HeaderValue> {
   let i = 0;
   const fail = (what: string): never => {
-    throw new DataError(file, `NPY header: ${what} at header character ${i}: ${JSON.stringify(text.trim())}`, base + i);
+    throw new DataError(file, `NPY header: ${what} at header character ${i}: ${clip(JSON.stringify(text.trim()))}`, base + i);
   };
+  const digits = /\d+L?/y;
   const ws = (): void => { while (i < text.length && /\s/.test(text[i]!)) i++; };
   const expect = (c: string): void => { ws(); if (text[i] !== c) fail(`expected '${c}'`); i++; };
   const str = (): string => {
@@ -102,7 +134,9 @@ function parseHeaderDict(text: string, file: string, base: number): Map<string, 
       for (;;) {
         ws();
         if (text[i] === ')') { i++; return dims; }
-        const m = /^\d+L?/.exec(text.slice(i));
+        if (dims.length === MAX_DIMS) fail(`more than ${MAX_DIMS} dimensions in the shape tuple`);
+        digits.lastIndex = i;
+        const m = digits.exec(text);
         if (!m) fail('expected a non-negative integer in the shape tuple');
         dims.push(parseInt(m![0], 10));
         i += m![0].length;
@@ -129,19 +163,30 @@ function parseHeaderDict(text: string, file: string, base: number): Map<string, 
   return out;
 }
 
+/** The zip members of an .npz archive, listed without inflating any. */
+function npzMembers(bytes: Uint8Array, file: string): ZipMember[] {
+  if (!isZip(bytes)) throw new DataError(file, 'not an NPZ (zip) archive: expected the magic bytes 50 4B 03 04 ("PK\\3\\4")', 0);
+  return zipMembers(bytes, failIn(file));
+}
+
+/** One member's array: inflated within the size its NPY header announces, CRC-32 checked. */
+function npzArray(bytes: Uint8Array, file: string, member: ZipMember): NdArray {
+  const where = `${file}:${member.name}`;
+  const data = zipMemberData(
+    bytes,
+    member,
+    { maxBytes: MAX_NPY_HEADER + 12 + 8 * MAX_ELEMENTS, sizeFromHead: (head) => npySizeFromHead(head, where), announcer: 'its NPY header' },
+    failIn(file),
+  );
+  return parseNpy(data, where);
+}
+
 /** Parses an .npz archive into its arrays, keyed by name without the '.npy' suffix. */
 export function parseNpz(bytes: Uint8Array, file: string): Map<string, NdArray> {
-  if (!isZip(bytes)) throw new DataError(file, 'not an NPZ (zip) archive: expected the magic bytes 50 4B 03 04 ("PK\\3\\4")', 0);
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(bytes);
-  } catch (e) {
-    throw new DataError(file, `zip archive is corrupt or truncated (${(e as Error).message}); the file has ${bytes.length} bytes`);
-  }
   const out = new Map<string, NdArray>();
-  for (const [name, data] of Object.entries(entries)) {
-    if (!name.endsWith('.npy')) continue;
-    out.set(name.slice(0, -4), parseNpy(data, `${file}:${name}`));
+  for (const m of npzMembers(bytes, file)) {
+    if (!m.name.endsWith('.npy')) continue;
+    out.set(m.name.slice(0, -4), npzArray(bytes, file, m));
   }
   return out;
 }
@@ -153,21 +198,24 @@ export interface NpzDatasetOptions {
 }
 
 /**
- * An .npz with x_train, y_train, x_test, y_test (Keras's mnist.npz layout) → Dataset.
+ * An .npz with x_train, y_train, x_test, y_test (Keras's mnist.npz layout) → Dataset. Only those
+ * four members are inflated.
  */
 export function npzDataset(bytes: Uint8Array, file: string, options: NpzDatasetOptions): Dataset {
-  const arrays = parseNpz(bytes, file);
+  const members = npzMembers(bytes, file);
   const want = ['x_train', 'y_train', 'x_test', 'y_test'] as const;
-  const missing = want.filter((k) => !arrays.has(k));
+  const byName = new Map(members.filter((m) => m.name.endsWith('.npy')).map((m) => [m.name.slice(0, -4), m]));
+  const missing = want.filter((k) => !byName.has(k));
   if (missing.length > 0) {
     throw new DataError(
       file,
-      `NPZ lacks ${missing.join(', ')}; expected arrays x_train, y_train, x_test, y_test (Keras mnist.npz layout), found ${[...arrays.keys()].join(', ') || 'none'}`,
+      `NPZ lacks ${missing.join(', ')}; expected arrays x_train, y_train, x_test, y_test (Keras mnist.npz layout), found ${clip([...byName.keys()].join(', ')) || 'none'}`,
     );
   }
+  const [xTrain, yTrain, xTest, yTest] = want.map((k) => npzArray(bytes, file, byName.get(k)!)) as [NdArray, NdArray, NdArray, NdArray];
   return arraysToDataset(
     file,
-    { xTrain: arrays.get('x_train')!, yTrain: arrays.get('y_train')!, xTest: arrays.get('x_test')!, yTest: arrays.get('y_test')! },
+    { xTrain, yTrain, xTest, yTest },
     {
       name: options.name,
       ...(options.classes ? { classes: options.classes } : {}),

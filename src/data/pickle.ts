@@ -19,59 +19,33 @@
 //                   (3, '<', None, None, None, -1, -1, 0)   (version, byte order, subarray,
 //                   names, fields, elsize, alignment, flags)
 // numpy ≥ 2 writes the same under the module name numpy._core; both spellings are allowed.
+//
+// Budgets: a pickle is a program, and a tiny one can describe a huge structure (40 DUP + TUPLE2
+// pairs make a tuple with 2⁴⁰ leaves through shared references). Nothing here walks such a
+// structure: the stack, the memo and the nesting of tuples are capped (MAX_STACK, MAX_MEMO,
+// MAX_DEPTH), a GLOBAL's text line is capped (MAX_NAME), and describe() — the only recursive
+// walk, used in messages — stops at a depth, a number of items per tuple and a length.
 
-import { arraysToDataset, decodeArray, type NdArray } from './arrays.js';
+import { arraysToDataset, clip, type NdArray } from './arrays.js';
 import { DataError, needBytes } from './errors.js';
+import { build, call } from './pickle-calls.js';
+import { ALLOWED, describe, PyGlobal, PyLongText, PyNdArray, PyTuple, type AllowedGlobal, type PyValue } from './pickle-values.js';
 import type { Dataset } from './types.js';
 
-// ---- values on the machine's stack ------------------------------------------------------
+export { describe, PyDType, PyGlobal, PyLongText, PyNdArray, PyTuple, type PyValue } from './pickle-values.js';
 
-export type PyValue = null | boolean | number | bigint | string | Uint8Array | PyTuple | PyGlobal | PyDType | PyNdArray | PyLongText;
+// ---- the machine -----------------------------------------------------------------------
 
-/**
- * A long string kept as its UTF-8 bytes. Protocol 2 carries an array's raw bytes as the text
- * argument of _codecs.encode(text, 'latin1'); for a large array that text would exceed what a
- * JavaScript string can hold, so it is never made into one.
- */
-export class PyLongText {
-  constructor(readonly utf8: Uint8Array) {}
-}
+/** Strings longer than this stay UTF-8 bytes (PyLongText). */
 const LONG_TEXT = 1 << 16;
-
-export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
-}
-/** One of the allowed globals (a name, never a function). */
-export class PyGlobal {
-  constructor(readonly name: AllowedGlobal) {}
-}
-/** numpy.dtype(kind, False, True), completed by BUILD with its byte order. */
-export class PyDType {
-  order = '|';
-  built = false;
-  constructor(readonly kind: string) {}
-  get descr(): string {
-    return this.order + this.kind;
-  }
-}
-/** An ndarray: empty after _reconstruct, filled by BUILD; full after _frombuffer. */
-export class PyNdArray {
-  array: NdArray | undefined;
-}
-
-const ALLOWED = [
-  'numpy.core.multiarray._reconstruct',
-  'numpy._core.multiarray._reconstruct',
-  'numpy.core.numeric._frombuffer',
-  'numpy._core.numeric._frombuffer',
-  'numpy.ndarray',
-  'numpy.dtype',
-  '_codecs.encode',
-] as const;
-type AllowedGlobal = (typeof ALLOWED)[number];
-
-/** The dtype kinds a data set may use (no objects, no strings, no structured types). */
-const ALLOWED_KINDS = new Set(['b1', 'u1', 'i1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8', 'f4', 'f8']);
+/** Values on the stack at once (numpy's pickles use a handful). */
+const MAX_STACK = 1 << 16;
+/** Memo entries (numpy's pickles use tens). */
+const MAX_MEMO = 1 << 16;
+/** Bytes of a GLOBAL's module or name line; numpy's names are under 40. */
+const MAX_NAME = 256;
+/** Levels of nested tuples (numpy's pickles use three). */
+const MAX_DEPTH = 64;
 
 // Every opcode of pickle protocols 0–5, by byte, so a refusal can name what it saw.
 const OPCODE_NAMES: Record<number, string> = {
@@ -93,20 +67,6 @@ const OPCODE_NAMES: Record<number, string> = {
 function opName(op: number): string {
   const ch = op >= 0x20 && op < 0x7f ? ` '${String.fromCharCode(op)}'` : '';
   return `${OPCODE_NAMES[op] ?? 'unknown opcode'} (0x${op.toString(16).padStart(2, '0')}${ch})`;
-}
-
-/** A short description of a value for error messages: "tuple(2)", "ndarray f4 (6, 16)". */
-export function describe(v: PyValue | undefined): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'None';
-  if (v instanceof PyTuple) return `tuple(${v.items.map(describe).join(', ')})`;
-  if (v instanceof PyGlobal) return v.name;
-  if (v instanceof PyDType) return `dtype('${v.descr}')`;
-  if (v instanceof PyNdArray) return v.array ? `ndarray ${v.array.dtype} (${v.array.shape.join(', ')})` : 'ndarray (unbuilt)';
-  if (v instanceof Uint8Array) return `bytes(${v.length})`;
-  if (typeof v === 'string') return JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v);
-  if (v instanceof PyLongText) return `str(${v.utf8.length} UTF-8 bytes)`;
-  return String(v);
 }
 
 const MARK = Symbol('mark');
@@ -157,14 +117,30 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
     }
   };
   const line = (): string => {
-    const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) fail('truncated: a text argument has no terminating newline');
+    const found = bytes.subarray(pos, pos + MAX_NAME + 1).indexOf(0x0a);
+    if (found < 0) {
+      if (pos + MAX_NAME < bytes.length) fail(`${opName(bytes[at]!)}: a name longer than ${MAX_NAME} bytes; numpy's module and class names are short`);
+      fail('truncated: a text argument has no terminating newline');
+    }
+    const end = pos + found;
     let s = '';
     for (let i = pos; i < end; i++) s += String.fromCharCode(bytes[i]!);
     pos = end + 1;
     return s;
   };
-  const push = (v: PyValue): void => { stack.push(v); };
+  const push = (v: PyValue): void => {
+    if (stack.length >= MAX_STACK) fail(`more than ${MAX_STACK} values on the stack; numpy's pickles use a handful`);
+    stack.push(v);
+  };
+  const tuple = (items: PyValue[]): PyTuple => {
+    const t = new PyTuple(items);
+    if (t.depth > MAX_DEPTH) fail(`tuples nested more than ${MAX_DEPTH} deep; numpy's pickles nest three`);
+    return t;
+  };
+  const memoize = (k: number, v: PyValue): void => {
+    if (memo.size >= MAX_MEMO && !memo.has(k)) fail(`more than ${MAX_MEMO} memo entries; numpy's pickles use tens`);
+    memo.set(k, v);
+  };
   const pop = (): PyValue => {
     const v = stack.pop();
     if (v === undefined) return fail(`${opName(bytes[at]!)} on an empty stack`);
@@ -185,7 +161,7 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
   const global = (name: string): PyGlobal => {
     if (!(ALLOWED as readonly string[]).includes(name)) {
       fail(
-        `refusing global '${name}' (${opName(bytes[at]!)}): only numpy array reconstruction is allowed (${ALLOWED.join(', ')})`,
+        `refusing global '${clip(name)}' (${opName(bytes[at]!)}): only numpy array reconstruction is allowed (${ALLOWED.join(', ')})`,
       );
     }
     return new PyGlobal(name as AllowedGlobal);
@@ -206,7 +182,11 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
         if (stack.length !== 1 || marks.length !== 0) fail(`STOP with ${stack.length} values on the stack (expected 1)`);
         return pop();
       }
-      case 0x28: marks.push(stack.length); stack.push(MARK); break; // MARK
+      case 0x28: // MARK
+        if (stack.length >= MAX_STACK) fail(`more than ${MAX_STACK} values on the stack; numpy's pickles use a handful`);
+        marks.push(stack.length);
+        stack.push(MARK);
+        break;
       case 0x30: pop(); break; // POP
       case 0x31: popMark(); break; // POP_MARK
       case 0x32: push(top()); break; // DUP
@@ -236,15 +216,15 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
       case 0x8e: push(take(u64(), 'bytes')); break; // BINBYTES8
       case 0x96: push(take(u64(), 'bytearray')); break; // BYTEARRAY8 (protocol 5 in-band buffer)
       // ---- tuples
-      case 0x29: push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x85: { const a = pop(); push(new PyTuple([a])); break; } // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); push(new PyTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); push(new PyTuple([a, b, c])); break; } // TUPLE3
-      case 0x74: push(new PyTuple(popMark())); break; // TUPLE
+      case 0x29: push(tuple([])); break; // EMPTY_TUPLE
+      case 0x85: { const a = pop(); push(tuple([a])); break; } // TUPLE1
+      case 0x86: { const b = pop(); const a = pop(); push(tuple([a, b])); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); push(tuple([a, b, c])); break; } // TUPLE3
+      case 0x74: push(tuple(popMark())); break; // TUPLE
       // ---- memo
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x71: memoize(u8(), top()); break; // BINPUT
+      case 0x72: memoize(u32(), top()); break; // LONG_BINPUT
+      case 0x94: memoize(memo.size, top()); break; // MEMOIZE
       case 0x68: case 0x6a: { // BINGET, LONG_BINGET
         const k = op === 0x68 ? u8() : u32();
         if (!memo.has(k)) fail(`memo key ${k} was never stored`);
@@ -287,117 +267,6 @@ export function unpickle(bytes: Uint8Array, file: string): PyValue {
     }
   }
 }
-
-type Fail = (msg: string) => never;
-
-/** The calls the allowed globals stand for, done by our own code with checked arguments. */
-function call(name: AllowedGlobal, args: PyValue[], fail: Fail): PyValue {
-  switch (name) {
-    case 'numpy.core.multiarray._reconstruct':
-    case 'numpy._core.multiarray._reconstruct': {
-      // _reconstruct(numpy.ndarray, (0,), b'b'): an empty array that BUILD fills
-      const [cls] = args;
-      if (args.length !== 3 || !(cls instanceof PyGlobal) || cls.name !== 'numpy.ndarray') {
-        fail(`${name} called with (${args.map(describe).join(', ')}); expected (numpy.ndarray, (0,), b'b')`);
-      }
-      return new PyNdArray();
-    }
-    case 'numpy.dtype': {
-      // dtype('f4', False, True)
-      const [kind] = args;
-      if (typeof kind !== 'string' || args.length < 1 || args.length > 3) fail(`numpy.dtype called with (${args.map(describe).join(', ')}); expected ('f4', False, True)`);
-      if (!ALLOWED_KINDS.has(kind as string)) {
-        fail(`numpy.dtype('${kind as string}') is not allowed: only numeric dtypes (${[...ALLOWED_KINDS].join(', ')}) are read`);
-      }
-      return new PyDType(kind as string);
-    }
-    case '_codecs.encode': {
-      // Protocol 2 writes bytes as _codecs.encode(text, 'latin1'): each character is one byte.
-      const [s, enc] = args;
-      if (args.length !== 2 || (typeof s !== 'string' && !(s instanceof PyLongText)) || enc !== 'latin1') {
-        fail(`_codecs.encode called with (${args.map(describe).join(', ')}); expected (str, 'latin1')`);
-      }
-      if (s instanceof PyLongText) return utf8ToLatin1(s.utf8, fail);
-      const str = s as string;
-      const out = new Uint8Array(str.length);
-      for (let i = 0; i < str.length; i++) {
-        const c = str.charCodeAt(i);
-        if (c > 0xff) fail(`_codecs.encode: character ${i} (U+${c.toString(16)}) is not latin1`);
-        out[i] = c;
-      }
-      return out;
-    }
-    case 'numpy.core.numeric._frombuffer':
-    case 'numpy._core.numeric._frombuffer': {
-      // _frombuffer(buffer, dtype, shape, order)
-      const [buf, dt, shape, order] = args;
-      if (args.length !== 4 || !(buf instanceof Uint8Array) || !(dt instanceof PyDType) || !isIntTuple(shape) || (order !== 'C' && order !== 'F')) {
-        fail(`${name} called with (${args.map(describe).join(', ')}); expected (bytes, dtype, shape, 'C' | 'F')`);
-      }
-      const a = new PyNdArray();
-      a.array = toArray(buf as Uint8Array, dt as PyDType, shape as PyTuple, order === 'F', fail);
-      return a;
-    }
-    default:
-      // Unreachable: the allow-list and this switch list the same names.
-      return fail(`no implementation for allowed global ${name as string}`);
-  }
-}
-
-/** UTF-8 text whose code points are all ≤ U+00FF → one byte per code point. */
-function utf8ToLatin1(u: Uint8Array, fail: Fail): Uint8Array {
-  const out = new Uint8Array(u.length);
-  let n = 0;
-  for (let i = 0; i < u.length; i++) {
-    const b = u[i]!;
-    if (b < 0x80) out[n++] = b;
-    else if ((b === 0xc2 || b === 0xc3) && i + 1 < u.length && (u[i + 1]! & 0xc0) === 0x80) out[n++] = ((b & 0x1f) << 6) | (u[++i]! & 0x3f);
-    else fail(`_codecs.encode: UTF-8 byte ${i} of the text starts a character beyond U+00FF (not latin1)`);
-  }
-  return out.slice(0, n);
-}
-
-function build(obj: PyValue, state: PyValue, fail: Fail): void {
-  if (obj instanceof PyDType) {
-    // (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])
-    const s = state instanceof PyTuple ? state.items : undefined;
-    if (!s || s.length < 8 || typeof s[1] !== 'string' || !['<', '>', '|', '='].includes(s[1]) || s[2] !== null || s[3] !== null || s[4] !== null) {
-      fail(`BUILD of ${describe(obj)} with state ${describe(state)}: only plain numeric dtypes (no subarray, names or fields) are read`);
-    }
-    obj.order = s![1] as string;
-    obj.built = true;
-    return;
-  }
-  if (obj instanceof PyNdArray) {
-    // (version, shape, dtype, is_fortran, raw bytes)
-    const s = state instanceof PyTuple ? state.items : undefined;
-    if (!s || s.length !== 5 || !isIntTuple(s[1]) || !(s[2] instanceof PyDType) || typeof s[3] !== 'boolean' || !(s[4] instanceof Uint8Array)) {
-      fail(
-        `BUILD of an ndarray with state ${describe(state)}; expected (1, shape, dtype, is_fortran, raw bytes) — object arrays are not read`,
-      );
-    }
-    if (obj.array) fail('BUILD of an ndarray that is already built');
-    obj.array = toArray(s![4] as Uint8Array, s![2] as PyDType, s![1] as PyTuple, s![3] as boolean, fail);
-    return;
-  }
-  fail(`BUILD on ${describe(obj)}: only numpy dtypes and arrays may be built`);
-}
-
-function isIntTuple(v: PyValue | undefined): v is PyTuple {
-  return v instanceof PyTuple && v.items.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0);
-}
-
-function toArray(raw: Uint8Array, dt: PyDType, shape: PyTuple, fortran: boolean, fail: Fail): NdArray {
-  const dims = shape.items as number[];
-  let n = 1;
-  for (const d of dims) n *= d;
-  const size = Number(dt.kind.slice(1));
-  if (raw.length !== n * size) {
-    fail(`array of dtype ${dt.descr} and shape (${dims.join(', ')}) needs ${n * size} bytes but its buffer holds ${raw.length}`);
-  }
-  return decodeArray('pickle', raw, 0, dt.descr, dims, fortran);
-}
-
 // ---- the data set ------------------------------------------------------------------------
 
 export interface PickleDatasetOptions {

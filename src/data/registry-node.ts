@@ -12,13 +12,13 @@
 // leaves a partial or wrong file under the real name.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'fflate';
 import { DataError } from './errors.js';
-import { isGzip } from './idx.js';
+import { readDataFile } from './file-node.js';
+import { gunzipIdx, isGzip } from './idx.js';
 import { datasetNames, registeredDataset, type RegisteredFile } from './registry.js';
 
 export interface LocateOptions {
@@ -94,13 +94,8 @@ function verifyAndInflate(
   const sum = sha256Hex(bytes);
   if (sum === spec.sha256) return { checked: 'gz', raw: bytes };
   let raw = bytes;
-  if (isGzip(bytes)) {
-    try {
-      raw = gunzipSync(bytes);
-    } catch (e) {
-      throw new DataError(path, `gzip data is corrupt or truncated (${(e as Error).message})`);
-    }
-  }
+  // Registered files are IDX: inflated within the size their header announces.
+  if (isGzip(bytes)) raw = gunzipIdx(bytes, path);
   if (spec.rawSha256) {
     const rawSum = raw === bytes ? sum : sha256Hex(raw);
     if (rawSum === spec.rawSha256) return { checked: 'content', raw };
@@ -188,7 +183,7 @@ export async function locateRegisteredFile(name: string, spec: RegisteredFile, o
   const tried = candidates(name, spec.file, dirs);
   for (const p of tried) {
     if (!isFile(p)) continue;
-    const bytes = new Uint8Array(readFileSync(p));
+    const bytes = readDataFile(p);
     const { checked, raw } = verifyAndInflate(p, bytes, spec, '. Delete or replace this copy (it is searched before the download cache).');
     return { path: p, bytes: raw, checked };
   }
@@ -207,7 +202,7 @@ export async function locateRegisteredFile(name: string, spec: RegisteredFile, o
     (bytes, url) => void verifyRegistered(url, bytes, spec),
     { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.log ? { log: options.log } : {}) },
   );
-  return { path: dest, bytes: new Uint8Array(readFileSync(dest)), checked: 'downloaded' };
+  return { path: dest, bytes: readDataFile(dest), checked: 'downloaded' };
 }
 
 /** Finds omniglot_12.pkl (or another registered pickle) in the data folders. */

@@ -22,4 +22,32 @@ export interface Dataset {
   test: Split;
   /** Where it came from (paths, URLs, split seed), for the run's config. */
   source: Record<string, unknown>;
+  /**
+   * What the reader found odd but not wrong, one line each: a split without some classes,
+   * labels that are not 0…k−1, a class so rare it looks like a corrupted label.
+   */
+  warnings?: string[];
+}
+
+// Arrays as the file readers find them (NPY, NPZ, pickled numpy arrays, IDX), before arrays.ts
+// turns them into a Dataset.
+
+export type NdData =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** An array read from a file. `dtype` uses numpy's kind+size letters without byte order: 'u1', 'f4', 'i8', 'b1'. */
+export interface NdArray {
+  dtype: string;
+  shape: number[];
+  /** Row-major (C order) elements, native byte order. */
+  data: NdData;
 }

@@ -1,9 +1,12 @@
 // PNG files with pngjs (Node only): encode RGBA pixels, and read a PNG as a (C, H, W) image in [0, 1].
+// Reading checks the image's size from its header before decoding (png-check.ts) and reads
+// regular files only (read-node.ts).
 
-import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { HandgradError, Tensor } from '../tensor.js';
 import type { RgbaImage } from '../image.js';
+import { checkPngBudget, MAX_PNG_PIXELS } from './png-check.js';
+import { readRegularFile } from './read-node.js';
 
 /** PNG bytes of an RGBA image. */
 export function encodePng(img: RgbaImage): Uint8Array {
@@ -15,8 +18,14 @@ export function encodePng(img: RgbaImage): Uint8Array {
   return new Uint8Array(PNG.sync.write(png));
 }
 
-/** Decodes PNG bytes to RGBA pixels; `source` names the file in errors. */
-export function decodePng(bytes: Uint8Array, source = 'PNG data'): RgbaImage {
+/**
+ * Decodes PNG bytes to RGBA pixels; `source` names the file in errors. Images of more than
+ * `maxPixels` pixels are refused from their header, before anything is decoded.
+ */
+export function decodePng(bytes: Uint8Array, source = 'PNG data', maxPixels = MAX_PNG_PIXELS): RgbaImage {
+  checkPngBudget(bytes, (message, offset) => {
+    throw new HandgradError(`${source}: ${offset === undefined ? '' : `byte ${offset}: `}${message}`);
+  }, maxPixels);
   try {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
@@ -30,12 +39,7 @@ export function decodePng(bytes: Uint8Array, source = 'PNG data'): RgbaImage {
  * the luminance 0.299 R + 0.587 G + 0.114 B (alpha composited over black), 3 takes R, G, B.
  */
 export function readPngImage(path: string, channels: 1 | 3): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new HandgradError(`${path}: cannot read the image (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const bytes = readRegularFile(path, { fail: (message) => { throw new HandgradError(`${path}: cannot read the image: ${message}`); } });
   const img = decodePng(bytes, path);
   const { width: W, height: H, data } = img;
   const out = Tensor.zeros([channels, H, W]);

@@ -38,6 +38,18 @@ export interface AdamHyper {
   step: number;
 }
 
+export interface RmspropHyper {
+  lr: number;
+  /** Smoothing constant of the running mean of g². */
+  alpha: number;
+  /** Added to the root mean square (after the square root). */
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  /** Divide by the centred root mean square √(E[g²] − E[g]²) instead of √E[g²]. */
+  centered: boolean;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -81,6 +93,10 @@ export interface Kernels {
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: GeluApproximate): void;
   softplusForward(x: FloatArray, y: FloatArray, beta: number, threshold: number): void;
   softplusBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, beta: number, threshold: number): void;
+  /** y = x for x > 0, α(eˣ − 1) for x ≤ 0 (α ≥ 0). */
+  eluForward(x: FloatArray, y: FloatArray, alpha: number): void;
+  /** Uses the saved output: ELU'(x) = 1 for y > 0, y + α for y ≤ 0 (y ≤ 0 exactly when x ≤ 0, as α ≥ 0). */
+  eluBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, alpha: number): void;
 
   // ---- losses --------------------------------------------------------------------------------
   /**
@@ -257,6 +273,12 @@ export interface Kernels {
   sgdStep(param: FloatArray, grad: FloatArray, buf: FloatArray, h: SgdHyper): void;
   /** PyTorch's Adam / AdamW step on one parameter; m and v are the moment estimates. */
   adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void;
+  /**
+   * PyTorch's RMSprop step on one parameter: squareAvg is the running mean of g², gradAvg the
+   * running mean of g (read and written only when centered; may be empty otherwise), buf the
+   * momentum buffer (only when momentum > 0; may be empty otherwise).
+   */
+  rmspropStep(param: FloatArray, grad: FloatArray, squareAvg: FloatArray, gradAvg: FloatArray, buf: FloatArray, h: RmspropHyper): void;
 }
 
 /**

@@ -1,24 +1,111 @@
 // Elementwise activations, y = f(x) of any shape. Forward keeps x and y; backward returns
-// dx = dy · f'(x), using whichever of x or y gives f' most simply.
+// dx = dy · f'(x), reading whichever of x or y gives f' most simply. Each layer is one row of
+// RULES (its forward and its backward side by side, the backward quoting the forward) and a class
+// of a few lines; options and defaults come from the schema in config.ts.
+//
+// ACTIVATIONS names the activations a model can be built with ('relu', 'gelu-tanh', …): the
+// layer config each name stands for, its label for menus and tables, and whether f' jumps at 0.
+// Model builders, the training config, the command line, the gradcheck suite and the
+// playground's menus all read this one table.
 
 import { kernelsFor } from '../backend.js';
 import type { Kernels } from '../kernels/table.js';
-import type { Tensor } from '../tensor.js';
-import { OutputBuffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
+import type { FloatArray, Tensor } from '../tensor.js';
+import {
+  elementwiseConfig, resolveElementwiseOptions, type ConfigMap, type ElementwiseConfig, type ElementwiseOptions,
+  type ElementwiseType, type ResolvedConfigMap, type ResolvedOptions,
+} from './config.js';
+import { OutputBuffer, Module } from './module.js';
 
-abstract class Elementwise extends Module {
-  protected x: Tensor | null = null;
-  protected y: Tensor | null = null;
+/** What a backward reads: the forward's input x and output y, the incoming dy, the dx to write. */
+interface Saved { x: FloatArray; y: FloatArray; dy: FloatArray; dx: FloatArray }
+
+interface Rule<T extends ElementwiseType> {
+  describe(o: ResolvedOptions<T>): string;
+  forward(k: Kernels, x: FloatArray, y: FloatArray, o: ResolvedOptions<T>): void;
+  backward(k: Kernels, s: Saved, o: ResolvedOptions<T>): void;
+}
+
+const RULES: { [T in ElementwiseType]: Rule<T> } = {
+  ReLU: {
+    describe: (o) => (o.scale === 1 ? 'ReLU' : `${o.scale}·ReLU`),
+    // y = scale · max(0, x)
+    forward: (k, x, y, o) => k.reluForward(x, y, o.scale),
+    // forward was y = scale · max(0, x), so dx = scale · dy where x > 0 and 0 elsewhere (ReLU'(0) = 0)
+    backward: (k, { x, dy, dx }, o) => k.reluBackward(x, dy, dx, o.scale),
+  },
+  LeakyReLU: {
+    describe: (o) => `LeakyReLU(${o.negativeSlope})`,
+    // y = x if x > 0 else slope · x
+    forward: (k, x, y, o) => k.leakyReluForward(x, y, o.negativeSlope),
+    // forward was y = x if x > 0 else slope · x, so dx = dy where x > 0, slope · dy elsewhere (at 0 too)
+    backward: (k, { x, dy, dx }, o) => k.leakyReluBackward(x, dy, dx, o.negativeSlope),
+  },
+  Sigmoid: {
+    describe: () => 'Sigmoid',
+    // y = 1 / (1 + e^(−x)), stable for large |x|
+    forward: (k, x, y) => k.sigmoidForward(x, y),
+    // forward was y = σ(x), so dx = dy · y(1 − y)
+    backward: (k, { y, dy, dx }) => k.sigmoidBackward(y, dy, dx),
+  },
+  Tanh: {
+    describe: () => 'Tanh',
+    // y = tanh x
+    forward: (k, x, y) => k.tanhForward(x, y),
+    // forward was y = tanh x, so dx = dy · (1 − y²)
+    backward: (k, { y, dy, dx }) => k.tanhBackward(y, dy, dx),
+  },
+  GELU: {
+    describe: (o) => (o.approximate === 'tanh' ? "GELU(approximate='tanh')" : 'GELU'),
+    // y = x·Φ(x) (or ½x(1 + tanh(√(2/π)(x + 0.044715x³))))
+    forward: (k, x, y, o) => k.geluForward(x, y, o.approximate),
+    // forward was y = x·Φ(x), so dx = dy · (Φ(x) + x·φ(x)) (the tanh form's derivative in the kernel)
+    backward: (k, { x, dy, dx }, o) => k.geluBackward(x, dy, dx, o.approximate),
+  },
+  Softplus: {
+    describe: (o) => `Softplus(beta=${o.beta}, threshold=${o.threshold})`,
+    // y = log(1 + e^(βx)) / β, and y = x where βx > threshold
+    forward: (k, x, y, o) => k.softplusForward(x, y, o.beta, o.threshold),
+    // forward was y = log(1 + e^(βx)) / β, so dx = dy · σ(βx), and dy where βx > threshold
+    backward: (k, { x, dy, dx }, o) => k.softplusBackward(x, dy, dx, o.beta, o.threshold),
+  },
+  ELU: {
+    describe: (o) => (o.alpha === 1 ? 'ELU' : `ELU(alpha=${o.alpha})`),
+    // y = x if x > 0 else α(eˣ − 1)
+    forward: (k, x, y, o) => k.eluForward(x, y, o.alpha),
+    // forward was y = α(eˣ − 1) for x ≤ 0, so dx = dy · αeˣ = dy · (y + α) there, and dy where x > 0
+    backward: (k, { y, dy, dx }, o) => k.eluBackward(y, dy, dx, o.alpha),
+  },
+};
+
+/** An elementwise layer of type T: y = f(x) by its RULES row. */
+export abstract class Activation<T extends ElementwiseType> extends Module {
+  readonly type: T;
+  /** The options, every default filled in. */
+  readonly options: ResolvedOptions<T>;
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
-  protected abstract apply(k: Kernels, x: Tensor, y: Tensor): void;
-  protected abstract applyBackward(k: Kernels, x: Tensor, y: Tensor, dy: Tensor, dx: Tensor): void;
+  constructor(type: T, options: ElementwiseOptions<T>) {
+    super();
+    this.type = type;
+    this.options = resolveElementwiseOptions(type, options);
+  }
+
+  describe(): string {
+    return RULES[this.type].describe(this.options);
+  }
+
+  config(): ResolvedConfigMap[T] {
+    return elementwiseConfig(this.type, this.options);
+  }
 
   forward(x: Tensor): Tensor {
     this.requireTensor(x, 'the input');
     const y = this.out.get(x.shape, x.dtype);
-    this.apply(kernelsFor(x.dtype), x, y);
+    RULES[this.type].forward(kernelsFor(x.dtype), x.data, y.data, this.options);
     this.x = x;
     this.y = y;
     return y;
@@ -27,151 +114,49 @@ abstract class Elementwise extends Module {
   backward(dy: Tensor): Tensor {
     this.requireGradShape(dy, this.y);
     const dx = this.dxBuf.get(dy.shape, dy.dtype);
-    this.applyBackward(kernelsFor(dy.dtype), this.x!, this.y!, dy, dx);
+    RULES[this.type].backward(kernelsFor(dy.dtype), { x: this.x!.data, y: this.y!.data, dy: dy.data, dx: dx.data }, this.options);
     return dx;
   }
 }
 
-export interface ReLUOptions {
-  /** Multiplies the output: scale · max(0, x) (the theory uses 3·ReLU and 5·ReLU). Default 1. */
-  scale?: number;
+export type ReLUOptions = ElementwiseOptions<'ReLU'>;
+export type LeakyReLUOptions = ElementwiseOptions<'LeakyReLU'>;
+export type GELUOptions = ElementwiseOptions<'GELU'>;
+export type SoftplusOptions = ElementwiseOptions<'Softplus'>;
+export type ELUOptions = ElementwiseOptions<'ELU'>;
+
+export class ReLU extends Activation<'ReLU'> {
+  constructor(options: ReLUOptions = {}) { super('ReLU', options); }
+  get scale(): number { return this.options.scale; }
+}
+export class LeakyReLU extends Activation<'LeakyReLU'> {
+  constructor(options: LeakyReLUOptions = {}) { super('LeakyReLU', options); }
+  get negativeSlope(): number { return this.options.negativeSlope; }
+}
+export class Sigmoid extends Activation<'Sigmoid'> {
+  constructor() { super('Sigmoid', {}); }
+}
+export class Tanh extends Activation<'Tanh'> {
+  constructor() { super('Tanh', {}); }
+}
+export class GELU extends Activation<'GELU'> {
+  constructor(options: GELUOptions = {}) { super('GELU', options); }
+  get approximate(): 'none' | 'tanh' { return this.options.approximate; }
+}
+export class Softplus extends Activation<'Softplus'> {
+  constructor(options: SoftplusOptions = {}) { super('Softplus', options); }
+  get beta(): number { return this.options.beta; }
+  get threshold(): number { return this.options.threshold; }
+}
+export class ELU extends Activation<'ELU'> {
+  constructor(options: ELUOptions = {}) { super('ELU', options); }
+  get alpha(): number { return this.options.alpha; }
 }
 
-/** y = scale · max(0, x); ReLU'(0) = 0 as in PyTorch. */
-export class ReLU extends Elementwise {
-  readonly scale: number;
-  constructor(options: ReLUOptions = {}) {
-    super();
-    this.scale = checkNumber('ReLU', 'scale', options.scale ?? 1);
-  }
-  describe(): string {
-    return this.scale === 1 ? 'ReLU' : `${this.scale}·ReLU`;
-  }
-  config(): LayerConfig {
-    return { type: 'ReLU', scale: this.scale };
-  }
-  protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.reluForward(x.data, y.data, this.scale);
-  }
-  protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.reluBackward(x.data, dy.data, dx.data, this.scale);
-  }
-}
-
-export interface LeakyReLUOptions {
-  /** Slope for x ≤ 0. Default 0.01 as in PyTorch. */
-  negativeSlope?: number;
-}
-
-/** y = x if x > 0 else slope · x; LeakyReLU'(0) = slope as in PyTorch. */
-export class LeakyReLU extends Elementwise {
-  readonly negativeSlope: number;
-  constructor(options: LeakyReLUOptions = {}) {
-    super();
-    this.negativeSlope = checkNumber('LeakyReLU', 'negativeSlope', options.negativeSlope ?? 0.01);
-  }
-  describe(): string {
-    return `LeakyReLU(${this.negativeSlope})`;
-  }
-  config(): LayerConfig {
-    return { type: 'LeakyReLU', negativeSlope: this.negativeSlope };
-  }
-  protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.leakyReluForward(x.data, y.data, this.negativeSlope);
-  }
-  protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.leakyReluBackward(x.data, dy.data, dx.data, this.negativeSlope);
-  }
-}
-
-/** y = 1 / (1 + e^(−x)), stable for large |x|; σ' = y(1 − y). */
-export class Sigmoid extends Elementwise {
-  describe(): string {
-    return 'Sigmoid';
-  }
-  config(): LayerConfig {
-    return { type: 'Sigmoid' };
-  }
-  protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.sigmoidForward(x.data, y.data);
-  }
-  protected applyBackward(k: Kernels, _x: Tensor, y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.sigmoidBackward(y.data, dy.data, dx.data);
-  }
-}
-
-/** y = tanh x; tanh' = 1 − y². */
-export class Tanh extends Elementwise {
-  describe(): string {
-    return 'Tanh';
-  }
-  config(): LayerConfig {
-    return { type: 'Tanh' };
-  }
-  protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.tanhForward(x.data, y.data);
-  }
-  protected applyBackward(k: Kernels, _x: Tensor, y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.tanhBackward(y.data, dy.data, dx.data);
-  }
-}
-
-export interface GELUOptions {
-  /** 'none' (exact, x·Φ(x) with erf; the default) or 'tanh' (the tanh approximation), as PyTorch. */
-  approximate?: 'none' | 'tanh';
-}
-
-/** y = x·Φ(x); see the kernel for both derivatives. */
-export class GELU extends Elementwise {
-  readonly approximate: 'none' | 'tanh';
-  constructor(options: GELUOptions = {}) {
-    super();
-    const a = options.approximate ?? 'none';
-    if (a !== 'none' && a !== 'tanh') throw new LayerError(`GELU: option approximate must be 'none' or 'tanh', got '${String(a)}'`);
-    this.approximate = a;
-  }
-  describe(): string {
-    return this.approximate === 'tanh' ? "GELU(approximate='tanh')" : 'GELU';
-  }
-  config(): LayerConfig {
-    return { type: 'GELU', approximate: this.approximate };
-  }
-  protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.geluForward(x.data, y.data, this.approximate);
-  }
-  protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.geluBackward(x.data, dy.data, dx.data, this.approximate);
-  }
-}
-
-export interface SoftplusOptions {
-  beta?: number;
-  /** Above beta·x > threshold the layer is the identity, as PyTorch. Default 20. */
-  threshold?: number;
-}
-
-/** y = log(1 + e^(βx)) / β, linear above the threshold; y' = σ(βx). */
-export class Softplus extends Elementwise {
-  readonly beta: number;
-  readonly threshold: number;
-  constructor(options: SoftplusOptions = {}) {
-    super();
-    this.beta = checkNumber('Softplus', 'beta', options.beta ?? 1, { min: 0, minExclusive: true });
-    this.threshold = checkNumber('Softplus', 'threshold', options.threshold ?? 20);
-  }
-  describe(): string {
-    return `Softplus(beta=${this.beta}, threshold=${this.threshold})`;
-  }
-  config(): LayerConfig {
-    return { type: 'Softplus', beta: this.beta, threshold: this.threshold };
-  }
-  protected apply(k: Kernels, x: Tensor, y: Tensor): void {
-    k.softplusForward(x.data, y.data, this.beta, this.threshold);
-  }
-  protected applyBackward(k: Kernels, x: Tensor, _y: Tensor, dy: Tensor, dx: Tensor): void {
-    k.softplusBackward(x.data, dy.data, dx.data, this.beta, this.threshold);
-  }
-}
+/** The class of each elementwise layer type (the registry builds configs with them). */
+export const ELEMENTWISE_LAYERS: { readonly [T in ElementwiseType]: new (options: ElementwiseOptions<T>) => Activation<T> } = {
+  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, ELU,
+};
 
 /** y = x; dx = dy. Returns its input and the incoming gradient themselves (no copy). */
 export class Identity extends Module {
@@ -179,7 +164,7 @@ export class Identity extends Module {
   describe(): string {
     return 'Identity';
   }
-  config(): LayerConfig {
+  config(): ConfigMap['Identity'] {
     return { type: 'Identity' };
   }
   forward(x: Tensor): Tensor {
@@ -192,3 +177,28 @@ export class Identity extends Module {
     return dy;
   }
 }
+
+// ---- activations by name ------------------------------------------------------------------------
+
+export type ActivationName = 'relu' | 'leaky-relu' | 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'softplus' | 'elu' | 'identity';
+
+export interface ActivationEntry {
+  /** The layer the name stands for. */
+  readonly layer: ElementwiseConfig | ConfigMap['Identity'];
+  /** Its name in menus and tables. */
+  readonly label: string;
+  /** f' jumps at 0: finite differences need inputs away from 0. */
+  readonly kink: boolean;
+}
+
+export const ACTIVATIONS = {
+  relu: { layer: { type: 'ReLU' }, label: 'ReLU', kink: true },
+  'leaky-relu': { layer: { type: 'LeakyReLU' }, label: 'LeakyReLU(0.01)', kink: true },
+  sigmoid: { layer: { type: 'Sigmoid' }, label: 'Sigmoid', kink: false },
+  tanh: { layer: { type: 'Tanh' }, label: 'Tanh', kink: false },
+  gelu: { layer: { type: 'GELU' }, label: 'GELU', kink: false },
+  'gelu-tanh': { layer: { type: 'GELU', approximate: 'tanh' }, label: 'GELU (tanh)', kink: false },
+  softplus: { layer: { type: 'Softplus' }, label: 'Softplus', kink: false },
+  elu: { layer: { type: 'ELU' }, label: 'ELU', kink: false },
+  identity: { layer: { type: 'Identity' }, label: 'Identity', kink: false },
+} as const satisfies Record<ActivationName, ActivationEntry>;

@@ -9,13 +9,9 @@
 import { allocateFor, kernelsFor } from '../backend.js';
 import { createParameter, type Parameter } from '../parameter.js';
 import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
+import type { LayerConfig } from './config.js';
 
-
-/** A JSON description of a layer, enough to rebuild it (see registry.ts). */
-export interface LayerConfig {
-  type: string;
-  [option: string]: unknown;
-}
+export type { LayerConfig };
 
 export class LayerError extends HandgradError {
   override name = 'LayerError';

@@ -18,14 +18,14 @@ import { Sequential } from '../layers/sequential.js';
 import { SGD } from '../optim/sgd.js';
 import { globalRandom, type Random } from '../random.js';
 import { HandgradError, Tensor, type DType } from '../tensor.js';
-import { activation } from './mlp.js';
+import { activation, type ActivationName } from './mlp.js';
 
 // ---------------------------------------------------------------------------------------------
 // NYU
 // ---------------------------------------------------------------------------------------------
 
 /** The NYU activation names: f and g of MLP(in1, out1, f, in2, out2, g). */
-export type NyuFunction = 'relu' | 'sigmoid' | 'identity' | 'tanh' | 'gelu' | 'leaky-relu' | 'softplus';
+export type NyuFunction = ActivationName;
 
 export interface NyuParameters {
   W1: Tensor;

@@ -1,32 +1,26 @@
 // MLP builders over Sequential. Parameter names follow PyTorch's nn.Sequential ("0.weight", …),
 // so a state dict exchanged with PyTorch lines up when both build the same Sequential.
 
-import { GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh } from '../layers/activations.js';
+import { ACTIVATIONS, type ActivationName } from '../layers/activations.js';
 import { Dropout, type DropoutMode } from '../layers/dropout.js';
 import type { InitName } from '../layers/init.js';
 import { Linear } from '../layers/linear.js';
 import type { Module } from '../layers/module.js';
+import { layerFromConfig } from '../layers/registry.js';
 import { Sequential } from '../layers/sequential.js';
+import { isOwnKey, ownKeys } from '../lookup.js';
 import type { Random } from '../random.js';
 import { HandgradError, type DType } from '../tensor.js';
 
-export type ActivationName = 'relu' | 'leaky-relu' | 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'softplus' | 'identity';
-export const ACTIVATION_NAMES: readonly ActivationName[] = ['relu', 'leaky-relu', 'sigmoid', 'tanh', 'gelu', 'gelu-tanh', 'softplus', 'identity'];
+export type { ActivationName };
+export const ACTIVATION_NAMES: readonly ActivationName[] = ownKeys(ACTIVATIONS);
 
 /** An activation layer by name (the NYU assignment's f and g: 'relu', 'sigmoid', 'identity', …). */
 export function activation(name: ActivationName | string): Module {
-  switch (name) {
-    case 'relu': return new ReLU();
-    case 'leaky-relu': return new LeakyReLU();
-    case 'sigmoid': return new Sigmoid();
-    case 'tanh': return new Tanh();
-    case 'gelu': return new GELU();
-    case 'gelu-tanh': return new GELU({ approximate: 'tanh' });
-    case 'softplus': return new Softplus();
-    case 'identity': return new Identity();
-    default:
-      throw new HandgradError(`activation: unknown activation '${name}', expected one of ${ACTIVATION_NAMES.join(', ')}`);
+  if (!isOwnKey(ACTIVATIONS, name)) {
+    throw new HandgradError(`activation: unknown activation '${name}', expected one of ${ACTIVATION_NAMES.join(', ')}`, { code: 'invalid-option', subject: { option: 'activation' } });
   }
+  return layerFromConfig(ACTIVATIONS[name].layer);
 }
 
 export interface MLPOptions {

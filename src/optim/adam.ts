@@ -3,7 +3,7 @@
 // Adam adds wd·p to g; AdamW instead shrinks p ← p(1 − lr·wd) before the update.
 
 import { allocateFor, kernelsFor } from '../backend.js';
-import { HandgradError, type FloatArray } from '../tensor.js';
+import type { FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
@@ -14,19 +14,34 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
+/** Adam or AdamW: the names, the default weight decay, and how the decay is applied. */
+export interface AdamVariant {
+  kind: 'adam' | 'adamw';
+  label: 'Adam' | 'AdamW';
+  defaultWeightDecay: number;
+  decoupled: boolean;
+}
+const ADAM: AdamVariant = { kind: 'adam', label: 'Adam', defaultWeightDecay: 0, decoupled: false };
+const ADAMW: AdamVariant = { kind: 'adamw', label: 'AdamW', defaultWeightDecay: 0.01, decoupled: true };
+
 export class Adam extends Optimizer {
+  readonly kind: 'adam' | 'adamw';
   private _lr: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  protected readonly decoupled: boolean = false;
+  protected readonly decoupled: boolean;
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
 
-  constructor(params: Parameter[], options: AdamOptions = {}, defaultWeightDecay = 0) {
-    super(params, new.target.name);
-    const what = new.target.name;
+  /** `variant` is set by AdamW. */
+  constructor(params: Parameter[], options: AdamOptions = {}, variant: AdamVariant = ADAM) {
+    super(params, variant.label);
+    const what = variant.label;
+    this.kind = variant.kind;
+    this.decoupled = variant.decoupled;
+    const defaultWeightDecay = variant.defaultWeightDecay;
     this._lr = checkHyper(what, 'lr', options.lr ?? 1e-3, 0);
     const [b1, b2] = options.betas ?? [0.9, 0.999];
     this.beta1 = checkHyper(what, 'betas[0]', b1, 0, 1, true);
@@ -41,7 +56,7 @@ export class Adam extends Optimizer {
     return this._lr;
   }
   set lr(value: number) {
-    this._lr = checkHyper(this.constructor.name, 'lr', value, 0);
+    this._lr = checkHyper(this.label, 'lr', value, 0);
   }
 
   step(): void {
@@ -55,14 +70,14 @@ export class Adam extends Optimizer {
 
   state(): OptimizerState {
     return {
-      type: this.constructor.name, step: this.stepCount,
+      type: this.kind, step: this.stepCount,
       buffers: this.m.map((m, i) => ({ expAvg: bufferToArray(m), expAvgSq: bufferToArray(this.v[i]!) })),
     };
   }
 
   loadState(state: OptimizerState): void {
-    const what = this.constructor.name;
-    if (state.type !== what) throw new HandgradError(`${what}.loadState: the saved state is for ${state.type}, not ${what}`);
+    const what = this.label;
+    this.checkStateType(state);
     this.m.forEach((b, i) => loadBuffer(what, b, state.buffers[i]?.expAvg, 'expAvg', i));
     this.v.forEach((b, i) => loadBuffer(what, b, state.buffers[i]?.expAvgSq, 'expAvgSq', i));
     this.stepCount = state.step;
@@ -71,8 +86,7 @@ export class Adam extends Optimizer {
 
 /** AdamW: decoupled weight decay; PyTorch's default weight decay for AdamW is 0.01. */
 export class AdamW extends Adam {
-  protected override readonly decoupled: boolean = true;
   constructor(params: Parameter[], options: AdamOptions = {}) {
-    super(params, options, 0.01);
+    super(params, options, ADAMW);
   }
 }

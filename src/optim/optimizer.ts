@@ -6,6 +6,7 @@ import { HandgradError, type FloatArray } from '../tensor.js';
 import { zeroGradOf, type Parameter } from '../parameter.js';
 
 export interface OptimizerState {
+  /** The optimiser's registry name ('sgd', 'adam', 'adamw', 'rmsprop'; see optim/index.ts). */
   type: string;
   step: number;
   /** Named per-parameter buffers, in the order of the parameter list: buffers[i][name]. */
@@ -16,12 +17,17 @@ export abstract class Optimizer {
   readonly params: Parameter[];
   /** Number of step() calls so far. */
   stepCount = 0;
+  /** The registry name, saved as the state's type (a literal: class names do not survive minifiers). */
+  abstract readonly kind: string;
+  /** The name in messages: 'SGD', 'Adam', … */
+  readonly label: string;
 
-  constructor(params: Parameter[], what: string) {
+  constructor(params: Parameter[], label: string) {
     if (!Array.isArray(params) || params.length === 0) {
-      throw new HandgradError(`${what}: expected a non-empty list of parameters (model.parameters()), got ${Array.isArray(params) ? 'an empty list' : typeof params}`);
+      throw new HandgradError(`${label}: expected a non-empty list of parameters (model.parameters()), got ${Array.isArray(params) ? 'an empty list' : typeof params}`);
     }
     this.params = params;
+    this.label = label;
   }
 
   abstract step(): void;
@@ -39,6 +45,13 @@ export abstract class Optimizer {
 
   abstract state(): OptimizerState;
   abstract loadState(state: OptimizerState): void;
+
+  /** Throws unless a saved state is this optimiser's (by registry name, or by label). */
+  protected checkStateType(state: OptimizerState): void {
+    if (state.type !== this.kind && state.type !== this.label) {
+      throw new HandgradError(`${this.label}.loadState: the saved state is for ${String(state.type)}, not ${this.label} ('${this.kind}')`);
+    }
+  }
 }
 
 export function checkHyper(what: string, name: string, value: number, min: number, max = Infinity, maxExclusive = false): number {

@@ -17,6 +17,7 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer {
+  readonly kind = 'sgd';
   private _lr: number;
   readonly momentum: number;
   readonly dampening: number;
@@ -54,11 +55,11 @@ export class SGD extends Optimizer {
   }
 
   state(): OptimizerState {
-    return { type: 'SGD', step: this.stepCount, buffers: this.buffers.map((b) => ({ momentum: bufferToArray(b) })) };
+    return { type: this.kind, step: this.stepCount, buffers: this.buffers.map((b) => ({ momentum: bufferToArray(b) })) };
   }
 
   loadState(state: OptimizerState): void {
-    if (state.type !== 'SGD') throw new HandgradError(`SGD.loadState: the saved state is for ${state.type}, not SGD`);
+    this.checkStateType(state);
     this.buffers.forEach((b, i) => loadBuffer('SGD', b, state.buffers[i]?.momentum, 'momentum', i));
     this.stepCount = state.step;
   }

@@ -15,10 +15,11 @@
 //
 // Browser-safe: bytes in, bytes out. Node's file wrappers are in bundle-node.ts.
 
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { checkFinite, readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { LayerConfig, Module } from '../layers/module.js';
 import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
-import { buildFromConfig, modelInputShape } from './config.js';
+import { validateLayerConfig } from '../layers/config.js';
+import { buildFromConfig, checkModelInput, modelInputShape } from './config.js';
 import { checkNormalization, type Normalization } from './loader.js';
 import { loadWeights, type TrainingSession } from './loop.js';
 
@@ -95,13 +96,14 @@ export function saveModel(model: Module, info: ModelInfo): Uint8Array {
 
 /**
  * Reads a bundle written by `saveModel` (or `handgrad train`'s model.safetensors): checks the
- * safetensors header and every metadata field, rebuilds the network through the layer registry,
- * loads the weights by name (every tensor present, with its exact shape) and checks that the
- * model maps a sample of the data set's shape to one output per class. The model is in eval
- * mode. `source` names the file in error messages.
+ * safetensors header, that every weight is finite (checkFinite) and every metadata field,
+ * rebuilds the network through the layer registry, loads the weights by name (every tensor
+ * present, with its exact shape) and checks that the model maps a sample of the data set's shape
+ * to one output per class. The model is in eval mode. `source` names the file in error messages.
  */
 export function loadModel(bytes: Uint8Array, source = 'model bundle'): LoadedModel {
   const file = readSafetensors(bytes, source);
+  checkFinite(file.tensors, source);
   const meta = file.metadata;
   const fail = (message: string): never => {
     throw new HandgradError(`${source}: ${message}`);
@@ -136,8 +138,10 @@ export function loadModel(bytes: Uint8Array, source = 'model bundle'): LoadedMod
     ...(epoch !== undefined ? { epoch } : {}),
     ...(training !== undefined ? { training: training as Record<string, unknown> } : {}),
   }, source);
-  const layerConfig = config as LayerConfig;
+  // the network is checked against the schema and the data's samples before it is built
+  const layerConfig = validateLayerConfig(config, `${source}: model`);
   const inputShape = modelInputShape(layerConfig, info.data.sampleShape);
+  checkModelInput(layerConfig, info.data.sampleShape, source);
   const model = buildFromConfig(layerConfig);
   loadWeights(model, file.tensors, source);
   model.eval();

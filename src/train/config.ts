@@ -1,50 +1,37 @@
 // What a training run is: the model spec, the optimiser and its hyper-parameters, the data, the
 // seed. A TrainConfig is plain JSON; it is written to config.json and into every checkpoint, so
-// a run can be resumed, evaluated or repeated from it alone.
+// a run can be resumed, evaluated or repeated from it alone. The process that runs it (which
+// kernel backend, how many threads) is not part of it.
 //
-// Models are described as LayerConfig objects and built by the one layer registry
-// (layers/registry.ts), so a checkpoint rebuilds exactly the network that was trained.
+// Models are named by the model-kind registry (models/kinds.ts), built as LayerConfig objects
+// through the one layer registry (layers/registry.ts), so a checkpoint rebuilds exactly the
+// network that was trained; optimisers are named by the optimiser registry (optim/index.ts).
 
-import type { DropoutMode } from '../layers/dropout.js';
-import type { LayerConfig } from '../layers/module.js';
-import { Dropout } from '../layers/dropout.js';
+import { DROPOUT_MODES, type SequentialConfig, type LayerConfig } from '../layers/config.js';
+import { Dropout, type DropoutMode } from '../layers/dropout.js';
 import { layerFromConfig } from '../layers/registry.js';
 import type { Module } from '../layers/module.js';
-import { ACTIVATION_NAMES, type ActivationName } from '../models/mlp.js';
+import { isOwnKey, isRecord } from '../lookup.js';
+import { modelLayers, resolveModelSpec, storedModelSpec, type ModelSpec } from '../models/kinds.js';
+import { OPTIMIZER_NAMES, isOptimizerName, resolveOptimizerHyper, type OptimizerHyper, type OptimizerName } from '../optim/index.js';
 import { globalRandom, Random } from '../random.js';
 import { HandgradError, shapeSize, shapeString } from '../tensor.js';
 
-export const MODEL_KINDS = ['mlp', 'single-layer-mlp', 'two-layer-mlp', 'cnn'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
+export type { OptimizerName } from '../optim/index.js';
+
+export type NormalizeMode = 'none' | 'global' | 'per-feature';
+export const NORMALIZE_MODES: readonly NormalizeMode[] = ['none', 'global', 'per-feature'];
 
 /**
- * A model by name.
- *   mlp:              in → [Linear → act → (Dropout)] × hidden.length → Linear → classes
- *   single-layer-mlp: the CMU SingleLayerMLP, one hidden ReLU layer (default width 60)
- *   two-layer-mlp:    the CMU TwoLayerMLP, two hidden ReLU layers (default 60, 60)
- *   cnn:              conv 1→8 3×3 pad 1, ReLU, maxpool 2, conv 8→16 3×3 pad 1, ReLU, maxpool 2,
- *                     flatten, linear 16·(H/4)·(W/4) → 64, ReLU, (Dropout), linear 64 → classes
+ * A training run. The optimiser's hyper-parameters (lr, momentum, weightDecay, nesterov, betas,
+ * eps, alpha, centered) are the ones its registry entry reads: after resolveConfig, exactly those
+ * are present, each given or at the optimiser's default.
  */
-export interface ModelSpec {
-  kind: ModelKind;
-  /** Hidden widths (MLPs). */
-  hidden?: number[];
-  /** Hidden activation (MLPs). Default 'relu'. */
-  activation?: ActivationName;
-}
-
-export type OptimizerName = 'sgd' | 'adam';
-export type NormalizeMode = 'none' | 'global' | 'per-feature';
-
-export interface TrainConfig {
+export interface TrainConfig extends OptimizerHyper {
   model: ModelSpec;
   /** The data set: a registered name or a path (resolved by the data readers). */
   data: string;
   optimizer: OptimizerName;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  nesterov: boolean;
   /** Dropout probability after each hidden activation (0 = none). */
   dropout: number;
   dropoutMode: DropoutMode;
@@ -53,126 +40,90 @@ export interface TrainConfig {
   seed: number;
   /** Input normalisation, computed on the training split. */
   normalize: NormalizeMode;
-  /** Kernel backend: 'auto' (wasm when WebAssembly SIMD is there, else ref), 'ref' or 'wasm'. */
-  backend: string;
-  /** Threads for the backend (passed on; the reference backend ignores it). */
-  threads?: number;
 }
 
-/** The defaults: a bare `handgrad train` (784-128-10 on the embedded MNIST). */
-export const DEFAULT_CONFIG: TrainConfig = {
+/** The fields every run has, with their defaults (the optimiser's own come from its registry entry). */
+const RUN_DEFAULTS = {
   model: { kind: 'mlp', hidden: [128], activation: 'relu' },
   data: 'mnist',
   optimizer: 'sgd',
   lr: 0.01,
-  momentum: 0.9,
-  weightDecay: 0,
-  nesterov: false,
   dropout: 0,
   dropoutMode: 'inverted',
   batchSize: 64,
   epochs: 10,
   seed: 0,
   normalize: 'global',
-  backend: 'auto',
-};
+} as const satisfies Omit<TrainConfig, Exclude<keyof OptimizerHyper, 'lr'>>;
 
-/** Fills the defaults in and checks every field; errors name the field and what was expected. */
+/** Fields of configs written by older versions that describe the process, not the run: dropped. */
+const PROCESS_FIELDS = ['backend', 'threads'];
+const OPTIMIZER_FIELDS: readonly (keyof OptimizerHyper)[] = ['lr', 'momentum', 'weightDecay', 'nesterov', 'betas', 'eps', 'alpha', 'centered'];
+
+/**
+ * Fills the defaults in and checks every field of a config (from code, a file or a checkpoint);
+ * errors are HandgradErrors with code 'invalid-option' whose subject.option names the field
+ * ('lr', 'model.hidden', …), and unknown fields are refused.
+ */
 export function resolveConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
-  const c: TrainConfig = { ...DEFAULT_CONFIG, ...partial, model: { ...(partial.model ?? DEFAULT_CONFIG.model) } };
-  const bad = (field: string, expected: string, got: unknown): never => {
-    throw new HandgradError(`train config: ${field} must be ${expected}, got ${JSON.stringify(got)}`);
+  const given: unknown = partial;
+  const bad = (option: string, expected: string, got: unknown): never => {
+    throw new HandgradError(`train config: ${option} must be ${expected}, got ${JSON.stringify(got) ?? 'nothing'}`, { code: 'invalid-option', subject: { option } });
   };
-  const num = (field: keyof TrainConfig, min: number, max = Infinity, maxExclusive = false, integer = false): void => {
-    const v = c[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (maxExclusive ? v >= max : v > max) || (integer && !Number.isInteger(v))) {
-      bad(field, `${integer ? 'an integer' : 'a number'} ${max === Infinity ? `≥ ${min}` : `in [${min}, ${max}${maxExclusive ? ')' : ']'}`}`, v);
+  if (!isRecord(given)) return bad('(the config)', 'an object', given);
+  const field = (name: string): unknown => (Object.hasOwn(given, name) ? given[name] : undefined);
+  for (const key of Object.keys(given)) {
+    if (!isOwnKey(RUN_DEFAULTS, key) && !OPTIMIZER_FIELDS.some((f) => f === key) && !PROCESS_FIELDS.includes(key)) {
+      throw new HandgradError(`train config: unknown field '${key.slice(0, 40)}'`, { code: 'invalid-option', subject: { option: key.slice(0, 40) } });
     }
-  };
-  if (!MODEL_KINDS.includes(c.model.kind)) bad('model.kind', `one of ${MODEL_KINDS.join(', ')}`, c.model.kind);
-  if (c.model.hidden !== undefined && (!Array.isArray(c.model.hidden) || !c.model.hidden.every((h) => Number.isInteger(h) && h >= 1))) {
-    bad('model.hidden', 'a list of positive integers', c.model.hidden);
   }
-  if (c.model.activation !== undefined && !ACTIVATION_NAMES.includes(c.model.activation)) bad('model.activation', `one of ${ACTIVATION_NAMES.join(', ')}`, c.model.activation);
-  if (c.optimizer !== 'sgd' && c.optimizer !== 'adam') bad('optimizer', "'sgd' or 'adam'", c.optimizer);
-  num('lr', 0);
-  if (c.lr === 0) bad('lr', 'a number > 0', c.lr);
-  num('momentum', 0, 1);
-  num('weightDecay', 0);
-  num('dropout', 0, 1, true);
-  if (c.dropoutMode !== 'inverted' && c.dropoutMode !== 'cmu') bad('dropoutMode', "'inverted' or 'cmu'", c.dropoutMode);
-  num('batchSize', 1, Infinity, false, true);
-  num('epochs', 1, Infinity, false, true);
-  num('seed', 0, 2 ** 32 - 1, false, true);
-  if (c.normalize !== 'none' && c.normalize !== 'global' && c.normalize !== 'per-feature') bad('normalize', "'none', 'global' or 'per-feature'", c.normalize);
-  if (typeof c.nesterov !== 'boolean') bad('nesterov', 'true or false', c.nesterov);
-  if (c.nesterov && (c.optimizer !== 'sgd' || c.momentum === 0)) bad('nesterov', 'used only with sgd and a momentum > 0', c.nesterov);
-  if (typeof c.backend !== 'string') bad('backend', "'auto', 'ref' or 'wasm'", c.backend);
-  if (c.threads !== undefined) num('threads', 1, 1024, false, true);
-  return c;
+  const pick = (name: keyof typeof RUN_DEFAULTS): unknown => field(name) ?? RUN_DEFAULTS[name];
+  const int = (name: 'batchSize' | 'epochs' | 'seed', min: number, max: number): number => {
+    const v = pick(name);
+    return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : bad(name, `an integer in [${min}, ${max}]`, v);
+  };
+  const choice = <T extends string>(name: 'dropoutMode' | 'normalize', values: readonly T[]): T => {
+    const v = pick(name);
+    return values.find((c) => c === v) ?? bad(name, `one of ${values.join(', ')}`, v);
+  };
+  const data = pick('data');
+  if (typeof data !== 'string' || data === '') bad('data', 'a data set name or path', data);
+  const optimizer = pick('optimizer');
+  if (!isOptimizerName(optimizer)) return bad('optimizer', `one of ${OPTIMIZER_NAMES.join(', ')}`, optimizer);
+  const dropout = pick('dropout');
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('dropout', 'a number in [0, 1)', dropout);
+  const hyper: OptimizerHyper = { lr: partial.lr ?? RUN_DEFAULTS.lr };
+  for (const key of OPTIMIZER_FIELDS) if (key !== 'lr' && field(key) !== undefined) copyHyper(hyper, partial, key);
+  return {
+    model: storedModelSpec(resolveModelSpec(pick('model'), 'train config')),
+    data: String(data),
+    optimizer,
+    ...resolveOptimizerHyper(optimizer, hyper, 'train config'),
+    dropout: Number(dropout),
+    dropoutMode: choice('dropoutMode', DROPOUT_MODES),
+    batchSize: int('batchSize', 1, 2 ** 24),
+    epochs: int('epochs', 1, 2 ** 24),
+    seed: int('seed', 0, 2 ** 32 - 1),
+    normalize: choice('normalize', NORMALIZE_MODES),
+  };
 }
+
+function copyHyper<K extends keyof OptimizerHyper>(to: OptimizerHyper, from: Partial<OptimizerHyper>, key: K): void {
+  const v = from[key];
+  if (v !== undefined) to[key] = v;
+}
+
+/** The defaults: a bare `handgrad train` (784-128-10, SGD with momentum 0.9, on the embedded MNIST). */
+export const DEFAULT_CONFIG: TrainConfig = resolveConfig();
 
 /**
  * The LayerConfig of a model for samples of `sampleShape` ([features] or [channels, H, W]) and
- * `classes` outputs. Dropout (p > 0) follows every hidden activation.
+ * `classes` outputs (MODEL_KINDS builds it). Dropout (p > 0) follows every hidden activation.
  */
-export function modelConfig(spec: ModelSpec, sampleShape: readonly number[], classes: number, dropout = 0, dropoutMode: DropoutMode = 'inverted'): LayerConfig {
-  if (!Number.isInteger(classes) || classes < 2) throw new HandgradError(`buildModel: expected at least 2 classes, got ${classes}`);
-  const layers: LayerConfig[] = [];
-  const drop = (): void => {
-    if (dropout > 0) layers.push({ type: 'Dropout', p: dropout, mode: dropoutMode });
-  };
-  const act = (name: ActivationName): LayerConfig => {
-    switch (name) {
-      case 'relu': return { type: 'ReLU' };
-      case 'leaky-relu': return { type: 'LeakyReLU' };
-      case 'sigmoid': return { type: 'Sigmoid' };
-      case 'tanh': return { type: 'Tanh' };
-      case 'gelu': return { type: 'GELU' };
-      case 'gelu-tanh': return { type: 'GELU', approximate: 'tanh' };
-      case 'softplus': return { type: 'Softplus' };
-      case 'identity': return { type: 'Identity' };
-    }
-  };
-  if (spec.kind === 'cnn') {
-    if (sampleShape.length !== 3 && !(sampleShape.length === 1 && Number.isInteger(Math.sqrt(sampleShape[0]!)))) {
-      throw new HandgradError(`buildModel: the cnn needs image samples [channels, height, width], got samples of shape ${shapeString(sampleShape)}`);
-    }
-    // Flat square samples ([784]) are read as [1, 28, 28].
-    const [C, H, W] = sampleShape.length === 3 ? (sampleShape as [number, number, number]) : [1, Math.sqrt(sampleShape[0]!), Math.sqrt(sampleShape[0]!)];
-    if (H < 4 || W < 4) throw new HandgradError(`buildModel: the cnn needs images of at least 4×4, got ${H}×${W}`);
-    // Two 'same' convolutions keep H×W; each 2×2 max-pool halves it (rounding down).
-    const flat = 16 * Math.floor(Math.floor(H / 2) / 2) * Math.floor(Math.floor(W / 2) / 2);
-    layers.push(
-      { type: 'Conv2d', inChannels: C, outChannels: 8, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1] },
-      { type: 'ReLU' },
-      { type: 'MaxPool2d', kernelSize: [2, 2] },
-      { type: 'Conv2d', inChannels: 8, outChannels: 16, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1] },
-      { type: 'ReLU' },
-      { type: 'MaxPool2d', kernelSize: [2, 2] },
-      { type: 'Flatten' },
-      { type: 'Linear', inFeatures: flat, outFeatures: 64 },
-      { type: 'ReLU' },
-    );
-    drop();
-    layers.push({ type: 'Linear', inFeatures: 64, outFeatures: classes });
-    return { type: 'Sequential', layers };
-  }
-  const defaults: Record<string, number[]> = { mlp: [128], 'single-layer-mlp': [60], 'two-layer-mlp': [60, 60] };
-  const hidden = spec.hidden ?? defaults[spec.kind]!;
-  if (spec.kind === 'single-layer-mlp' && hidden.length !== 1) throw new HandgradError(`buildModel: single-layer-mlp has one hidden layer, got widths ${hidden.join(',')}`);
-  if (spec.kind === 'two-layer-mlp' && hidden.length !== 2) throw new HandgradError(`buildModel: two-layer-mlp has two hidden layers, got widths ${hidden.join(',')}`);
-  const activation = spec.kind === 'mlp' ? spec.activation ?? 'relu' : 'relu';
-  // MLPs take flat samples (the loader lays images out as [B, C·H·W], see modelInputShape), so
-  // the parameter names match PyTorch's nn.Sequential of Linear layers: "0.weight", "2.weight", …
-  let width = shapeSize(sampleShape);
-  for (const h of hidden) {
-    layers.push({ type: 'Linear', inFeatures: width, outFeatures: h }, act(activation));
-    drop();
-    width = h;
-  }
-  layers.push({ type: 'Linear', inFeatures: width, outFeatures: classes });
-  return { type: 'Sequential', layers };
+export function modelConfig(spec: ModelSpec, sampleShape: readonly number[], classes: number, dropout = 0, dropoutMode: DropoutMode = 'inverted'): SequentialConfig {
+  const config = modelLayers(spec, sampleShape, classes, { p: dropout, mode: dropoutMode });
+  if (config.type !== 'Sequential') throw new HandgradError(`buildModel: the ${spec.kind} model is not a Sequential`);
+  return config;
 }
 
 /**
@@ -180,7 +131,7 @@ export function modelConfig(spec: ModelSpec, sampleShape: readonly number[], cla
  * layer is a Conv2d (flat square samples [H·W] read as [1, H, W]), else flat [features].
  */
 export function modelInputShape(config: LayerConfig, sampleShape: readonly number[]): number[] {
-  const first = Array.isArray(config.layers) ? (config.layers as LayerConfig[])[0] : config;
+  const first = config.type === 'Sequential' ? config.layers[0] : config;
   const size = shapeSize(sampleShape);
   if (first?.type === 'Conv2d') {
     if (sampleShape.length === 3) return [...sampleShape];
@@ -189,6 +140,33 @@ export function modelInputShape(config: LayerConfig, sampleShape: readonly numbe
     return [1, side, side];
   }
   return [size];
+}
+
+/** The first Linear or Conv2d of a model, depth first (the layer that fixes the input's size). */
+function firstWeightedLayer(config: LayerConfig): LayerConfig | null {
+  if (config.type === 'Linear' || config.type === 'Conv2d') return config;
+  if (config.type !== 'Sequential') return null;
+  for (const l of config.layers) {
+    const f = firstWeightedLayer(l);
+    if (f) return f;
+  }
+  return null;
+}
+
+/**
+ * Throws unless the model takes samples of `sampleShape`: its first Linear takes as many features,
+ * its first Conv2d as many channels. Checked on the config, before the model is built, so a model
+ * too wide for the data is refused without allocating its weights.
+ */
+export function checkModelInput(config: LayerConfig, sampleShape: readonly number[], source: string): void {
+  const input = modelInputShape(config, sampleShape);
+  const first = firstWeightedLayer(config);
+  const [wants, has] = first?.type === 'Linear' ? [first.inFeatures, input[input.length - 1]]
+    : first?.type === 'Conv2d' ? [first.inChannels, input[0]] : [undefined, undefined];
+  if (wants !== has) {
+    const what = first?.type === 'Linear' ? 'features' : 'channels';
+    throw new HandgradError(`${source}: the model's first layer takes ${wants} input ${what}, but the data's samples of shape ${shapeString(sampleShape)} have ${has}`);
+  }
 }
 
 export interface BuildOptions {
@@ -209,7 +187,7 @@ export function buildModel(spec: ModelSpec, sampleShape: readonly number[], clas
   return buildFromConfig(modelConfig(spec, sampleShape, classes, options.dropout ?? 0, options.dropoutMode ?? 'inverted'), options);
 }
 
-/** Builds a model from its LayerConfig (e.g. read back from config.json); see buildModel. */
+/** Builds a model from its LayerConfig (e.g. read back from config.json, checked first); see buildModel. */
 export function buildFromConfig(config: LayerConfig, options: Pick<BuildOptions, 'initRng' | 'dropoutRng'> = {}): Module {
   const initRng = options.initRng ?? new Random(0);
   // The registry's constructors draw from the global stream; lend it initRng's state for the
@@ -243,3 +221,4 @@ export function dropoutLayers(m: Module): Dropout[] {
 export function runStreams(seed: number): { init: Random; shuffle: Random; dropout: Random } {
   return { init: new Random(seed), shuffle: new Random(seed + 0x5eed0001), dropout: new Random(seed + 0x5eed0002) };
 }
+

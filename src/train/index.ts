@@ -2,9 +2,14 @@
 // Node-only parts (run directories, checkpoint and bundle files) are in run-node.ts,
 // checkpoint-node.ts, bundle-node.ts and saved-node.ts.
 export {
-  DEFAULT_CONFIG, MODEL_KINDS, resolveConfig, modelConfig, modelInputShape, buildModel, buildFromConfig, dropoutLayers, runStreams,
-  type TrainConfig, type ModelSpec, type ModelKind, type OptimizerName, type NormalizeMode, type BuildOptions,
+  DEFAULT_CONFIG, NORMALIZE_MODES, resolveConfig, modelConfig, modelInputShape, buildModel, buildFromConfig, dropoutLayers, runStreams,
+  type TrainConfig, type OptimizerName, type NormalizeMode, type BuildOptions,
 } from './config.js';
+export {
+  MODEL_KINDS, MODEL_KIND_NAMES, resolveModelSpec, modelLoss,
+  type ModelKind, type ModelSpec, type ModelKindSpec, type OutputActivation, type LossKind,
+} from '../models/kinds.js';
+export { Objective } from './objective.js';
 export { BatchLoader, computeNormalization, checkNormalization, normalizeInto, type Normalization, type Batch, type LoaderOptions } from './loader.js';
 export {
   train, TrainingSession, TrainingDivergedError, evaluateModel, loadWeights, countCorrect, softmaxRow,

@@ -8,7 +8,7 @@ import { allocateFor } from '../backend.js';
 import type { Split } from '../data/types.js';
 import type { Random } from '../random.js';
 import { HandgradError, Tensor, shapeSize } from '../tensor.js';
-import type { NormalizeMode } from './config.js';
+import { NORMALIZE_MODES, type NormalizeMode } from './config.js';
 
 /** x ↦ (x − mean[f]) / std[f]; one value of each for 'global', one per feature for 'per-feature'. */
 export interface Normalization {
@@ -46,11 +46,20 @@ export function computeNormalization(split: Split, features: number, mode: Norma
   return { mode, mean: Array.from(mean), std: Array.from(ss, (v) => fix(Math.sqrt(v / n))) };
 }
 
-/** Checks a normalisation read back from a config against the number of features. */
+/**
+ * Checks a normalisation read back from a config against the number of features: a known mode,
+ * mean and std arrays of one length (1 or `features`) holding finite numbers, std > 0.
+ */
 export function checkNormalization(norm: Normalization, features: number, source: string): Normalization {
-  const ok = norm && Array.isArray(norm.mean) && Array.isArray(norm.std) && norm.mean.length === norm.std.length &&
-    (norm.mean.length === 1 || norm.mean.length === features) && norm.std.every((s) => typeof s === 'number' && s > 0);
-  if (!ok) throw new HandgradError(`${source}: the normalisation must hold mean and std arrays of length 1 or ${features} with std > 0`);
+  const finite = (a: unknown): a is number[] => Array.isArray(a) && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  const ok = typeof norm === 'object' && norm !== null && NORMALIZE_MODES.includes(norm.mode) && finite(norm.mean) && finite(norm.std) &&
+    norm.mean.length === norm.std.length && (norm.mean.length === 1 || norm.mean.length === features) && norm.std.every((s) => s > 0);
+  if (!ok) {
+    throw new HandgradError(
+      `${source}: the normalisation must hold mean and std arrays of length 1 or ${features} with std > 0, of finite numbers, and a mode (${NORMALIZE_MODES.join(', ')})`,
+      { code: 'invalid-option', subject: { option: 'normalization' } },
+    );
+  }
   return norm;
 }
 

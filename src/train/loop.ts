@@ -5,15 +5,15 @@
 // CLI, the plots, the checkpoints and the browser playground all read. Browser-safe: no fs.
 
 import type { Dataset } from '../data/types.js';
-import { CrossEntropyLoss } from '../layers/losses.js';
-import type { LayerConfig, Module } from '../layers/module.js';
-import { Adam } from '../optim/adam.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import { SGD } from '../optim/sgd.js';
+import { validateLayerConfig, type LayerConfig } from '../layers/config.js';
+import type { Module } from '../layers/module.js';
+import { modelLoss, type LossKind } from '../models/kinds.js';
+import { OPTIMIZERS, type Optimizer, type OptimizerState } from '../optim/index.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
-import { buildFromConfig, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
+import { Objective } from './objective.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
@@ -65,15 +65,21 @@ export interface TrainState {
   rng: { shuffle: StreamState; dropout: StreamState };
 }
 
-/** The loss became NaN or infinite: the run stops, the last checkpoint stays as it was. */
+/**
+ * The loss became NaN or infinite: the run stops, the last checkpoint stays as it was. The error
+ * carries a smaller learning rate to try (a tenth of the one in use) for the caller to suggest.
+ */
 export class TrainingDivergedError extends HandgradError {
   override name = 'TrainingDivergedError';
+  readonly suggestedLr: number;
   constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly lr: number) {
+    const suggestedLr = +(lr / 10).toPrecision(3);
     super(
-      `training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch + 1}; ` +
-        `try a smaller learning rate, e.g. --lr ${+(lr / 10).toPrecision(3)} (now ${lr})` +
-        ' (the last good checkpoint was kept)',
+      `training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch + 1} with learning rate ${lr}; ` +
+        `a smaller one may train, e.g. ${suggestedLr} (the last good checkpoint was kept)`,
+      { code: 'training-diverged', subject: { epoch, batch, loss: String(loss), lr, suggestedLr } },
     );
+    this.suggestedLr = suggestedLr;
   }
 }
 
@@ -125,7 +131,8 @@ export class TrainingSession {
   /** Completed epochs. */
   epoch = 0;
   readonly history: EpochRecord[] = [];
-  private readonly lossFn = new CrossEntropyLoss();
+  /** The loss the model kind trains with, and its targets. */
+  readonly objective: Objective;
   private readonly trainLoader: BatchLoader;
   private readonly testLoader: BatchLoader;
 
@@ -142,7 +149,8 @@ export class TrainingSession {
     if (resume) {
       const s = resume.state;
       if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
-      this.modelConfig = s.model;
+      this.modelConfig = validateLayerConfig(s.model, 'checkpoint: model');
+      checkModelInput(this.modelConfig, data.sampleShape, 'checkpoint');
       this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
@@ -152,10 +160,8 @@ export class TrainingSession {
     // The data is not trained: the first layer with weights need not compute dL/dx.
     const first = firstLayerWithParameters(this.model);
     if (first) first.computeInputGradient = false;
-    const params = this.model.parameters();
-    this.optimizer = c.optimizer === 'adam'
-      ? new Adam(params, { lr: c.lr, weightDecay: c.weightDecay })
-      : new SGD(params, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
+    this.optimizer = OPTIMIZERS[c.optimizer].build(this.model.parameters(), c);
+    this.objective = new Objective(modelLoss(c.model));
     if (resume) {
       loadWeights(this.model, resume.weights, 'checkpoint');
       this.optimizer.loadState(resume.state.optimizer);
@@ -186,7 +192,7 @@ export class TrainingSession {
   /** Mean loss and accuracy over a whole split, in eval mode, in the split's order. */
   evaluate(which: 'test' | 'train' = 'test'): { loss: number; accuracy: number } {
     const loader = which === 'test' ? this.testLoader : new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization });
-    return evaluateLoader(this.model, loader, this.lossFn);
+    return evaluateLoader(this.model, loader, this.objective);
   }
 
   /** Runs the remaining epochs (or up to callbacks.stopAfterEpoch). Returns the history. */
@@ -195,7 +201,7 @@ export class TrainingSession {
     const last = Math.min(c.epochs, callbacks.stopAfterEpoch ?? c.epochs);
     const yieldEvery = callbacks.yieldEvery ?? 25;
     const loader = this.trainLoader;
-    const { model, optimizer, lossFn } = this;
+    const { model, optimizer, objective } = this;
     while (this.epoch < last) {
       const epoch = this.epoch + 1;
       const t0 = now();
@@ -208,11 +214,11 @@ export class TrainingSession {
         if (callbacks.signal?.aborted) return this.history;
         const batch = loader.batch(b);
         const logits = model.forward(batch.x);
-        const loss = lossFn.forward(logits, batch.y);
+        const loss = objective.forward(logits, batch.y);
         if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
         const right = countCorrect(logits, batch.y, batch.n);
         optimizer.zeroGrad();
-        model.backward(lossFn.backward());
+        model.backward(objective.backward());
         optimizer.step();
         lossSum += loss;
         correct += right;
@@ -228,7 +234,7 @@ export class TrainingSession {
         if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await pause();
       }
       const trainSeconds = (now() - t0) / 1000;
-      const test = evaluateLoader(model, this.testLoader, lossFn);
+      const test = evaluateLoader(model, this.testLoader, objective);
       model.train();
       const record: EpochRecord = {
         epoch,
@@ -248,7 +254,7 @@ export class TrainingSession {
   }
 }
 
-function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropyLoss): { loss: number; accuracy: number } {
+function evaluateLoader(model: Module, loader: BatchLoader, objective: Objective): { loss: number; accuracy: number } {
   model.eval();
   loader.startEpoch();
   let lossSum = 0;
@@ -258,7 +264,7 @@ function evaluateLoader(model: Module, loader: BatchLoader, lossFn: CrossEntropy
     const batch = loader.batch(b);
     const logits = model.forward(batch.x);
     // the loss is a mean over the batch: weight it by the batch size for the mean over the split
-    lossSum += lossFn.forward(logits, batch.y) * batch.n;
+    lossSum += objective.forward(logits, batch.y) * batch.n;
     correct += countCorrect(logits, batch.y, batch.n);
     n += batch.n;
   }
@@ -316,12 +322,14 @@ export async function train(config: Partial<TrainConfig>, data: Dataset, callbac
 }
 
 /**
- * Mean cross-entropy and accuracy of a model over a split, in eval mode (normalised like
- * training). `inputShape` is the model's sample shape (modelInputShape).
+ * Mean loss (cross-entropy unless `loss` says otherwise) and accuracy of a model over a split, in
+ * eval mode (normalised like training). `inputShape` is the model's sample shape (modelInputShape).
  */
-export function evaluateModel(model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500): { loss: number; accuracy: number; n: number } {
+export function evaluateModel(
+  model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500, loss: LossKind = 'cross-entropy',
+): { loss: number; accuracy: number; n: number } {
   const loader = new BatchLoader(split, inputShape, { batchSize, normalization });
-  const r = evaluateLoader(model, loader, new CrossEntropyLoss());
+  const r = evaluateLoader(model, loader, new Objective(loss));
   return { ...r, n: split.n };
 }
 

@@ -24,6 +24,7 @@ import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-nod
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import type { Normalization } from './loader.js';
+import { OPTIMIZERS } from '../optim/index.js';
 
 /** The model bundle's name in a run directory. */
 export const MODEL_FILE = 'model.safetensors';
@@ -145,11 +146,12 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
 /** "mnist, MLP 784-128-10, lr 0.01, momentum 0.9": what a plot title says about the run. */
 export function runLabel(session: TrainingSession): string {
   const c = session.config;
-  const linears = ((session.modelConfig.layers ?? []) as LayerConfig[]).filter((l) => l.type === 'Linear');
+  const m = session.modelConfig;
+  const linears = (m.type === 'Sequential' ? m.layers : [m]).flatMap((l) => (l.type === 'Linear' ? [l] : []));
   const widths = linears.length ? [linears[0]!.inFeatures, ...linears.map((l) => l.outFeatures)].join('-') : '';
   const model = c.model.kind === 'cnn' ? 'CNN' : `MLP ${widths}`;
-  const parts = [session.data.name, model, `${c.optimizer === 'adam' ? 'Adam ' : ''}lr ${c.lr}`];
-  if (c.optimizer === 'sgd' && c.momentum) parts.push(`momentum ${c.momentum}`);
+  const parts = [session.data.name, model, `${c.optimizer === 'sgd' ? '' : `${OPTIMIZERS[c.optimizer].label} `}lr ${c.lr}`];
+  if (c.momentum) parts.push(`momentum ${c.momentum}`);
   if (c.dropout) parts.push(`dropout ${c.dropout} (${c.dropoutMode})`);
   return parts.join(', ');
 }

@@ -165,7 +165,7 @@ describe('playground in chromium', () => {
 
   it('builds and steps every architecture (two-layer MLP, NYU net with g = σ and BCE, CNN)', async () => {
     const cases: [string, Record<string, string>, RegExp][] = [
-      ['two', {}, /Linear\(784 → 64\), ReLU, Linear\(64 → 64\), ReLU, Linear\(64 → 10\)/],
+      ['two-layer-mlp', {}, /Linear\(784 → 64\), ReLU, Linear\(64 → 64\), ReLU, Linear\(64 → 10\)/],
       ['nyu', { '#f': 'tanh', '#g': 'sigmoid' }, /Linear\(784 → 64\), Tanh, Linear\(64 → 10\), Sigmoid/],
       ['cnn', {}, /Conv2d.*MaxPool2d.*Flatten.*Linear\(784 → 64\)/],
     ];
@@ -179,7 +179,7 @@ describe('playground in chromium', () => {
       expect(await page.getAttribute('#status', 'class'), arch).not.toContain('error');
       expect(new URL(page.url()).hash).toContain(`arch=${arch}`);
     }
-    await page.selectOption('#arch', 'single');
+    await page.selectOption('#arch', 'single-layer-mlp');
   });
 
   it('renders every theory panel with its numeric checks passing', async () => {

@@ -1,7 +1,7 @@
 // `handgrad gradcheck` end to end: the real command, built by `npm test` into dist/.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { LAYER_CASES, runLayerGradchecks, runLossGradchecks } from '../../src/index.js';
+import { LAYER_CASES, runLayerGradchecks, runLossGradchecks } from '../../src/check/suite.js';
 
 describe('gradcheck suite', () => {
   it('covers every layer type and loss, and every case passes', () => {
@@ -10,7 +10,7 @@ describe('gradcheck suite', () => {
     expect(failing).toEqual([]);
     const names = LAYER_CASES.map((c) => c.name).join(' ');
     for (const t of [
-      'Linear', 'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softplus', 'Identity', 'Dropout', 'Flatten', 'Conv2d', 'MaxPool2d', 'Sequential',
+      'Linear', 'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softplus', 'ELU', 'Identity', 'Dropout', 'Flatten', 'Conv2d', 'MaxPool2d', 'Sequential',
       'AvgPool2d', 'BatchNorm1d', 'BatchNorm2d', 'LayerNorm', 'Softmax', 'LogSoftmax', 'Embedding',
     ]) {
       expect(names).toContain(t);
@@ -27,8 +27,9 @@ describe('gradcheck suite', () => {
     expect(r.stdout).toMatch(/Conv2d.*weight.*pass/);
     for (const row of [/BatchNorm2d \(train\).*input.*pass/, /BatchNorm1d \(train\).*weight.*pass/, /LayerNorm.*bias.*pass/, /LogSoftmax.*input.*pass/,
       /AvgPool2d.*input.*pass/, /Embedding.*weight.*pass/, /NLLLoss.*prediction.*pass/]) expect(r.stdout).toMatch(row);
+    expect(r.stdout).toMatch(/^ELU\s+input\s+\S+\s+pass/m);
     const n = runLayerGradchecks().length + runLossGradchecks().length;
-    expect(n).toBe(42);
+    expect(n).toBe(48);
     expect(r.stdout).toMatch(new RegExp(`${n} of ${n} layers and losses pass`));
   });
 

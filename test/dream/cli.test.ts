@@ -45,7 +45,7 @@ beforeAll(async () => {
     source: { test: 'the first Fashion-MNIST images, 2×2-averaged to 14×14' },
   };
   await runTraining({
-    config: { model: { kind: 'cnn' }, data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', backend: 'ref', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' },
+    config: { model: { kind: 'cnn' }, data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' },
     data, outDir: runDir, plots: false,
   });
 }, 180_000);

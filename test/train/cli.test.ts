@@ -123,6 +123,25 @@ describe('handgrad train / eval / predict', () => {
     expect(again.err[0]).toMatch(/already holds a run; add --resume/);
   });
 
+  it('every optimiser of the registry is reachable with --optimizer (and the NYU net with --model nyu)', async () => {
+    for (const [optimizer, extra] of [['rmsprop', ['--momentum', '0.5']], ['adamw', []], ['adam', []]] as const) {
+      const dir = join(root, optimizer);
+      const r = await handgrad('train', '--optimizer', optimizer, '--lr', '0.001', ...extra, '--epochs', '1', '--hidden', '16', '--batch-size', '100', '--out', dir, '--quiet');
+      expect(r.err, optimizer).toEqual([]);
+      expect(r.code, optimizer).toBe(0);
+      const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { config: Record<string, unknown> };
+      expect(saved.config.optimizer).toBe(optimizer);
+      expect(saved.config).not.toHaveProperty('backend');
+      expect(readCheckpoint(dir).state.optimizer.type).toBe(optimizer);
+      expect(Number(/^test accuracy ([\d.]+)%/.exec(r.out.at(-1) ?? '')?.[1]), optimizer).toBeGreaterThan(50);
+    }
+    expect(JSON.parse(readFileSync(join(root, 'rmsprop', 'config.json'), 'utf8')).config).toMatchObject({ alpha: 0.99, momentum: 0.5, centered: false });
+    expect(JSON.parse(readFileSync(join(root, 'adamw', 'config.json'), 'utf8')).config).toMatchObject({ weightDecay: 0.01 });
+    const nyu = await handgrad('train', '--model', 'nyu', '--activation', 'tanh', '--epochs', '1', '--hidden', '16', '--batch-size', '100', '--out', join(root, 'nyu'), '--quiet');
+    expect(nyu.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'nyu', 'config.json'), 'utf8')).config.model).toEqual({ kind: 'nyu', hidden: [16], activation: 'tanh', output: 'identity' });
+  });
+
   it('a diverging run stops with advice (exit 1) and keeps its last good checkpoint', async () => {
     const dir = join(root, 'nan');
     const r = await handgrad('train', '--epochs', '2', '--hidden', '16', '--lr', '1e6', '--out', dir, '--quiet');
@@ -137,7 +156,12 @@ describe('handgrad train / eval / predict', () => {
     ['dropout ≥ 1', ['train', '--dropout', '1'], /--dropout must be a number ≥ 0 and < 1, got '1'/],
     ['non-integer epochs', ['train', '--epochs', '2.5'], /--epochs must be an integer ≥ 1, got '2.5'/],
     ['zero batch size', ['train', '--batch-size', '0'], /--batch-size must be an integer ≥ 1/],
-    ['unknown model', ['train', '--model', 'resnet'], /--model must be one of mlp, single-layer-mlp, two-layer-mlp, cnn, got 'resnet'/],
+    ['unknown model', ['train', '--model', 'resnet'], /--model must be one of mlp, single-layer-mlp, two-layer-mlp, nyu, cnn, got 'resnet'/],
+    ['unknown optimizer', ['train', '--optimizer', 'lion'], /--optimizer must be one of sgd, adam, adamw, rmsprop, got 'lion'/],
+    ['momentum with adam', ['train', '--optimizer', 'adam', '--momentum', '0.5'], /^handgrad: --momentum does not apply to adam \(Adam reads lr, betas, eps, weightDecay\)$/],
+    ['nesterov with rmsprop', ['train', '--optimizer', 'rmsprop', '--nesterov'], /^handgrad: --nesterov does not apply to rmsprop/],
+    ['hidden widths for the cnn', ['train', '--model', 'cnn', '--hidden', '5'], /^handgrad: --hidden does not apply to cnn$/],
+    ['two widths for the single-layer MLP', ['train', '--model', 'single-layer-mlp', '--hidden', '5,5'], /^handgrad: --hidden must hold 1 width for single-layer-mlp, got 5,5$/],
     ['bad hidden list', ['train', '--hidden', '60,x'], /--hidden must be a comma-separated list of positive integers/],
     ['unknown dropout mode', ['train', '--dropout-mode', 'half'], /--dropout-mode must be one of inverted, cmu/],
     ['momentum > 1', ['train', '--momentum', '1.5'], /--momentum must be a number ≥ 0 and ≤ 1/],

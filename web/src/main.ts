@@ -1,7 +1,7 @@
 // The playground page: controls, URL state, the training worker's view, and the Backward and
 // Theory panels. Training runs in worker.ts; this thread only draws.
 
-import { backend } from 'handgrad';
+import { backend, nn, training } from 'handgrad';
 import { lineChart, svgToPng } from './chart.js';
 import { renderBackward, type BackwardSettings } from './backward-panel.js';
 import { renderTheory, type GraphInputs } from './theory-panel.js';
@@ -19,7 +19,7 @@ interface PageState { tab: Tab; train: TrainSettings; bw: BackwardSettings; grap
 
 const DEFAULTS: PageState = {
   tab: 'train',
-  train: { arch: 'single', hidden: 64, f: 'relu', g: 'identity', lr: 0.05, momentum: 0.9, dropout: 0, dropoutMode: 'inverted', batch: 32, seed: 1 },
+  train: { arch: 'single-layer-mlp', hidden: 64, f: 'relu', g: 'identity', lr: 0.05, momentum: 0.9, dropout: 0, dropoutMode: 'inverted', batch: 32, seed: 1 },
   bw: { f: '3relu', g: 'identity', loss: 'mse', seed: 0 },
   graph: { x: 1, y: 2, z: 3 },
   dream: { target: 3, steps: 100, lr: 0.05, jitter: 1, blurEvery: 4, blurSigma: 0.5, weightDecay: 0.002, gradBlurSigma: 0.5, octaves: 1, clip: 0, clamp: true },
@@ -34,8 +34,8 @@ function readState(): PageState {
   return {
     tab: pick('tab', ['train', 'backward', 'theory', 'dream'], DEFAULTS.tab),
     train: {
-      arch: pick('arch', ['single', 'two', 'nyu', 'cnn'], t.arch), hidden: Math.max(1, Math.round(num('hidden', t.hidden))),
-      f: pick('f', ['relu', 'leaky-relu', 'sigmoid', 'tanh', 'gelu', 'softplus'], t.f), g: pick('g', ['identity', 'sigmoid'], t.g),
+      arch: pick('arch', training.MODEL_KIND_NAMES, t.arch), hidden: Math.max(1, Math.round(num('hidden', t.hidden))),
+      f: pick('f', nn.ACTIVATION_NAMES, t.f), g: pick('g', ['identity', 'sigmoid'], t.g),
       lr: num('lr', t.lr), momentum: num('momentum', t.momentum), dropout: num('dropout', t.dropout),
       dropoutMode: pick('dmode', ['inverted', 'cmu'], t.dropoutMode), batch: Math.max(1, Math.round(num('batch', t.batch))), seed: Math.round(num('seed', t.seed)),
     },
@@ -194,6 +194,9 @@ $('dream-run').addEventListener('click', () => startDreams([Number($<HTMLSelectE
 $('dream-all').addEventListener('click', () => startDreams(classNames.map((_, i) => i)));
 
 // ---- Train and watch ---------------------------------------------------------------------------
+// The model and activation menus list the library's registries.
+$<HTMLSelectElement>('arch').replaceChildren(...training.MODEL_KIND_NAMES.map((k) => new Option(training.MODEL_KINDS[k].label, k)));
+$<HTMLSelectElement>('f').replaceChildren(...nn.ACTIVATION_NAMES.map((k) => new Option(nn.ACTIVATIONS[k].label, k)));
 const inputs = {
   arch: $<HTMLSelectElement>('arch'), hidden: $<HTMLInputElement>('hidden'), f: $<HTMLSelectElement>('f'), g: $<HTMLSelectElement>('g'),
   lr: $<HTMLInputElement>('lr'), momentum: $<HTMLInputElement>('momentum'), dropout: $<HTMLInputElement>('dropout'),
@@ -219,10 +222,12 @@ function settingsFromForm(): TrainSettings | string {
   };
 }
 
-function syncNyu(): void {
-  for (const el of document.querySelectorAll<HTMLElement>('.nyu-only')) el.hidden = inputs.arch.value !== 'nyu';
+/** Shows the f and g menus for the model kinds that read them. */
+function syncModelOptions(): void {
+  const reads = training.MODEL_KINDS[inputs.arch.value as training.ModelKind].reads;
+  for (const el of document.querySelectorAll<HTMLElement>('[data-reads]')) el.hidden = !reads[el.dataset.reads as keyof typeof reads];
 }
-syncNyu();
+syncModelOptions();
 
 const status = $('status');
 function say(text: string, error = false): void {
@@ -246,7 +251,7 @@ function configure(): void {
   say('building the model…');
 }
 
-for (const el of Object.values(inputs)) el.addEventListener('change', () => { syncNyu(); configure(); });
+for (const el of Object.values(inputs)) el.addEventListener('change', () => { syncModelOptions(); configure(); });
 $<HTMLSelectElement>('data').addEventListener('change', (e) => {
   const v = (e.target as HTMLSelectElement).value;
   if (v === 'embedded') {

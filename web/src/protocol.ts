@@ -1,8 +1,11 @@
-// Messages between the page and the training worker.
+// Messages between the page and the training worker. Model kinds and activations are the
+// library's registries' names (training.MODEL_KINDS, nn.ACTIVATIONS).
 
-export type Arch = 'single' | 'two' | 'nyu' | 'cnn';
-export type Act = 'relu' | 'leaky-relu' | 'sigmoid' | 'tanh' | 'gelu' | 'softplus';
-export type OutAct = 'identity' | 'sigmoid';
+import type { nn, training } from 'handgrad';
+
+export type Arch = training.ModelKind;
+export type Act = nn.ActivationName;
+export type OutAct = training.OutputActivation;
 
 export interface TrainSettings {
   arch: Arch;

@@ -7,7 +7,7 @@
 // replace it once it is exported.)
 
 import * as hg from 'handgrad';
-import { Random, Tensor, nn, optim, readSafetensors, writeSafetensors, setBackend, backend, dream, data, type Dataset } from 'handgrad';
+import { Random, Tensor, nn, optim, readSafetensors, writeSafetensors, setBackend, backend, dream, data, training, type Dataset } from 'handgrad';
 import type { DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void =>
@@ -87,29 +87,17 @@ let running = false;
 let lastEval = 0;
 let runLoss = 0, runCorrect = 0, runCount = 0;
 
+/** The model the settings name, built by the library's model-kind registry. */
 function build(s: TrainSettings): nn.Sequential {
+  const kind = training.MODEL_KINDS[s.arch];
+  const hidden = kind.hiddenLayers === 0 ? undefined : Array<number>(kind.hiddenLayers === 'any' ? 1 : kind.hiddenLayers).fill(s.hidden);
+  const spec: training.ModelSpec = {
+    kind: s.arch, ...(hidden ? { hidden } : {}), ...(kind.reads.activation ? { activation: s.f } : {}), ...(kind.reads.output ? { output: s.g } : {}),
+  };
   const r = new Random(s.seed);
-  const drop = (): nn.Module[] => (s.dropout > 0 ? [new nn.Dropout({ p: s.dropout, mode: s.dropoutMode, rng: r })] : []);
-  switch (s.arch) {
-    case 'single': return nn.mlp(features, [s.hidden], K(), { dropout: s.dropout, dropoutMode: s.dropoutMode, rng: r });
-    case 'two': return nn.mlp(features, [s.hidden, s.hidden], K(), { dropout: s.dropout, dropoutMode: s.dropoutMode, rng: r });
-    case 'nyu': {
-      const layers: nn.Module[] = [new nn.Linear(features, s.hidden, { rng: r }), nn.activation(s.f), ...drop(), new nn.Linear(s.hidden, K(), { rng: r })];
-      if (s.g === 'sigmoid') layers.push(new nn.Sigmoid());
-      return new nn.Sequential(...layers);
-    }
-    case 'cnn': {
-      const [C, H, W] = image;
-      if (H < 4 || W < 4) throw new Error(`the small CNN needs images of at least 4×4; ${dataName} has samples of shape [${image.join(', ')}]`);
-      // two 2×2 max-pools (floor): H → ⌊⌊H/2⌋/2⌋
-      const flat = 16 * Math.floor(Math.floor(H / 2) / 2) * Math.floor(Math.floor(W / 2) / 2);
-      return new nn.Sequential(
-        new nn.Conv2d(C, 8, 3, { padding: 1, rng: r }), new nn.ReLU(), new nn.MaxPool2d(2),
-        new nn.Conv2d(8, 16, 3, { padding: 1, rng: r }), new nn.ReLU(), new nn.MaxPool2d(2),
-        new nn.Flatten(), new nn.Linear(flat, 64, { rng: r }), new nn.ReLU(), ...drop(), new nn.Linear(64, K(), { rng: r }),
-      );
-    }
-  }
+  const m = training.buildModel(spec, image, K(), { dropout: s.dropout, dropoutMode: s.dropoutMode, initRng: r, dropoutRng: r });
+  if (!(m instanceof nn.Sequential)) throw new Error(`the ${s.arch} model is not a Sequential`);
+  return m;
 }
 
 const K = (): number => classNames.length;

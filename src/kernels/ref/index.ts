@@ -1,13 +1,16 @@
 // The reference kernels: plain, commented TypeScript loops. They are the specification every
 // fast backend is tested against, and the fallback where WebAssembly SIMD is missing.
 // Shapes are in each kernel's comment in table.ts; the math is written next to each loop.
-// Pooling, normalisation, softmax and the embedding lookup live in their own files beside this one.
+// Activations, optimiser steps, pooling, normalisation, softmax and the embedding lookup live in
+// their own files beside this one.
 
 import type { FloatArray } from '../../tensor.js';
-import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
+import type { ElementwiseLossKind, Kernels } from '../table.js';
+import { activationKernels } from './activations.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';
-import { erf, normalPdf, sigmoid } from './math.js';
+import { sigmoid } from './math.js';
 import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './norm.js';
+import { optimizerKernels } from './optimizers.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { logSoftmaxBackward, logSoftmaxForward, nllLoss, nllLossBackward, softmaxBackward, softmaxForward } from './softmax.js';
 
@@ -98,90 +101,6 @@ function fill(out: FloatArray, value: number): void {
 
 function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
   for (let i = 0; i < out.length; i++) out[i] = a[i]! * b[i]!;
-}
-
-// ---- activations ---------------------------------------------------------------------------
-
-// y = scale · max(0, x); dy/dx = scale for x > 0, and 0 for x ≤ 0 (PyTorch: ReLU'(0) = 0).
-function reluForward(x: FloatArray, y: FloatArray, scale: number): void {
-  for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? scale * x[i]! : 0;
-}
-function reluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, scale: number): void {
-  for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? scale * dy[i]! : 0;
-}
-
-// y = x for x > 0, else slope · x; dy/dx = 1 for x > 0, slope for x ≤ 0 (PyTorch: LeakyReLU'(0) = slope).
-function leakyReluForward(x: FloatArray, y: FloatArray, slope: number): void {
-  for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : slope * x[i]!;
-}
-function leakyReluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, slope: number): void {
-  for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : slope * dy[i]!;
-}
-
-// y = σ(x); σ'(x) = y (1 − y).
-function sigmoidForward(x: FloatArray, y: FloatArray): void {
-  for (let i = 0; i < x.length; i++) y[i] = sigmoid(x[i]!);
-}
-function sigmoidBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void {
-  for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * y[i]! * (1 - y[i]!);
-}
-
-// y = tanh x; tanh'(x) = 1 − y².
-function tanhForward(x: FloatArray, y: FloatArray): void {
-  for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
-}
-function tanhBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void {
-  for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * (1 - y[i]! * y[i]!);
-}
-
-// Exact: y = x Φ(x), y' = Φ(x) + x φ(x).
-// Tanh approximation: u = √(2/π)(x + 0.044715 x³), y = ½ x (1 + tanh u),
-//   y' = ½(1 + tanh u) + ½ x (1 − tanh² u) √(2/π)(1 + 3·0.044715 x²).
-const SQRT_2_OVER_PI = 0.7978845608028654;
-const GELU_C = 0.044715;
-function geluForward(x: FloatArray, y: FloatArray, approximate: GeluApproximate): void {
-  if (approximate === 'tanh') {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      y[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
-    }
-  } else {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      y[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2));
-    }
-  }
-}
-function geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: GeluApproximate): void {
-  if (approximate === 'tanh') {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
-      const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
-      dx[i] = dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du);
-    }
-  } else {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      dx[i] = dy[i]! * (0.5 * (1 + erf(v * Math.SQRT1_2)) + v * normalPdf(v));
-    }
-  }
-}
-
-// y = log(1 + e^(βx)) / β, and y = x where βx > threshold (as PyTorch);
-// y' = σ(βx), and 1 where βx > threshold.
-function softplusForward(x: FloatArray, y: FloatArray, beta: number, threshold: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const bx = beta * x[i]!;
-    // log1p(e^z) = max(z, 0) + log1p(e^(−|z|)) never overflows.
-    y[i] = bx > threshold ? x[i]! : (Math.max(bx, 0) + Math.log1p(Math.exp(-Math.abs(bx)))) / beta;
-  }
-}
-function softplusBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, beta: number, threshold: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const bx = beta * x[i]!;
-    dx[i] = bx > threshold ? dy[i]! : dy[i]! * sigmoid(bx);
-  }
 }
 
 // ---- losses --------------------------------------------------------------------------------
@@ -362,46 +281,10 @@ function col2im(
   }
 }
 
-// ---- optimisers ----------------------------------------------------------------------------
-
-// PyTorch SGD: g ← g + wd·p (only when wd ≠ 0, as PyTorch: 0·p would turn an infinite p into
-// NaN); b ← g (first step) or μ·b + (1 − dampening)·g; g ← g + μ·b (nesterov) or b; p ← p − lr·g.
-function sgdStep(param: FloatArray, grad: FloatArray, buf: FloatArray, h: SgdHyper): void {
-  const { lr, momentum, dampening, weightDecay, nesterov, firstStep } = h;
-  for (let i = 0; i < param.length; i++) {
-    let g = grad[i]!;
-    if (weightDecay !== 0) g += weightDecay * param[i]!;
-    if (momentum !== 0) {
-      const b = firstStep ? g : momentum * buf[i]! + (1 - dampening) * g;
-      buf[i] = b;
-      g = nesterov ? g + momentum * b : b;
-    }
-    param[i] = param[i]! - lr * g;
-  }
-}
-
-// PyTorch Adam/AdamW: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
-// p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
-function adamStep(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamHyper): void {
-  const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = h;
-  const bc1 = 1 - Math.pow(beta1, step);
-  const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
-  const stepSize = lr / bc1;
-  for (let i = 0; i < param.length; i++) {
-    let p = param[i]!;
-    let g = grad[i]!;
-    if (decoupled) p *= 1 - lr * weightDecay;
-    else if (weightDecay !== 0) g += weightDecay * p;
-    const mi = beta1 * m[i]! + (1 - beta1) * g;
-    const vi = beta2 * v[i]! + (1 - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    param[i] = p - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
-  }
-}
-
 export const refKernels: Kernels = {
   name: 'ref',
+  ...activationKernels,
+  ...optimizerKernels,
   gemm,
   addRowVector,
   fill,
@@ -409,18 +292,6 @@ export const refKernels: Kernels = {
   addChannelVector,
   sumChannelsInto,
   mul,
-  reluForward,
-  reluBackward,
-  leakyReluForward,
-  leakyReluBackward,
-  sigmoidForward,
-  sigmoidBackward,
-  tanhForward,
-  tanhBackward,
-  geluForward,
-  geluBackward,
-  softplusForward,
-  softplusBackward,
   softmaxCrossEntropy,
   softmaxCrossEntropyBackward,
   elementwiseLoss,
@@ -446,6 +317,4 @@ export const refKernels: Kernels = {
   nllLossBackward,
   embeddingForward,
   embeddingBackward,
-  sgdStep,
-  adamStep,
 };

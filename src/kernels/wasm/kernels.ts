@@ -7,7 +7,7 @@
 //
 // GEMM and the optimiser steps are written by hand below: they run as jobs on the worker pool
 // (jobs.ts), and the steps take their hyperparameters as objects. The entries of REFERENCE_ONLY
-// have no WebAssembly port: the reference kernels run them on the arrays in place (a float32
+// have no WebAssembly export: the reference kernels run them on the arrays in place (a float32
 // array in WASM memory is an ordinary Float32Array to them).
 
 import type { FloatArray } from '../../tensor.js';
@@ -15,13 +15,34 @@ import { refKernels } from '../ref/index.js';
 import type { AdamHyper, BatchNormStatistics, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import { BN_BATCH, BN_RUNNING, GELU_ERF, GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE } from './abi-shared.js';
 import type { KernelArray, Mode, WasmRuntime } from './runtime.js';
-import { elementwise, shaped, wrap, type GenericName, type KernelSpec, type ReferenceOnly, type Wrapped } from './wrap.js';
+import { elementwise, shaped, wrap, type GenericName, type KernelSpec, type Wrapped } from './wrap.js';
 
 const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluApproximate, number>;
 const LOSS = { mse: LOSS_MSE, bce: LOSS_BCE, bceWithLogits: LOSS_BCE_WITH_LOGITS } as const satisfies Record<ElementwiseLossKind, number>;
 const BN = { batch: BN_BATCH, running: BN_RUNNING } as const satisfies Record<BatchNormStatistics, number>;
 const IMAGE = ['C', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW'] as const;
 const PER_CHANNEL = ['batch', 'channels', 'spatial'] as const;
+
+/** Table entries without a WebAssembly export: the reference kernels, on the same arrays. */
+const REFERENCE_ONLY = {
+  eluForward: refKernels.eluForward,
+  eluBackward: refKernels.eluBackward,
+  avgPool2dForward: refKernels.avgPool2dForward,
+  avgPool2dBackward: refKernels.avgPool2dBackward,
+  layerNormForward: refKernels.layerNormForward,
+  layerNormBackward: refKernels.layerNormBackward,
+  softmaxForward: refKernels.softmaxForward,
+  softmaxBackward: refKernels.softmaxBackward,
+  logSoftmaxForward: refKernels.logSoftmaxForward,
+  logSoftmaxBackward: refKernels.logSoftmaxBackward,
+  nllLoss: refKernels.nllLoss,
+  nllLossBackward: refKernels.nllLossBackward,
+  embeddingForward: refKernels.embeddingForward,
+  embeddingBackward: refKernels.embeddingBackward,
+} satisfies Partial<Kernels>;
+
+/** The entries that run through the generic wrapper: the rest of GenericName. */
+type WasmName = Exclude<GenericName, keyof typeof REFERENCE_ONLY>;
 
 const SPECS = {
   addRowVector: shaped([['y', 'inout'], ['v', 'in'], 'rows', 'cols']),
@@ -63,30 +84,15 @@ const SPECS = {
     ['x', 'in'], ['dy', 'in'], ...PER_CHANNEL, ['mean', 'in'], ['invStd', 'in'], ['weight', 'in'], ['statistics', BN],
     ['dweight', 'inout'], ['dbias', 'inout'], ['dx', 'out'],
   ]),
-} satisfies { readonly [N in GenericName]: KernelSpec<N> };
-
-const REFERENCE_ONLY = {
-  avgPool2dForward: refKernels.avgPool2dForward,
-  avgPool2dBackward: refKernels.avgPool2dBackward,
-  layerNormForward: refKernels.layerNormForward,
-  layerNormBackward: refKernels.layerNormBackward,
-  softmaxForward: refKernels.softmaxForward,
-  softmaxBackward: refKernels.softmaxBackward,
-  logSoftmaxForward: refKernels.logSoftmaxForward,
-  logSoftmaxBackward: refKernels.logSoftmaxBackward,
-  nllLoss: refKernels.nllLoss,
-  nllLossBackward: refKernels.nllLossBackward,
-  embeddingForward: refKernels.embeddingForward,
-  embeddingBackward: refKernels.embeddingBackward,
-} satisfies Pick<Kernels, ReferenceOnly>;
+} satisfies { readonly [N in WasmName]: KernelSpec<N> };
 
 const f32 = (a: FloatArray): a is Float32Array => a instanceof Float32Array;
 
 /** The kernel table over a runtime: SPECS through the generic wrapper, plus GEMM and the optimiser steps. */
 export function makeKernels(rt: WasmRuntime): Kernels {
   const ref = refKernels;
-  const generic = {} as Record<GenericName, Wrapped>;
-  for (const name of Object.keys(SPECS) as GenericName[]) generic[name] = wrap(rt, ref, name, SPECS[name]);
+  const generic = {} as Record<WasmName, Wrapped>;
+  for (const name of Object.keys(SPECS) as WasmName[]) generic[name] = wrap(rt, ref, name, SPECS[name]);
 
   // Staging vectors of the hand-written kernels, made once.
   const arrays: (KernelArray | null)[] = [null, null, null, null];
@@ -110,6 +116,8 @@ export function makeKernels(rt: WasmRuntime): Kernels {
     name: 'wasm',
     ...generic,
     ...REFERENCE_ONLY,
+    // no WebAssembly version: the reference step, on the same arrays
+    rmspropStep: ref.rmspropStep,
 
     gemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
       if (!f32(A) || !f32(B) || !f32(C)) return ref.gemm(transA, transB, M, N, K, alpha, A, B, beta, C);

@@ -17,18 +17,8 @@ import type { Kernels } from '../table.js';
 import { kernelExport, type RawKernel } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
 
-/** Table entries without a WebAssembly port: kernels.ts hands them to the reference kernels. */
-export type ReferenceOnly =
-  | 'avgPool2dForward' | 'avgPool2dBackward'
-  | 'layerNormForward' | 'layerNormBackward'
-  | 'softmaxForward' | 'softmaxBackward' | 'logSoftmaxForward' | 'logSoftmaxBackward' | 'nllLoss' | 'nllLossBackward'
-  | 'embeddingForward' | 'embeddingBackward';
-
-/**
- * The table entries the generic wrapper runs: all but GEMM and the optimiser steps (threaded
- * jobs, hand-written) and the reference-only ones.
- */
-export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sgdStep' | 'adamStep' | ReferenceOnly>;
+/** The table entries the generic wrapper runs: all but GEMM and the optimiser steps (threaded jobs, hand-written). */
+export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sgdStep' | 'adamStep' | 'rmspropStep'>;
 
 /** How one argument of a table entry (of type P) reaches the export. */
 type ArgSpec<P> =

@@ -1,0 +1,42 @@
+// What a model trains against, chosen by its kind (models/kinds.ts): softmax cross-entropy on the
+// class indices, or BCE on one-hot rows made from them (the NYU net with g = σ). The one-hot rows
+// live in a buffer reused while the batch shape stays the same.
+
+import { kernelsFor } from '../backend.js';
+import { BCELoss, CrossEntropyLoss, type Loss } from '../layers/losses.js';
+import { OutputBuffer } from '../layers/module.js';
+import type { LossKind } from '../models/kinds.js';
+import type { Tensor } from '../tensor.js';
+
+const LOSSES: Record<LossKind, { make: () => Loss; oneHot: boolean }> = {
+  'cross-entropy': { make: () => new CrossEntropyLoss(), oneHot: false },
+  'bce-one-hot': { make: () => new BCELoss(), oneHot: true },
+};
+
+export class Objective {
+  readonly kind: LossKind;
+  readonly loss: Loss;
+  private readonly oneHot: boolean;
+  private readonly targets = new OutputBuffer();
+
+  constructor(kind: LossKind) {
+    this.kind = kind;
+    this.loss = LOSSES[kind].make();
+    this.oneHot = LOSSES[kind].oneHot;
+  }
+
+  /** The loss of predictions (B, C) against the first B labels (a mean over the batch). */
+  forward(prediction: Tensor, labels: Int32Array): number {
+    if (!this.oneHot) return this.loss.forward(prediction, labels);
+    const [B, C] = prediction.shape as [number, number];
+    const t = this.targets.get([B, C], prediction.dtype);
+    kernelsFor(t.dtype).fill(t.data, 0);
+    for (let b = 0; b < B; b++) t.data[b * C + labels[b]!] = 1;
+    return this.loss.forward(prediction, t);
+  }
+
+  /** dL/dprediction of the last forward. */
+  backward(): Tensor {
+    return this.loss.backward();
+  }
+}
