@@ -67,7 +67,7 @@ export class Embedding extends Module {
     }
     const w = this.weight.value;
     const y = this.out.get([...x.shape, this.embeddingDim], w.dtype);
-    kernelsFor(w.dtype).embeddingForward(w.data, idx, this.embeddingDim, y.data);
+    kernelsFor(w.dtype).embeddingForward(w.storage, idx, this.embeddingDim, y.storage);
     this.idx = idx;
     this.x = x;
     this.y = y;
@@ -77,7 +77,7 @@ export class Embedding extends Module {
   backward(dy: Tensor): Tensor {
     this.requireGradShape(dy, this.y);
     // forward was y[i] = W[indices[i]], so dW[indices[i]] += dy[i] (a scatter-add), except the padding row
-    kernelsFor(dy.dtype).embeddingBackward(dy.data, this.idx!, this.embeddingDim, this.paddingIdx ?? -1, this.weight.grad.data);
+    kernelsFor(dy.dtype).embeddingBackward(dy.storage, this.idx!, this.embeddingDim, this.paddingIdx ?? -1, this.weight.grad.storage);
     // the indices are not differentiable: zeros of their shape
     return this.dxBuf.zeros(this.x!.shape, this.x!.dtype);
   }

@@ -4,7 +4,7 @@
 
 import { allocateFor, backend } from '../backend.js';
 import type { Backend } from '../kernels/table.js';
-import type { FloatArray } from '../tensor.js';
+import { onHost, type FloatArray } from '../tensor.js';
 
 export class IndexStore {
   /** The 4-byte storage the view lies on; holding it keeps the storage alive (a view of another type does not). */
@@ -12,7 +12,10 @@ export class IndexStore {
   private view: Int32Array = new Int32Array(0);
   private owner: Backend | null = null;
 
-  /** An Int32Array of n elements (its contents are the last ones written, or zeros). */
+  /**
+   * An Int32Array of n elements, current on the host and free to write (onHost: a device backend
+   * uploads it before the next kernel reads it); its contents are the last ones written, or zeros.
+   */
   get(n: number): Int32Array {
     if (this.block === null || this.view.length !== n || this.owner !== backend()) {
       const block = allocateFor('float32', n);
@@ -20,6 +23,6 @@ export class IndexStore {
       this.view = new Int32Array(block.buffer, block.byteOffset, n);
       this.owner = backend();
     }
-    return this.view;
+    return onHost(this.view);
   }
 }

@@ -6,7 +6,7 @@
 
 import { allocateFor, backend, kernelsFor } from '../backend.js';
 import type { Backend, ElementwiseLossKind } from '../kernels/table.js';
-import { Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
+import { onHost, Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
 import { IndexStore } from './indices.js';
 import { OutputBuffer, LayerError, describeValue } from './module.js';
 
@@ -70,7 +70,7 @@ abstract class ElementwiseLoss extends Loss {
 
   forward(prediction: Tensor, target: Tensor): number {
     this.requireSameShape(prediction, target);
-    const s = kernelsFor(prediction.dtype).elementwiseLoss(this.kind, prediction.data, target.data);
+    const s = kernelsFor(prediction.dtype).elementwiseLoss(this.kind, prediction.storage, target.storage);
     // a NaN sum may come from an invalid prediction: name the first one (error path only)
     if (Number.isNaN(s)) for (let i = 0; i < prediction.size; i++) this.checkElement(prediction.data[i]!, i);
     this.pred = prediction;
@@ -81,7 +81,7 @@ abstract class ElementwiseLoss extends Loss {
   backward(): Tensor {
     const p = this.requireForward();
     const g = this.gradBuf.get(p.shape, p.dtype);
-    kernelsFor(p.dtype).elementwiseLossBackward(this.kind, p.data, this.target!.data, this.scale(p.size), g.data);
+    kernelsFor(p.dtype).elementwiseLossBackward(this.kind, p.storage, this.target!.storage, this.scale(p.size), g.storage);
     return g;
   }
 }
@@ -167,7 +167,7 @@ export class CrossEntropyLoss extends Loss {
         const block = allocateFor('float32', B);
         store = this.labelStore = { block, labels: new Int32Array(block.buffer, block.byteOffset, B), owner: backend() };
       }
-      labels = store.labels;
+      labels = onHost(store.labels);
       for (let i = 0; i < B; i++) {
         const v = values[i]!;
         if (!Number.isInteger(v) || v < 0 || v >= C) this.fail(`label ${i} is ${v}, expected an integer class index in [0, ${C - 1}]`);
@@ -175,7 +175,7 @@ export class CrossEntropyLoss extends Loss {
       }
     }
     const probs = this.probsBuf.get([B, C], logits.dtype);
-    const total = kernelsFor(logits.dtype).softmaxCrossEntropy(logits.data, B, C, labels, this.targetRows?.data ?? null, probs.data);
+    const total = kernelsFor(logits.dtype).softmaxCrossEntropy(logits.storage, B, C, labels, this.targetRows?.storage ?? null, probs.storage);
     this.pred = logits;
     this.probs = probs;
     return total * this.scale(B);
@@ -187,7 +187,7 @@ export class CrossEntropyLoss extends Loss {
     const g = this.gradBuf.get(z.shape, z.dtype);
     // dL/dz = (softmax − onehot)·c with class indices, ((Σ_j t_j)·softmax − t)·c with target rows t
     const rows = this.targetRows;
-    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.data, B, C, rows ? null : (this.labelStore?.labels ?? null), rows?.data ?? null, this.scale(B), g.data);
+    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.storage, B, C, rows ? null : (this.labelStore?.labels ?? null), rows?.storage ?? null, this.scale(B), g.storage);
     return g;
   }
 }
@@ -243,7 +243,7 @@ export class NLLLoss extends Loss {
       counted++;
     }
     if (this.reduction === 'mean' && counted === 0) this.fail(`every target of the batch is ignoreIndex ${this.ignoreIndex}: the mean over no targets is undefined`);
-    const total = kernelsFor(logProbs.dtype).nllLoss(logProbs.data, B, C, labels);
+    const total = kernelsFor(logProbs.dtype).nllLoss(logProbs.storage, B, C, labels);
     this.pred = logProbs;
     this.current = labels;
     this.counted = counted;
@@ -255,7 +255,7 @@ export class NLLLoss extends Loss {
     const [B, C] = z.shape as [number, number];
     const g = this.gradBuf.get(z.shape, z.dtype);
     // forward was L = −Σ_b z_b[label_b]·c, so dL/dz_b[label_b] = −c and 0 elsewhere
-    kernelsFor(z.dtype).nllLossBackward(B, C, this.current!, this.scale(this.counted), g.data);
+    kernelsFor(z.dtype).nllLossBackward(B, C, this.current!, this.scale(this.counted), g.storage);
     return g;
   }
 }

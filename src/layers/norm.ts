@@ -122,7 +122,7 @@ abstract class BatchNorm extends Module {
       if (M === 0) this.fail(`got an empty batch (input shape ${shapeString(x.shape)}): no statistics to normalise with`);
       mean = this.meanBuf.get([C], x.dtype);
       const variance = this.varBuf.get([C], x.dtype);
-      k.batchNormStats(x.data, B, C, S, mean.data, variance.data);
+      k.batchNormStats(x.storage, B, C, S, mean.storage, variance.storage);
       for (let c = 0; c < C; c++) invStd.data[c] = 1 / Math.sqrt(variance.data[c]! + this.eps);
       if (this.training && this.trackRunningStats) this.updateRunning(mean.data, variance.data, M);
     } else {
@@ -131,7 +131,7 @@ abstract class BatchNorm extends Module {
       for (let c = 0; c < C; c++) invStd.data[c] = 1 / Math.sqrt(rv[c]! + this.eps);
     }
     const y = this.out.get(x.shape, x.dtype);
-    k.batchNormForward(x.data, B, C, S, mean.data, invStd.data, this.weight?.value.data ?? null, this.bias?.value.data ?? null, y.data);
+    k.batchNormForward(x.storage, B, C, S, mean.storage, invStd.storage, this.weight?.value.storage ?? null, this.bias?.value.storage ?? null, y.storage);
     this.x = x;
     this.y = y;
     this.mean = mean;
@@ -169,8 +169,8 @@ abstract class BatchNorm extends Module {
     //   dx = (γ/σ)·(dy − mean(dy) − x̂·mean(dy·x̂))   when μ, σ² are the batch's (functions of x),
     //   dx = (γ/σ)·dy                                when they are the running estimates (constants).
     kernelsFor(dy.dtype).batchNormBackward(
-      x.data, dy.data, B, C, S, this.mean!.data, this.invStd!.data, this.weight?.value.data ?? null,
-      this.usedBatchStats ? 'batch' : 'running', this.weight?.grad.data ?? null, this.bias?.grad.data ?? null, dx.data,
+      x.storage, dy.storage, B, C, S, this.mean!.storage, this.invStd!.storage, this.weight?.value.storage ?? null,
+      this.usedBatchStats ? 'batch' : 'running', this.weight?.grad.storage ?? null, this.bias?.grad.storage ?? null, dx.storage,
     );
     return dx;
   }
@@ -268,8 +268,8 @@ export class LayerNorm extends Module {
     const rows = x.size / cols;
     const y = this.out.get(x.shape, x.dtype);
     kernelsFor(x.dtype).layerNormForward(
-      x.data, rows, cols, this.eps, this.weight?.value.data ?? null, this.bias?.value.data ?? null,
-      y.data, this.meanBuf.get([rows], x.dtype).data, this.rstdBuf.get([rows], x.dtype).data,
+      x.storage, rows, cols, this.eps, this.weight?.value.storage ?? null, this.bias?.value.storage ?? null,
+      y.storage, this.meanBuf.get([rows], x.dtype).storage, this.rstdBuf.get([rows], x.dtype).storage,
     );
     this.x = x;
     this.y = y;
@@ -286,8 +286,8 @@ export class LayerNorm extends Module {
     // forward was y = x̂·γ + β with x̂ = (x − mean)·rstd per row, so with g = dy·γ
     //   dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),   dγ += Σ_rows dy·x̂,   dβ += Σ_rows dy.
     k.layerNormBackward(
-      x.data, dy.data, rows, cols, this.meanBuf.get([rows], x.dtype).data, this.rstdBuf.get([rows], x.dtype).data,
-      this.weight?.value.data ?? null, this.weight?.grad.data ?? null, this.bias?.grad.data ?? null, dx.data,
+      x.storage, dy.storage, rows, cols, this.meanBuf.get([rows], x.dtype).storage, this.rstdBuf.get([rows], x.dtype).storage,
+      this.weight?.value.storage ?? null, this.weight?.grad.storage ?? null, this.bias?.grad.storage ?? null, dx.storage,
     );
     return dx;
   }

@@ -79,11 +79,11 @@ export class Softmax extends AlongAxis {
     super('Softmax', options);
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor, outer: number, size: number, inner: number): void {
-    k.softmaxForward(x.data, outer, size, inner, y.data);
+    k.softmaxForward(x.storage, outer, size, inner, y.storage);
   }
   protected applyBackward(k: Kernels, y: Tensor, dy: Tensor, dx: Tensor, outer: number, size: number, inner: number): void {
     // forward was y = e^x / Σ e^x, so dx = y·(dy − Σ dy·y)
-    k.softmaxBackward(y.data, dy.data, outer, size, inner, dx.data);
+    k.softmaxBackward(y.storage, dy.storage, outer, size, inner, dx.storage);
   }
 }
 
@@ -94,10 +94,10 @@ export class LogSoftmax extends AlongAxis {
     super('LogSoftmax', options);
   }
   protected apply(k: Kernels, x: Tensor, y: Tensor, outer: number, size: number, inner: number): void {
-    k.logSoftmaxForward(x.data, outer, size, inner, y.data);
+    k.logSoftmaxForward(x.storage, outer, size, inner, y.storage);
   }
   protected applyBackward(k: Kernels, y: Tensor, dy: Tensor, dx: Tensor, outer: number, size: number, inner: number): void {
     // forward was y = x − log Σ e^x, so dx = dy − softmax(x)·Σ dy, with softmax(x) = e^y
-    k.logSoftmaxBackward(y.data, dy.data, outer, size, inner, dx.data);
+    k.logSoftmaxBackward(y.storage, dy.storage, outer, size, inner, dx.storage);
   }
 }
