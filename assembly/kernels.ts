@@ -809,6 +809,7 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, targets: usize
 }
 export * from './losses';
 export * from './sparse';
+export * from './norm';
 
 // ---------------------------------------------------------------------------------------------
 // Images
