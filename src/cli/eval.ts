@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { Dataset } from '../data/types.js';
 import { HandgradError, shapeString } from '../tensor.js';
-import { evaluateModel } from '../train/loop.js';
+import { evaluateModel } from '../train/evaluate.js';
 import { loadSavedModel, type SavedModel } from '../train/saved-node.js';
 import { chooseBackend, loadData, parseChoice, BACKEND_HELP, parseBackend } from './common.js';
 import { UsageError } from './main.js';

@@ -8,7 +8,7 @@ import { decodePng } from '../io/png-node.js';
 import { readRegularFile } from '../io/read-node.js';
 import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
 import { normalizeInto } from '../train/loader.js';
-import { softmaxRow } from '../train/loop.js';
+import { softmaxRow } from '../train/evaluate.js';
 import { chooseBackend, loadData, parseNumber, BACKEND_HELP, parseBackend } from './common.js';
 import { checkCompatible, loadModelOrUsage } from './eval.js';
 import { UsageError } from './main.js';

@@ -21,6 +21,7 @@ import { sessionModelInfo } from './bundle.js';
 import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
+import { HISTORY_FIELDS, historyCsv, historyJsonl } from './history.js';
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import type { Normalization } from './loader.js';
@@ -70,15 +71,7 @@ export interface RunResult {
   plots: string[] | string;
 }
 
-export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
-
-export function historyCsv(history: EpochRecord[]): string {
-  return [HISTORY_FIELDS.join(','), ...history.map((r) => HISTORY_FIELDS.map((f) => String(r[f])).join(','))].join('\n') + '\n';
-}
-
-export function historyJsonl(history: EpochRecord[]): string {
-  return history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : '');
-}
+export { HISTORY_FIELDS, historyCsv, historyJsonl };
 
 /** Locks a run directory (creating it) for one training process; see io/dir-lock-node.ts. */
 export function lockRunDirectory(dir: string): DirectoryLock {
