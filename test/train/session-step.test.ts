@@ -4,8 +4,10 @@
 // trains.
 
 import { describe, expect, it } from 'vitest';
+import { dream } from '../../src/dream/dream.js';
 import { HandgradError } from '../../src/errors.js';
 import type { Module } from '../../src/layers/module.js';
+import { Sequential } from '../../src/layers/sequential.js';
 import type { TrainConfig } from '../../src/train/config.js';
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord } from '../../src/train/loop.js';
 import { blobs } from './helpers.js';
@@ -150,5 +152,20 @@ describe('TrainingSession, one step at a time', () => {
     }
     expect(error).toBeInstanceOf(TrainingDivergedError);
     expect(weightsOf(s.model)).toEqual(before);
+  });
+
+  it("a dream of the session's model passes the gradient back to the image, and the first layer skips it again afterwards", () => {
+    const data = blobs({ features: 16, sampleShape: [1, 4, 4] });
+    const s = new TrainingSession({ ...config, dropout: 0 }, data);
+    while (s.epoch < 3) s.step();
+    const first = s.model.children()[0]![1];
+    expect(first.computeInputGradient).toBe(false);
+    const net = s.model;
+    if (!(net instanceof Sequential)) throw new Error('expected a Sequential');
+    const start = dream({ net, inputShape: [1, 4, 4], networkInputShape: [1, 16] }, { objective: { kind: 'logit', class: 1 }, steps: 1, seed: 0, plain: true, jitter: 0 });
+    const r = dream({ net, inputShape: [1, 4, 4], networkInputShape: [1, 16] }, { objective: { kind: 'logit', class: 1 }, steps: 60, seed: 0, plain: true, jitter: 0 });
+    expect(r.probability).toBeGreaterThan(0.9);
+    expect(r.probability).toBeGreaterThan(start.probability ?? 1);
+    expect(first.computeInputGradient).toBe(false);
   });
 });
