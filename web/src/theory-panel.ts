@@ -114,7 +114,7 @@ export function renderTheory(container: HTMLElement, graph: GraphInputs, onGraph
     lineChart(svg, [
       { name: 'f(x)', color: '#0b57d0', xs: c.xs, ys: c.ys },
       { name: "f′(x) (backward)", color: '#c2410c', xs: c.xs, ys: c.dys, dashed: true },
-    ], { xLabel: 'x', yLabel: '', width: 320, height: 200, legend: 'left' });
+    ], { xLabel: 'x', yLabel: '', height: 200 });
   }
   container.appendChild(act);
   all.push(...curves.flatMap((c) => c.checks));
@@ -137,7 +137,7 @@ export function renderTheory(container: HTMLElement, graph: GraphInputs, onGraph
     <div class="scroll"><table><thead><tr><th>x</th><th>h (4 neurons)</th><th>output</th><th>XOR</th></tr></thead><tbody>
       ${theory.XOR_POINTS.map((p, i) => `<tr><td>(${p.join(', ')})</td><td>${net.hidden[i]!.join(' ')}</td><td>${net.outputs[i]}</td><td>${theory.XOR_LABELS[i]}</td></tr>`).join('')}
     </tbody></table></div>
-    <p>(The network written as the answer in the assignment's seed file outputs ${xor.seedAnswerOutputs.join(', ')}: it is wrong on (1,1) and (0,0).)</p>`,
+    <p>(The network given as the answer in the assignment's starter code outputs ${xor.seedAnswerOutputs.join(', ')}: it is wrong on (1,1) and (0,0).)</p>`,
   xor.checks));
   all.push(...xor.checks);
 
