@@ -35,7 +35,7 @@ class LazyZeroParameter implements Parameter {
   get grad(): Tensor {
     if (this.#zeroPending) {
       this.#zeroPending = false;
-      kernelsFor(this.#grad.dtype).fill(this.#grad.data, 0);
+      kernelsFor(this.#grad.dtype).fill(this.#grad.storage, 0);
     }
     return this.#grad;
   }
@@ -59,7 +59,7 @@ class LazyZeroParameter implements Parameter {
 /** Sets a parameter's gradient to zero (lazily for a layer's own parameters). */
 export function zeroGradOf(p: Parameter): void {
   if (p instanceof LazyZeroParameter) p.markZero();
-  else kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
+  else kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
 }
 
 /**

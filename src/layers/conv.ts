@@ -106,12 +106,12 @@ export class Conv2d extends Module {
     const cols = this.cols.get([B, CK, L], dtype);
     const y = this.out.get([B, OC, OH, OW], dtype);
     for (let b = 0; b < B; b++) {
-      const col = cols.data.subarray(b * CK * L, (b + 1) * CK * L);
-      k.im2col(x.data.subarray(b * C * H * W, (b + 1) * C * H * W), C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col);
+      const col = cols.storage.subarray(b * CK * L, (b + 1) * CK * L);
+      k.im2col(x.storage.subarray(b * C * H * W, (b + 1) * C * H * W), C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col);
       // y_b (OC, L) = W (OC, CK) · col_b (CK, L)
-      k.gemm(false, false, OC, L, CK, 1, this.weight.value.data, col, 0, y.data.subarray(b * OC * L, (b + 1) * OC * L));
+      k.gemm(false, false, OC, L, CK, 1, this.weight.value.storage, col, 0, y.storage.subarray(b * OC * L, (b + 1) * OC * L));
     }
-    if (this.bias) k.addChannelVector(y.data, this.bias.value.data, B, OC, L);
+    if (this.bias) k.addChannelVector(y.storage, this.bias.value.storage, B, OC, L);
     this.x = x;
     this.y = y;
     return y;
@@ -133,19 +133,19 @@ export class Conv2d extends Module {
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
     // forward was y_b = W · col_b + b, so
     //   db += Σ_{b, spatial} dy
-    if (this.bias) k.sumChannelsInto(dy.data, B, OC, L, this.bias.grad.data);
+    if (this.bias) k.sumChannelsInto(dy.storage, B, OC, L, this.bias.grad.storage);
     // (the first image overwrites a gradient zeroGrad() cleared: beta 0, see gradTarget)
     const dW = gradTarget(this.weight);
-    if (B === 0 && dW.beta === 0) k.fill(dW.grad.data, 0);
+    if (B === 0 && dW.beta === 0) k.fill(dW.grad.storage, 0);
     for (let b = 0; b < B; b++) {
-      const dyb = dy.data.subarray(b * OC * L, (b + 1) * OC * L);
+      const dyb = dy.storage.subarray(b * OC * L, (b + 1) * OC * L);
       //   dW += dy_b · col_bᵀ      (OC, CK) = (OC, L)(L, CK)    — NT, accumulating
-      k.gemm(false, true, OC, CK, L, 1, dyb, cols.data.subarray(b * CK * L, (b + 1) * CK * L), b === 0 ? dW.beta : 1, dW.grad.data);
+      k.gemm(false, true, OC, CK, L, 1, dyb, cols.storage.subarray(b * CK * L, (b + 1) * CK * L), b === 0 ? dW.beta : 1, dW.grad.storage);
       if (!this.computeInputGradient) continue;
       //   dcol_b = Wᵀ · dy_b       (CK, L) = (CK, OC)(OC, L)    — TN
-      k.gemm(true, false, CK, L, OC, 1, this.weight.value.data, dyb, 0, dcol.data);
+      k.gemm(true, false, CK, L, OC, 1, this.weight.value.storage, dyb, 0, dcol.storage);
       //   dx_b = col2im(dcol_b)    (the adjoint of the unfolding)
-      k.col2im(dcol.data, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx.data.subarray(b * C * H * W, (b + 1) * C * H * W));
+      k.col2im(dcol.storage, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx.storage.subarray(b * C * H * W, (b + 1) * C * H * W));
     }
     return dx;
   }

@@ -65,7 +65,7 @@ export class Adam extends Optimizer {
       lr: this._lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
       weightDecay: this.weightDecay, decoupled: this.decoupled, step: this.stepCount,
     };
-    this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.data, p.grad.data, this.m[i]!, this.v[i]!, h));
+    this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.storage, p.grad.storage, this.m[i]!, this.v[i]!, h));
   }
 
   state(): OptimizerState {

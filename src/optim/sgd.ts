@@ -50,7 +50,7 @@ export class SGD extends Optimizer {
       lr: this._lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay,
       nesterov: this.nesterov, firstStep: this.stepCount === 0,
     };
-    this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.data, p.grad.data, this.buffers[i]!, h));
+    this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h));
     this.stepCount++;
   }
 

@@ -9,7 +9,7 @@
 import type { training } from 'handgrad';
 import { renderBackward, type BackwardSettings } from './backward-panel.js';
 import { dreamPanel } from './dream-panel.js';
-import type { DataSource, DataSummary, FromWorker, ToWorker } from './protocol.js';
+import type { BackendRequest, DataSource, DataSummary, FromWorker, ToWorker } from './protocol.js';
 import { changedFields, configOf, FIELD_LABELS, settingsOf, type Field, type Invalid } from './settings.js';
 import { renderTheory } from './theory-panel.js';
 import { TrainForm } from './train-form.js';
@@ -277,6 +277,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       embedded = m.data;
       $('backend').textContent = `training backend: ${m.backend}${self.crossOriginIsolated ? ' · cross-origin isolated (threads possible)' : ' · not cross-origin isolated (no threads)'}`;
       $('backend').dataset.backend = m.backend;
+      if (m.note) notice(m.note);
       readForm();
       reset();
       break;
@@ -372,4 +373,12 @@ window.addEventListener('hashchange', () => {
 
 applyState();
 readForm();
-send({ type: 'boot', dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href, threads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1 });
+/** The backend asked for in the page's URL (?backend=webgpu|wasm|ref), 'auto' otherwise. */
+function backendRequest(): BackendRequest {
+  const b = new URLSearchParams(location.search).get('backend');
+  return b === 'webgpu' || b === 'wasm' || b === 'ref' ? b : 'auto';
+}
+send({
+  type: 'boot', dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href, backend: backendRequest(),
+  threads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
+});

@@ -45,9 +45,15 @@ export interface Filters {
   data: Float32Array;
 }
 
+/**
+ * The kernel backend the page asks for (its URL's ?backend=): 'auto' is webgpu on a hardware
+ * adapter (navigator.gpu in the worker), else wasm, else ref.
+ */
+export type BackendRequest = 'auto' | 'webgpu' | 'wasm' | 'ref';
+
 export type ToWorker =
   /** First message: choose the backend (threads when the page is cross-origin isolated), read the embedded MNIST. */
-  | { type: 'boot'; dataUrl: string; threads: number }
+  | { type: 'boot'; dataUrl: string; backend: BackendRequest; threads: number }
   /** A new session from `config` on the data of `source`; the one before is dropped. */
   | { type: 'reset'; config: training.TrainConfig; source: DataSource }
   | { type: 'start' }
@@ -63,7 +69,8 @@ export type ToWorker =
   | { type: 'dream'; settings: DreamSettings; id: number };
 
 export type FromWorker =
-  | { type: 'booted'; backend: string; data: DataSummary }
+  /** `note`: why the backend asked for does not run (its reason), or ''. */
+  | { type: 'booted'; backend: string; note: string; data: DataSummary }
   | { type: 'files-read'; data: DataSummary }
   /** A new session is live (after a reset or an import): what it trains, on what, with which config. */
   | {

@@ -5,8 +5,8 @@
 // model from the session (the model-kind registry), weights in and out through the model bundle
 // (loadModel / saveModel), records as the session's StepRecord and EpochRecord.
 
-import { HandgradError, backend, data, dream, initBackend, loadModel, nn, saveModel, training, type Dataset } from 'handgrad';
-import type { DataSource, DataSummary, DreamSettings, Filters, FromWorker, ToWorker } from './protocol.js';
+import { HandgradError, backend, data, dream, initBackend, initWebGPU, loadModel, nn, saveModel, training, type Dataset } from 'handgrad';
+import type { BackendRequest, DataSource, DataSummary, DreamSettings, Filters, FromWorker, ToWorker } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void => self.postMessage(m, { transfer });
 
@@ -28,14 +28,33 @@ function summary(source: DataSource, d: Dataset, label: string): DataSummary {
   };
 }
 
-async function boot(dataUrl: string, threads: number): Promise<void> {
-  // the fastest backend this worker can run ('auto': wasm, with threads when the page is cross-origin isolated)
-  await initBackend('auto', { threads });
+async function boot(dataUrl: string, request: BackendRequest, threads: number): Promise<void> {
+  const note = await chooseBackend(request, threads);
   const res = await fetch(dataUrl);
   if (!res.ok) throw new Error(`the embedded MNIST (${dataUrl}) could not be fetched: the server answered ${res.status}`);
   const d = data.mnistFromBytes(new Uint8Array(await res.arrayBuffer()), {}, data.EMBEDDED_MNIST_FILE);
   loaded.embedded = { dataset: d, summary: summary('embedded', d, 'embedded MNIST') };
-  post({ type: 'booted', backend: backend().describe(), data: loaded.embedded.summary });
+  post({ type: 'booted', backend: backend().describe(), note, data: loaded.embedded.summary });
+}
+
+/**
+ * Selects the backend the page asks for: webgpu when asked for, or on 'auto' where a hardware
+ * adapter passes the self-test (a software one, SwiftShader or llvmpipe, trains slower than
+ * wasm); otherwise the registry's 'auto' (wasm, with threads when the page is cross-origin
+ * isolated) or the kind asked for. Returns why webgpu was asked for and does not run, or ''.
+ */
+async function chooseBackend(request: BackendRequest, threads: number): Promise<string> {
+  let note = '';
+  if (request === 'webgpu' || (request === 'auto' && 'gpu' in navigator)) {
+    try {
+      await initWebGPU({ requireHardware: request === 'auto', selfTest: true });
+      return '';
+    } catch (e) {
+      if (request === 'webgpu') note = `The webgpu backend does not run here (${(e as Error).message}), so this page trains on the fastest other one.`;
+    }
+  }
+  await initBackend(request === 'webgpu' ? 'auto' : request, { threads });
+  return note;
 }
 
 function dataOf(source: DataSource): { dataset: Dataset; summary: DataSummary } {
@@ -197,7 +216,7 @@ const live = (): training.TrainingSession => {
 self.onmessage = async (e: MessageEvent<ToWorker>): Promise<void> => {
   const msg = e.data;
   if (msg.type === 'boot') {
-    ready = boot(msg.dataUrl, msg.threads).catch((err: unknown) => post({ type: 'error', during: 'boot', message: (err as Error).message }));
+    ready = boot(msg.dataUrl, msg.backend, msg.threads).catch((err: unknown) => post({ type: 'error', during: 'boot', message: (err as Error).message }));
     return;
   }
   await ready;
