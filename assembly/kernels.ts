@@ -803,6 +803,7 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, targets: usize
   return total;
 }
 export * from './losses';
+export * from './norm';
 
 // ---------------------------------------------------------------------------------------------
 // Images
