@@ -5,7 +5,7 @@
 // model from the session (the model-kind registry), weights in and out through the model bundle
 // (loadModel / saveModel), records as the session's StepRecord and EpochRecord.
 
-import { HandgradError, backend, data, dream, initBackend, initWebGPU, loadModel, nn, saveModel, training, type Dataset } from 'handgrad';
+import { HandgradError, backend, data, dream, initBackend, initWebGPU, loadModel, saveModel, training, type Dataset } from 'handgrad';
 import type { BackendRequest, DataSource, DataSummary, DreamSettings, Filters, FromWorker, ToWorker } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void => self.postMessage(m, { transfer });
@@ -179,16 +179,14 @@ function exportBundle(s: training.TrainingSession): void {
 
 /**
  * Class visualisation of the session's model: gradient ascent on the input image, with the
- * tricks as options, through the normalisation the model trains with. Posts the image's
- * probability every few steps so the page updates live.
+ * tricks as options, through the normalisation the model trains with (dream.dreamModelOf, as
+ * `handgrad dream` takes a saved model). Posts the image's probability every few steps so the
+ * page updates live.
  */
 function runDream(s: training.TrainingSession, d: DreamSettings, id: number): void {
-  if (!(s.model instanceof nn.Sequential)) throw new Error(`dreaming needs a Sequential model, this one is ${s.model.describe()}`);
-  const { mean, std } = s.normalization;
-  const target: dream.DreamModel = {
-    net: s.model, inputShape: imageShape(s.data.sampleShape), networkInputShape: [1, ...s.inputShape], classes: s.data.classes,
-    mean: mean.length === 1 ? mean[0]! : mean, std: std.length === 1 ? std[0]! : std,
-  };
+  const target = dream.dreamModelOf({
+    model: s.model, sampleShape: s.data.sampleShape, inputShape: s.inputShape, normalization: s.normalization, classes: s.data.classes,
+  });
   const every = Math.max(1, Math.round(d.steps / 10));
   const result = dream.dream(target, {
     objective: { kind: 'logit', class: d.target }, steps: d.steps, lr: d.lr, jitter: d.jitter, blurEvery: d.blurEvery,
