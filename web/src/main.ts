@@ -121,6 +121,8 @@ let building: { filesRead: number } | null = null;
 /** What an import in flight replaces (atStake when it was asked for). */
 let replacing = '';
 let running = false;
+/** Training stopped on an error (a diverged loss): the notice says which; cleared by a new model or a new start. */
+let stoppedByError = false;
 let step = 0;
 let progress = 0;
 let testAccuracy: number | null = null;
@@ -197,6 +199,7 @@ function statusLine(): string {
   if (!live) return 'No model yet: fix the form, then press Reset.';
   const what = `${describeData(live.data)} · ${live.model} · ${live.parameters.toLocaleString('en')} parameters.`;
   if (running) return `${what} Training: step ${step.toLocaleString('en')}, epoch ${progress.toFixed(2)}. Pause stops it.`;
+  if (stoppedByError) return `${what} Stopped at step ${step.toLocaleString('en')} (epoch ${progress.toFixed(2)}) by the error below.`;
   if (step === 0) return `${what} Ready: Start trains, Step trains one batch.`;
   return `${what} Paused at step ${step.toLocaleString('en')} (epoch ${progress.toFixed(2)}): Start goes on.`;
 }
@@ -292,6 +295,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       live = { config: m.config, data: m.data, filesRead: building?.filesRead ?? filesRead, model: m.model, parameters: m.parameters, imported: m.imported?.name ?? null };
       building = null;
       running = false;
+      stoppedByError = false;
       step = 0;
       progress = 0;
       testAccuracy = null;
@@ -308,6 +312,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'state':
       running = m.running;
+      if (running) stoppedByError = false;
       refresh();
       break;
     case 'progress':
@@ -349,6 +354,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'error':
       if (m.during === 'reset') building = null;
+      if (m.during === 'train') stoppedByError = true;
       notice(m.message, true);
       refresh();
       break;
