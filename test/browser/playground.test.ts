@@ -4,10 +4,10 @@
 // every trained model until an explicit Reset that says what it discards, applies the learning
 // rate live and refuses an invalid field by turning Start off; scores a model trained by
 // `handgrad train` exactly as `handgrad eval` does, and exports one that `handgrad eval` scores
-// exactly as the page did; follows an edited URL fragment; builds every architecture; renders the
-// theory and backward panels; reads IDX files; fits a phone with readable charts; shows no
-// internal names; logs no console errors. Screenshots at 1280×800 and 390×844 go to
-// test-output/screenshots/.
+// exactly as the page did; follows an edited URL fragment; stops a diverging run and says so;
+// builds every architecture; renders the theory and backward panels; reads IDX files; fits a
+// phone with readable charts; shows no internal names; logs no console errors. Screenshots at
+// 1280×800 and 390×844 go to test-output/screenshots/.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -239,6 +239,16 @@ describe('playground in chromium', () => {
     expect(await stepCount()).toBe(steps);
   });
 
+  it('stops a diverging run, says where and why, and its status line says it stopped', async () => {
+    await setField('#lr', '100000');
+    await page.click('#start');
+    await waitText('#notice', /^Training stopped: the loss became (NaN|-?Infinity) in epoch \d+, batch \d+, with learning rate 100000\. Try a smaller learning rate \(e\.g\. 10000\) and Reset\.$/);
+    await page.waitForFunction(() => document.querySelector('#start')?.textContent === 'Start', null, { timeout: 30_000 });
+    expect(await page.getAttribute('#notice', 'class')).toContain('error');
+    expect(await text('#status')).toMatch(/Stopped at step [\d,]+ \(epoch [\d.]+\) by the error below\.$/);
+    await setField('#lr', '0.05');
+  });
+
   it('builds and steps every architecture on Reset (two-layer MLP, NYU net with g = σ and BCE, CNN, Adam)', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ '#arch': 'two-layer-mlp' }, /Linear\(784 → 16\), ReLU, Linear\(16 → 16\), ReLU, Linear\(16 → 10\)/],
@@ -350,7 +360,7 @@ describe('playground in chromium', () => {
     expect(await text('#notice')).toMatch(/^Reset: the model trained for 1 step \(/);
   });
 
-  it('fits a phone screen (390×844) without sideways scrolling, with chart text of at least 11 px', async () => {
+  it('fits a phone screen (390×844) without sideways scrolling, with chart and diagram text of at least 11 px', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const tab of ['train', 'backward', 'theory', 'dream']) {
       await page.click(`#tab-${tab}`);
@@ -364,6 +374,12 @@ describe('playground in chromium', () => {
         expect(sizes.length).toBeGreaterThan(10);
         // a text box is about 1.15 × its font size: 11 px type gives boxes of 12.5 px and more
         expect(Math.min(...sizes)).toBeGreaterThanOrEqual(12.5);
+      }
+      if (tab === 'theory') {
+        // the activation charts (drawn at the desktop's width first, redrawn at the phone's) and the computation graph
+        const theoryText = (): Promise<number[]> => page.$$eval('#theory-out svg text', (ts) => ts.map((t) => t.getBoundingClientRect().height).filter((h) => h > 0));
+        await expect.poll(async () => (await theoryText()).length).toBeGreaterThan(50);
+        await expect.poll(async () => Math.min(...(await theoryText()))).toBeGreaterThanOrEqual(12.5);
       }
       await page.screenshot({ path: join(SHOTS, `${tab}-phone.png`), fullPage: tab !== 'theory' });
     }
