@@ -278,9 +278,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'booted':
       booted = true;
       embedded = m.data;
-      $('backend').textContent = `training backend: ${m.backend}${self.crossOriginIsolated ? ' · cross-origin isolated (threads possible)' : ' · not cross-origin isolated (no threads)'}`;
+      // the backend line keeps the reason a backend asked for does not run (notices come and go)
+      $('backend').textContent = `training backend: ${m.backend}${self.crossOriginIsolated ? ' · cross-origin isolated (threads possible)' : ' · not cross-origin isolated (no threads)'}${m.note ? ` · ${m.note}` : ''}`;
       $('backend').dataset.backend = m.backend;
-      if (m.note) notice(m.note);
       readForm();
       reset();
       break;
@@ -312,7 +312,11 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'state':
       running = m.running;
-      if (running) stoppedByError = false;
+      // a run that starts makes the last notice (a reset, an import, an error) old news
+      if (running) {
+        stoppedByError = false;
+        notice('');
+      }
       refresh();
       break;
     case 'progress':
