@@ -54,6 +54,14 @@ describe('playground in chromium', () => {
     expect(await text('#backend')).toMatch(/training backend: wasm \(/);
   });
 
+  it('says why a backend asked for in the URL does not run (webgpu with the GPU off), and trains on wasm', async () => {
+    const p2 = await browser.context.newPage();
+    await p2.goto(`${browser.server.url}?backend=webgpu`);
+    await p2.waitForSelector('#backend[data-backend]', { timeout: 60_000 });
+    expect(await p2.textContent('#backend')).toMatch(/^training backend: wasm \(.*\) · The webgpu backend does not run here \(.+\), so this page trains on the fastest other one\.$/);
+    await p2.close();
+  });
+
   it('trains the embedded MNIST in a worker until test accuracy > 85%, and its status line says so', async () => {
     await page.waitForSelector('#test-acc[data-value]', { timeout: 30_000 }); // the untrained model's evaluation
     expect(await testAccuracy()).toBeLessThan(0.3);
