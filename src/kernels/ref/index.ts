@@ -5,6 +5,7 @@
 import type { FloatArray } from '../../tensor.js';
 import type { ElementwiseLossKind, Kernels } from '../table.js';
 import { activationKernels } from './activations.js';
+import { convKernels } from './conv.js';
 import { sigmoid } from './math.js';
 import { optimizerKernels } from './optimizers.js';
 
@@ -328,6 +329,7 @@ export const refKernels: Kernels = {
   name: 'ref',
   ...activationKernels,
   ...optimizerKernels,
+  ...convKernels,
   gemm,
   addRowVector,
   fill,

@@ -53,3 +53,25 @@ export function kernelExport(e: WebAssembly.Exports, name: string): RawKernel {
   // (an untyped wasm function; its arguments follow the rule above)
   return f as RawKernel;
 }
+
+/** Calls `f` with the first `n` numbers of `v` (an exact-arity call: no adaptor on the wasm side). */
+export function callExport(f: RawKernel, v: readonly number[], n: number): number {
+  switch (n) {
+    case 3: return f(v[0]!, v[1]!, v[2]!);
+    case 4: return f(v[0]!, v[1]!, v[2]!, v[3]!);
+    case 5: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!);
+    case 6: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!);
+    case 7: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!);
+    case 8: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!);
+    case 9: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!);
+    case 10: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!);
+    case 11: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!);
+    case 12: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!);
+    case 13: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!);
+    case 14: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!);
+    case 15: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!, v[14]!);
+    case 16: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!, v[14]!, v[15]!);
+    case 17: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!, v[14]!, v[15]!, v[16]!);
+    default: return f(...v.slice(0, n));
+  }
+}

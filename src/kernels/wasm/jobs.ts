@@ -1,14 +1,16 @@
 // The operations that run as jobs on the worker pool, on byte offsets: GEMM, cut into regions
-// of C or along K, and the optimiser steps, cut into chunks. Each runs on the calling thread
+// of C or along K, the optimiser steps, cut into chunks, and the blocked table kernels, cut into
+// ranges of items. Each runs on the calling thread
 // alone when the pool has one thread or the operation is too small to share. No closure, string
 // or array is made per call: these run for every layer and every parameter at every step.
 
 import type { AdamHyper, SgdHyper } from '../table.js';
 import {
-  F64, F64_SLOTS, JOB_ADAM, JOB_GEMM, JOB_GEMM_K, JOB_SGD, P_A, P_ALPHA, P_B, P_BETA, P_BM, P_BN, P_C, P_K, P_M, P_MB, P_N,
-  P_NB, P_TA, P_TB,
+  BK_MAX_ARGS, F64, F64_SLOTS, JOB_ADAM, JOB_BLOCKED, JOB_GEMM, JOB_GEMM_K, JOB_SGD, P_A, P_ALPHA, P_B, P_BETA, P_BK_ARGC,
+  P_BK_ARGS, P_BK_CODE, P_BK_ITEMS, P_BK_PER, P_BM, P_BN, P_C, P_K, P_M, P_MB, P_N, P_NB, P_TA, P_TB,
 } from './abi-shared.js';
-import type { RuntimeExports } from './abi.js';
+import { callExport, type RawKernel, type RuntimeExports } from './abi.js';
+import { HandgradError } from '../../tensor.js';
 import type { WorkerPool } from './pool.js';
 
 export interface JobTuning {
@@ -127,6 +129,32 @@ export class Jobs implements JobTuning {
       this.partialCap = this.partialOff >= 0 ? cap : 0;
     }
     return this.partialOff;
+  }
+
+  /**
+   * A blocked kernel on `items` items: argv[0 … argc − 1] are its arguments (byte offsets and
+   * integers), argv[argc … argc + 2] receive the item range and the scratch area. On one thread
+   * (or one block) the export runs here on all items; else the items are cut into about 2 blocks
+   * per thread, each a multiple of `grain` items, handed out like GEMM regions.
+   */
+  blocked(code: number, f: RawKernel, argv: number[], argc: number, items: number, grain: number): void {
+    const T = this.pool.threads;
+    const per = Math.max(grain, Math.ceil(Math.ceil(items / (2 * T)) / grain) * grain);
+    if (T <= 1 || items <= per) {
+      argv[argc] = 0;
+      argv[argc + 1] = items;
+      argv[argc + 2] = this.scratch;
+      callExport(f, argv, argc + 3);
+      return;
+    }
+    if (argc > BK_MAX_ARGS) throw new HandgradError(`wasm blocked kernel ${code}: ${argc} arguments, the control block holds ${BK_MAX_ARGS}`);
+    const c = this.pool.begin(JOB_BLOCKED);
+    c[P_BK_CODE] = code;
+    c[P_BK_ITEMS] = items;
+    c[P_BK_PER] = per;
+    c[P_BK_ARGC] = argc;
+    for (let i = 0; i < argc; i++) c[P_BK_ARGS + i] = argv[i]!;
+    this.pool.run(Math.ceil(items / per));
   }
 
   /** Opens a threaded step on n floats (chunks of a multiple of 16 floats), or returns null to run it here. */
