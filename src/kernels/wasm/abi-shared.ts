@@ -88,6 +88,7 @@ export const BK_CONV2D_BACKWARD_DATA = 2;
 export const BK_CONV2D_BACKWARD_FILTER = 3;
 export const BK_MAX_POOL_FORWARD = 4;
 export const BK_MAX_POOL_BACKWARD = 5;
+export const BK_SUM_CHANNELS = 6;
 
 /** Size of the block; thread 0's GEMM scratch follows it. */
 export const CTRL_BYTES = 1024;

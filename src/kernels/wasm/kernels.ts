@@ -12,7 +12,8 @@ import type { FloatArray } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import {
-  BK_CONV2D_BACKWARD_DATA, BK_CONV2D_BACKWARD_FILTER, BK_CONV2D_FORWARD, BK_MAX_POOL_BACKWARD, BK_MAX_POOL_FORWARD, GELU_ERF,
+  BK_CONV2D_BACKWARD_DATA, BK_CONV2D_BACKWARD_FILTER, BK_CONV2D_FORWARD, BK_MAX_POOL_BACKWARD, BK_MAX_POOL_FORWARD, BK_SUM_CHANNELS,
+  GELU_ERF,
   GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE,
 } from './abi-shared.js';
 import type { KernelArray, Mode, WasmRuntime } from './runtime.js';
@@ -36,7 +37,7 @@ const SPECS = {
   addRowVector: shaped([['y', 'inout'], ['v', 'in'], 'rows', 'cols']),
   sumRowsInto: shaped([['x', 'in'], 'rows', 'cols', ['out', 'inout']]),
   addChannelVector: shaped([['y', 'inout'], ['v', 'in'], 'batch', 'channels', 'spatial']),
-  sumChannelsInto: shaped([['x', 'in'], 'batch', 'channels', 'spatial', ['out', 'inout']]),
+  sumChannelsInto: blocked({ code: BK_SUM_CHANNELS, over: 'channels', grain: 1 }, [['x', 'in'], 'batch', 'channels', 'spatial', ['out', 'inout']]),
   fill: elementwise([['out', 'out'], 'value']),
   mul: elementwise([['a', 'in'], ['b', 'in'], ['out', 'out']]),
 
