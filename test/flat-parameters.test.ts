@@ -1,0 +1,112 @@
+// Parameters moved into one flat allocation by their optimiser (parameter.ts: flattenParameters):
+// each parameter views its slice, a step over the flat arrays gives the bits of per-parameter
+// steps, gradients cleared lazily count as zeros, and a parameter replaced afterwards (Module.to)
+// sends the optimiser back to per-parameter steps.
+
+import { describe, expect, it } from 'vitest';
+import { refKernels } from '../src/kernels/ref/index.js';
+import * as nn from '../src/nn.js';
+import { Adam, SGD } from '../src/optim/index.js';
+import { createParameter, flattenParameters, type Parameter } from '../src/parameter.js';
+import { Random } from '../src/random.js';
+import { Tensor } from '../src/tensor.js';
+import { describeBackends, expectOnBackend } from './backends.js';
+
+function net(seed: number): nn.Sequential {
+  const rng = new Random(seed);
+  return new nn.Sequential(new nn.Conv2d(1, 3, 3, { padding: 1, rng }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(3 * 5 * 5, 7, { rng }));
+}
+
+function fillGrads(params: Parameter[], seed: number): void {
+  const rng = new Random(seed);
+  for (const p of params) for (let i = 0; i < p.grad.size; i++) p.grad.data[i] = rng.normal();
+}
+
+describe('flattenParameters', () => {
+  it('moves values and gradients into one allocation each, 16-float aligned, keeping their numbers', () => {
+    const model = net(1);
+    const params = model.parameters();
+    const before = params.map((p) => Array.from(p.value.data));
+    fillGrads(params, 2);
+    const grads = params.map((p) => Array.from(p.grad.data));
+    const flat = flattenParameters(params)!;
+    expect(flat).not.toBeNull();
+    params.forEach((p, i) => {
+      expect(p.value.data.buffer).toBe(flat.values.buffer);
+      expect(p.grad.data.buffer).toBe(flat.grads.buffer);
+      expect(p.value.data.byteOffset).toBe(flat.values.byteOffset + flat.offsets[i]! * 4);
+      expect(flat.offsets[i]! % 16).toBe(0);
+      expect(Array.from(p.value.data)).toEqual(before[i]);
+      expect(Array.from(p.grad.data)).toEqual(grads[i]);
+    });
+    // the gaps between parameters are zeros
+    const used = new Set<number>();
+    params.forEach((p, i) => { for (let k = 0; k < p.value.size; k++) used.add(flat.offsets[i]! + k); });
+    for (let k = 0; k < flat.values.length; k++) if (!used.has(k)) expect(flat.values[k]).toBe(0);
+  });
+
+  it('refuses duplicated parameters and mixed dtypes', () => {
+    const a = createParameter('a', new Tensor(new Float32Array(3), [3]), new Tensor(new Float32Array(3), [3]));
+    const b = createParameter('b', new Tensor(new Float64Array(3), [3]), new Tensor(new Float64Array(3), [3]));
+    expect(flattenParameters([a, a])).toBeNull();
+    expect(flattenParameters([a, b])).toBeNull();
+  });
+});
+
+describeBackends('a step over flat parameters', (run) => {
+  const OPTS = [
+    ['SGD', (p: Parameter[]) => new SGD(p, { lr: 0.1 })],
+    ['SGD momentum nesterov decay', (p: Parameter[]) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
+    ['Adam', (p: Parameter[]) => new Adam(p, { lr: 1e-2, weightDecay: 0.01 })],
+  ] as const;
+
+  it.each(OPTS)('%s: the bits of per-parameter steps, three steps', (_name, make) => {
+    const model = net(3);
+    const params = model.parameters();
+    const opt = make(params);
+    expectOnBackend(run, params.map((p) => p.value.data), 'flat parameter values');
+    // the same steps, parameter by parameter, with the reference kernels on copies
+    const values = params.map((p) => Float32Array.from(p.value.data));
+    const bufs = params.map((p) => [new Float32Array(p.value.size), new Float32Array(p.value.size)] as const);
+    for (let step = 1; step <= 3; step++) {
+      fillGrads(params, 10 + step);
+      params.forEach((p, i) => {
+        const g = Float32Array.from(p.grad.data);
+        if (opt instanceof SGD) {
+          refKernels.sgdStep(values[i]!, g, bufs[i]![0], { lr: opt.lr, momentum: opt.momentum, dampening: 0, weightDecay: opt.weightDecay, nesterov: opt.nesterov, firstStep: step === 1 });
+        } else {
+          refKernels.adamStep(values[i]!, g, bufs[i]![0], bufs[i]![1], { lr: opt.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: false, step });
+        }
+      });
+      opt.step();
+      params.forEach((p, i) => expect(Array.from(p.value.data), `${_name} step ${step}, parameter ${i}`).toEqual(Array.from(values[i]!)));
+    }
+  });
+
+  it('a gradient cleared lazily and not written since counts as zeros', () => {
+    const model = net(4);
+    const params = model.parameters();
+    const opt = new SGD(params, { lr: 0.5 });
+    fillGrads(params, 5);
+    opt.zeroGrad();
+    // only the last layer's gradients are written after zeroGrad
+    const last = params.at(-1)!;
+    last.grad.data.fill(1);
+    const before = params.map((p) => Array.from(p.value.data));
+    opt.step();
+    params.slice(0, -1).forEach((p, i) => expect(Array.from(p.value.data), `parameter ${i}`).toEqual(before[i]));
+    expect(Array.from(last.value.data)).toEqual(before.at(-1)!.map((v) => Math.fround(v - 0.5)));
+  });
+
+  it('a parameter replaced after the move (Module.to) is still updated, per parameter', () => {
+    const model = net(6);
+    const params = model.parameters();
+    const opt = new SGD(params, { lr: 0.25, momentum: 0.5 });
+    const p0 = params[0]!;
+    p0.value = new Tensor(Float32Array.from(p0.value.data), p0.value.shape);
+    fillGrads(params, 7);
+    const want = params.map((p) => Array.from(p.value.data).map((v, k) => Math.fround(v - 0.25 * p.grad.data[k]!)));
+    opt.step();
+    params.forEach((p, i) => expect(Array.from(p.value.data), `parameter ${i}`).toEqual(want[i]));
+  });
+});
