@@ -413,6 +413,17 @@ function gemmRegion(
   }
 }
 
+/**
+ * One slice k0 … k1 − 1 of K of a GEMM, on one thread: C = alpha·op(A)[:, k0:k1]·op(B)[k0:k1, :] + beta·C
+ * (what block k of a GEMM cut along K computes, for a runtime that runs the slices itself).
+ */
+export function gemmKSlice(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,
+  scratch: usize, k0: i32, k1: i32,
+): void {
+  gemmRegion(transA, transB, M, N, K, alpha, A, B, beta, C, 0, M, 0, N, scratch, k0, k1);
+}
+
 /** Single-threaded GEMM on one scratch area (SCRATCH_BYTES). */
 export function gemm(
   transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,

@@ -20,6 +20,8 @@ export interface RuntimeExports {
   heapBase(): number;
   isRelaxed(): number;
   gemm(tA: number, tB: number, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number, scratch: number): void;
+  /** The slice k0 … k1 − 1 of K of a GEMM (a block of a GEMM cut along K), on the calling thread. */
+  gemmKSlice(tA: number, tB: number, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number, scratch: number, k0: number, k1: number): void;
   /** Takes blocks of the job in the control block at `ctrl` until none is left (thread `tid`, generation `gen`). */
   gemmJob(ctrl: number, tid: number, gen: number): void;
   /** dst[i] += src[i] for i < n (the partial products of a GEMM cut along K). */
@@ -29,7 +31,7 @@ export interface RuntimeExports {
 }
 
 const RUNTIME_EXPORTS = [
-  'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'isRelaxed', 'gemm', 'gemmJob', 'addInto', 'sgdStep', 'adamStep',
+  'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'isRelaxed', 'gemm', 'gemmKSlice', 'gemmJob', 'addInto', 'sgdStep', 'adamStep',
 ] as const satisfies readonly (keyof RuntimeExports)[];
 
 /** A table kernel's export: numbers in (offsets, lengths, scalars, enum codes), a number or nothing out. */
