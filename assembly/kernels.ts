@@ -22,7 +22,7 @@ import {
   NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K,
   P_TA, P_TB, P_M, P_N, P_K, P_ALPHA, P_A, P_B, P_BETA, P_C, P_MB, P_NB, P_BM, P_BN, P_SCRATCH, GELU_TANH,
   JOB_BLOCKED, P_BK_CODE, P_BK_ITEMS, P_BK_PER, P_BK_ARGS, BK_CONV2D_FORWARD, BK_CONV2D_BACKWARD_DATA,
-  BK_CONV2D_BACKWARD_FILTER, BK_MAX_POOL_FORWARD, BK_MAX_POOL_BACKWARD, BK_SUM_CHANNELS,
+  BK_CONV2D_BACKWARD_FILTER, BK_MAX_POOL_FORWARD, BK_MAX_POOL_BACKWARD, BK_SUM_CHANNELS, BK_RELU_FORWARD, BK_RELU_BACKWARD,
 } from '../src/kernels/wasm/abi-shared';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter } from './conv';
 
@@ -522,6 +522,10 @@ function blockedJob(ctrl: usize, tid: i32, gen: i32): void {
       maxPool2dForward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), arg(c, 11), arg(c, 12), arg(c, 13), i0, i1, scratch);
     } else if (code == BK_MAX_POOL_BACKWARD) {
       maxPool2dBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), i0, i1, scratch);
+    } else if (code == BK_RELU_FORWARD) {
+      reluForward(arg(c, 0), arg(c, 1), arg(c, 2), <f32>f64At(c, 3), i0, i1, scratch);
+    } else if (code == BK_RELU_BACKWARD) {
+      reluBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), <f32>f64At(c, 4), i0, i1, scratch);
     } else if (code == BK_SUM_CHANNELS) {
       sumChannelsInto(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), i0, i1, scratch);
     } else {
@@ -676,11 +680,12 @@ export function mul(a: usize, b: usize, out: usize, n: i32): void {
 // Activations (forward y = f(x), backward dx = dy · f'(x))
 // ---------------------------------------------------------------------------------------------
 
-/** ref: reluForward. y = 0 for x ≤ 0, else scale·x (NaN stays NaN). */
-export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
+/** ref: reluForward. y = 0 for x ≤ 0, else scale·x (NaN stays NaN); elements i0 … i1 − 1 (blocked, i0 a multiple of 4; scratch unused). */
+export function reluForward(x: usize, y: usize, n: i32, scale: f32, i0: i32, i1: i32, scratch: usize): void {
   const s = f32x4.splat(scale);
   const z = f32x4.splat(0);
-  let i = 0;
+  n = i1;
+  let i = i0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i * 4;
     const v = v128.load(x + o);
@@ -694,11 +699,12 @@ export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
   }
 }
 
-/** ref: reluBackward. dx = 0 where x ≤ 0, else scale·dy (NaN included). */
-export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, scale: f32): void {
+/** ref: reluBackward. dx = 0 where x ≤ 0, else scale·dy (NaN included); elements i0 … i1 − 1 (blocked, i0 a multiple of 4; scratch unused). */
+export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, scale: f32, i0: i32, i1: i32, scratch: usize): void {
   const s = f32x4.splat(scale);
   const z = f32x4.splat(0);
-  let i = 0;
+  n = i1;
+  let i = i0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i * 4;
     v128.store(dx + o, v128.andnot(f32x4.mul(v128.load(dy + o), s), f32x4.le(v128.load(x + o), z)));

@@ -2,11 +2,12 @@
 // timed on its own (the same batch of 64 Fashion-MNIST-shaped inputs, the layers of
 // bench/workloads.ts), on the wasm backend with 1 and 2 threads, and the optimiser step.
 // For each (layer, pass) it prints the median wall time of a call, its CPU time (all threads of
-// the process) and CPU/wall (≈ the threads kept busy). Threads are interleaved round by round so a
-// change of load hits both alike. Run:
+// the process), CPU/wall (≈ the threads kept busy; spinning workers count) and, threaded, the
+// share of the pool's blocks the workers took (load-independent evidence that the pass is
+// shared). Threads are interleaved round by round so a change of load hits both alike. Run:
 //   npx esbuild bench/cnn-layers.ts --bundle --platform=node --format=esm --outfile=/tmp/cnn.mjs && node /tmp/cnn.mjs [--rounds 7]
 
-import { backend, initWasm } from '../src/backend.js';
+import { backend, initWasm, wasmRuntime } from '../src/backend.js';
 import { Tensor } from '../src/tensor.js';
 import { Random } from '../src/random.js';
 import * as nn from '../src/nn.js';
@@ -40,6 +41,14 @@ interface Row {
   name: string;
   wall: number[];
   cpu: number[];
+  /** Blocks of threaded jobs taken by the caller and by the workers. */
+  blocks: [number, number];
+}
+
+/** Blocks the calling thread and the workers have taken so far. */
+function blocks(): [number, number] {
+  const r = wasmRuntime()?.regionsByThread() ?? [0];
+  return [r[0] ?? 0, r.slice(1).reduce((a, b) => a + b, 0)];
 }
 
 /** One set of layers on the selected backend: timed closures per (layer, pass). */
@@ -130,17 +139,21 @@ async function main(): Promise<void> {
       s.names.forEach((name, i) => {
         if (r === 0) time(s.calls[i]!); // warm-up
         const key = `${name}|${T}`;
-        const row = rows.get(key) ?? { name, wall: [], cpu: [] };
+        const row = rows.get(key) ?? { name, wall: [], cpu: [], blocks: [0, 0] };
+        const b0 = blocks();
         const m = time(s.calls[i]!);
+        const b1 = blocks();
         row.wall.push(m.wall);
         row.cpu.push(m.cpu);
+        row.blocks[0] += b1[0] - b0[0];
+        row.blocks[1] += b1[1] - b0[1];
         rows.set(key, row);
       });
     }
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log(`bench CNN, batch ${BATCH}, ${backend().describe()}; median of ${rounds} interleaved rounds (µs per call; a layer's bwd row is its backward alone: the timed fwd+bwd less the fwd)`);
-  const head = threadList.flatMap((T) => [`${T}t wall µs`, `${T}t CPU µs`, `${T}t CPU/wall`]);
+  const head = threadList.flatMap((T) => [`${T}t wall µs`, `${T}t CPU µs`, `${T}t CPU/wall`, ...(T > 1 ? [`${T}t workers' blocks`] : [])]);
   console.log(`| layer, pass | ${head.join(' | ')} |`);
   console.log(`|---|${head.map(() => '---:').join('|')}|`);
   const names = sets.get(threadList[0]!)!.names;
@@ -153,7 +166,10 @@ async function main(): Promise<void> {
         w -= med(f.wall);
         c -= med(f.cpu);
       }
-      return [w.toFixed(0), c.toFixed(0), (c / w).toFixed(2)];
+      // (a bwd row's blocks include its forward's)
+      const [own, workers] = row.blocks;
+      const share = own + workers > 0 ? `${Math.round((100 * workers) / (own + workers))} %` : '–';
+      return [w.toFixed(0), c.toFixed(0), (c / w).toFixed(2), ...(T > 1 ? [share] : [])];
     });
     console.log(`| ${name} | ${cells.join(' | ')} |`);
   }

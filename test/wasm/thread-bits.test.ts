@@ -2,6 +2,7 @@
 // alone) and the blocked kernels give the same bits on 1, 2 and 3 threads, per build.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { refKernels } from '../../src/kernels/ref/index.js';
 import { Random } from '../../src/random.js';
 import { createWasmRuntime, type WasmRuntime } from '../../src/kernels/wasm/index.js';
 import { kSlices } from '../../src/kernels/wasm/jobs.js';
@@ -72,6 +73,24 @@ describe('the same bits on 1, 2 and 3 threads', () => {
         return [y!, dx!, dw!].map((a) => Array.from(a));
       });
       for (const i of [1, 2]) expect(results[i], `${build}: ${i + 1} threads vs 1`).toEqual(results[0]);
+    }
+  });
+
+  test('reluForward and reluBackward over 100003 elements (shared from 32768 on): the reference bits on every thread count', () => {
+    const n = 100003;
+    const rng = new Random(8);
+    const x = randomArray(rng, n, 1, [0, -0, NaN, 1e-30]), dy = randomArray(rng, n);
+    const want = new Float32Array(n), wantDx = new Float32Array(n);
+    refKernels.reluForward(x, want, 1.5);
+    refKernels.reluBackward(x, dy, wantDx, 1.5);
+    for (const build of ['simd', 'relaxed']) {
+      for (const rt of runtimes[build]!) {
+        const [xm, dym, y, dx] = inMemory(rt, [x, dy, new Float32Array(n), new Float32Array(n)]) as Float32Array[];
+        rt.kernels.reluForward(xm!, y!, 1.5);
+        rt.kernels.reluBackward(xm!, dym!, dx!, 1.5);
+        expect(Array.from(y!), `${build} ${rt.threads} threads`).toEqual(Array.from(want));
+        expect(Array.from(dx!), `${build} ${rt.threads} threads`).toEqual(Array.from(wantDx));
+      }
     }
   });
 });

@@ -74,8 +74,9 @@ export const F64 = 64;
 export const F64_SLOTS = 16;
 
 // ---- a blocked kernel's job: block b runs items b·P_BK_PER … (at most P_BK_ITEMS) of the
-// kernel BK_<code>, called with its P_BK_ARGC integer arguments from word P_BK_ARGS on, then the
-// item range and the thread's scratch area (its GEMM scratch).
+// kernel BK_<code>, called with its P_BK_ARGC arguments (as integers from word P_BK_ARGS on, and
+// the first F64_SLOTS as float64 from word F64 on), then the item range and the thread's scratch
+// area (its GEMM scratch).
 export const P_BK_CODE = 96;
 export const P_BK_ITEMS = 97;
 export const P_BK_PER = 98;
@@ -89,6 +90,8 @@ export const BK_CONV2D_BACKWARD_FILTER = 3;
 export const BK_MAX_POOL_FORWARD = 4;
 export const BK_MAX_POOL_BACKWARD = 5;
 export const BK_SUM_CHANNELS = 6;
+export const BK_RELU_FORWARD = 7;
+export const BK_RELU_BACKWARD = 8;
 
 /** Size of the block; thread 0's GEMM scratch follows it. */
 export const CTRL_BYTES = 1024;

@@ -147,15 +147,16 @@ export class Jobs implements JobTuning {
   }
 
   /**
-   * A blocked kernel on `items` items: argv[0 … argc − 1] are its arguments (byte offsets and
-   * integers), argv[argc … argc + 2] receive the item range and the scratch area. On one thread
-   * (or one block) the export runs here on all items; else the items are cut into about 2 blocks
-   * per thread, each a multiple of `grain` items, handed out like GEMM regions.
+   * A blocked kernel on `items` items: argv[0 … argc − 1] are its arguments, argv[argc … argc + 2]
+   * receive the item range and the scratch area. On one thread, one block, or fewer than
+   * `minItems` items the export runs here on all of them; else the items are cut into about 2
+   * blocks per thread, each a multiple of `grain` items, handed out like GEMM regions. The
+   * arguments go to the control block as integers and as float64 (the first F64_SLOTS).
    */
-  blocked(code: number, f: RawKernel, argv: number[], argc: number, items: number, grain: number): void {
+  blocked(code: number, f: RawKernel, argv: number[], argc: number, items: number, grain: number, minItems: number): void {
     const T = this.pool.threads;
     const per = Math.max(grain, Math.ceil(Math.ceil(items / (2 * T)) / grain) * grain);
-    if (T <= 1 || items <= per) {
+    if (T <= 1 || items <= per || items < minItems) {
       argv[argc] = 0;
       argv[argc + 1] = items;
       argv[argc + 2] = this.scratch;
@@ -168,7 +169,11 @@ export class Jobs implements JobTuning {
     c[P_BK_ITEMS] = items;
     c[P_BK_PER] = per;
     c[P_BK_ARGC] = argc;
-    for (let i = 0; i < argc; i++) c[P_BK_ARGS + i] = argv[i]!;
+    const d = this.ctrlD;
+    for (let i = 0; i < argc; i++) {
+      c[P_BK_ARGS + i] = argv[i]!;
+      if (i < F64_SLOTS) d[i] = argv[i]!;
+    }
     this.pool.run(Math.ceil(items / per));
   }
 

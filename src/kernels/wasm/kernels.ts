@@ -12,12 +12,13 @@ import type { FloatArray } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import {
-  BK_CONV2D_BACKWARD_DATA, BK_CONV2D_BACKWARD_FILTER, BK_CONV2D_FORWARD, BK_MAX_POOL_BACKWARD, BK_MAX_POOL_FORWARD, BK_SUM_CHANNELS,
+  BK_CONV2D_BACKWARD_DATA, BK_CONV2D_BACKWARD_FILTER, BK_CONV2D_FORWARD, BK_MAX_POOL_BACKWARD, BK_MAX_POOL_FORWARD, BK_RELU_BACKWARD,
+  BK_RELU_FORWARD, BK_SUM_CHANNELS,
   GELU_ERF,
   GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE,
 } from './abi-shared.js';
 import type { KernelArray, Mode, WasmRuntime } from './runtime.js';
-import { blocked, elementwise, shaped, wrap, type GenericName, type KernelSpec, type Wrapped } from './wrap.js';
+import { blocked, blockedElementwise, elementwise, shaped, wrap, type GenericName, type KernelSpec, type Wrapped } from './wrap.js';
 
 const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluApproximate, number>;
 const LOSS = { mse: LOSS_MSE, bce: LOSS_BCE, bceWithLogits: LOSS_BCE_WITH_LOGITS } as const satisfies Record<ElementwiseLossKind, number>;
@@ -41,8 +42,8 @@ const SPECS = {
   fill: elementwise([['out', 'out'], 'value']),
   mul: elementwise([['a', 'in'], ['b', 'in'], ['out', 'out']]),
 
-  reluForward: elementwise([['x', 'in'], ['y', 'out'], 'scale']),
-  reluBackward: elementwise([['x', 'in'], ['dy', 'in'], ['dx', 'out'], 'scale']),
+  reluForward: blockedElementwise(BK_RELU_FORWARD, [['x', 'in'], ['y', 'out'], 'scale']),
+  reluBackward: blockedElementwise(BK_RELU_BACKWARD, [['x', 'in'], ['dy', 'in'], ['dx', 'out'], 'scale']),
   leakyReluForward: elementwise([['x', 'in'], ['y', 'out'], 'negativeSlope']),
   leakyReluBackward: elementwise([['x', 'in'], ['dy', 'in'], ['dx', 'out'], 'negativeSlope']),
   sigmoidForward: elementwise([['x', 'in'], ['y', 'out']]),

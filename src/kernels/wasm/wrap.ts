@@ -50,14 +50,22 @@ export const shaped = <const A extends readonly LooseArg[]>(args: A) => ({ eleme
 
 /**
  * How a blocked kernel is cut into a job: its code in abi-shared.ts (BK_…), the argument that
- * counts its items, and the grain (blocks hold a multiple of it). Its arguments must all be
- * arrays or integers (they travel in the control block's integer words).
+ * counts its items ('n' for an elementwise kernel: its length), the grain (blocks hold a multiple
+ * of it), and the fewest items worth sharing (default: 2 grains). Its arguments travel in the
+ * control block both as integers and as float64 (blockedJob reads each as its export takes it).
  */
 export interface Blocking {
   readonly code: number;
   readonly over: string;
   readonly grain: number;
+  readonly minItems?: number;
 }
+/**
+ * A spec line of an elementwise kernel run as a job over ranges of its n elements (16 at a time,
+ * shared from 32768 on: below that a job costs more than it saves).
+ */
+export const blockedElementwise = <const A extends readonly LooseArg[]>(code: number, args: A) =>
+  ({ elementwise: true, blocking: { code, over: 'n', grain: 16, minItems: 32768 }, args }) as const;
 /** A spec line of a blocked kernel (shaped, run as a job over ranges of items). */
 export const blocked = <const A extends readonly LooseArg[]>(blocking: Blocking, args: A) => ({ elementwise: false, blocking, args }) as const;
 
@@ -136,12 +144,13 @@ export function wrap<N extends GenericName>(rt: WasmRuntime, ref: Kernels, name:
   let overAt = -1;
   if (blocking) {
     const s = scalarAt.findIndex((i) => args[i] === blocking.over);
-    if (s < 0 || codes[s] !== null) throw new HandgradError(`wasm kernel table: ${name} is blocked over '${blocking.over}', which is not one of its numeric arguments`);
-    overAt = first + s;
+    if (spec.elementwise && blocking.over === 'n') overAt = nArrays;
+    else if (s < 0 || codes[s] !== null) throw new HandgradError(`wasm kernel table: ${name} is blocked over '${blocking.over}', which is not one of its numeric arguments`);
+    else overAt = first + s;
   }
   const call = (): number => {
     if (overAt < 0) return callExport(f, argv, argc);
-    rt.jobs.blocked(blocking!.code, f, argv, argc, argv[overAt]!, blocking!.grain);
+    rt.jobs.blocked(blocking!.code, f, argv, argc, argv[overAt]!, blocking!.grain, blocking!.minItems ?? 2 * blocking!.grain);
     return 0;
   };
 
