@@ -28,7 +28,7 @@ interface Runner {
 
 async function setup(contestant: NodeContestant, task: Task): Promise<Runner> {
   if (contestant.startsWith('handgrad-')) {
-    const kind = contestant === 'handgrad-ref' ? 'ref' : 'wasm';
+    const kind = contestant === 'handgrad-ref' ? 'ref' : contestant === 'handgrad-webgpu' ? 'webgpu' : 'wasm';
     const threads = contestant === 'handgrad-wasm-2t' ? 2 : 1;
     const info = await selectBackend(kind, threads);
     if (task.task === 'gemm') return { info, gemm: new HandgradGemm() };

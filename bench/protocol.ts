@@ -31,4 +31,4 @@ export type Reply =
   | { type: 'error'; message: string };
 
 /** Node contestants run by dist/bench/child.js. */
-export type NodeContestant = 'handgrad-ref' | 'handgrad-wasm-1t' | 'handgrad-wasm-2t' | 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-wasm-threads';
+export type NodeContestant = 'handgrad-ref' | 'handgrad-wasm-1t' | 'handgrad-wasm-2t' | 'handgrad-webgpu' | 'tfjs-cpu' | 'tfjs-wasm' | 'tfjs-wasm-threads';

@@ -61,7 +61,7 @@ function parseOptions(argv: string[], root: string): Options {
   const cli = new Cli('bench')
     .description('handgrad beside TensorFlow.js, numpy and PyTorch: training throughput and GEMM')
     .option('--quick', 'few, short repetitions (smoke test)', false)
-    .option('--only <list>', `tasks to run, comma-separated: ${[...WORKLOAD_IDS, 'gemm'].join(',')}`)
+    .option('--only <list>', `tasks to run, comma-separated: ${[...WORKLOAD_IDS, 'gemm'].join(',')}; names or prefixes of contestants there (e.g. webgpu,torch) narrow --contestants`)
     .option('--contestants <list>', 'contestants to run, comma-separated names or prefixes (e.g. handgrad-ref,torch)')
     .option('--reps <n>', 'measured repetitions per contestant (default 7, quick 2)')
     .option('--seconds <s>', 'minimum time of one training repetition (default 0.5, quick 0.1)')
@@ -83,17 +83,25 @@ function parseOptions(argv: string[], root: string): Options {
     return x;
   };
   const tasks = [...WORKLOAD_IDS, 'gemm'] as string[];
-  const only = typeof o.only === 'string' ? o.only.split(',').map((s) => s.trim()).filter(Boolean) : tasks;
-  for (const t of only) {
-    if (!tasks.map((x) => x.toLowerCase()).includes(t.toLowerCase())) throw new Error(`bench: --only got '${t}', expected some of ${tasks.join(', ')}`);
+  const isTask = (t: string): boolean => tasks.some((x) => x.toLowerCase() === t.toLowerCase());
+  const listed = typeof o.only === 'string' ? o.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  // words of --only that are not tasks name contestants (webgpu → handgrad-webgpu, torch → torch-*)
+  const named = listed.filter((t) => !isTask(t)).map((t) => (CONTESTANT_NAMES.some((c) => c === t || c.startsWith(t + '-')) ? t : `handgrad-${t}`));
+  for (const t of named) {
+    if (!CONTESTANT_NAMES.some((c) => c === t || c.startsWith(t + '-'))) {
+      throw new Error(`bench: --only got '${t.replace(/^handgrad-/, '')}', expected tasks (${tasks.join(', ')}) or contestants (${CONTESTANT_NAMES.join(', ')})`);
+    }
   }
+  const only = listed.some(isTask) ? listed.filter(isTask) : tasks;
+  const fromFlag = typeof o.contestants === 'string' ? o.contestants.split(',').map((s) => s.trim()).filter(Boolean) : null;
+  const contestantsWanted = named.length > 0 ? [...(fromFlag ?? []), ...named] : fromFlag;
   const blasCandidates = [o.blasDir, process.env.HANDGRAD_BENCH_BLAS_DIR, '/usr/lib/x86_64-linux-gnu/openblas-pthread'];
   const blasDir = blasCandidates.find((d): d is string => typeof d === 'string' && d !== '' && existsSync(join(d, 'libblas.so.3'))) ?? null;
   if (typeof o.blasDir === 'string' && blasDir !== o.blasDir) throw new Error(`bench: --blas-dir ${o.blasDir} holds no libblas.so.3`);
   return {
     quick,
     only: tasks.filter((t) => only.some((x) => x.toLowerCase() === t.toLowerCase())),
-    contestants: typeof o.contestants === 'string' ? o.contestants.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    contestants: contestantsWanted,
     reps: Math.round(num(o.reps, quick ? 2 : 7, 'reps')),
     seconds: num(o.seconds, quick ? 0.1 : 0.5, 'seconds'),
     warmup: num(o.warmup, quick ? 0.1 : 0.5, 'warmup'),
@@ -106,6 +114,12 @@ function parseOptions(argv: string[], root: string): Options {
 }
 
 // ---- contestants ------------------------------------------------------------------------------
+
+/** Every contestant's name, in the order contestants() lists them. */
+const CONTESTANT_NAMES = [
+  'handgrad-ref', 'handgrad-wasm-1t', 'handgrad-wasm-2t', 'handgrad-webgpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-wasm-threads',
+  'numpy-2t', 'numpy-1t', 'torch-2t', 'torch-1t',
+] as const;
 
 type TaskKind = 'train' | 'gemm';
 
@@ -132,6 +146,7 @@ function contestants(opts: Options, root: string): Contestant[] {
     node('handgrad-ref', ['train', 'gemm']),
     node('handgrad-wasm-1t', ['train', 'gemm']),
     node('handgrad-wasm-2t', ['train', 'gemm']),
+    node('handgrad-webgpu', ['train', 'gemm']),
     node('tfjs-cpu', ['train']),
     node('tfjs-wasm', ['train']),
     node('tfjs-wasm-threads', ['train']),

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm test`: provisions what the tests need from Debian when it can, builds, runs every test.
-//  1. System packages: Fashion-MNIST (dataset-fashion-mnist), Chromium (browser tests), a font
-//     (PNG text), strace (kills a training run at each of its file operations). Installed with
-//     apt-get when running as root; otherwise the exact command is printed and the run fails.
+//  1. System packages: Fashion-MNIST (dataset-fashion-mnist), Chromium (browser tests; its
+//     SwiftShader is also the Vulkan driver the webgpu tests run on), the Vulkan loader libvulkan1
+//     (Dawn, from the `webgpu` devDependency, loads it), a font (PNG text), strace (kills a
+//     training run at each of its file operations). Installed with apt-get when running as root;
+//     otherwise the exact command is printed and the run fails.
 //  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests;
 //     ESLint checks every source with no warning allowed.
 //  3. vitest runs test/**; the last line is "N passed, N failed", and the exit code is non-zero
@@ -20,6 +22,7 @@ const needs = [
   { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
   { pkg: 'fonts-dejavu-core', present: () => existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') },
   { pkg: 'strace', present: () => existsSync('/usr/bin/strace') },
+  { pkg: 'libvulkan1', present: () => ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => existsSync(`${d}/libvulkan.so.1`)) },
 ];
 
 function run(cmd, args, opts = {}) {

@@ -13,8 +13,10 @@ import { allocate, HandgradError, type DType, type FloatArray } from './tensor.j
 import type { Backend, Kernels } from './kernels/table.js';
 import { refKernels } from './kernels/ref/index.js';
 import { createWasmBackend, createWasmBackendNow, defaultWasmThreads, type WasmBackend, type WasmOptions, type WasmRuntime } from './kernels/wasm/index.js';
+import { createWebGPUBackend, type WebGPUBackend, type WebGPUOptions } from './kernels/webgpu/index.js';
 
 export type { WasmOptions } from './kernels/wasm/index.js';
+export type { WebGPUBackend, WebGPUOptions } from './kernels/webgpu/index.js';
 
 export const refBackend: Backend<'ref'> = {
   name: 'ref',
@@ -40,11 +42,13 @@ interface BackendKindSpec<B extends Backend, O> {
 interface KindBackends {
   ref: Backend<'ref'>;
   wasm: WasmBackend;
+  webgpu: WebGPUBackend;
 }
 /** ... and its options. */
 interface KindOptions {
   ref: object;
   wasm: WasmOptions;
+  webgpu: WebGPUOptions;
 }
 export type BackendKind = keyof KindBackends;
 export type BackendOptions<K extends BackendKind> = KindOptions[K];
@@ -63,9 +67,25 @@ export const BACKEND_KINDS: { readonly [K in BackendKind]: BackendKindSpec<KindB
     configure: (b, opts) => b.runtime.configure({ ...opts, threads: opts.threads ?? defaultWasmThreads() }),
     shutdown: (b) => b.runtime.stopPool(),
   },
+  // Asynchronous only (an adapter and a device are promises), and where it cannot start the
+  // promise rejects with the reason (no adapter, no `webgpu` package in Node, a thread that
+  // cannot block) rather than resolving null: there is no silent fallback to the reference.
+  webgpu: {
+    create: (opts) => createWebGPUBackend(opts),
+    createNow: () => null,
+    configure: async (b, opts) => {
+      if (opts.gemm) b.settings.gemm = opts.gemm;
+    },
+    // its device worker never keeps a process alive; WebGPUBackend.shutdown() ends it for good
+    shutdown: async () => {},
+  },
 };
 
-/** 'auto' takes the first of these that the engine can run. */
+/**
+ * 'auto' takes the first of these that the engine can run. Not webgpu: it cannot start
+ * synchronously, and an adapter may be a slow software one; the CLI's and the playground's
+ * 'auto' try it first on a hardware adapter (initWebGPU({ requireHardware: true })).
+ */
 export const AUTO_ORDER: readonly BackendKind[] = ['wasm', 'ref'];
 
 /** A kind, or 'auto'. */
@@ -180,6 +200,17 @@ async function make<K extends BackendKind>(kind: K, opts: BackendOptions<K>): Pr
  */
 export function initWasm(opts: WasmOptions & { select?: boolean } = {}): Promise<Backend<BackendKind>> {
   return initBackend('wasm', opts);
+}
+
+/**
+ * Makes the webgpu backend (a device worker, an adapter, a device) and selects it unless
+ * `select: false`. Rejects with the reason where it cannot start (see BACKEND_KINDS.webgpu).
+ */
+export async function initWebGPU(opts: WebGPUOptions & { select?: boolean } = {}): Promise<WebGPUBackend> {
+  const b = await make('webgpu', opts);
+  if (!b) throw new HandgradError('webgpu: the backend could not be created');
+  if (opts.select !== false) current = b;
+  return b;
 }
 
 /** Ends the wasm backend's worker threads (it stays usable on one thread). */

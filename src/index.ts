@@ -1,12 +1,13 @@
 // handgrad's public API. Everything a user (and the CLI, and the web playground) imports comes
 // from here; nothing imports from deep paths.
-export { Tensor, HandgradError, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
+export { Tensor, HandgradError, onHost, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
 export type { HandgradErrorCode, HandgradErrorSubject } from './errors.js';
 export { Random, manualSeed, globalRandom, type RandomState } from './random.js';
 export {
-  backend, setBackend, initBackend, initWasm, shutdownWasm, kernelsFor, refBackend, BACKEND_KINDS, AUTO_ORDER,
-  type BackendKind, type BackendChoice, type BackendOptions, type InitOptions, type WasmOptions,
+  backend, setBackend, initBackend, initWasm, initWebGPU, shutdownWasm, kernelsFor, refBackend, BACKEND_KINDS, AUTO_ORDER,
+  type BackendKind, type BackendChoice, type BackendOptions, type InitOptions, type WasmOptions, type WebGPUBackend, type WebGPUOptions,
 } from './backend.js';
+export { WEBGPU_SUPPORT } from './kernels/webgpu/index.js';
 export type * from './kernels/table.js';
 export { refKernels } from './kernels/ref/index.js';
 export * as nn from './nn.js';

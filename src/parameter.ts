@@ -9,7 +9,7 @@
 // values. Read gradients through `p.grad`, not through a Tensor kept from before zeroGrad().
 
 import { allocateFor, kernelsFor } from './backend.js';
-import { Tensor, type DType, type FloatArray } from './tensor.js';
+import { onHost, Tensor, type DType, type FloatArray } from './tensor.js';
 
 export interface Parameter {
   /** Name inside its layer: 'weight' or 'bias'. */
@@ -35,7 +35,7 @@ class LazyZeroParameter implements Parameter {
   get grad(): Tensor {
     if (this.#zeroPending) {
       this.#zeroPending = false;
-      kernelsFor(this.#grad.dtype).fill(this.#grad.data, 0);
+      kernelsFor(this.#grad.dtype).fill(this.#grad.storage, 0);
     }
     return this.#grad;
   }
@@ -62,7 +62,7 @@ class LazyZeroParameter implements Parameter {
 /** Sets a parameter's gradient to zero (lazily for a layer's own parameters). */
 export function zeroGradOf(p: Parameter): void {
   if (p instanceof LazyZeroParameter) p.markZero();
-  else kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
+  else kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
 }
 
 /**
@@ -120,6 +120,9 @@ export function flattenParameters(params: readonly Parameter[]): FlatParameters 
   }
   const values = allocateFor(dtype, n);
   const grads = allocateFor(dtype, n);
+  // written here on the host (a device backend uploads them before its next kernel reads them)
+  onHost(values);
+  onHost(grads);
   const valueViews: FloatArray[] = [];
   const gradViews: FloatArray[] = [];
   const flat: FlatParameters = { dtype, values, grads, offsets, valueViews, gradViews };
@@ -147,7 +150,7 @@ export function flattenParameters(params: readonly Parameter[]): FlatParameters 
 export function flatIsCurrent(params: readonly Parameter[], flat: FlatParameters): boolean {
   for (let i = 0; i < params.length; i++) {
     const p = params[i]!;
-    if (p.value.data !== flat.valueViews[i] || p.grad.data !== flat.gradViews[i]) return false;
+    if (p.value.storage !== flat.valueViews[i] || p.grad.storage !== flat.gradViews[i]) return false;
   }
   return true;
 }

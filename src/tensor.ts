@@ -19,6 +19,37 @@ export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+// ---- storage a device backend mirrors ------------------------------------------------------
+// A device backend (webgpu) keeps a tensor's values in device memory and hands out a host array
+// as its mirror: kernels take the mirror and the backend finds the device buffer behind it. The
+// host may read or write the mirror only after `onHost` (which `Tensor.data` calls): it brings the
+// device's newer values over and lets the next kernel that reads the array upload it again.
+// Backends whose arrays are plain host memory (ref, wasm) register nothing and pay one branch.
+
+/** What a device backend registers for the ArrayBuffer behind each mirror it allocates. */
+export interface HostMirror {
+  /** Makes the host array current (reading the device's values if newer) and host-writable. */
+  toHost(): void;
+}
+
+const mirrors = new WeakMap<ArrayBufferLike, HostMirror>();
+let anyMirror = false;
+
+/** Registers `buffer` as a device backend's mirror (see HostMirror). */
+export function registerHostMirror(buffer: ArrayBufferLike, mirror: HostMirror): void {
+  mirrors.set(buffer, mirror);
+  anyMirror = true;
+}
+
+/**
+ * Returns `a` with its values current on the host, for reading or writing: call it before touching
+ * a backend-allocated array that is not read through `Tensor.data` (optimiser buffers, label blocks).
+ */
+export function onHost<T extends ArrayBufferView>(a: T): T {
+  if (anyMirror) mirrors.get(a.buffer)?.toHost();
+  return a;
+}
+
 export function allocate(dtype: DType, size: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
 }
@@ -98,7 +129,7 @@ function isNumberArrayView(v: unknown): v is NumberArrayView {
 
 export class Tensor {
   readonly shape: readonly number[];
-  readonly data: FloatArray;
+  readonly #data: FloatArray;
 
   /** Wraps `data` (not copied). Its length must equal the product of `shape`. */
   constructor(data: FloatArray, shape: readonly number[]) {
@@ -108,16 +139,29 @@ export class Tensor {
         `Tensor: data has ${data.length} elements but shape ${shapeString(shape)} needs ${shapeSize(shape)}`,
       );
     }
-    this.data = data;
+    this.#data = data;
     this.shape = Object.freeze([...shape]);
   }
 
+  /** The values, current on the host and free to read or write (see onHost). */
+  get data(): FloatArray {
+    return onHost(this.#data);
+  }
+
+  /**
+   * The array itself, as the backend holds it: what layers pass to kernels. Its host values may be
+   * stale while a device backend holds newer ones; read values through `data`.
+   */
+  get storage(): FloatArray {
+    return this.#data;
+  }
+
   get dtype(): DType {
-    return dtypeOf(this.data);
+    return dtypeOf(this.#data);
   }
 
   get size(): number {
-    return this.data.length;
+    return this.#data.length;
   }
 
   get rank(): number {
@@ -173,7 +217,7 @@ export class Tensor {
     if (shapeSize(s) !== this.size) {
       throw new HandgradError(`Tensor.reshape: cannot view ${shapeString(this.shape)} as ${shapeString(shape)}`);
     }
-    return new Tensor(this.data, s);
+    return new Tensor(this.#data, s);
   }
 
   clone(): Tensor {
@@ -189,8 +233,9 @@ export class Tensor {
 
   /** Nested JS arrays, like torch's tolist(). */
   toArray(): unknown {
+    const data = this.data;
     const build = (offset: number, dim: number): unknown => {
-      if (dim === this.shape.length) return this.data[offset];
+      if (dim === this.shape.length) return data[offset];
       const stride = shapeSize(this.shape.slice(dim + 1));
       const out: unknown[] = [];
       for (let i = 0; i < this.shape[dim]!; i++) out.push(build(offset + i * stride, dim + 1));

@@ -60,6 +60,28 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
         'around each kernel call (staging): correct, slower.',
     ],
   },
+  webgpu: {
+    dtypes: ['float32'],
+    fallbacks: [
+      {
+        dtype: 'float64',
+        to: 'ref',
+        why:
+          'WGSL has no float64: kernelsFor("float64") returns the reference kernels and allocateFor("float64") a plain ' +
+          'Float64Array on the host, so float64 results are the reference\'s, bit for bit',
+      },
+    ],
+    notes: [
+      'Every float32 kernel runs as a WGSL compute shader except those WEBGPU_SUPPORT (src/kernels/webgpu/support.ts) ' +
+        'lists as host: dropoutMask (the xoshiro128** stream, drawn on the host and uploaded).',
+      'Tensors live in device buffers with host mirrors: Tensor.data reads a device-written tensor back (blocking); ' +
+        'layers pass Tensor.storage to kernels, which reads nothing back.',
+      'A call with an array the backend did not allocate, or one allocation bound twice with a write, runs the ' +
+        'reference on the host mirrors (correct, slower).',
+      'Needs a thread that may block (Node, or a browser Worker), SharedArrayBuffer, and in Node the optional peer ' +
+        'dependency `webgpu`; without a GPU, Chromium\'s SwiftShader gives a software adapter.',
+    ],
+  },
 };
 
 /**

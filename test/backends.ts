@@ -11,6 +11,9 @@
 // | wasm simd128 …    | the standard SIMD128 build (no relaxed FMA: what engines without relaxed|
 // |                   | SIMD run), 1 thread; the runs above use the build initWasm picks, which |
 // |                   | in Node 20 is the relaxed-SIMD one                                      |
+// | webgpu (adapter)  | every WGSL kernel, through Dawn (the `webgpu` package): a GPU, or here  |
+// |                   | Chromium's SwiftShader; without an adapter the run is skipped, and the  |
+// |                   | reason printed (WEBGPU_SKIPPED)                                         |
 //
 // float64 checks (finite differences, PyTorch float64, doubling in float64, optimisers and
 // end to end in float64) run ONCE, on the reference backend: every backend routes float64 to
@@ -24,8 +27,9 @@
 // helpers the suite runs on the reference backend: vitest.config.ts sets HANDGRAD_BACKEND=ref,
 // the backend a program gets when it selects none (test/wasm/auto.test.ts checks 'auto').
 
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allocateFor, backend, initWasm, setBackend, shutdownWasm, wasmRuntime, type BackendKind } from '../src/backend.js';
+import { allocateFor, backend, initWasm, initWebGPU, setBackend, shutdownWasm, wasmRuntime, type BackendKind, type WebGPUBackend } from '../src/backend.js';
 import { backendOf, createWasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
 import type { Backend } from '../src/kernels/table.js';
 import { Tensor, type DType } from '../src/tensor.js';
@@ -43,12 +47,39 @@ export interface BackendRun {
   readonly build?: 'simd';
 }
 
+/**
+ * The webgpu backend of this test file (one device worker per file), or why there is none. Tests
+ * use Chromium's SwiftShader unless VK_ICD_FILENAMES points the Vulkan loader elsewhere.
+ */
+async function probeWebGPU(): Promise<{ backend: WebGPUBackend } | { reason: string }> {
+  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) process.env.VK_ICD_FILENAMES = icd;
+  try {
+    // the tiled GEMM (the one a GPU runs on products of 32×32 and up) even on the suites' small shapes
+    return { backend: await initWebGPU({ gemm: 'tiled', select: false }) };
+  } catch (e) {
+    return { reason: (e as Error).message };
+  }
+}
+const webgpu = await probeWebGPU();
+const webgpuBackend: WebGPUBackend | null = 'backend' in webgpu ? webgpu.backend : null;
+
+/** Why the webgpu run is skipped in this environment (null: it runs). */
+export const WEBGPU_SKIPPED: string | null = 'reason' in webgpu ? webgpu.reason : null;
+if (WEBGPU_SKIPPED) console.warn(`test/backends.ts: the webgpu runs are skipped: ${WEBGPU_SKIPPED}`);
+
 export const BACKENDS: readonly BackendRun[] = [
   { label: 'ref', name: 'ref' },
   { label: 'wasm, 1 thread', name: 'wasm', threads: 1 },
   { label: 'wasm, 2 threads', name: 'wasm', threads: 2, minFlopsPerThread: 0 },
   { label: 'wasm simd128 (standard build), 1 thread', name: 'wasm', threads: 1, build: 'simd' },
+  ...(webgpuBackend ? [{ label: webgpuBackend.describe(), name: 'webgpu' } as const] : []),
 ];
+
+/** The webgpu backend the webgpu run uses, or null where it is skipped. */
+export function webgpuUnderTest(): WebGPUBackend | null {
+  return webgpuBackend;
+}
 
 /** The run every float64 check uses (float64 goes to the reference kernels on every backend). */
 export const FLOAT64_RUN: BackendRun = BACKENDS[0]!;
@@ -69,6 +100,11 @@ export function activeRuntime(): WasmRuntime | null {
  * wasm runs select the registry's wasm backend.
  */
 export async function useBackend(run: BackendRun): Promise<Backend<BackendKind>> {
+  if (run.name === 'webgpu') {
+    if (!webgpuBackend) throw new Error(`backend run '${run.label}': no webgpu backend (${WEBGPU_SKIPPED})`);
+    active = null;
+    return setBackend(webgpuBackend);
+  }
   if (run.name === 'ref') {
     // a previous wasm run may have left workers: they would only idle, but stop them
     if (wasmRuntime()) await shutdownWasm();
@@ -113,6 +149,12 @@ export interface DescribeBackendsOptions {
    * it (the block must contain products that split, e.g. a convolution or a batch of ≥ 8 rows).
    */
   threadedGemm?: boolean;
+  /**
+   * The block asserts what only float64 arithmetic rounded once gives (bit-exact agreement with
+   * the reference's loops): it runs on the backends that compute so (ref, wasm), not on webgpu,
+   * whose kernels compute in float32 (WGSL has no float64) and are held to the PyTorch tolerances.
+   */
+  float64Arithmetic?: boolean;
 }
 
 /**
@@ -120,7 +162,9 @@ export interface DescribeBackendsOptions {
  * its beforeAll and the reference restored (workers stopped) in its afterAll.
  */
 export function describeBackends(title: string, body: (run: BackendRun) => void, opts: DescribeBackendsOptions = {}): void {
+  if (WEBGPU_SKIPPED && !opts.float64Arithmetic) describe.skip(`${title} [webgpu: skipped, ${WEBGPU_SKIPPED}]`, () => it('runs on webgpu', () => {}));
   for (const run of BACKENDS) {
+    if (opts.float64Arithmetic && run.name === 'webgpu') continue;
     describe(`${title} [${run.label}]`, () => {
       let regionsBefore = 0;
       beforeAll(async () => {
@@ -163,8 +207,9 @@ export function tensorOnBackend(data: ArrayLike<number>, shape: readonly number[
 }
 
 /**
- * Asserts that float32 storage lives where the run's backend puts it (wasm: its linear memory),
- * i.e. that the layer / optimiser was built after the backend was selected.
+ * Asserts that float32 storage lives where the run's backend puts it (wasm: its linear memory;
+ * webgpu: host mirrors of its device buffers), i.e. that the layer / optimiser was built after the
+ * backend was selected.
  */
 export function expectOnBackend(run: BackendRun, arrays: ArrayLike<number>[], what: string): void {
   const rt = activeRuntime();
@@ -172,5 +217,7 @@ export function expectOnBackend(run: BackendRun, arrays: ArrayLike<number>[], wh
     if (!(a instanceof Float32Array)) continue;
     const inWasm = rt !== null && rt.inMemory(a);
     expect(inWasm, `${what} [${i}]: float32 storage in wasm memory on backend '${run.label}'`).toBe(run.name === 'wasm');
+    const onDevice = webgpuBackend !== null && webgpuBackend.owns(a);
+    expect(onDevice, `${what} [${i}]: float32 storage on the webgpu device on backend '${run.label}'`).toBe(run.name === 'webgpu');
   }
 }

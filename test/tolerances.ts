@@ -132,10 +132,19 @@ export const WASM32: Float32Tolerances = {
   ...REF32,
 };
 
-export const TOL32: Record<'ref' | 'wasm', Float32Tolerances> = { ref: REF32, wasm: WASM32 };
+/**
+ * The webgpu backend's float32 rows: the wasm backend's. Its GEMM accumulates in float32 in order
+ * (k ascending, possibly fused), its elementwise kernels compute in float32 (WGSL has no float64)
+ * with erfc, log1p and a saturating tanh written out (src/kernels/webgpu/wgsl-elementwise.ts).
+ */
+export const WEBGPU32: Float32Tolerances = {
+  ...WASM32,
+};
 
-/** The float32 rows of a backend run ({ name: 'ref' | 'wasm' }). */
-export function tol32(run: { name: 'ref' | 'wasm' }): Float32Tolerances {
+export const TOL32: Record<'ref' | 'wasm' | 'webgpu', Float32Tolerances> = { ref: REF32, wasm: WASM32, webgpu: WEBGPU32 };
+
+/** The float32 rows of a backend run ({ name: 'ref' | 'wasm' | 'webgpu' }). */
+export function tol32(run: { name: 'ref' | 'wasm' | 'webgpu' }): Float32Tolerances {
   return TOL32[run.name];
 }
 

@@ -1,17 +1,28 @@
-// handgrad as a benchmark contestant: the reference backend, or the wasm backend on 1 or 2
-// threads (a backend that refuses to start is reported as unavailable, never a crash).
+// handgrad as a benchmark contestant: the reference backend, the wasm backend on 1 or 2 threads
+// (a backend that refuses to start is reported as unavailable, never a crash), or the webgpu
+// backend on a hardware adapter (HANDGRAD_BENCH_WEBGPU_SOFTWARE=1 admits SwiftShader), whose
+// info names the adapter.
 
-import { backend, initWasm, kernelsFor, nn, optim, Random, setBackend, Tensor } from '../../src/index.js';
+import { backend, initWasm, initWebGPU, kernelsFor, nn, onHost, optim, Random, setBackend, Tensor } from '../../src/index.js';
 import type { BenchData } from '../data-node.js';
 import type { GemmShape, LayerSpec, WorkloadSpec } from '../workloads.js';
 
 export class Unavailable extends Error {}
 
-/** Selects the backend; throws Unavailable when the wasm backend refuses to start. */
-export async function selectBackend(kind: 'ref' | 'wasm', threads: number): Promise<Record<string, unknown>> {
+/** Selects the backend; throws Unavailable when the backend refuses to start. */
+export async function selectBackend(kind: 'ref' | 'wasm' | 'webgpu', threads: number): Promise<Record<string, unknown>> {
   if (kind === 'ref') {
     setBackend('ref');
     return { backend: backend().describe() };
+  }
+  if (kind === 'webgpu') {
+    try {
+      // a GPU only: a software adapter (SwiftShader) would take minutes per workload, unless asked for
+      const b = await initWebGPU({ requireHardware: !process.env.HANDGRAD_BENCH_WEBGPU_SOFTWARE });
+      return { backend: b.describe(), adapter: b.adapter, software: b.software, gemm: b.settings.gemm };
+    } catch (e) {
+      throw new Unavailable(firstLine(e));
+    }
   }
   try {
     await initWasm({ threads });
@@ -66,8 +77,9 @@ export class HandgradTrainer {
     let inBackend = true;
     const data = load((n) => {
       try {
+        // (onHost: the loader writes it on the host; a device backend uploads it once)
         const a = backend().allocate('float32', n);
-        if (a instanceof Float32Array) return a;
+        if (a instanceof Float32Array) return onHost(a);
       } catch {
         /* fall through */
       }
@@ -127,12 +139,14 @@ export class HandgradGemm {
         if (!(a instanceof Float32Array)) throw new Error('backend allocated a non-float32 array');
         return a;
       };
-      b = { A: alloc(s.M * s.K), B: alloc(s.K * s.N), C: alloc(s.M * s.N) };
+      b = { A: onHost(alloc(s.M * s.K)), B: onHost(alloc(s.K * s.N)), C: alloc(s.M * s.N) };
       this.rng.fillUniform(b.A, -1, 1);
       this.rng.fillUniform(b.B, -1, 1);
       this.buffers.set(s.name, b);
     }
     const k = kernelsFor('float32');
     for (let c = 0; c < calls; c++) k.gemm(s.transA, s.transB, s.M, s.N, s.K, 1, b.A, b.B, 0, b.C);
+    // a device backend only queued the products: reading C waits for them (a no-op elsewhere)
+    onHost(b.C);
   }
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import type { Dataset } from '../data/types.js';
-import { initWasm, setBackend, shutdownWasm } from '../backend.js';
+import { initWasm, initWebGPU, setBackend, shutdownWasm } from '../backend.js';
 import { loadDataset } from '../data/node.js';
 import { HandgradError } from '../tensor.js';
 import { UsageError } from './main.js';
@@ -52,9 +52,10 @@ export function parseChoice<T extends string>(flag: string, raw: string, choices
 }
 
 /** The kernel backends a command accepts, and the help text of its --backend flag (one place for all commands). */
-export const BACKEND_CHOICES = ['auto', 'ref', 'wasm'] as const;
+export const BACKEND_CHOICES = ['auto', 'ref', 'wasm', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export const BACKEND_HELP = 'kernel backend: auto (wasm when the engine has WebAssembly SIMD, else ref), ref or wasm';
+export const BACKEND_HELP =
+  'kernel backend: auto (webgpu on a hardware GPU that passes a self-test, else wasm when the engine has WebAssembly SIMD, else ref), ref, wasm or webgpu';
 
 /** Validates a --backend value. */
 export function parseBackend(raw: string): BackendChoice {
@@ -82,6 +83,14 @@ export function defaultThreads(): number {
  * `threads` threads, default defaultThreads()); if the engine lacks WebAssembly SIMD that is a usage error.
  */
 export async function chooseBackend(name: string, threads?: number): Promise<void> {
+  if (name === 'webgpu' || name === 'auto') {
+    try {
+      webgpuStarted = await initWebGPU({ requireHardware: name === 'auto', selfTest: true });
+      return;
+    } catch (e) {
+      if (name === 'webgpu') throw new UsageError(`--backend webgpu: ${(e as Error).message}`);
+    }
+  }
   if (name === 'wasm' || name === 'auto') {
     const b = await initWasm({ threads: threads ?? defaultThreads() });
     wasmStarted = b.name === 'wasm';
@@ -98,9 +107,12 @@ export async function chooseBackend(name: string, threads?: number): Promise<voi
 }
 
 let wasmStarted = false;
+let webgpuStarted: { shutdown(): void } | null = null;
 
-/** Ends the wasm backend's worker threads so the process can exit. */
+/** Ends the wasm backend's worker threads (and the webgpu device worker) so the process can exit. */
 export async function releaseBackend(): Promise<void> {
+  webgpuStarted?.shutdown();
+  webgpuStarted = null;
   if (!wasmStarted) return;
   await shutdownWasm();
 }

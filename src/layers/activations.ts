@@ -105,7 +105,7 @@ export abstract class Activation<T extends ElementwiseType> extends Module {
   forward(x: Tensor): Tensor {
     this.requireTensor(x, 'the input');
     const y = this.out.get(x.shape, x.dtype);
-    RULES[this.type].forward(kernelsFor(x.dtype), x.data, y.data, this.options);
+    RULES[this.type].forward(kernelsFor(x.dtype), x.storage, y.storage, this.options);
     this.x = x;
     this.y = y;
     return y;
@@ -114,7 +114,7 @@ export abstract class Activation<T extends ElementwiseType> extends Module {
   backward(dy: Tensor): Tensor {
     this.requireGradShape(dy, this.y);
     const dx = this.dxBuf.get(dy.shape, dy.dtype);
-    RULES[this.type].backward(kernelsFor(dy.dtype), { x: this.x!.data, y: this.y!.data, dy: dy.data, dx: dx.data }, this.options);
+    RULES[this.type].backward(kernelsFor(dy.dtype), { x: this.x!.storage, y: this.y!.storage, dy: dy.storage, dx: dx.storage }, this.options);
     return dx;
   }
 }

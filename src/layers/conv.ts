@@ -112,17 +112,17 @@ export class Conv2d extends Module {
     this.y = y;
     if (directConvFits(C, H, W, OC, kh, kw, sh, sw, ph, pw)) {
       // y = W ⋆ x + b, directly
-      k.conv2dForward(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, B, C, H, W, OC, kh, kw, ph, pw, y.data);
+      k.conv2dForward(x.storage, this.weight.value.storage, this.bias ? this.bias.value.storage : null, B, C, H, W, OC, kh, kw, ph, pw, y.storage);
       return y;
     }
     const cols = this.cols.get([B, CK, L], dtype);
     for (let b = 0; b < B; b++) {
-      const col = cols.data.subarray(b * CK * L, (b + 1) * CK * L);
-      k.im2col(x.data.subarray(b * C * H * W, (b + 1) * C * H * W), C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col);
+      const col = cols.storage.subarray(b * CK * L, (b + 1) * CK * L);
+      k.im2col(x.storage.subarray(b * C * H * W, (b + 1) * C * H * W), C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col);
       // y_b (OC, L) = W (OC, CK) · col_b (CK, L)
-      k.gemm(false, false, OC, L, CK, 1, this.weight.value.data, col, 0, y.data.subarray(b * OC * L, (b + 1) * OC * L));
+      k.gemm(false, false, OC, L, CK, 1, this.weight.value.storage, col, 0, y.storage.subarray(b * OC * L, (b + 1) * OC * L));
     }
-    if (this.bias) k.addChannelVector(y.data, this.bias.value.data, B, OC, L);
+    if (this.bias) k.addChannelVector(y.storage, this.bias.value.storage, B, OC, L);
     return y;
   }
 
@@ -139,31 +139,31 @@ export class Conv2d extends Module {
     const k = kernelsFor(dy.dtype);
     // forward was y = W ⋆ x + b (y_b = W · col_b + b unfolded), so
     //   db += Σ_{b, spatial} dy
-    if (this.bias) k.sumChannelsInto(dy.data, B, OC, L, this.bias.grad.data);
+    if (this.bias) k.sumChannelsInto(dy.storage, B, OC, L, this.bias.grad.storage);
     // (a gradient zeroGrad() cleared is overwritten: beta 0, see gradTarget)
     const dW = gradTarget(this.weight);
     if (directConvFits(C, H, W, OC, kh, kw, sh, sw, ph, pw)) {
       //   dW = beta·dW + Σ_b dy_b ⋆ x_b          (the correlation of the input with dy)
-      k.conv2dBackwardFilter(x.data, dy.data, B, C, H, W, OC, kh, kw, ph, pw, dW.beta, dW.grad.data);
+      k.conv2dBackwardFilter(x.storage, dy.storage, B, C, H, W, OC, kh, kw, ph, pw, dW.beta, dW.grad.storage);
       const dx = this.dxBuf.get(x.shape, x.dtype);
       //   dx = dy ⋆ flip(W)ᵀ                    (the full correlation with the flipped kernel)
-      if (this.computeInputGradient) k.conv2dBackwardData(dy.data, this.weight.value.data, B, C, H, W, OC, kh, kw, ph, pw, dx.data);
-      else k.fill(dx.data, 0);
+      if (this.computeInputGradient) k.conv2dBackwardData(dy.storage, this.weight.value.storage, B, C, H, W, OC, kh, kw, ph, pw, dx.storage);
+      else k.fill(dx.storage, 0);
       return dx;
     }
     const cols = this.cols.get([B, CK, L], dy.dtype);
     const dcol = this.dcol.get([CK, L], dy.dtype);
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
-    if (B === 0 && dW.beta === 0) k.fill(dW.grad.data, 0);
+    if (B === 0 && dW.beta === 0) k.fill(dW.grad.storage, 0);
     for (let b = 0; b < B; b++) {
-      const dyb = dy.data.subarray(b * OC * L, (b + 1) * OC * L);
+      const dyb = dy.storage.subarray(b * OC * L, (b + 1) * OC * L);
       //   dW += dy_b · col_bᵀ      (OC, CK) = (OC, L)(L, CK)    — NT, accumulating
-      k.gemm(false, true, OC, CK, L, 1, dyb, cols.data.subarray(b * CK * L, (b + 1) * CK * L), b === 0 ? dW.beta : 1, dW.grad.data);
+      k.gemm(false, true, OC, CK, L, 1, dyb, cols.storage.subarray(b * CK * L, (b + 1) * CK * L), b === 0 ? dW.beta : 1, dW.grad.storage);
       if (!this.computeInputGradient) continue;
       //   dcol_b = Wᵀ · dy_b       (CK, L) = (CK, OC)(OC, L)    — TN
-      k.gemm(true, false, CK, L, OC, 1, this.weight.value.data, dyb, 0, dcol.data);
+      k.gemm(true, false, CK, L, OC, 1, this.weight.value.storage, dyb, 0, dcol.storage);
       //   dx_b = col2im(dcol_b)    (the adjoint of the unfolding)
-      k.col2im(dcol.data, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx.data.subarray(b * C * H * W, (b + 1) * C * H * W));
+      k.col2im(dcol.storage, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx.storage.subarray(b * C * H * W, (b + 1) * C * H * W));
     }
     return dx;
   }

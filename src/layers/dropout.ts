@@ -6,7 +6,7 @@
 
 import { kernelsFor } from '../backend.js';
 import { Random, globalRandom } from '../random.js';
-import { shapeString, sameShape, type Tensor } from '../tensor.js';
+import { onHost, shapeString, sameShape, type Tensor } from '../tensor.js';
 import { OutputBuffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
 
 export type DropoutMode = 'inverted' | 'cmu';
@@ -78,13 +78,15 @@ export class Dropout extends Module {
     if (this.training && this.p > 0) {
       const keepScale = this.mode === 'inverted' ? 1 / (1 - this.p) : 1;
       const mask = this.maskBuf.get(x.shape, x.dtype);
-      const m = mask.data;
+      const m = mask.storage;
       const injected = this.injected;
       if (injected) {
+        onHost(m);
         if (!sameShape(injected.shape, x.shape)) {
           this.fail(`the mask given to setMask() has shape ${shapeString(injected.shape)}, expected the input shape ${shapeString(x.shape)}`);
         }
-        for (let i = 0; i < m.length; i++) m[i] = injected.data[i] !== 0 ? keepScale : 0;
+        const keep = injected.data;
+        for (let i = 0; i < m.length; i++) m[i] = keep[i] !== 0 ? keepScale : 0;
         this.injected = null;
       } else if (m.length > 0) {
         // One uniform number per unit from the layer's stream, drawn by the kernel (the same
@@ -93,12 +95,12 @@ export class Dropout extends Module {
         k.dropoutMask(m, this.p, keepScale, this.rngWords);
         this.rng.setWords(this.rngWords);
       }
-      k.mul(x.data, m, y.data);
+      k.mul(x.storage, m, y.storage);
       this.mask = mask;
       this.usedMask = true;
     } else {
       // y = s · x (s = 1: a copy)
-      k.scale(x.data, this.evalScale, y.data);
+      k.scale(x.storage, this.evalScale, y.storage);
       this.usedMask = false;
     }
     this.y = y;
@@ -110,10 +112,10 @@ export class Dropout extends Module {
     const dx = this.dxBuf.get(dy.shape, dy.dtype);
     if (this.usedMask) {
       // forward was y = x · mask, so dx = dy · mask
-      kernelsFor(dy.dtype).mul(dy.data, this.mask!.data, dx.data);
+      kernelsFor(dy.dtype).mul(dy.storage, this.mask!.storage, dx.storage);
     } else {
       // forward was y = s · x, so dx = s · dy
-      kernelsFor(dy.dtype).scale(dy.data, this.evalScale, dx.data);
+      kernelsFor(dy.dtype).scale(dy.storage, this.evalScale, dx.storage);
     }
     return dx;
   }

@@ -62,8 +62,8 @@ export class Linear extends Module {
     const y = this.out.get([...x.shape.slice(0, -1), this.outFeatures], dtype);
     const k = kernelsFor(dtype);
     // y = x Wᵀ: an NT product, W is read as stored (out, in).
-    k.gemm(false, true, B, this.outFeatures, this.inFeatures, 1, x.data, this.weight.value.data, 0, y.data);
-    if (this.bias) k.addRowVector(y.data, this.bias.value.data, B, this.outFeatures);
+    k.gemm(false, true, B, this.outFeatures, this.inFeatures, 1, x.storage, this.weight.value.storage, 0, y.storage);
+    if (this.bias) k.addRowVector(y.storage, this.bias.value.storage, B, this.outFeatures);
     this.x = x;
     this.y = y;
     return y;
@@ -78,19 +78,19 @@ export class Linear extends Module {
     //   dW += dyᵀ x   (out, in) = (B, out)ᵀ (B, in)       — a TN product, accumulating (beta = 1),
     //                 or overwriting (beta = 0) a gradient zeroGrad() cleared: no fill, no read
     const dW = gradTarget(this.weight);
-    k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.data, x.data, dW.beta, dW.grad.data);
+    k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.storage, x.storage, dW.beta, dW.grad.storage);
     //   db += Σ_batch dy
-    if (this.bias) k.sumRowsInto(dy.data, B, this.outFeatures, this.bias.grad.data);
+    if (this.bias) k.sumRowsInto(dy.storage, B, this.outFeatures, this.bias.grad.storage);
     //   dx = dy W     (B, in) = (B, out) (out, in)         — an NN product
     const dx = this.dxBuf.get(x.shape, x.dtype);
     if (!this.computeInputGradient) {
       // the same zeros as last time need no second fill (2.8 MB a step on an 11025-wide input)
-      if (dx !== this.dxZeroed) k.fill(dx.data, 0);
+      if (dx !== this.dxZeroed) k.fill(dx.storage, 0);
       this.dxZeroed = dx;
       return dx;
     }
     this.dxZeroed = null;
-    k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.data, this.weight.value.data, 0, dx.data);
+    k.gemm(false, false, B, this.inFeatures, this.outFeatures, 1, dy.storage, this.weight.value.storage, 0, dx.storage);
     return dx;
   }
 

@@ -6,7 +6,7 @@
 
 import { allocateFor, backend, kernelsFor } from '../backend.js';
 import type { Backend, ElementwiseLossKind } from '../kernels/table.js';
-import { Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
+import { onHost, Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
 import { OutputBuffer, LayerError, describeValue } from './module.js';
 
 export type Reduction = 'mean' | 'sum';
@@ -69,7 +69,7 @@ abstract class ElementwiseLoss extends Loss {
 
   forward(prediction: Tensor, target: Tensor): number {
     this.requireSameShape(prediction, target);
-    const s = kernelsFor(prediction.dtype).elementwiseLoss(this.kind, prediction.data, target.data);
+    const s = kernelsFor(prediction.dtype).elementwiseLoss(this.kind, prediction.storage, target.storage);
     // a NaN sum may come from an invalid prediction: name the first one (error path only)
     if (Number.isNaN(s)) for (let i = 0; i < prediction.size; i++) this.checkElement(prediction.data[i]!, i);
     this.pred = prediction;
@@ -80,7 +80,7 @@ abstract class ElementwiseLoss extends Loss {
   backward(): Tensor {
     const p = this.requireForward();
     const g = this.gradBuf.get(p.shape, p.dtype);
-    kernelsFor(p.dtype).elementwiseLossBackward(this.kind, p.data, this.target!.data, this.scale(p.size), g.data);
+    kernelsFor(p.dtype).elementwiseLossBackward(this.kind, p.storage, this.target!.storage, this.scale(p.size), g.storage);
     return g;
   }
 }
@@ -166,7 +166,7 @@ export class CrossEntropyLoss extends Loss {
         const block = allocateFor('float32', B);
         store = this.labelStore = { block, labels: new Int32Array(block.buffer, block.byteOffset, B), owner: backend() };
       }
-      labels = store.labels;
+      labels = onHost(store.labels);
       for (let i = 0; i < B; i++) {
         const v = values[i]!;
         if (!Number.isInteger(v) || v < 0 || v >= C) this.fail(`label ${i} is ${v}, expected an integer class index in [0, ${C - 1}]`);
@@ -174,7 +174,7 @@ export class CrossEntropyLoss extends Loss {
       }
     }
     const probs = this.probsBuf.get([B, C], logits.dtype);
-    const total = kernelsFor(logits.dtype).softmaxCrossEntropy(logits.data, B, C, labels, this.targetRows?.data ?? null, probs.data);
+    const total = kernelsFor(logits.dtype).softmaxCrossEntropy(logits.storage, B, C, labels, this.targetRows?.storage ?? null, probs.storage);
     this.pred = logits;
     this.probs = probs;
     return total * this.scale(B);
@@ -186,7 +186,7 @@ export class CrossEntropyLoss extends Loss {
     const g = this.gradBuf.get(z.shape, z.dtype);
     // dL/dz = (softmax − onehot)·c with class indices, ((Σ_j t_j)·softmax − t)·c with target rows t
     const rows = this.targetRows;
-    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.data, B, C, rows ? null : (this.labelStore?.labels ?? null), rows?.data ?? null, this.scale(B), g.data);
+    kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.storage, B, C, rows ? null : (this.labelStore?.labels ?? null), rows?.storage ?? null, this.scale(B), g.storage);
     return g;
   }
 }

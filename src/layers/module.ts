@@ -8,7 +8,7 @@
 
 import { allocateFor, kernelsFor } from '../backend.js';
 import { createParameter, type Parameter } from '../parameter.js';
-import { HandgradError, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
+import { HandgradError, onHost, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
 import type { LayerConfig } from './config.js';
 
 export type { LayerConfig };
@@ -78,7 +78,7 @@ export abstract class Module {
   }
 
   zeroGrad(): void {
-    for (const p of this.parameters()) kernelsFor(p.grad.dtype).fill(p.grad.data, 0);
+    for (const p of this.parameters()) kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
   }
 
   train(mode = true): this {
@@ -160,8 +160,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** dst ← src, dst being fresh backend storage (onHost: a device backend uploads it before use). */
 function copyInto<T extends Float32Array | Float64Array>(dst: T, src: Float32Array | Float64Array): T {
-  dst.set(src);
+  onHost(dst).set(src);
   return dst;
 }
 
@@ -183,14 +184,14 @@ export class OutputBuffer {
   get(shape: readonly number[], dtype: DType): Tensor {
     const t = this.t;
     if (t && t.dtype === dtype && sameShape(t.shape, shape)) return t;
-    if (t && t.dtype === dtype && t.size === shapeSize(shape)) return (this.t = new Tensor(t.data, shape));
+    if (t && t.dtype === dtype && t.size === shapeSize(shape)) return (this.t = new Tensor(t.storage, shape));
     return (this.t = new Tensor(allocateFor(dtype, shapeSize(shape)), shape));
   }
 
   /** Like get(), but zero-filled (for gradients that are accumulated into). */
   zeros(shape: readonly number[], dtype: DType): Tensor {
     const t = this.get(shape, dtype);
-    kernelsFor(dtype).fill(t.data, 0);
+    kernelsFor(dtype).fill(t.storage, 0);
     return t;
   }
 

@@ -2,8 +2,9 @@
 //   MaxPool2d  x: (B, C, H, W) → y: (B, C, OH, OW), OH = ⌊(H + 2·ph − kh) / sh⌋ + 1; stride defaults to k.
 //   Flatten    x: (B, d1, d2, …) → y: (B, d1·d2·…)
 
-import { kernelsFor } from '../backend.js';
-import { shapeString, shapeSize, Tensor } from '../tensor.js';
+import { allocateFor, backend, kernelsFor } from '../backend.js';
+import type { Backend } from '../kernels/table.js';
+import { shapeString, shapeSize, Tensor, type FloatArray } from '../tensor.js';
 import { pair, type Pair } from './conv.js';
 import { OutputBuffer, LayerError, Module, type LayerConfig } from './module.js';
 
@@ -18,8 +19,12 @@ export class MaxPool2d extends Module {
   readonly padding: [number, number];
   private x: Tensor | null = null;
   private y: Tensor | null = null;
-  /** For each output, the flat position (within its H·W plane) of the input that won. */
-  private argmax = new Int32Array(0);
+  /**
+   * For each output, the flat position (within its H·W plane) of the input that won: an Int32Array
+   * view on a block of 4-byte elements allocated by the backend (on wasm or webgpu the kernels find
+   * it in their own memory), with the block (kept alive with the view) and the backend it came from.
+   */
+  private argmaxStore: { block: FloatArray; argmax: Int32Array; owner: Backend } | null = null;
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
@@ -54,8 +59,12 @@ export class MaxPool2d extends Module {
     const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
     const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
     const y = this.out.get([B, C, OH, OW], x.dtype);
-    if (this.argmax.length !== y.size) this.argmax = new Int32Array(y.size);
-    kernelsFor(x.dtype).maxPool2dForward(x.data, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y.data, this.argmax);
+    let store = this.argmaxStore;
+    if (!store || store.argmax.length !== y.size || store.owner !== backend()) {
+      const block = allocateFor('float32', y.size);
+      store = this.argmaxStore = { block, argmax: new Int32Array(block.buffer, block.byteOffset, y.size), owner: backend() };
+    }
+    kernelsFor(x.dtype).maxPool2dForward(x.storage, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y.storage, store.argmax);
     this.x = x;
     this.y = y;
     return y;
@@ -68,7 +77,7 @@ export class MaxPool2d extends Module {
     const [, , OH, OW] = dy.shape as [number, number, number, number];
     // forward was y = x[argmax], so dx[argmax] += dy and 0 elsewhere.
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
-    kernelsFor(dy.dtype).maxPool2dBackward(dy.data, this.argmax, B * C, H, W, OH, OW, dx.data);
+    kernelsFor(dy.dtype).maxPool2dBackward(dy.storage, this.argmaxStore!.argmax, B * C, H, W, OH, OW, dx.storage);
     return dx;
   }
 }
@@ -90,13 +99,13 @@ export class Flatten extends Module {
     this.requireTensor(x, 'the input');
     if (x.rank < 1) this.fail(`expected an input with a batch dimension, got shape ${shapeString(x.shape)}`);
     this.inShape = x.shape;
-    this.y = new Tensor(x.data, [x.shape[0]!, shapeSize(x.shape.slice(1))]);
+    this.y = new Tensor(x.storage, [x.shape[0]!, shapeSize(x.shape.slice(1))]);
     return this.y;
   }
 
   backward(dy: Tensor): Tensor {
     this.requireGradShape(dy, this.y);
     // forward was a reshape, so the gradient is the same numbers in the input's shape.
-    return new Tensor(dy.data, this.inShape!);
+    return new Tensor(dy.storage, this.inShape!);
   }
 }

@@ -74,7 +74,7 @@ export class Adam extends Optimizer {
     };
     const flat = this.flatForStep();
     if (flat && this.flatM && this.flatV) kernelsFor(flat.dtype).adamStep(flat.values, flat.grads, this.flatM, this.flatV, h);
-    else this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.data, p.grad.data, this.m[i]!, this.v[i]!, h));
+    else this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.storage, p.grad.storage, this.m[i]!, this.v[i]!, h));
   }
 
   state(): OptimizerState {

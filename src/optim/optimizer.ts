@@ -3,7 +3,7 @@
 // can be saved with a checkpoint and loaded back.
 
 import { allocateFor } from '../backend.js';
-import { HandgradError, type FloatArray } from '../tensor.js';
+import { HandgradError, onHost, type FloatArray } from '../tensor.js';
 import { flatIsCurrent, flattenParameters, zeroGradOf, type FlatParameters, type Parameter } from '../parameter.js';
 
 export interface OptimizerState {
@@ -91,12 +91,12 @@ export function checkHyper(what: string, name: string, value: number, min: numbe
 }
 
 export function bufferToArray(b: FloatArray): number[] {
-  return Array.from(b);
+  return Array.from(onHost(b));
 }
 
 export function loadBuffer(what: string, dst: FloatArray, src: number[] | undefined, name: string, i: number): void {
   if (!src || src.length !== dst.length) {
     throw new HandgradError(`${what}.loadState: buffer '${name}' of parameter ${i} has ${src?.length ?? 0} values, expected ${dst.length}`);
   }
-  dst.set(src);
+  onHost(dst).set(src);
 }

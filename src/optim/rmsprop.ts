@@ -59,7 +59,7 @@ export class RMSprop extends Optimizer {
   step(): void {
     this.stepCount++;
     const h = { lr: this._lr, alpha: this.alpha, eps: this.eps, weightDecay: this.weightDecay, momentum: this.momentum, centered: this.centered };
-    this.params.forEach((p, i) => kernelsFor(p.value.dtype).rmspropStep(p.value.data, p.grad.data, this.squareAvg[i]!, this.gradAvg[i]!, this.buffers[i]!, h));
+    this.params.forEach((p, i) => kernelsFor(p.value.dtype).rmspropStep(p.value.storage, p.grad.storage, this.squareAvg[i]!, this.gradAvg[i]!, this.buffers[i]!, h));
   }
 
   state(): OptimizerState {

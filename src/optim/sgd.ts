@@ -59,7 +59,7 @@ export class SGD extends Optimizer {
       // every parameter in one call (one threaded job); the buffer is empty without momentum
       kernelsFor(flat.dtype).sgdStep(flat.values, flat.grads, this.flatBuffer ?? this.buffers[0]!, h);
     } else {
-      this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.data, p.grad.data, this.buffers[i]!, h));
+      this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h));
     }
     this.stepCount++;
   }

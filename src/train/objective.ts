@@ -2,7 +2,6 @@
 // class indices, or BCE on one-hot rows made from them (the NYU net with g = σ). The one-hot rows
 // live in a buffer reused while the batch shape stays the same.
 
-import { kernelsFor } from '../backend.js';
 import { BCELoss, CrossEntropyLoss, type Loss } from '../layers/losses.js';
 import { OutputBuffer } from '../layers/module.js';
 import type { LossKind } from '../models/kinds.js';
@@ -30,8 +29,10 @@ export class Objective {
     if (!this.oneHot) return this.loss.forward(prediction, labels);
     const [B, C] = prediction.shape as [number, number];
     const t = this.targets.get([B, C], prediction.dtype);
-    kernelsFor(t.dtype).fill(t.data, 0);
-    for (let b = 0; b < B; b++) t.data[b * C + labels[b]!] = 1;
+    // one-hot rows written on the host (a device backend uploads them with the loss's first kernel)
+    const td = t.data;
+    td.fill(0);
+    for (let b = 0; b < B; b++) td[b * C + labels[b]!] = 1;
     return this.loss.forward(prediction, t);
   }
 

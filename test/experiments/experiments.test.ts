@@ -188,7 +188,7 @@ describe('flags', () => {
     [['--batch-size', 'x'], /--batch-size must be an integer/],
     [['--seed', '-3'], /--seed must be an integer/],
     [['--only', '2.1z'], /--only: unknown run or group '2\.1z'/],
-    [['--backend', 'gpu'], /--backend must be one of auto, ref, wasm, got 'gpu'/],
+    [['--backend', 'gpu'], /--backend must be one of auto, ref, wasm, webgpu, got 'gpu'/],
     [['--dropout-mode', 'keras'], /--dropout-mode must be one of cmu, inverted/],
     [['--data-dir', '/nonexistent/handgrad'], /--data-dir: no such directory/],
     [['--data', '/nonexistent/handgrad.npz', '--out', join(tmp, 'nodata')], /--data.*\/nonexistent\/handgrad\.npz/],

@@ -21,8 +21,13 @@ import { readModelFile } from '../../src/train/bundle-node.js';
 import * as f from './files.js';
 import { tempDir } from './harness.js';
 
-/** Runs `fn`, expects a HandgradError of class `type` within `ms`, returns it. */
-function refused<E extends HandgradError>(fn: () => unknown, type: new (...a: never[]) => E = HandgradError as never, ms = 2000): E {
+/**
+ * Runs `fn`, expects a HandgradError of class `type` within `ms`, returns it. The default budget
+ * (10 s) is a third of the 30 s a refusal may take at most, and 5–20× what these cases take on an
+ * idle 2-core machine: it holds on a loaded CI host and still fails for the unbounded readers
+ * (whose worst cases ran 33 s or exhausted memory).
+ */
+function refused<E extends HandgradError>(fn: () => unknown, type: new (...a: never[]) => E = HandgradError as never, ms = 10_000): E {
   const t0 = performance.now();
   let error: unknown;
   try {

@@ -22,7 +22,7 @@ function check(dtype: 'float32' | 'float64', scale: number): void {
   expect(Array.from(dx.data)).toEqual(DX.map((v) => scale * v));
 }
 
-describeBackends('ReLU keeps NaN, as PyTorch does', (run) => {
+describeBackends('ReLU keeps NaN, as PyTorch does', () => {
   it('float32, scale 1 and 3', () => {
     check('float32', 1);
     check('float32', 3);

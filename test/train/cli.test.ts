@@ -167,7 +167,7 @@ describe('handgrad train / eval / predict', () => {
     ['momentum > 1', ['train', '--momentum', '1.5'], /--momentum must be a number ≥ 0 and ≤ 1/],
     ['unknown data set', ['train', '--data', 'no-such-set', '--out', join(root, 'x1')], /--data: .*no-such-set/],
     ['missing data dir', ['train', '--data-dir', join(root, 'missing'), '--out', join(root, 'x2')], /--data-dir: no such directory/],
-    ['unknown backend', ['train', '--backend', 'gpu'], /--backend must be one of auto, ref, wasm, got 'gpu'/],
+    ['unknown backend', ['train', '--backend', 'gpu'], /--backend must be one of auto, ref, wasm, webgpu, got 'gpu'/],
     ['missing model', ['eval', '--model', join(root, 'nope')], /--model: no such run directory or file/],
     ['not a run directory', ['eval', '--model', root], /is not a handgrad run directory/],
     ['index out of range', ['predict', '--model', runDir, '99999'], /index 99999 is out of range; the test split of mnist has 2000 samples/],

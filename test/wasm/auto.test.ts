@@ -85,7 +85,7 @@ describe('the default backend (nothing selected)', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, HANDGRAD_BACKEND: 'gpu' };
     const bad = spawnSync(process.execPath, [program], { encoding: 'utf8', env, timeout: 120_000 });
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/HANDGRAD_BACKEND: expected one of auto, ref, wasm, got 'gpu'/);
+    expect(bad.stderr).toMatch(/HANDGRAD_BACKEND: expected one of auto, ref, wasm, webgpu, got 'gpu'/);
   });
 });
 
@@ -102,6 +102,6 @@ describe('selecting explicitly', () => {
   });
 
   test('an unknown name is an error that lists the choices', () => {
-    expect(() => setBackend('gpu' as 'ref')).toThrow(/setBackend: unknown backend 'gpu'; expected one of auto, ref, wasm/);
+    expect(() => setBackend('gpu' as 'ref')).toThrow(/setBackend: unknown backend 'gpu'; expected one of auto, ref, wasm, webgpu/);
   });
 });

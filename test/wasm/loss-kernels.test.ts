@@ -4,8 +4,9 @@
 //   1. the reference kernels = the plain loops, bit for bit, float32 and float64;
 //   2. every wasm build (standard and relaxed SIMD, 1 and 2 threads, shared and plain memory) =
 //      the reference kernels, on random shapes, with operands in WASM memory and in JS arrays;
-//   3. the layers on every backend run of test/backends.ts (ref, wasm 1 and 2 threads, standard
-//      SIMD build) = the plain loops: Dropout masks and generator states bit-identical, losses and
+//   3. the layers on every backend run of test/backends.ts that computes in float64 (ref, wasm 1
+//      and 2 threads, standard SIMD build; not webgpu, see test/webgpu/) = the plain loops: Dropout
+//      masks and generator states bit-identical, losses and
 //      gradients for mean and sum, index / one-hot / soft targets, BCE's −100 clamp.
 //
 // Tolerances (float32):
@@ -499,4 +500,4 @@ describeBackends('Dropout and losses through the kernel table', (run) => {
       });
     }
   });
-});
+}, { float64Arithmetic: true });

@@ -5,7 +5,7 @@ import { backend, nn, training } from 'handgrad';
 import { lineChart, svgToPng } from './chart.js';
 import { renderBackward, type BackwardSettings } from './backward-panel.js';
 import { renderTheory, type GraphInputs } from './theory-panel.js';
-import type { DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendRequest, DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -240,6 +240,12 @@ const send = (m: ToWorker, transfer: Transferable[] = []): void => worker.postMe
 const history_: EvalRecord[] = [];
 let running = false;
 
+/** The backend asked for in the page's URL (?backend=webgpu|wasm|ref), 'auto' otherwise. */
+function backendRequest(): BackendRequest {
+  const b = new URLSearchParams(location.search).get('backend');
+  return b === 'webgpu' || b === 'wasm' || b === 'ref' ? b : 'auto';
+}
+
 function configure(): void {
   const s = settingsFromForm();
   if (typeof s === 'string') return say(s, true);
@@ -247,7 +253,7 @@ function configure(): void {
   writeState(state);
   history_.length = 0;
   drawCurves();
-  send({ type: 'configure', settings: s, dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href });
+  send({ type: 'configure', settings: s, dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href, backend: backendRequest() });
   say('building the model…');
 }
 

@@ -37,8 +37,14 @@ export interface DreamSettings {
   clamp: boolean;
 }
 
+/**
+ * The kernel backend the page asks for (its URL's ?backend=): 'auto' is webgpu on a hardware
+ * adapter (navigator.gpu in the worker), else wasm, else ref.
+ */
+export type BackendRequest = 'auto' | 'webgpu' | 'wasm' | 'ref';
+
 export type ToWorker =
-  | { type: 'configure'; settings: TrainSettings; dataUrl: string }
+  | { type: 'configure'; settings: TrainSettings; dataUrl: string; backend: BackendRequest }
   | { type: 'start' }
   | { type: 'pause' }
   | { type: 'step' }

@@ -8,7 +8,7 @@
 
 import * as hg from 'handgrad';
 import { Random, Tensor, nn, optim, readSafetensors, writeSafetensors, setBackend, backend, dream, data, training, type Dataset } from 'handgrad';
-import type { DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendRequest, DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []): void =>
   (self as unknown as { postMessage(m: FromWorker, t: Transferable[]): void }).postMessage(m, transfer);
@@ -262,7 +262,18 @@ function backendName(): string {
   return backend().describe?.() ?? backend().name;
 }
 
-async function chooseBackend(): Promise<void> {
+async function chooseBackend(request: BackendRequest): Promise<void> {
+  if (request === 'ref') return;
+  // webgpu when asked for, or on 'auto' with a hardware adapter (a software one, SwiftShader or
+  // llvmpipe, trains slower than wasm); its device runs in a worker of this worker
+  if (request === 'webgpu' || (request === 'auto' && 'gpu' in navigator)) {
+    try {
+      await hg.initWebGPU({ requireHardware: request === 'auto', selfTest: true });
+      return;
+    } catch (e) {
+      if (request === 'webgpu') console.warn(`handgrad playground: webgpu unavailable, using wasm: ${(e as Error).message}`);
+    }
+  }
   // The WASM backend is used when this build of handgrad exports initWasm and it succeeds
   // (threads when the page is cross-origin isolated); otherwise the reference kernels.
   const name = ['init', 'Wasm'].join(''); // looked up at run time: builds without the WASM backend lack it
@@ -344,7 +355,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>): Promise<void> => {
         running = false;
         if (!booted) {
           booted = true;
-          await chooseBackend();
+          await chooseBackend(msg.backend);
           await loadMnist(msg.dataUrl);
         }
         reset(msg.settings);
