@@ -1,15 +1,15 @@
 // Parameters moved into one flat allocation by their optimiser (parameter.ts: flattenParameters):
 // each parameter views its slice, a step over the flat arrays gives the bits of per-parameter
-// steps, gradients cleared lazily count as zeros, and a parameter replaced afterwards (Module.to)
+// steps with the same backend's kernels, gradients cleared lazily count as zeros, and a parameter replaced afterwards (Module.to)
 // sends the optimiser back to per-parameter steps.
 
 import { describe, expect, it } from 'vitest';
-import { refKernels } from '../src/kernels/ref/index.js';
+import { allocateFor, kernelsFor } from '../src/backend.js';
 import * as nn from '../src/nn.js';
 import { Adam, SGD } from '../src/optim/index.js';
 import { createParameter, flattenParameters, type Parameter } from '../src/parameter.js';
 import { Random } from '../src/random.js';
-import { Tensor } from '../src/tensor.js';
+import { onHost, Tensor, type FloatArray } from '../src/tensor.js';
 import { describeBackends, expectOnBackend } from './backends.js';
 
 function net(seed: number): nn.Sequential {
@@ -64,22 +64,28 @@ describeBackends('a step over flat parameters', (run) => {
     const model = net(3);
     const params = model.parameters();
     const opt = make(params);
-    expectOnBackend(run, params.map((p) => p.value.data), 'flat parameter values');
-    // the same steps, parameter by parameter, with the reference kernels on copies
-    const values = params.map((p) => Float32Array.from(p.value.data));
-    const bufs = params.map((p) => [new Float32Array(p.value.size), new Float32Array(p.value.size)] as const);
+    expectOnBackend(run, params.map((p) => p.value.storage), 'flat parameter values');
+    // the same steps, parameter by parameter, with this backend's kernels on copies in its storage
+    const k = kernelsFor('float32');
+    const copy = (a: ArrayLike<number>): FloatArray => {
+      const c = onHost(allocateFor('float32', a.length));
+      c.set(a);
+      return c;
+    };
+    const values = params.map((p) => copy(p.value.data));
+    const bufs = params.map((p) => [copy(new Float32Array(p.value.size)), copy(new Float32Array(p.value.size))] as const);
     for (let step = 1; step <= 3; step++) {
       fillGrads(params, 10 + step);
       params.forEach((p, i) => {
-        const g = Float32Array.from(p.grad.data);
+        const g = copy(p.grad.data);
         if (opt instanceof SGD) {
-          refKernels.sgdStep(values[i]!, g, bufs[i]![0], { lr: opt.lr, momentum: opt.momentum, dampening: 0, weightDecay: opt.weightDecay, nesterov: opt.nesterov, firstStep: step === 1 });
+          k.sgdStep(values[i]!, g, bufs[i]![0], { lr: opt.lr, momentum: opt.momentum, dampening: 0, weightDecay: opt.weightDecay, nesterov: opt.nesterov, firstStep: step === 1 });
         } else {
-          refKernels.adamStep(values[i]!, g, bufs[i]![0], bufs[i]![1], { lr: opt.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: false, step });
+          k.adamStep(values[i]!, g, bufs[i]![0], bufs[i]![1], { lr: opt.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: false, step });
         }
       });
       opt.step();
-      params.forEach((p, i) => expect(Array.from(p.value.data), `${_name} step ${step}, parameter ${i}`).toEqual(Array.from(values[i]!)));
+      params.forEach((p, i) => expect(Array.from(p.value.data), `${_name} step ${step}, parameter ${i}`).toEqual(Array.from(onHost(values[i]!))));
     }
   });
 
