@@ -218,9 +218,11 @@ export class Jobs implements JobTuning {
 /**
  * Slices of K for a product with a long K and a small C (K ≥ 4·max(M, N), at least 2 MFLOP: the
  * forward x·Wᵀ of a batch through a wide first layer, 64 × 784 → 60, 64 × 11025 → 150): about one
- * per 1024 of K, 2 to 8; 1 (no cut) for any other shape. A function of the shape alone.
+ * per 2048 of K, 2 to 4 (more slices balance a slow core better, but each adds a pass over C and
+ * rounds its part of K up to whole k-steps: 11025 in 4 slices is 44 k-steps, as uncut; in 8, 48);
+ * 1 (no cut) for any other shape. A function of the shape alone.
  */
 export function kSlices(M: number, N: number, K: number): number {
   if (K < 4 * Math.max(M, N) || 2 * M * N * K < 2e6) return 1;
-  return Math.min(8, Math.max(2, Math.round(K / 1024)));
+  return Math.min(4, Math.max(2, Math.round(K / 2048)));
 }
