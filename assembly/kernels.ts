@@ -881,6 +881,7 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, targets: usize
 }
 export * from './losses';
 export * from './conv';
+export * from './norm';
 
 // ---------------------------------------------------------------------------------------------
 // Images

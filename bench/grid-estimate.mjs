@@ -25,8 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { peakProbe } from '../dist/bench/peak.js';
-import { longestFirst } from '../dist/src/cli/experiments.js';
-import { GRID } from '../dist/src/train/grid.js';
+import { GRID, longestFirst } from '../dist/src/train/grid.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -141,7 +140,7 @@ function main() {
     const overheadPerRun = Math.max(0, (wall * slots - epochsTotal) / runs.length);
     // handed out in the order `experiments` starts them (its own longestFirst)
     const byId = new Map(runs.map((r) => [r.id, r]));
-    const order = longestFirst(GRID.filter((g) => byId.has(g.id))).map((g) => byId.get(g.id));
+    const order = longestFirst(GRID.filter((g) => byId.has(g.id)), SHAPE.features, SHAPE.classes).map((g) => byId.get(g.id));
     const grid = makespan(order.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
     const gridTableOrder = makespan(runs.map((r) => r.estimatedSeconds + overheadPerRun), JOBS);
     const result = {

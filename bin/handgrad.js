@@ -9,5 +9,7 @@ if (!existsSync(fileURLToPath(main))) {
   console.error('handgrad: the CLI is not built yet (dist/ is missing). Run `npm run build` in the package folder.');
   process.exit(2);
 }
-const { run } = await import(main.href);
+const { run, exitOnUncaught } = await import(main.href);
+process.on('uncaughtException', exitOnUncaught);
+process.on('unhandledRejection', exitOnUncaught);
 await run(process.argv);

@@ -4,13 +4,14 @@
 // exits 1 if there is any (part of `npm test`); `--graph` prints the edges.
 //
 // Floors, lowest first (a module may import its own floor and the floors below it):
-//   0  tensor, random, image, errors, lookup the data types everything shares, registry lookups
+//   0  tensor, random, image, errors,        the data types everything shares, registry lookups,
+//      lookup, numbers                       the rules of numeric options
 //   1  kernels/                              the kernel table, the reference and fast kernels
 //   2  backend                               the backend registry: creates and selects backends
 //   3  parameter                             parameters and their gradients (lazy zeroing)
 //   4  layers/, optim/                       layers over kernels; optimisers over parameters
 //   5  models/, check/, io/, data/, plot/    builders, gradcheck, files, readers, rendering
-//   6  train/, dream/, theory/              training, gradient descent on the input, theory
+//   6  train/, dream/, theory/, report/     training, gradient descent on the input, theory, reports
 //   7  nn, optim, nyu, cmu, index, node     the public entry points
 //   8  cli/                                  the command line (over the public entry points)
 //   9  web/, bench/                          clients of the library
@@ -24,13 +25,13 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCAN = ['src', 'web/src', 'bench'];
 const FLOORS = [
-  [0, /^src\/(tensor|random|image|errors|lookup)\.ts$/],
+  [0, /^src\/(tensor|random|image|errors|lookup|numbers)\.ts$/],
   [1, /^src\/kernels\//],
   [2, /^src\/backend(-node)?\.ts$/],
   [3, /^src\/parameter\.ts$/],
   [4, /^src\/(layers|optim)\//],
   [5, /^src\/(models|check|io|data|plot)\//],
-  [6, /^src\/(train|dream|theory)\//],
+  [6, /^src\/(train|dream|theory|report)\//],
   [7, /^src\/[^/]+\.ts$/],
   [8, /^src\/cli\//],
   [9, /^(web|bench)\//],

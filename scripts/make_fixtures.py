@@ -9,8 +9,9 @@ float64; the reference outputs and gradients are computed by PyTorch in float64 
 Python's round-tripping float repr. The test suite never runs Python: the JSON files are committed.
 
 Files:
-  layers.json  one case per layer variant: input, parameters, r (and a dropout mask), and
-               PyTorch's output y, dL/dx and dL/dθ for the projection L = Σ y·r
+  layers.json  one case per layer variant: input, parameters, buffers (BatchNorm's running
+               statistics), r (and a dropout mask), and PyTorch's output y, dL/dx and dL/dθ for
+               the projection L = Σ y·r, and the buffers after that forward
   losses.json  one case per loss variant: prediction, target, loss, dL/dprediction
   edges.json   PyTorch's conventions at the edges (kinks, saturation, clamps, huge logits), with
                float64 and float32 results
@@ -105,8 +106,8 @@ def layer_cases():
     """(name, torch module builder, input generator, extra) — the names are the keys the TS tests use."""
     cases = []
 
-    def add(name, build, make_input, mask_p=None, mode=None, training=True):
-        cases.append(dict(name=name, build=build, make_input=make_input, mask_p=mask_p, mode=mode, training=training))
+    def add(name, build, make_input, mask_p=None, mode=None, training=True, index=False):
+        cases.append(dict(name=name, build=build, make_input=make_input, mask_p=mask_p, mode=mode, training=training, index=index))
 
     def lin(i, o, bias=True):
         def b(seed):
@@ -190,7 +191,139 @@ def layer_cases():
         x[np.abs(x - 0.5) < 0.05] += 0.2
         return f32(x)
     add('Softplus(beta=2, threshold=1)', lambda s: nn.Softplus(beta=2, threshold=1), softplus_threshold_1)
+
+    # ---- normalisation, softmax, average pooling, embedding
+
+    def shifted(shape, scale=1.5, shift=0.4):
+        return lambda rng: f32(rng.standard_normal(shape) * scale + shift)
+
+    def bn(kind, c, warm_shape, training, **opts):
+        def b(seed):
+            m = (nn.BatchNorm1d if kind == 1 else nn.BatchNorm2d)(c, **opts).double()
+            return warmed(m, seed, warm_shape, training)
+        return b
+
+    for kind, c, shape in [(1, 4, [6, 4]), (2, 3, [4, 3, 3, 3])]:
+        name = f'BatchNorm{kind}d'
+        for training in [True, False]:
+            mode = 'train' if training else 'eval'
+            add(f'{name} ({mode})', bn(kind, c, shape, training), shifted(shape), training=training)
+            add(f'{name} (momentum None, {mode})', bn(kind, c, shape, training, momentum=None), shifted(shape), training=training)
+            add(f'{name} (no affine, {mode})', bn(kind, c, shape, training, affine=False), shifted(shape), training=training)
+            add(f'{name} (no running stats, {mode})', bn(kind, c, shape, training, track_running_stats=False), shifted(shape), training=training)
+    add('BatchNorm1d (N, C, L, train)', bn(1, 4, [3, 4, 5], True), shifted([3, 4, 5]))
+    add('BatchNorm1d (N, C, L, eval)', bn(1, 4, [3, 4, 5], False), shifted([3, 4, 5]), training=False)
+    add('BatchNorm2d (momentum 0.5, eps 1e-3, train)', bn(2, 2, [3, 2, 4, 3], True, momentum=0.5, eps=1e-3), shifted([3, 2, 4, 3]))
+
+    def ln(shape, **opts):
+        def b(seed):
+            m = nn.LayerNorm(shape, **opts).double()
+            return randomised_affine(m, seed)
+        return b
+    add('LayerNorm(5)', ln(5), shifted([4, 5]))
+    add('LayerNorm([3, 4])', ln([3, 4]), shifted([2, 3, 4]))
+    add('LayerNorm(6) on (2, 3, 6), no affine', ln(6, elementwise_affine=False), shifted([2, 3, 6]))
+
+    add('Softmax(dim=1)', lambda s: nn.Softmax(dim=1), lambda rng: normal(rng, [4, 5], 2.0))
+    add('Softmax(dim=0)', lambda s: nn.Softmax(dim=0), lambda rng: normal(rng, [4, 5], 2.0))
+    add('Softmax(dim=-1) on (2, 3, 4)', lambda s: nn.Softmax(dim=-1), lambda rng: normal(rng, [2, 3, 4], 2.0))
+    add('LogSoftmax(dim=1)', lambda s: nn.LogSoftmax(dim=1), lambda rng: normal(rng, [4, 5], 2.0))
+    add('LogSoftmax(dim=1) on (2, 3, 2, 2)', lambda s: nn.LogSoftmax(dim=1), lambda rng: normal(rng, [2, 3, 2, 2], 2.0))
+    add('LogSoftmax(dim=-1), large logits', lambda s: nn.LogSoftmax(dim=-1), lambda rng: normal(rng, [3, 4], 40.0))
+
+    add('AvgPool2d(2)', lambda s: nn.AvgPool2d(2), plain([2, 3, 4, 6]))
+    add('AvgPool2d(3, stride 2, padding 1)', lambda s: nn.AvgPool2d(3, stride=2, padding=1), plain([2, 2, 5, 5]))
+    add('AvgPool2d(2×3, stride 1×2, padding 1×1)', lambda s: nn.AvgPool2d((2, 3), stride=(1, 2), padding=(1, 1)), plain([2, 2, 4, 5]))
+
+    def emb(n, d, padding_idx=None):
+        def b(seed):
+            torch.manual_seed(seed)
+            m = nn.Embedding(n, d, padding_idx=padding_idx).double()
+            with torch.no_grad():
+                m.weight.copy_(m.weight.float().double())
+            return m
+        return b
+
+    def indices(shape, n, extra=()):
+        # repeated rows on purpose (the scatter-add must accumulate), and the given ones
+        def make(rng):
+            idx = rng.integers(0, n, size=shape)
+            flat_idx = idx.reshape(-1)
+            flat_idx[1] = flat_idx[0]
+            for i, v in enumerate(extra):
+                flat_idx[2 + i] = v
+            return idx.astype(np.float64)
+        return make
+    add('Embedding(10, 4)', emb(10, 4), indices([3, 4], 10), index=True)
+    add('Embedding(10, 4, paddingIdx=0)', emb(10, 4, padding_idx=0), indices([2, 5], 10, extra=(0, 0)), index=True)
+
+    def seq_bn(training):
+        def b(seed):
+            torch.manual_seed(seed)
+            m = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+                              nn.Linear(12, 4), nn.LogSoftmax(dim=1)).double()
+            return warmed(m, seed, [4, 1, 6, 6], training)
+        return b
+    add('Sequential (conv-bn-tanh-avgpool-flatten-linear-logsoftmax, train)', seq_bn(True), shifted([4, 1, 6, 6], 1.0, 0.2))
+    add('Sequential (conv-bn-tanh-avgpool-flatten-linear-logsoftmax, eval)', seq_bn(False), shifted([4, 1, 6, 6], 1.0, 0.2), training=False)
+
+    def seq_emb(seed):
+        torch.manual_seed(seed)
+        m = nn.Sequential(nn.Embedding(10, 6, padding_idx=1), nn.LayerNorm(6), nn.Linear(6, 3), nn.Softmax(dim=-1)).double()
+        randomised_affine(m[1], seed)
+        with torch.no_grad():
+            for p in m.parameters():
+                p.copy_(p.float().double())
+        return m
+    add('Sequential (embedding-layernorm-linear-softmax)', seq_emb, indices([3, 4], 10, extra=(1,)), index=True)
     return cases
+
+
+def randomised_affine(m, seed):
+    """γ = 1 + 0.3·N(0, 1), β = 0.2·N(0, 1) (float32 values) for a norm layer with an affine map, so
+    that its scale and shift are not the identity PyTorch starts from."""
+    if getattr(m, 'weight', None) is None:
+        return m
+    g = np.random.default_rng(seed)
+    with torch.no_grad():
+        m.weight.copy_(torch.tensor(f32(1 + 0.3 * g.standard_normal(tuple(m.weight.shape)))))
+        m.bias.copy_(torch.tensor(f32(0.2 * g.standard_normal(tuple(m.bias.shape)))))
+    return m
+
+
+def warmed(m, seed, shape, training, steps=3):
+    """Three SGD steps (lr 0.1) in training mode on random batches of `shape` and random projections,
+    so that the running statistics (and the affine parameters) are not PyTorch's initial ones; then
+    every parameter and buffer rounded to float32, and the mode of the case."""
+    g = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    for mod in m.modules():
+        if isinstance(mod, nn.Conv2d) or isinstance(mod, nn.Linear):
+            with torch.no_grad():
+                for p in mod.parameters():
+                    p.copy_(p.float().double())
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+            randomised_affine(mod, seed)
+    m.train()
+    params = list(m.parameters())
+    opt = torch.optim.SGD(params, lr=0.1) if params else None
+    for _ in range(steps):
+        xb = torch.tensor(f32(g.standard_normal(shape) * 1.5 + 0.4))
+        y = m(xb)
+        r = torch.tensor(f32(g.standard_normal(tuple(y.shape))))
+        if opt:
+            opt.zero_grad()
+            (y * r).sum().backward()
+            opt.step()
+    m.zero_grad()
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(p.float().double())
+        for n, b in m.named_buffers():
+            if b.dtype.is_floating_point:
+                b.copy_(b.float().double())
+    m.train(training)
+    return m
 
 
 def make_layers():
@@ -204,7 +337,13 @@ def make_layers():
             m = MaskedDropout(c['mask_p'], c['mode'], torch.tensor(mask), c['training'])
         else:
             m = c['build'](2000 + i)
-        x = torch.tensor(x_np, requires_grad=True)
+        if c['index']:
+            # class indices: a LongTensor, not differentiable (its "gradient" is zeros)
+            x = torch.tensor(x_np, dtype=torch.long)
+        else:
+            x = torch.tensor(x_np, requires_grad=True)
+        buffers = {n: flat(b) for n, b in m.named_buffers()}
+        buffer_shapes = {n: list(b.shape) for n, b in m.named_buffers()}
         y = m(x)
         r = torch.tensor(normal(rng, list(y.shape)))
         (y * r).sum().backward()
@@ -214,17 +353,23 @@ def make_layers():
             'input': flat(x_np),
             'params': {n: flat(p) for n, p in m.named_parameters()},
             'paramShapes': {n: list(p.shape) for n, p in m.named_parameters()},
+            'buffers': buffers,
+            'bufferShapes': buffer_shapes,
             'r': flat(r),
             'outputShape': list(y.shape),
             'output': flat(y),
-            'dx': flat(x.grad),
+            'dx': flat(np.zeros(x_np.shape)) if c['index'] else flat(x.grad),
             'grads': {n: flat(p.grad) for n, p in m.named_parameters()},
             'paramOrder': names,
+            'buffersAfter': {n: flat(b) for n, b in m.named_buffers()},
         }
+        if c['index']:
+            case['inputIsIndex'] = True
         if mask is not None:
             case['mask'] = flat(mask)
             case['p'] = c['mask_p']
             case['mode'] = c['mode']
+        if mask is not None or not c['training']:
             case['training'] = c['training']
         out[c['name']] = case
     return out
@@ -261,6 +406,20 @@ def make_losses():
                target_is_index=True, meta={'reduction': red})
         onehot = f32(np.eye(5)[labels])
         record(f'CrossEntropyLoss (one-hot, {red})', nn.CrossEntropyLoss(reduction=red), logits, onehot, meta={'reduction': red})
+
+    # NLLLoss on log-probabilities (a stream of its own: the cases above keep their numbers)
+    rng = np.random.default_rng(8)
+    for red in ['mean', 'sum']:
+        logp = f32(torch.log_softmax(torch.tensor(normal(rng, [6, 5], 1.5)), dim=1).numpy())
+        labels = rng.integers(0, 5, size=[6]).astype(np.float64)
+        record(f'NLLLoss ({red})', nn.NLLLoss(reduction=red), logp, labels, target_is_index=True, meta={'reduction': red})
+        labels[[1, 4]] = -100
+        record(f'NLLLoss (ignoreIndex -100, {red})', nn.NLLLoss(reduction=red), logp, labels, target_is_index=True,
+               meta={'reduction': red, 'ignoreIndex': -100})
+        labels[[1, 4]] = 2
+        labels[[0, 3]] = 2
+        record(f'NLLLoss (ignoreIndex 2, {red})', nn.NLLLoss(reduction=red, ignore_index=2), logp, labels, target_is_index=True,
+               meta={'reduction': red, 'ignoreIndex': 2})
     return out
 
 

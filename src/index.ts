@@ -1,5 +1,6 @@
-// handgrad's public API. Everything a user (and the CLI, and the web playground) imports comes
-// from here; nothing imports from deep paths.
+// handgrad's public API: what a user and the web playground import, browser-safe (no Node
+// modules). The command line imports this and src/node.ts, its entry to the Node-only modules;
+// the library's own modules import each other directly.
 export { Tensor, HandgradError, onHost, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
 export type { HandgradErrorCode, HandgradErrorSubject } from './errors.js';
 export { Random, manualSeed, globalRandom, type RandomState } from './random.js';

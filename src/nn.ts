@@ -9,9 +9,14 @@ export {
 } from './layers/config.js';
 export { Dropout, type DropoutMode, type DropoutOptions } from './layers/dropout.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv.js';
-export { MaxPool2d, Flatten, type MaxPool2dOptions } from './layers/pool.js';
+export { MaxPool2d, AvgPool2d, Flatten, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pool.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, type BatchNormOptions, type LayerNormOptions } from './layers/norm.js';
+export { Softmax, LogSoftmax, type SoftmaxOptions } from './layers/softmax.js';
+export { Embedding, type EmbeddingOptions } from './layers/embedding.js';
 export { Sequential } from './layers/sequential.js';
-export { Loss, MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, type Reduction, type LossOptions } from './layers/losses.js';
+export {
+  Loss, MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss, type Reduction, type LossOptions, type NLLLossOptions,
+} from './layers/losses.js';
 export { layerFromConfig, LAYER_TYPES } from './layers/registry.js';
 export { initWeight, initBias, INIT_NAMES, type InitName } from './layers/init.js';
 export { mlp, activation, ACTIVATION_NAMES, type ActivationName, type MLPOptions } from './models/mlp.js';

@@ -5,7 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateFor, kernelsFor, refBackend } from '../src/backend.js';
-import type { Backend } from '../src/kernels/table.js';
+import { refKernels } from '../src/kernels/ref/index.js';
+import type { Backend, Kernels } from '../src/kernels/table.js';
 import { nn, optim, Random, Tensor, type DType } from '../src/index.js';
 import { BACKEND_LIMITS, type BackendName } from './backend-support.js';
 import { activeRuntime, BACKENDS, FLOAT64_RUN, useBackend, WEBGPU_SKIPPED } from './backends.js';
@@ -60,6 +61,19 @@ describe('BACKEND_LIMITS agrees with the backends', () => {
         expect(a).toBeInstanceOf(f.dtype === 'float64' ? Float64Array : Float32Array);
         if (rt) expect(rt.inMemory(a), `${run.label}: ${f.dtype} storage outside wasm memory`).toBe(false);
       }
+    });
+  }
+});
+
+describe('BACKEND_LIMITS.referenceKernels: exactly the listed kernels are the reference functions', () => {
+  afterAll(() => useBackend(FLOAT64_RUN));
+
+  for (const run of BACKENDS.filter((r) => r.name !== 'ref')) {
+    it(`${run.label}: the table entries equal to refKernels' are those listed`, async () => {
+      const b = await useBackend(run);
+      const names = (Object.keys(refKernels) as (keyof Kernels)[]).filter((k) => k !== 'name');
+      const shared = names.filter((k) => b.kernels[k] === refKernels[k]).sort();
+      expect(shared, `${run.label}: kernels that are the reference's own functions`).toEqual([...BACKEND_LIMITS[b.name].referenceKernels].sort());
     });
   }
 });

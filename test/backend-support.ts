@@ -5,6 +5,7 @@
 // named backend's kernels (for float64 on wasm: the reference's exact results).
 
 import type { BackendKind } from '../src/backend.js';
+import type { Kernels } from '../src/kernels/table.js';
 import type { DType } from '../src/tensor.js';
 
 export type BackendName = BackendKind;
@@ -22,6 +23,12 @@ export interface BackendLimits {
   dtypes: readonly DType[];
   /** Every dtype not in `dtypes`, and where it goes instead. */
   fallbacks: readonly BackendFallback[];
+  /**
+   * Kernels the backend runs as the reference's own functions, on its arrays in place (no port of
+   * its own): exactly these entries of its table are the reference kernels (checked). Empty for
+   * the reference itself, whose every kernel is its own.
+   */
+  referenceKernels: readonly Exclude<keyof Kernels, 'name'>[];
   /** Other limits a user (or a test) must know about. */
   notes: readonly string[];
 }
@@ -30,6 +37,7 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
   ref: {
     dtypes: ['float32', 'float64'],
     fallbacks: [],
+    referenceKernels: [],
     notes: [
       'The specification: plain TypeScript, every kernel of src/kernels/table.ts, float32 and float64, GEMM accumulating in float64.',
       'Always registered and always available (no WebAssembly, no threads).',
@@ -46,6 +54,13 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
           'allocateFor("float64") a plain Float64Array outside WASM memory, so float64 results are the reference\'s, bit for bit',
       },
     ],
+    referenceKernels: [
+      'eluForward', 'eluBackward', 'rmspropStep',
+      'avgPool2dForward', 'avgPool2dBackward',
+      'layerNormForward', 'layerNormBackward',
+      'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward', 'nllLoss', 'nllLossBackward',
+      'embeddingForward', 'embeddingBackward',
+    ],
     notes: [
       'GEMM accumulates in float32 (the reference in float64), blocked, with FMA on the relaxed-SIMD build: products differ from ' +
         'the reference by a few float32 roundings; the shared float32 tolerance rows hold (tolerances.ts, WASM32, measured).',
@@ -54,8 +69,9 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
         'browser\'s main thread only after `await initWasm()`.',
       'threads > 1 needs SharedArrayBuffer (in browsers: a cross-origin isolated page); otherwise GEMM runs on one thread.',
       'Relaxed SIMD only where the engine validates it (Node 20: a V8 flag set before compiling); else the standard SIMD128 build.',
-      'eluForward, eluBackward and rmspropStep have no WebAssembly version: the backend runs the reference kernels on its float32 ' +
-        'arrays (REFERENCE_ONLY and rmspropStep in src/kernels/wasm/kernels.ts), so their results are the reference\'s.',
+      'The kernels of referenceKernels (ELU, RMSprop, average pooling, layer norm, softmax, NLL, embeddings) have no ' +
+        'WebAssembly version: the backend runs the reference kernels on its float32 arrays (REFERENCE_ONLY and rmspropStep in ' +
+        'src/kernels/wasm/kernels.ts), so their results are the reference\'s.',
       'A float32 array outside WASM memory (a plain memory that is full, or a caller\'s own Float32Array) is copied in and out ' +
         'around each kernel call (staging): correct, slower.',
     ],
@@ -71,9 +87,12 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
           'Float64Array on the host, so float64 results are the reference\'s, bit for bit',
       },
     ],
+    // its host rows are wrapped (the mirrors are brought to the host first): none is the reference's function itself
+    referenceKernels: [],
     notes: [
       'Every float32 kernel runs as a WGSL compute shader except those WEBGPU_SUPPORT (src/kernels/webgpu/support.ts) ' +
-        'lists as host: dropoutMask (the xoshiro128** stream, drawn on the host and uploaded).',
+        'lists as host: dropoutMask (the xoshiro128** stream, drawn on the host and uploaded), and the kernels without a ' +
+        'WGSL version (average pooling, batch and layer norm, softmax, NLL, embeddings: the reference loop on the host mirrors).',
       'Tensors live in device buffers with host mirrors: Tensor.data reads a device-written tensor back (blocking); ' +
         'layers pass Tensor.storage to kernels, which reads nothing back.',
       'A call with an array the backend did not allocate, or one allocation bound twice with a write, runs the ' +
@@ -96,4 +115,8 @@ export const OUTSIDE_THE_KERNEL_TABLE: readonly string[] = [
     '(B integers per batch; the check names the bad label, src/layers/losses.ts)',
   'BCELoss forward, on a NaN loss only: the scan that finds and names the prediction outside [0, 1] (an error path)',
   'Dropout.setMask (tests\' injected masks, not drawn): keep-mask → scaled mask, m_i = keep_i ≠ 0 ? keepScale : 0 (src/layers/dropout.ts)',
+  'BatchNorm forward, per channel (C numbers, not per element): 1/√(σ² + ε) and the running-statistics update ' +
+    'running ← (1 − f)·running + f·batch (src/layers/norm.ts)',
+  'Embedding forward and NLLLoss forward: checking the integer indices / class labels and copying them into their Int32Array ' +
+    '(one per index; ignoreIndex becomes −1 for NLLLoss) (src/layers/embedding.ts, src/layers/losses.ts)',
 ];

@@ -102,6 +102,12 @@ export interface LayerFixture {
   output: number[];
   dx: number[];
   grads: Record<string, number[]>;
+  /** PyTorch's buffers (BatchNorm's running statistics) before the forward, and after it. */
+  buffers: Record<string, number[]>;
+  bufferShapes: Record<string, number[]>;
+  buffersAfter: Record<string, number[]>;
+  /** The input holds integer indices (Embedding): not differentiable, its gradient is zeros. */
+  inputIsIndex?: boolean;
   mask?: number[];
   p?: number;
   mode?: 'inverted' | 'cmu';
@@ -126,6 +132,16 @@ export function loadParameters(layer: nn.Module, params: Record<string, number[]
   for (const [name, p] of named) {
     if (shapes) expect([...p.value.shape], `${layer.describe()}: shape of ${name}`).toEqual(shapes[name]);
     p.value.data.set(params[name]!);
+  }
+}
+
+/** Copies PyTorch's buffers into the layer by name, checking the names (PyTorch's named_buffers) and shapes agree. */
+export function loadBuffers(layer: nn.Module, buffers: Record<string, number[]>, shapes: Record<string, number[]>): void {
+  const named = layer.namedBuffers();
+  expect(named.map(([n]) => n).sort(), `${layer.describe()}: buffer names vs PyTorch's`).toEqual(Object.keys(buffers).sort());
+  for (const [name, t] of named) {
+    expect([...t.shape], `${layer.describe()}: shape of buffer ${name}`).toEqual(shapes[name]);
+    t.data.set(buffers[name]!);
   }
 }
 
@@ -160,6 +176,7 @@ export function prepare(c: LayerCase, fx: LayerFixture, dtype: DType): Prepared 
   expect(fx.training === false, `${c.name}: eval mode in the case and in the fixture`).toBe(c.eval === true);
   if (c.eval) layer.eval();
   loadParameters(layer, fx.params, fx.paramShapes);
+  loadBuffers(layer, fx.buffers, fx.bufferShapes);
   return {
     layer,
     x: tensorOnBackend(fx.input, fx.inputShape, dtype),
@@ -195,18 +212,24 @@ function checkBackwardTwice(c: LayerCase, fx: LayerFixture, dtype: DType, tol: T
   const dx2 = layer.backward(r).clone();
   const g2 = layer.parameters().map((p) => p.grad.clone());
   expectClose(dx2.data, dx1.data, TOL.twiceDx, `${c.name} (${dtype}): dx of the second backward`);
+  if (fx.inputIsIndex) expect(dx1.data.every((v) => v === 0), `${c.name}: the "gradient" of indices is zeros`).toBe(true);
   layer.namedParameters().forEach(([n], i) => {
     const doubled = g1[i]!.data.map((v) => 2 * v);
     expectClose(g2[i]!.data, doubled, tol, `${c.name} (${dtype}): ${n}.grad after two backwards`);
     // and the gradient is not trivially zero, or doubling would prove nothing
     expect(g1[i]!.data.some((v) => v !== 0), `${c.name}: ${n}.grad is all zero`).toBe(true);
   });
-  expect(dx1.data.some((v) => v !== 0), `${c.name}: dx is all zero`).toBe(true);
+  if (!fx.inputIsIndex) expect(dx1.data.some((v) => v !== 0), `${c.name}: dx is all zero`).toBe(true);
 }
 
-/** Forward and backward against PyTorch's fixture values, with shapes. */
+/** Forward and backward against PyTorch's fixture values, with shapes, and the buffers forward left. */
 function checkAgainstTorch(c: LayerCase, fx: LayerFixture, dtype: DType, tol: Tolerance): void {
-  const ours = forwardBackward(prepare(c, fx, dtype));
+  const prep = prepare(c, fx, dtype);
+  const ours = forwardBackward(prep);
+  for (const [n, t] of prep.layer.namedBuffers()) {
+    expect(t.dtype, `${c.name}: dtype of buffer ${n}`).toBe(dtype);
+    expectClose(t.data, fx.buffersAfter[n]!, tol, `${c.name} (${dtype}): buffer ${n} after the forward vs PyTorch`);
+  }
   expect([...ours.output.shape], `${c.name}: output shape`).toEqual(fx.outputShape);
   expect([...ours.dx.shape], `${c.name}: dx shape`).toEqual(fx.inputShape);
   expect(ours.output.dtype).toBe(dtype);
@@ -225,10 +248,9 @@ export function checkLayerFloat64(c: LayerCase): void {
 
     it('(1) backward = central finite differences in float64', () => {
       const { layer, x, mask } = prepare(c, fx, 'float64');
-      const res = gradcheck(layer, x, { tolerance: TOL.gradcheck, beforeForward: () => setMasks(layer, mask) });
-      const nParams = layer.namedParameters().length;
-      expect(res.entries.map((e) => e.tensor)).toEqual(['input', ...layer.namedParameters().map(([n]) => n)]);
-      expect(res.entries).toHaveLength(1 + nParams);
+      const checkInput = !fx.inputIsIndex;
+      const res = gradcheck(layer, x, { tolerance: TOL.gradcheck, checkInput, beforeForward: () => setMasks(layer, mask) });
+      expect(res.entries.map((e) => e.tensor)).toEqual([...(checkInput ? ['input'] : []), ...layer.namedParameters().map(([n]) => n)]);
       for (const e of res.entries) {
         const size = e.tensor === 'input' ? x.size : fx.params[e.tensor]!.length;
         expect(e.checked, `${c.name}: entries of ${e.tensor} checked`).toBe(size);
@@ -265,7 +287,7 @@ export function checkLayerFloat32(c: LayerCase, run: BackendRun): void {
       const prep = prepare(c, fx, 'float32');
       const ours = forwardBackward(prep);
       const params = Object.fromEntries(prep.layer.namedParameters().map(([n, p]) => [n, p.value]));
-      const theirs = tfjsLayerGrads(prep.layer, prep.x, params, prep.r, prep.mask);
+      const theirs = tfjsLayerGrads(prep.layer, prep.x, params, prep.r, { mask: prep.mask, inputIsIndex: fx.inputIsIndex === true });
       expectClose(ours.output.data, theirs.output, tol.tfjs32, `${c.name}: output vs tfjs`);
       expectClose(ours.dx.data, theirs.dx, tol.tfjs32, `${c.name}: dL/dx vs tfjs`);
       for (const [n, g] of Object.entries(ours.grads)) expectClose(g.data, theirs.grads[n]!, tol.tfjs32, `${c.name}: dL/d${n} vs tfjs`);
@@ -275,9 +297,10 @@ export function checkLayerFloat32(c: LayerCase, run: BackendRun): void {
       checkAgainstTorch(c, fx, 'float32', tol.torch32);
     });
 
-    if (Object.keys(fx.params).length > 0) it('parameters and gradients are stored by the backend', () => {
+    if (Object.keys(fx.params).length + Object.keys(fx.buffers).length > 0) it('parameters, gradients and buffers are stored by the backend', () => {
       const { layer } = prepare(c, fx, 'float32');
       expectOnBackend(run, layer.parameters().flatMap((p) => [p.value.data, p.grad.data]), `${c.name}: parameters`);
+      expectOnBackend(run, layer.namedBuffers().map(([, t]) => t.data), `${c.name}: buffers`);
     });
 
     it('(4) backward twice doubles the parameter gradients and returns the same dx (float32)', () => {

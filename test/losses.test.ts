@@ -20,12 +20,14 @@ interface LossFixture {
   loss: number;
   grad: number[];
   reduction: nn.Reduction;
+  ignoreIndex?: number;
 }
 
 /** The handgrad loss of each fixture case (by the PyTorch class name at the start of the key). */
-function makeLoss(name: string, reduction: nn.Reduction): nn.Loss {
+function makeLoss(name: string, { reduction, ignoreIndex }: Pick<LossFixture, 'reduction' | 'ignoreIndex'>): nn.Loss {
   const cls = name.split(' ')[0];
   switch (cls) {
+    case 'NLLLoss': return new nn.NLLLoss({ reduction, ignoreIndex });
     case 'MSELoss': return new nn.MSELoss({ reduction });
     case 'BCELoss': return new nn.BCELoss({ reduction });
     case 'BCEWithLogitsLoss': return new nn.BCEWithLogitsLoss({ reduction });
@@ -62,7 +64,7 @@ const EDGE_LOSSES: Record<string, () => nn.Loss> = {
 
 /** Loss value and gradient against PyTorch's, in one dtype, on the current backend. */
 function checkAgainstTorch(name: string, fx: LossFixture, dtype: DType, tol: Tolerance): void {
-  const loss = makeLoss(name, fx.reduction);
+  const loss = makeLoss(name, fx);
   const L = loss.forward(tensorOnBackend(fx.pred, fx.predShape, dtype), target(fx, dtype, fx.reduction));
   const g = loss.backward();
   expect([...g.shape]).toEqual(fx.predShape);
@@ -73,7 +75,7 @@ function checkAgainstTorch(name: string, fx: LossFixture, dtype: DType, tol: Tol
 
 /** A second backward returns the same gradient (losses keep no accumulators). */
 function checkBackwardTwice(name: string, fx: LossFixture, dtype: DType): void {
-  const loss = makeLoss(name, fx.reduction);
+  const loss = makeLoss(name, fx);
   loss.forward(tensorOnBackend(fx.pred, fx.predShape, dtype), target(fx, dtype, fx.reduction));
   const g1 = loss.backward().clone();
   expectClose(loss.backward().data, g1.data, TOL.twiceDx, `${name} (${dtype}): second backward`);
@@ -85,6 +87,7 @@ describeOnce('losses in float64 against PyTorch and finite differences (referenc
     for (const want of [
       'MSELoss (mean)', 'MSELoss (sum)', 'BCELoss (mean)', 'BCELoss (sum)', 'BCEWithLogitsLoss (mean)',
       'CrossEntropyLoss (indices, mean)', 'CrossEntropyLoss (indices, sum)', 'CrossEntropyLoss (one-hot, mean)', 'CrossEntropyLoss (one-hot, sum)',
+      'NLLLoss (mean)', 'NLLLoss (sum)', 'NLLLoss (ignoreIndex -100, mean)', 'NLLLoss (ignoreIndex 2, sum)',
     ]) expect(names).toContain(want);
   });
 
@@ -93,7 +96,7 @@ describeOnce('losses in float64 against PyTorch and finite differences (referenc
       it('loss and gradient = PyTorch (float64)', () => checkAgainstTorch(name, fx, 'float64', TOL.torch64));
 
       it('gradient = central finite differences (float64)', () => {
-        const loss = makeLoss(name, fx.reduction);
+        const loss = makeLoss(name, fx);
         const res = gradcheckLoss(loss, Tensor.fromArray(fx.pred, fx.predShape, 'float64'), target(fx, 'float64', fx.reduction), { tolerance: TOL.gradcheck });
         const e = res.entries[0]!;
         expect(e.checked).toBe(fx.pred.length);
@@ -114,7 +117,7 @@ describeBackends('losses in float32 against PyTorch and TensorFlow.js', (run) =>
       it('loss and gradient = PyTorch (float32)', () => checkAgainstTorch(name, fx, 'float32', tol.torch32));
 
       it('loss and gradient = TensorFlow.js (float32)', () => {
-        const loss = makeLoss(name, fx.reduction);
+        const loss = makeLoss(name, fx);
         const pred = tensorOnBackend(fx.pred, fx.predShape, 'float32');
         const t = tensorOnBackend(fx.target, fx.targetShape, 'float32');
         const L = loss.forward(pred, fx.targetIsIndex ? fx.target : t);

@@ -51,10 +51,13 @@ export function tfForward(layer: nn.Module, prefix = '', ctx: TfContext = {}): T
   }
   if (layer instanceof nn.Linear) {
     const hasBias = layer.bias !== null;
-    // y = x Wᵀ + b
+    // y = x Wᵀ + b, leading dims folded into the batch (tfjs's broadcasting matMul has no gradient for them)
     return (x, params) => {
-      const y = tf.matMul(x as tf.Tensor2D, P(params, 'weight') as tf.Tensor2D, false, true);
-      return hasBias ? tf.add(y, P(params, 'bias')) : y;
+      const w = P(params, 'weight') as tf.Tensor2D;
+      const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
+      let y: tf.Tensor = tf.matMul(flat, w, false, true);
+      if (hasBias) y = tf.add(y, P(params, 'bias'));
+      return tf.reshape(y, [...x.shape.slice(0, -1), w.shape[0]]);
     };
   }
   if (layer instanceof nn.ReLU) {
@@ -129,6 +132,59 @@ export function tfForward(layer: nn.Module, prefix = '', ctx: TfContext = {}): T
     const [ph, pw] = layer.padding;
     return (x) => toNCHW(tf.maxPool(toNHWC(x), [kh, kw], [sh, sw], explicitPad(ph, pw), 'floor'));
   }
+  if (layer instanceof nn.AvgPool2d) {
+    const [kh, kw] = layer.kernelSize;
+    const [sh, sw] = layer.stride;
+    const [ph, pw] = layer.padding;
+    // zero padding first, then a 'valid' average: the padding counts in every window's divisor
+    // (count_include_pad), which tfjs's own padded avgPool does not do
+    return (x) => toNCHW(tf.avgPool(tf.pad(toNHWC(x), explicitPad(ph, pw)), [kh, kw], [sh, sw], 'valid'));
+  }
+  if (layer instanceof nn.BatchNorm1d || layer instanceof nn.BatchNorm2d) {
+    const { eps, affine, numFeatures: C } = layer;
+    const batchStats = layer.training || !layer.trackRunningStats;
+    // running statistics, read now (forward in eval mode leaves them as they are)
+    const rm = layer.runningMean ? Float32Array.from(layer.runningMean.data) : null;
+    const rv = layer.runningVar ? Float32Array.from(layer.runningVar.data) : null;
+    return (x, params) => {
+      const perChannel = [1, C, ...x.shape.slice(2).map(() => 1)];
+      const axes = [0, ...x.shape.slice(2).map((_, i) => i + 2)];
+      // y = (x − μ)/√(σ² + ε)·γ + β, μ and σ² (biased) from tf.moments over batch and space
+      const { mean, variance } = batchStats ? tf.moments(x, axes, true) : { mean: tf.tensor(rm!, perChannel), variance: tf.tensor(rv!, perChannel) };
+      let y = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
+      if (affine) y = tf.add(tf.mul(y, tf.reshape(P(params, 'weight'), perChannel)), tf.reshape(P(params, 'bias'), perChannel));
+      return y;
+    };
+  }
+  if (layer instanceof nn.LayerNorm) {
+    const { eps, elementwiseAffine, normalizedShape } = layer;
+    return (x, params) => {
+      const axes = normalizedShape.map((_, i) => x.rank - normalizedShape.length + i);
+      const { mean, variance } = tf.moments(x, axes, true);
+      const y = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
+      return elementwiseAffine ? tf.add(tf.mul(y, P(params, 'weight')), P(params, 'bias')) : y;
+    };
+  }
+  if (layer instanceof nn.Softmax || layer instanceof nn.LogSoftmax) {
+    const log = layer instanceof nn.LogSoftmax;
+    const dim = layer.dim;
+    // tfjs normalises along the last axis: move dim there and back
+    return (x) => {
+      const d = dim < 0 ? dim + x.rank : dim;
+      const perm = [...Array(x.rank).keys()].filter((i) => i !== d).concat(d);
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      const t = tf.transpose(x, perm);
+      return tf.transpose(log ? tf.logSoftmax(t) : tf.softmax(t), inverse);
+    };
+  }
+  if (layer instanceof nn.Embedding) {
+    // y = W[indices], the indices as int32 (see tfjsLayerGrads); the padding row is a constant:
+    // gathered from W·keep with keep = 0 on that row (where W is 0), so it gets no gradient
+    const { numEmbeddings, embeddingDim, paddingIdx } = layer;
+    const keep = new Float32Array(numEmbeddings * embeddingDim).fill(1);
+    if (paddingIdx !== null) keep.fill(0, paddingIdx * embeddingDim, (paddingIdx + 1) * embeddingDim);
+    return (x, params) => tf.gather(tf.mul(P(params, 'weight'), tf.tensor(keep, [numEmbeddings, embeddingDim])), x);
+  }
   throw new Error(`tfjs oracle: no tfjs equivalent written for ${layer.describe()}`);
 }
 
@@ -140,20 +196,36 @@ export interface OracleResult {
 
 const tfOf = (t: Tensor): tf.Tensor => tf.tensor(Float32Array.from(t.data), [...t.shape], 'float32');
 
+export interface OracleOptions {
+  /** The keep-mask of the Dropout layers in training mode. */
+  mask?: Tensor;
+  /** x holds integer indices (Embedding): passed as int32, not differentiated; dL/dx is zeros. */
+  inputIsIndex?: boolean;
+}
+
 /**
  * Runs the tfjs version of `layer` on x with the parameters `params` (by dotted name) and
  * differentiates L = Σ y·r with tf.grads: returns y, dL/dx and dL/dθ, all float32.
  */
-export function tfjsLayerGrads(layer: nn.Module, x: Tensor, params: Record<string, Tensor>, r: Tensor, mask?: Tensor): OracleResult {
+export function tfjsLayerGrads(layer: nn.Module, x: Tensor, params: Record<string, Tensor>, r: Tensor, opts: OracleOptions = {}): OracleResult {
   return tf.tidy(() => {
-    const ctx: TfContext = mask ? { mask: tfOf(mask) } : {};
+    const ctx: TfContext = opts.mask ? { mask: tfOf(opts.mask) } : {};
     const f = tfForward(layer, '', ctx);
     const names = Object.keys(params);
-    const xt = tfOf(x);
+    const xt = opts.inputIsIndex ? tf.tensor(Int32Array.from(x.data), [...x.shape], 'int32') : tfOf(x);
     const pts = names.map((n) => tfOf(params[n]!));
     const rt = tfOf(r);
     const asParams = (ts: tf.Tensor[]): Record<string, tf.Tensor> => Object.fromEntries(names.map((n, i) => [n, ts[i]!]));
     const y = f(xt, asParams(pts));
+    if (opts.inputIsIndex) {
+      const L = (...args: tf.Tensor[]): tf.Scalar => tf.sum(tf.mul(f(xt, asParams(args)), rt)) as tf.Scalar;
+      const gs = names.length > 0 ? tf.grads(L)(pts) : [];
+      return {
+        output: y.dataSync() as Float32Array,
+        dx: new Float32Array(x.size),
+        grads: Object.fromEntries(names.map((n, i) => [n, gs[i]!.dataSync() as Float32Array])),
+      };
+    }
     const L = (...args: tf.Tensor[]): tf.Scalar => tf.sum(tf.mul(f(args[0]!, asParams(args.slice(1))), rt)) as tf.Scalar;
     const gs = tf.grads(L)([xt, ...pts]);
     return {
@@ -188,6 +260,17 @@ export function tfLoss(loss: nn.Loss, targetIsIndex: boolean, classes = 0): (pre
     return (z, t) => {
       const rows = targetIsIndex ? tf.oneHot(tf.cast(t, 'int32') as tf.Tensor1D, classes) : t;
       return reduce(tf.neg(tf.sum(tf.mul(rows, tf.logSoftmax(z)), 1)), z.shape[0]!);
+    };
+  }
+  if (loss instanceof nn.NLLLoss) {
+    // −Σ_b z_b[label_b] / n over the targets ≠ ignoreIndex (tf.oneHot of an out-of-range index is a zero row)
+    const ignore = loss.ignoreIndex;
+    return (z, t) => {
+      const labels = Array.from(t.dataSync()).map((v) => (v === ignore ? -1 : v));
+      const counted = labels.filter((v) => v >= 0).length;
+      const rows = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
+      const total = tf.neg(tf.sum(tf.mul(rows, z)));
+      return (loss.reduction === 'sum' ? total : tf.div(total, counted)) as tf.Scalar;
     };
   }
   throw new Error(`tfjs oracle: no tfjs equivalent written for ${loss.describe()}`);

@@ -9,6 +9,7 @@
 
 import { Random } from '../random.js';
 import { HandgradError, Tensor, type DType } from '../tensor.js';
+import { Embedding } from '../layers/embedding.js';
 import type { Loss } from '../layers/losses.js';
 import type { Module } from '../layers/module.js';
 
@@ -21,12 +22,21 @@ export interface GradcheckOptions {
   floor?: number;
   /** Seed of the projection r. Default 0. */
   seed?: number;
+  /** Check the input (default true; false for inputs that are not differentiable, like Embedding's indices). */
+  checkInput?: boolean;
   /** Check the parameters too (default true). */
   checkParameters?: boolean;
   /** Called before every forward (e.g. to give Dropout the same mask each time). */
   beforeForward?: () => void;
   /** Largest number of entries per tensor to nudge (a seeded sample beyond it). Default: all. */
   maxEntries?: number;
+  /**
+   * Parameter entries the layer holds constant by definition, though the output depends on them
+   * (Embedding's padding row, which PyTorch never trains): their analytic gradient is compared
+   * with 0 instead of the finite difference. Called with the dotted parameter name. Default: the
+   * padding rows of every Embedding inside the layer (constantEntriesOf).
+   */
+  constantEntries?: (parameter: string, index: number) => boolean;
 }
 
 export interface GradcheckEntry {
@@ -54,9 +64,11 @@ function withDefaults(o: GradcheckOptions) {
     tolerance: o.tolerance ?? 1e-6,
     floor: o.floor ?? 1e-4,
     seed: o.seed ?? 0,
+    checkInput: o.checkInput ?? true,
     checkParameters: o.checkParameters ?? true,
     beforeForward: o.beforeForward ?? (() => {}),
     maxEntries: o.maxEntries ?? Infinity,
+    constantEntries: o.constantEntries,
   };
 }
 
@@ -90,12 +102,16 @@ function compare(
 
 /**
  * Checks `layer`'s backward at `input` against finite differences in float64. The layer's
- * parameters are converted to float64 for the check and converted back afterwards (exactly,
- * since float32 → float64 → float32 is lossless); the layer's gradients are zeroed.
+ * parameters and buffers are converted to float64 for the check and converted back afterwards
+ * (exactly, since float32 → float64 → float32 is lossless); the buffers end as they began; the
+ * layer's gradients are zeroed.
  */
 export function gradcheck(layer: Module, input: Tensor, options: GradcheckOptions = {}): GradcheckResult {
   const o = withDefaults(options);
-  const originalDtype: DType = layer.parameters()[0]?.value.dtype ?? 'float64';
+  const constant = o.constantEntries ?? constantEntriesOf(layer);
+  const originalDtype: DType = layer.parameters()[0]?.value.dtype ?? layer.namedBuffers()[0]?.[1].dtype ?? 'float64';
+  // every forward below may move buffers (BatchNorm's running statistics in training): keep them
+  const buffers = layer.namedBuffers().map(([, t]) => t.data.slice());
   layer.to('float64');
   try {
     const x = input.to('float64');
@@ -126,19 +142,40 @@ export function gradcheck(layer: Module, input: Tensor, options: GradcheckOption
       return (up - down) / (2 * o.eps);
     };
 
-    entries.push(compare('input', dx.data, (i) => numericAt(x.data as Float64Array, i), entriesToCheck(x.size, o.maxEntries, rng), o.floor, o.tolerance));
+    if (o.checkInput) {
+      entries.push(compare('input', dx.data, (i) => numericAt(x.data as Float64Array, i), entriesToCheck(x.size, o.maxEntries, rng), o.floor, o.tolerance));
+    }
     if (o.checkParameters) {
       for (const [name, p] of layer.namedParameters()) {
         const analytic = p.grad.data.slice();
         const data = p.value.data as Float64Array;
-        entries.push(compare(name, analytic, (i) => numericAt(data, i), entriesToCheck(p.value.size, o.maxEntries, rng), o.floor, o.tolerance));
+        const numeric = (i: number): number => (constant(name, i) ? 0 : numericAt(data, i));
+        entries.push(compare(name, analytic, numeric, entriesToCheck(p.value.size, o.maxEntries, rng), o.floor, o.tolerance));
       }
     }
     layer.zeroGrad();
     return { layer: layer.describe(), passed: entries.every((e) => e.passed), entries };
   } finally {
     layer.to(originalDtype);
+    layer.namedBuffers().forEach(([, t], i) => t.data.set(buffers[i]!));
   }
+}
+
+/**
+ * The parameter entries of `layer` (dotted names) that no backward trains: the padding row of
+ * each Embedding with a paddingIdx.
+ */
+export function constantEntriesOf(layer: Module): (parameter: string, index: number) => boolean {
+  const rows = new Map<string, [number, number]>();
+  const walk = (m: Module, prefix: string): void => {
+    if (m instanceof Embedding && m.paddingIdx !== null) rows.set(`${prefix}weight`, [m.paddingIdx, m.embeddingDim]);
+    for (const [name, child] of m.children()) walk(child, `${prefix}${name}.`);
+  };
+  walk(layer, '');
+  return (parameter, index) => {
+    const r = rows.get(parameter);
+    return r !== undefined && Math.floor(index / r[1]) === r[0];
+  };
 }
 
 /**

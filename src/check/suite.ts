@@ -1,7 +1,8 @@
 // The standard gradcheck suite: every layer and loss of the library on seeded random inputs, in
 // float64. `handgrad gradcheck` prints it. Every activation of the ACTIVATIONS table is a case
 // of its own (a new activation is checked without being listed here), followed by the variants
-// whose options matter (a scale, a slope, a threshold, an α, dropout modes, convolution shapes).
+// whose options matter (a scale, a slope, a threshold, an α, dropout modes, convolution shapes,
+// batch norm in training and in eval mode, softmax axes, embeddings with a padding row).
 // The case names are also the keys of the PyTorch fixtures the tests compare against.
 
 import { Random } from '../random.js';
@@ -10,12 +11,15 @@ import { ownKeys } from '../lookup.js';
 import { ACTIVATIONS, ELU, GELU, LeakyReLU, ReLU, Softplus, Tanh } from '../layers/activations.js';
 import { Conv2d } from '../layers/conv.js';
 import { Dropout } from '../layers/dropout.js';
+import { Embedding } from '../layers/embedding.js';
 import { Linear } from '../layers/linear.js';
-import { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss } from '../layers/losses.js';
+import { BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss } from '../layers/losses.js';
 import type { Module } from '../layers/module.js';
-import { Flatten, MaxPool2d } from '../layers/pool.js';
+import { BatchNorm1d, BatchNorm2d, LayerNorm } from '../layers/norm.js';
+import { AvgPool2d, Flatten, MaxPool2d } from '../layers/pool.js';
 import { layerFromConfig } from '../layers/registry.js';
 import { Sequential } from '../layers/sequential.js';
+import { LogSoftmax, Softmax } from '../layers/softmax.js';
 import { gradcheck, gradcheckLoss, type GradcheckResult } from './gradcheck.js';
 
 export interface LayerCase {
@@ -29,14 +33,20 @@ export interface LayerCase {
    * layers), 'distinct' (evenly spaced, permuted: max-pool windows without near-ties).
    */
   input?: 'normal' | 'away' | 'distinct';
+  /** Integer indices in [0, indices) instead (Embedding): not differentiable, the input is not checked. */
+  indices?: number;
   /** Dropout in training: each unit is dropped with this probability by a mask fixed for the check. */
   dropMask?: number;
   /** Run the layer in eval mode. */
   eval?: boolean;
 }
 
-function randomInput(shape: number[], rng: Random, kind: LayerCase['input']): Tensor {
+function randomInput(shape: number[], rng: Random, kind: LayerCase['input'], indices?: number): Tensor {
   const x = Tensor.zeros(shape, 'float64');
+  if (indices !== undefined) {
+    for (let i = 0; i < x.size; i++) x.data[i] = rng.int(indices);
+    return x;
+  }
   if (kind === 'distinct') {
     // a random permutation of evenly spaced values: every pair differs by ≥ 0.05 ≫ ε
     const perm = rng.permutation(x.size);
@@ -84,7 +94,52 @@ export const LAYER_CASES: readonly LayerCase[] = [
     make: (rng) => new Sequential(new Linear(5, 8, { rng }), new Tanh(), new Linear(8, 4, { rng }), new GELU(), new Linear(4, 2, { rng })),
     inputShape: [3, 5],
   },
+  { name: 'BatchNorm1d (train)', make: (rng) => affine(new BatchNorm1d(4), rng), inputShape: [6, 4] },
+  { name: 'BatchNorm1d (N, C, L, train)', make: (rng) => affine(new BatchNorm1d(4), rng), inputShape: [3, 4, 5] },
+  { name: 'BatchNorm2d (train)', make: (rng) => affine(new BatchNorm2d(3), rng), inputShape: [4, 3, 3, 3] },
+  { name: 'BatchNorm2d (eval)', make: (rng) => warmed(affine(new BatchNorm2d(3), rng), [4, 3, 3, 3], rng), inputShape: [4, 3, 3, 3], eval: true },
+  { name: 'BatchNorm2d (momentum None, train)', make: (rng) => affine(new BatchNorm2d(3, { momentum: null }), rng), inputShape: [4, 3, 3, 3] },
+  { name: 'BatchNorm2d (no affine, train)', make: () => new BatchNorm2d(3, { affine: false }), inputShape: [4, 3, 3, 3] },
+  { name: 'BatchNorm2d (no running stats, eval)', make: (rng) => affine(new BatchNorm2d(3, { trackRunningStats: false }), rng), inputShape: [4, 3, 3, 3], eval: true },
+  { name: 'LayerNorm([3, 4])', make: (rng) => affine(new LayerNorm([3, 4]), rng), inputShape: [2, 3, 4] },
+  { name: 'Softmax(dim=1)', make: () => new Softmax({ dim: 1 }), inputShape: [4, 5] },
+  { name: 'LogSoftmax(dim=1) on (2, 3, 2, 2)', make: () => new LogSoftmax({ dim: 1 }), inputShape: [2, 3, 2, 2] },
+  { name: 'AvgPool2d(3, stride 2, padding 1)', make: () => new AvgPool2d(3, { stride: 2, padding: 1 }), inputShape: [2, 2, 5, 5] },
+  { name: 'Embedding(10, 4, paddingIdx=0)', make: (rng) => new Embedding(10, 4, { paddingIdx: 0, rng }), inputShape: [2, 5], indices: 10 },
+  {
+    name: 'Sequential (conv-bn-tanh-avgpool-flatten-linear-logsoftmax, train)',
+    make: (rng) => new Sequential(
+      new Conv2d(1, 3, 3, { rng }), affine(new BatchNorm2d(3), rng), new Tanh(), new AvgPool2d(2), new Flatten(),
+      new Linear(12, 4, { rng }), new LogSoftmax({ dim: 1 }),
+    ),
+    inputShape: [4, 1, 6, 6],
+  },
+  {
+    name: 'Sequential (embedding-layernorm-linear-softmax)',
+    make: (rng) => new Sequential(
+      new Embedding(10, 6, { paddingIdx: 1, rng }), affine(new LayerNorm(6), rng), new Linear(6, 3, { rng }), new Softmax({ dim: -1 }),
+    ),
+    inputShape: [3, 4],
+    indices: 10,
+  },
 ];
+
+/** Gives a norm layer's γ and β random values (1 + 0.3·N(0, 1) and 0.2·N(0, 1)), away from the identity. */
+function affine<T extends BatchNorm1d | BatchNorm2d | LayerNorm>(layer: T, rng: Random): T {
+  if (layer.weight) for (let i = 0; i < layer.weight.value.size; i++) layer.weight.value.data[i] = 1 + 0.3 * rng.normal();
+  if (layer.bias) for (let i = 0; i < layer.bias.value.size; i++) layer.bias.value.data[i] = 0.2 * rng.normal();
+  return layer;
+}
+
+/** Three training forwards on random batches, so that the running statistics are not the initial ones. */
+function warmed<T extends BatchNorm2d>(layer: T, shape: number[], rng: Random): T {
+  for (let k = 0; k < 3; k++) {
+    const x = Tensor.zeros(shape, layer.weight?.value.dtype ?? 'float32');
+    for (let i = 0; i < x.size; i++) x.data[i] = 1.5 * rng.normal() + 0.4;
+    layer.forward(x);
+  }
+  return layer;
+}
 
 /** Gives every Dropout inside `layer` the keep-mask for its next training forward. */
 function setMasks(layer: Module, keep: Tensor): void {
@@ -97,14 +152,15 @@ export function runLayerGradchecks(seed = 0, cases: readonly LayerCase[] = LAYER
     const rng = new Random(seed * 1000 + i);
     const layer = c.make(rng);
     if (c.eval) layer.eval();
-    const x = randomInput(c.inputShape, rng, c.input);
+    const x = randomInput(c.inputShape, rng, c.input, c.indices);
     let beforeForward: (() => void) | undefined;
     if (c.dropMask !== undefined) {
       const keep = Tensor.zeros(c.inputShape, 'float64');
       for (let k = 0; k < keep.size; k++) keep.data[k] = rng.uniform() < c.dropMask ? 0 : 1;
       beforeForward = () => setMasks(layer, keep);
     }
-    const res = gradcheck(layer, x, { seed: seed + i, ...(beforeForward ? { beforeForward } : {}) });
+    // the projection r gets a stream of its own: with the layer's seed it would equal the input
+    const res = gradcheck(layer, x, { seed: seed * 1000 + i + 500, checkInput: c.indices === undefined, ...(beforeForward ? { beforeForward } : {}) });
     return { ...res, layer: c.name };
   });
 }
@@ -132,6 +188,8 @@ export function runLossGradchecks(seed = 0): GradcheckResult[] {
     { ...gradcheckLoss(new BCEWithLogitsLoss(), normal([4, 3]), probs([4, 3])), layer: 'BCEWithLogitsLoss' },
     { ...gradcheckLoss(new CrossEntropyLoss(), normal([4, 5]), labels), layer: 'CrossEntropyLoss (indices)' },
     { ...gradcheckLoss(new CrossEntropyLoss({ reduction: 'sum' }), normal([4, 5]), oneHot), layer: 'CrossEntropyLoss (one-hot, sum)' },
+    { ...gradcheckLoss(new NLLLoss(), normal([4, 5]), labels), layer: 'NLLLoss (mean)' },
+    { ...gradcheckLoss(new NLLLoss({ reduction: 'sum', ignoreIndex: 0 }), normal([4, 5]), labels), layer: 'NLLLoss (sum, ignoreIndex 0)' },
   ];
   return out;
 }

@@ -1,76 +1,12 @@
-// Flag parsing and validation shared by the commands. Every bad value becomes a UsageError whose
-// one line names the flag, what was expected and what was given (printed by main.ts, exit 2).
+// What several commands do the same way: start and stop the kernel backend, load a data set,
+// load a saved model, and check that the two fit. Library errors are reported against the flag
+// that named the thing (errors.ts asFlag).
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import type { Command } from 'commander';
-import type { Dataset } from '../data/types.js';
-import { initWasm, initWebGPU, setBackend, shutdownWasm } from '../backend.js';
-import { loadDataset } from '../data/node.js';
-import { HandgradError } from '../tensor.js';
-import { UsageError } from './main.js';
-
-export interface NumberRule {
-  min?: number;
-  max?: number;
-  /** min itself is not allowed */
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-  integer?: boolean;
-}
-
-/** Parses a numeric flag; `--lr -1`, `--epochs 2.5`, `--dropout 1` each fail with one line. */
-export function parseNumber(flag: string, raw: string | number, rule: NumberRule = {}): number {
-  const text = String(raw).trim();
-  const v = text === '' ? NaN : Number(text);
-  const { min, max, minExclusive, maxExclusive, integer } = rule;
-  const range = (): string => {
-    const lo = min === undefined ? '' : `${minExclusive ? '>' : '≥'} ${min}`;
-    const hi = max === undefined ? '' : `${maxExclusive ? '<' : '≤'} ${max}`;
-    return [lo, hi].filter(Boolean).join(' and ');
-  };
-  const expected = `${integer ? 'an integer' : 'a number'}${min !== undefined || max !== undefined ? ` ${range()}` : ''}`;
-  if (!Number.isFinite(v)) throw new UsageError(`${flag} must be ${expected}, got '${raw}'`);
-  if (integer && !Number.isInteger(v)) throw new UsageError(`${flag} must be ${expected}, got '${raw}'`);
-  if (min !== undefined && (minExclusive ? v <= min : v < min)) throw new UsageError(`${flag} must be ${expected}, got '${raw}'`);
-  if (max !== undefined && (maxExclusive ? v >= max : v > max)) throw new UsageError(`${flag} must be ${expected}, got '${raw}'`);
-  return v;
-}
-
-/** Parses a comma-separated list of positive integers (`--hidden 60,60`). */
-export function parseIntList(flag: string, raw: string): number[] {
-  const parts = String(raw).split(',').map((s) => s.trim());
-  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) {
-    throw new UsageError(`${flag} must be a comma-separated list of positive integers like 60,60, got '${raw}'`);
-  }
-  return parts.map(Number);
-}
-
-export function parseChoice<T extends string>(flag: string, raw: string, choices: readonly T[]): T {
-  if (!choices.includes(raw as T)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${raw}'`);
-  return raw as T;
-}
-
-/** The kernel backends a command accepts, and the help text of its --backend flag (one place for all commands). */
-export const BACKEND_CHOICES = ['auto', 'ref', 'wasm', 'webgpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export const BACKEND_HELP =
-  'kernel backend: auto (webgpu on a hardware GPU that passes a self-test, else wasm when the engine has WebAssembly SIMD, else ref), ref, wasm or webgpu';
-
-/** Validates a --backend value. */
-export function parseBackend(raw: string): BackendChoice {
-  return parseChoice('--backend', raw, BACKEND_CHOICES);
-}
-
-/** True when the user typed the flag (not a default). */
-export function given(cmd: Command, key: string): boolean {
-  return cmd.getOptionValueSource(key) === 'cli';
-}
-
-export function requireExisting(flag: string, path: string, what = 'file or directory'): string {
-  if (!existsSync(path)) throw new UsageError(`${flag}: no such ${what}: ${path}`);
-  return path;
-}
+import { initBackend, initWebGPU, shapeSize, shapeString, shutdownWasm, type BackendChoice, type Dataset, type WebGPUBackend } from '../index.js';
+import { loadDataset, loadSavedModel, type SavedModel } from '../node.js';
+import { asFlag, asFlagAsync, UsageError } from './errors.js';
 
 /** Threads when --threads is not given: the machine's cores, at most 4. */
 export function defaultThreads(): number {
@@ -79,54 +15,60 @@ export function defaultThreads(): number {
 }
 
 /**
- * Chooses the kernel backend before any tensor is allocated. 'wasm' is initialised first (with
- * `threads` threads, default defaultThreads()); if the engine lacks WebAssembly SIMD that is a usage error.
+ * Brings up the kernel backend --backend names before any tensor is allocated, with `threads`
+ * threads (default defaultThreads()). 'auto' takes webgpu on a hardware GPU that passes its
+ * self-test, else the fastest the engine can run (AUTO_ORDER); a named one the engine cannot run
+ * is a usage error.
  */
-export async function chooseBackend(name: string, threads?: number): Promise<void> {
-  if (name === 'webgpu' || name === 'auto') {
+export async function chooseBackend(choice: BackendChoice, threads?: number): Promise<void> {
+  if (choice === 'webgpu' || choice === 'auto') {
     try {
-      webgpuStarted = await initWebGPU({ requireHardware: name === 'auto', selfTest: true });
+      webgpu = await initWebGPU({ requireHardware: choice === 'auto', selfTest: true });
       return;
     } catch (e) {
-      if (name === 'webgpu') throw new UsageError(`--backend webgpu: ${(e as Error).message}`);
+      if (choice === 'webgpu') throw new UsageError(`--backend webgpu: ${(e as Error).message}`);
     }
   }
-  if (name === 'wasm' || name === 'auto') {
-    const b = await initWasm({ threads: threads ?? defaultThreads() });
-    wasmStarted = b.name === 'wasm';
-    // 'auto' keeps the reference backend when the engine has no WebAssembly SIMD.
-    if (b.name !== 'wasm' && name === 'wasm') throw new UsageError('--backend wasm: this JavaScript engine has no WebAssembly SIMD; use --backend ref');
-    return;
-  }
-  const choice = parseBackend(name);
-  try {
-    setBackend(choice);
-  } catch (e) {
-    throw new UsageError(`--backend: ${(e as Error).message}`);
-  }
+  const b = await initBackend(choice, { threads: threads ?? defaultThreads() });
+  if (choice !== 'auto' && b.name !== choice) throw new UsageError(`--backend ${choice}: this JavaScript engine cannot run it (${b.describe()} instead); use --backend auto`);
 }
 
-let wasmStarted = false;
-let webgpuStarted: { shutdown(): void } | null = null;
+let webgpu: WebGPUBackend | null = null;
 
-/** Ends the wasm backend's worker threads (and the webgpu device worker) so the process can exit. */
+/** Ends the backend's worker threads (wasm's pool, webgpu's device worker) so the process can exit. */
 export async function releaseBackend(): Promise<void> {
-  webgpuStarted?.shutdown();
-  webgpuStarted = null;
-  if (!wasmStarted) return;
+  webgpu?.shutdown();
+  webgpu = null;
   await shutdownWasm();
 }
 
 /**
- * Loads a data set by registered name or path through the data readers (src/data/node.ts);
- * their errors (unknown name, missing or corrupt file, with the byte offset) become usage errors.
+ * Loads a data set by registered name or path through the data readers; their errors (unknown
+ * name, missing or corrupt file, with the byte offset) are reported against --data, a missing
+ * folder against --data-dir.
  */
 export async function loadData(spec: string, dataDir?: string, quiet = false): Promise<Dataset> {
-  if (dataDir !== undefined) requireExisting('--data-dir', dataDir, 'directory');
-  try {
-    return await loadDataset(spec, { ...(dataDir !== undefined ? { dataDir } : {}), log: (m) => { if (!quiet) console.error(m); } });
-  } catch (e) {
-    if (e instanceof HandgradError) throw new UsageError(`--data: ${e.message}`);
-    throw e;
+  if (dataDir !== undefined) requireDirectory('--data-dir', dataDir);
+  return asFlagAsync('--data', () => loadDataset(spec, { ...(dataDir !== undefined ? { dataDir } : {}), log: (m) => { if (!quiet) console.error(m); } }));
+}
+
+/** `path`, which `flag` names, must be an existing directory. */
+export function requireDirectory(flag: string, path: string): void {
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new UsageError(`${flag}: no such directory: ${path}`);
+}
+
+/** The saved model that --model names: a run directory or a model bundle. */
+export function loadModel(path: string): SavedModel {
+  return asFlag('--model', () => loadSavedModel(path));
+}
+
+/** The data must have the sample size and the number of classes the model was trained on. */
+export function checkCompatible(saved: SavedModel, data: Dataset): void {
+  const want = saved.data.sampleShape;
+  if (shapeSize(want) !== shapeSize(data.sampleShape)) {
+    throw new UsageError(`--data: ${data.name} has samples of shape ${shapeString(data.sampleShape)} but the model was trained on ${shapeString(want)}`);
+  }
+  if (data.classes.length !== saved.classes.length) {
+    throw new UsageError(`--data: ${data.name} has ${data.classes.length} classes but the model was trained on ${saved.classes.length}`);
   }
 }

@@ -2,7 +2,8 @@
 // Prints a table (layer, tensor, max relative error, pass/fail); exit code 1 on any failure.
 
 import type { Command } from 'commander';
-import { runLayerGradchecks, runLossGradchecks } from '../check/suite.js';
+import { runLayerGradchecks, runLossGradchecks } from '../node.js';
+import { parseNumber, SEED_RULE } from './flags.js';
 
 export function register(program: Command): void {
   program
@@ -11,12 +12,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the random inputs and weights', '0')
     .option('--json', 'print the results as JSON')
     .action((opts: { seed: string; json?: boolean }) => {
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) {
-        console.error(`handgrad gradcheck: --seed must be a non-negative integer, got '${opts.seed}'`);
-        process.exitCode = 2;
-        return;
-      }
+      const seed = parseNumber('--seed', opts.seed, SEED_RULE);
       const results = [...runLayerGradchecks(seed), ...runLossGradchecks(seed)];
       if (opts.json) {
         console.log(JSON.stringify(results, null, 2));

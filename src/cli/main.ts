@@ -1,8 +1,11 @@
-// The command line: one file per command, each exporting register(program).
-// Errors a user can fix (bad flags, missing files) print one line and exit with code 2.
+// The command line: one file per command, each exporting register(program); this file only
+// assembles them and is the one place a failure is printed (errors.ts says how: one line, exit
+// code 2 for the command line, 1 for the run).
 
 import { Command, CommanderError } from 'commander';
-import { HandgradError } from '../tensor.js';
+import { endWithParent } from '../node.js';
+import { releaseBackend } from './common.js';
+import { failure } from './errors.js';
 import { register as registerGradcheck } from './gradcheck.js';
 import { register as registerTrain } from './train.js';
 import { register as registerEval } from './eval.js';
@@ -11,18 +14,14 @@ import { register as registerServe } from './serve.js';
 import { register as registerExperiments } from './experiments.js';
 import { register as registerDream } from './dream.js';
 
-/** An error the user can fix: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('handgrad')
     .description('Neural networks with hand-written backward passes: train, check gradients, visualise.')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    // commander's own refusals (an unknown flag, a missing value) are one line like every failure
+    .configureOutput({ outputError: (text, write) => write(`handgrad: ${text.replace(/^error: /, '').trim()} (run with --help for usage)\n`) });
   registerGradcheck(program);
   registerTrain(program);
   registerEval(program);
@@ -33,8 +32,15 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Runs the command line `argv` (process.argv's layout); sets process.exitCode on failure. */
 export async function run(argv: string[]): Promise<void> {
+  // a `handgrad train` started by `handgrad experiments` ends with it
+  endWithParent();
   const program = buildProgram();
+  let command = '';
+  program.hook('preAction', (_, action) => {
+    command = action.name();
+  });
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -43,11 +49,19 @@ export async function run(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (e instanceof UsageError || e instanceof HandgradError) {
-      console.error(`handgrad: ${e.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    throw e;
+    if (process.env.HANDGRAD_DEBUG === '1') console.error(e);
+    const { line, code } = failure(e, command);
+    console.error(line);
+    process.exitCode = code;
+  } finally {
+    await releaseBackend().catch(() => undefined);
   }
+}
+
+/** For errors no command caught (an 'error' event nobody listened to): the same one line, then exit. */
+export function exitOnUncaught(e: unknown): never {
+  if (process.env.HANDGRAD_DEBUG === '1') console.error(e);
+  const { line, code } = failure(e, '');
+  console.error(line);
+  process.exit(code);
 }

@@ -26,6 +26,7 @@ import { Random } from '../random.js';
 import { HandgradError, Tensor, shapeString, type DType, type FloatArray } from '../tensor.js';
 import { projectOntoPrior, type PcaPrior } from './prior.js';
 import { evaluateObjective, objectiveLayer, type Objective } from './objectives.js';
+import { objectiveList, resolveDreamOptions, type ClipMode, type DreamOptions, type ResolvedDreamOptions } from './options.js';
 import {
   clampInPlace, gaussianBlur, meanPrior, octaveSizes, resizeBilinear, resizeBilinearAdjoint, roll, smoothL1,
   smoothTotalVariation, totalVariation, type ImageShape,
@@ -43,107 +44,6 @@ export interface DreamModel {
   classes?: string[];
   /** The shape the network takes for one image: default [1, C, H, W]; [1, C·H·W] for an MLP trained on flat samples. */
   networkInputShape?: number[];
-}
-
-export type ClipMode = 'value' | 'norm';
-
-export interface DreamOptions {
-  /** What to maximise: one objective or several (their weighted scores add up). */
-  objective: Objective | Objective[];
-  /** The class whose probability and logit are reported. Default: the class of the first class objective. */
-  target?: number;
-  /** Number of steps. Default 200 (300 with the PCA prior). */
-  steps?: number;
-  /** Step size. Default 0.05 with the normalised step (pixels move by ~lr per step on average), 0.1 in plain mode (raw gradient; sweep it: --lr-sweep). */
-  lr?: number;
-  /** Seed of the start noise and of the jitter. Default 0. */
-  seed?: number;
-  /** Start image (C, h, w) or (1, C, h, w) in [0, 1]; resized to the first octave's size. Default: grey noise. */
-  init?: Tensor;
-  /** Grey noise start: 0.5 + noise · N(0, 1) per pixel. Default 0.1. */
-  noise?: number;
-  /** Jitter: roll the image by up to ±J pixels (of the model's input; proportionally fewer at a smaller octave) before each forward, un-roll the gradient. Default 2 (kept in plain mode: the assignment's normalize_and_jitter). */
-  jitter?: number;
-  /** Blur the image every k steps (0 = never). Default 2. Removes the high frequencies the network adds. */
-  blurEvery?: number;
-  /** σ in pixels of that blur. Default 0.7. */
-  blurSigma?: number;
-  /** Clamp pixels to [0, 1] after every step. Default true. */
-  clamp?: boolean;
-  /** L2 weight decay on the image: img ← (1 − wd)·img after every step, pulling unused pixels to 0 (black, the background of MNIST-like data). Default 0.005. */
-  weightDecay?: number;
-  /** σ in pixels of a Gaussian blur of the gradient at every step (0 = off). Default 1. */
-  gradBlurSigma?: number;
-  /** Gradient clipping threshold (0 = off), applied after the normalisation. Default 0 (off). */
-  clip?: number;
-  /** 'value': clamp each gradient entry to [−clip, clip]; 'norm': rescale the gradient to L2 norm ≤ clip. Default 'value'. */
-  clipMode?: ClipMode;
-  /** Number of scales: start octaveScale^(octaves−1) times smaller and upscale (bilinear) at equal step intervals up to the model's size. Default 2. */
-  octaves?: number;
-  /** Size ratio between two octaves. Default 1.4. */
-  octaveScale?: number;
-  /** Divide the gradient by its mean absolute value before the step (DeepDream), so lr is in pixel units. Default true. */
-  normalizeStep?: boolean;
-  /** Step size at the last step: lr decays linearly from lr to lrEnd. Default: lr (constant). */
-  lrEnd?: number;
-  /** σ of the image blur at the last step: σ decays linearly from blurSigma to blurSigmaEnd (blur hard early for the shape, lightly late for the detail). Default: blurSigma. */
-  blurSigmaEnd?: number;
-  /** Weight of a total-variation penalty λ·TV_ε(img) in the energy (transforms.ts smoothTotalVariation); its gradient is subtracted from the (normalised) step. Default 0. */
-  tv?: number;
-  /** Weight of an L1 (sparsity) penalty λ·Σ|img| in the energy: pushes unused pixels to black. Default 0. */
-  l1?: number;
-  /** Weight of an L2 prior λ/2·‖img − mean image‖² (needs meanImage). Default 0. */
-  prior?: number;
-  /** The training set's per-pixel mean image (C, H, W) in [0, 1]: the prior's centre and, with start: 'mean', the start. */
-  meanImage?: Tensor;
-  /** Start from 'noise' (grey 0.5 + noise·N(0, 1)) or 'mean' (meanImage + noise·N(0, 1)). Ignored when init is given. Default 'noise'. */
-  start?: 'noise' | 'mean';
-  /** A data prior (prior.ts pcaPrior): keep the image in the span of the training set's top-k principal components, img = mean + U z; the gradient is projected onto the span, the image projected back after every step. Applied at the model's size (the last octave). Default: none. */
-  pca?: PcaPrior;
-  /** Plain gradient ascent: every trick above off (no blur, clamp, decay, gradient blur, clipping, octaves, step normalisation); normalisation and jitter stay. Options given explicitly still win. */
-  plain?: boolean;
-  /** Called after every step (progress bars). */
-  onStep?: (info: DreamStep) => void;
-}
-
-/** The options as resolved with their defaults (recorded with every result). */
-export interface ResolvedDreamOptions {
-  objective: Objective[];
-  target: number | null;
-  steps: number;
-  lr: number;
-  seed: number;
-  init: 'noise' | 'mean' | 'image';
-  noise: number;
-  jitter: number;
-  blurEvery: number;
-  blurSigma: number;
-  clamp: boolean;
-  weightDecay: number;
-  gradBlurSigma: number;
-  clip: number;
-  clipMode: ClipMode;
-  octaves: number;
-  octaveScale: number;
-  normalizeStep: boolean;
-  lrEnd: number;
-  blurSigmaEnd: number;
-  tv: number;
-  l1: number;
-  prior: number;
-  /** Components of the PCA prior, 0 = none. */
-  pca: number;
-  plain: boolean;
-}
-
-export interface DreamStep {
-  step: number;
-  steps: number;
-  score: number;
-  /** The target's probability at this step's forward (jittered), or null without a target. */
-  probability: number | null;
-  /** The image size of the current octave. */
-  size: [number, number];
 }
 
 export interface DreamResult {
@@ -185,12 +85,6 @@ interface Evaluation {
   grad: Tensor | null;
   /** The last layer's output (layer-owned). */
   output: Tensor;
-}
-
-function toList(o: Objective | Objective[]): Objective[] {
-  const list = Array.isArray(o) ? o : [o];
-  if (list.length === 0) throw new HandgradError('dream: give at least one objective');
-  return list;
 }
 
 /**
@@ -239,13 +133,13 @@ function evaluate(net: Sequential, x: Tensor, objectives: Objective[], wantGrad:
  * backward (call net.zeroGrad() if that matters).
  */
 export function inputGradient(net: Sequential, x: Tensor, objective: Objective | Objective[]): { score: number; grad: Tensor } {
-  const r = evaluate(net, x, toList(objective), true, new Workspace());
+  const r = evaluate(net, x, objectiveList(objective), true, new Workspace());
   return { score: r.score, grad: r.grad!.clone() };
 }
 
 /** The score of `objective` at the network input x, forward only. */
 export function objectiveScore(net: Sequential, x: Tensor, objective: Objective | Objective[]): number {
-  return evaluate(net, x, toList(objective), false, new Workspace()).score;
+  return evaluate(net, x, objectiveList(objective), false, new Workspace()).score;
 }
 
 // ---- one step's gradient in pixel space ------------------------------------------------------
@@ -282,7 +176,7 @@ export class PixelObjective {
   constructor(model: DreamModel, objective: Objective | Objective[]) {
     const [C, H, W] = model.inputShape;
     this.model = model;
-    this.objectives = toList(objective);
+    this.objectives = objectiveList(objective);
     this.modelShape = { channels: C, height: H, width: W };
     this.mean = perFeature(model.mean, model.inputShape, 0, 'mean');
     this.std = perFeature(model.std, model.inputShape, 1, 'std');
@@ -336,64 +230,6 @@ function argmax(z: ArrayLike<number>): number {
   let b = 0;
   for (let j = 1; j < z.length; j++) if (z[j]! > z[b]!) b = j;
   return b;
-}
-
-// ---- options ---------------------------------------------------------------------------------
-
-function num(name: string, v: unknown, dflt: number, { min = -Infinity, max = Infinity, integer = false, positive = false } = {}): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (positive && v <= 0) || (integer && !Number.isInteger(v))) {
-    const what = `${integer ? 'an integer' : 'a finite number'}${positive ? ' > 0' : min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` and ≤ ${max}` : ''}`;
-    throw new HandgradError(`dream: option ${name} must be ${what}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** The options with every default filled in (plain: true turns each trick's default off). */
-export function resolveDreamOptions(o: DreamOptions): ResolvedDreamOptions {
-  const objective = toList(o.objective);
-  const plain = o.plain ?? false;
-  const normalizeStep = o.normalizeStep ?? !plain;
-  // With the PCA data prior, the pixel-space smoothing tricks are not needed (the prior's span
-  // is smooth already) and their defaults switch off; a TV penalty, a decaying step and the
-  // mean start take over (tuned on the Fashion-MNIST CNN, see README.md).
-  const pca = !plain && o.pca !== undefined;
-  const firstClass = objective.find((x) => x.kind === 'logit' || x.kind === 'logprob') as { class: number } | undefined;
-  const clipMode = o.clipMode ?? 'value';
-  const lr = num('lr', o.lr, normalizeStep ? 0.05 : 0.1, { positive: true });
-  const blurSigma = num('blurSigma', o.blurSigma, 0.7, { min: 0 });
-  const start = o.start ?? (pca ? 'mean' : 'noise');
-  if (start !== 'noise' && start !== 'mean') throw new HandgradError(`dream: option start must be 'noise' or 'mean', got ${JSON.stringify(start)}`);
-  const prior = num('prior', o.prior, 0, { min: 0 });
-  if ((start === 'mean' || prior > 0) && !o.init && !o.meanImage && !o.pca) throw new HandgradError(`dream: ${prior > 0 ? 'the mean prior' : "start: 'mean'"} needs the option meanImage (the training set's per-pixel mean)`);
-  if (clipMode !== 'value' && clipMode !== 'norm') throw new HandgradError(`dream: option clipMode must be 'value' or 'norm', got ${JSON.stringify(clipMode)}`);
-  return {
-    objective,
-    target: o.target !== undefined ? num('target', o.target, 0, { min: 0, integer: true }) : firstClass?.class ?? null,
-    steps: num('steps', o.steps, pca ? 300 : 200, { min: 1, integer: true }),
-    lr,
-    seed: num('seed', o.seed, 0, { integer: true }),
-    init: o.init ? 'image' : start,
-    noise: num('noise', o.noise, start === 'mean' ? 0.02 : 0.1, { min: 0 }),
-    jitter: num('jitter', o.jitter, 2, { min: 0, integer: true }),
-    blurEvery: num('blurEvery', o.blurEvery, plain || pca ? 0 : 2, { min: 0, integer: true }),
-    blurSigma,
-    clamp: o.clamp ?? !plain,
-    weightDecay: num('weightDecay', o.weightDecay, plain || pca ? 0 : 0.005, { min: 0, max: 0.999 }),
-    gradBlurSigma: num('gradBlurSigma', o.gradBlurSigma, plain || pca ? 0 : 1, { min: 0 }),
-    clip: num('clip', o.clip, 0, { min: 0 }),
-    clipMode,
-    octaves: num('octaves', o.octaves, plain || pca ? 1 : 2, { min: 1, integer: true }),
-    octaveScale: num('octaveScale', o.octaveScale, 1.4, { min: 1 }),
-    normalizeStep,
-    lrEnd: num('lrEnd', o.lrEnd, pca ? lr / 10 : lr, { positive: true }),
-    blurSigmaEnd: num('blurSigmaEnd', o.blurSigmaEnd, blurSigma, { min: 0 }),
-    tv: num('tv', o.tv, pca ? 0.35 : 0, { min: 0 }),
-    l1: num('l1', o.l1, 0, { min: 0 }),
-    prior,
-    pca: pca ? o.pca!.k : 0,
-    plain,
-  };
 }
 
 // ---- the loop --------------------------------------------------------------------------------

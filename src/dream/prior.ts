@@ -10,7 +10,8 @@
 // after each step (and each clamp) the image is projected back: img ← m + U Uᵀ (img − m).
 // Browser-safe: plain typed arrays.
 
-import { HandgradError, type FloatArray } from '../tensor.js';
+import type { Split } from '../data/types.js';
+import { HandgradError, Tensor, type FloatArray } from '../tensor.js';
 import { Random } from '../random.js';
 
 /** The top-k principal subspace of a set of images: mean (d), basis (k × d, orthonormal rows), variances (k). */
@@ -83,6 +84,47 @@ export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: nu
     }
   });
   return { mean, basis, k, d, variances };
+}
+
+/** The data prior of a training split: its mean image and, with k > 0, its top-k principal subspace. */
+export interface DataPrior {
+  /** The per-pixel mean of the images used, (C, H, W). */
+  meanImage: Tensor;
+  /** The PCA prior (k > 0 only); its mean is meanImage's values. */
+  pca?: PcaPrior;
+  /** How many training images they were computed from. */
+  samples: number;
+  /** The variance the k components hold (the sum of their eigenvalues); 0 without them. */
+  explainedVariance: number;
+}
+
+/**
+ * The data prior of dream from a training split of images of `imageShape` (C, H, W): at most
+ * `samples` images, evenly spaced through the split, give the mean image and, for k > 0, the
+ * top-k principal components (pcaPrior).
+ */
+export function priorFromSplit(split: Split, imageShape: readonly [number, number, number], { k, samples }: { k: number; samples: number }): DataPrior {
+  const [C, H, W] = imageShape;
+  const d = C * H * W;
+  if (split.n < 1 || split.x.length !== split.n * d) {
+    throw new HandgradError(`the split holds ${split.n} samples of ${split.n > 0 ? split.x.length / split.n : 0} values; the prior needs images of ${C}×${H}×${W} = ${d}`);
+  }
+  if (!(Number.isInteger(samples) && samples >= 2)) throw new HandgradError(`samples must be an integer ≥ 2, got ${samples}`);
+  if (!(Number.isInteger(k) && k >= 0 && k <= d)) throw new HandgradError(`k must be an integer from 0 to ${d} (the number of pixels), got ${k}`);
+  const n = Math.min(samples, split.n);
+  const stride = split.n / n;
+  const x = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const from = Math.floor(i * stride) * d;
+    x.set(split.x.subarray(from, from + d), i * d);
+  }
+  if (k > 0) {
+    const pca = pcaPrior(x, n, d, k);
+    return { meanImage: new Tensor(Float64Array.from(pca.mean), [C, H, W]), pca, samples: n, explainedVariance: pca.variances.reduce((a, b) => a + b, 0) };
+  }
+  const m = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j]! += x[i * d + j]! / n;
+  return { meanImage: new Tensor(m, [C, H, W]), samples: n, explainedVariance: 0 };
 }
 
 /** out (k × d) = Q (k × d) · C (d × d, symmetric): each row q ↦ C q. */

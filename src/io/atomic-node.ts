@@ -62,6 +62,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | string | Iterab
   syncDirectory(dir);
 }
 
+/** True for the name of a temporary file of writeFileAtomic (or of the lock): .<name>.<pid>.<n>.tmp. */
+export function isTemporaryName(name: string): boolean {
+  return TEMPORARY.test(name);
+}
+
 /** A fresh temporary name beside `path`: .<name>.<pid>.<n>.tmp. */
 export function temporaryName(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
@@ -75,7 +80,7 @@ export function temporaryName(path: string): string {
 export function removeStaleTemporaries(dir: string): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
-    if (!TEMPORARY.test(name)) continue;
+    if (!isTemporaryName(name)) continue;
     rmSync(join(dir, name), { force: true });
     removed.push(name);
   }

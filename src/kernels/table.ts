@@ -7,6 +7,12 @@ import type { FloatArray } from '../tensor.js';
 
 export type GeluApproximate = 'none' | 'tanh';
 
+/**
+ * Which statistics batchNormBackward differentiates through: 'batch' (training: the mean and
+ * variance are functions of x) or 'running' (eval: they are constants, the map is affine).
+ */
+export type BatchNormStatistics = 'batch' | 'running';
+
 /** The per-element losses of elementwiseLoss / elementwiseLossBackward (MSELoss, BCELoss, BCEWithLogitsLoss). */
 export type ElementwiseLossKind = 'mse' | 'bce' | 'bceWithLogits';
 
@@ -204,6 +210,94 @@ export interface Kernels {
     dy: FloatArray, argmax: Int32Array, planes: number, H: number, W: number,
     OH: number, OW: number, dx: FloatArray,
   ): void;
+
+  /**
+   * Average pooling of x[B·C, H, W] into y[B·C, OH, OW], zero padding counted in every window
+   * (PyTorch's count_include_pad = True): y = (1/(kh·kw)) Σ_window x.
+   */
+  avgPool2dForward(
+    x: FloatArray, planes: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, y: FloatArray,
+  ): void;
+  /** dx (zeroed by the caller) += dy/(kh·kw) spread over each window's inputs inside the image. */
+  avgPool2dBackward(
+    dy: FloatArray, planes: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, OH: number, OW: number, dx: FloatArray,
+  ): void;
+
+  // ---- normalisation ---------------------------------------------------------------------------
+  // x is [batch, channels, spatial] for batch norm (spatial = 1 for [N, C], H·W for images) and
+  // [rows, cols] for layer norm; per-channel and per-row vectors have the dtype of x.
+  /**
+   * Per channel c, over the M = batch·spatial values x[·, c, ·]:
+   *   mean[c] = (1/M) Σ x,   variance[c] = (1/M) Σ (x − mean[c])²   (biased; two passes).
+   */
+  batchNormStats(x: FloatArray, batch: number, channels: number, spatial: number, mean: FloatArray, variance: FloatArray): void;
+  /**
+   * y[b, c, s] = (x[b, c, s] − mean[c]) · invStd[c] · weight[c] + bias[c]
+   * (weight null: 1, bias null: 0).
+   */
+  batchNormForward(
+    x: FloatArray, batch: number, channels: number, spatial: number, mean: FloatArray, invStd: FloatArray,
+    weight: FloatArray | null, bias: FloatArray | null, y: FloatArray,
+  ): void;
+  /**
+   * The gradient of batchNormForward, with x̂ = (x − mean)·invStd and, per channel c, the sums
+   * over its M = batch·spatial values S₁ = Σ dy and S₂ = Σ dy·x̂:
+   *   dweight[c] += S₂, dbias[c] += S₁ (when given);
+   *   'batch':   dx = weight[c]·invStd[c]·(dy − S₁/M − x̂·S₂/M)
+   *   'running': dx = weight[c]·invStd[c]·dy
+   * (weight null: 1). dx is overwritten.
+   */
+  batchNormBackward(
+    x: FloatArray, dy: FloatArray, batch: number, channels: number, spatial: number, mean: FloatArray, invStd: FloatArray,
+    weight: FloatArray | null, statistics: BatchNormStatistics, dweight: FloatArray | null, dbias: FloatArray | null, dx: FloatArray,
+  ): void;
+  /**
+   * Each row r of x[rows, cols]: mean[r] = (1/cols) Σ x, rstd[r] = 1/√((1/cols) Σ (x − mean)² + eps),
+   * y = (x − mean[r]) · rstd[r] · weight + bias (weight, bias [cols]; null: 1 and 0).
+   */
+  layerNormForward(
+    x: FloatArray, rows: number, cols: number, eps: number, weight: FloatArray | null, bias: FloatArray | null,
+    y: FloatArray, mean: FloatArray, rstd: FloatArray,
+  ): void;
+  /**
+   * The gradient of layerNormForward, with x̂ = (x − mean)·rstd and g = dy·weight per row:
+   *   dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))   (means over the row; overwritten),
+   *   dweight += Σ_rows dy·x̂, dbias += Σ_rows dy (when given).
+   */
+  layerNormBackward(
+    x: FloatArray, dy: FloatArray, rows: number, cols: number, mean: FloatArray, rstd: FloatArray,
+    weight: FloatArray | null, dweight: FloatArray | null, dbias: FloatArray | null, dx: FloatArray,
+  ): void;
+
+  // ---- softmax along one axis ------------------------------------------------------------------
+  // x is [outer, size, inner] and the softmax runs along the middle axis (stride inner): the
+  // axis `dim` of a tensor, with outer = ∏ dims before it and inner = ∏ dims after it.
+  /** y = e^(x − max) / Σ e^(x − max) along the axis. */
+  softmaxForward(x: FloatArray, outer: number, size: number, inner: number, y: FloatArray): void;
+  /** From the saved output: dx = y · (dy − Σ dy·y), the sum along the axis. */
+  softmaxBackward(y: FloatArray, dy: FloatArray, outer: number, size: number, inner: number, dx: FloatArray): void;
+  /** y = x − max − log Σ e^(x − max) along the axis. */
+  logSoftmaxForward(x: FloatArray, outer: number, size: number, inner: number, y: FloatArray): void;
+  /** From the saved output: dx = dy − e^y · Σ dy, the sum along the axis. */
+  logSoftmaxBackward(y: FloatArray, dy: FloatArray, outer: number, size: number, inner: number, dx: FloatArray): void;
+  /**
+   * Σ_r −logProbs[r, labels[r]] over the rows of logProbs [rows, classes] whose label is ≥ 0
+   * (a row labelled −1 is ignored), accumulated in float64: the sum, the caller divides for the mean.
+   */
+  nllLoss(logProbs: FloatArray, rows: number, classes: number, labels: Int32Array): number;
+  /** grad[rows, classes] = 0, then grad[r, labels[r]] = −scale for each row with labels[r] ≥ 0. */
+  nllLossBackward(rows: number, classes: number, labels: Int32Array, scale: number, grad: FloatArray): void;
+
+  // ---- lookup --------------------------------------------------------------------------------
+  /** y[i, :] = weight[indices[i], :] for each of the indices; weight is [numEmbeddings, dim]. */
+  embeddingForward(weight: FloatArray, indices: Int32Array, dim: number, y: FloatArray): void;
+  /**
+   * dweight[indices[i], :] += dy[i, :] for each i, in order (a scatter-add: repeated indices
+   * accumulate), skipping every i with indices[i] = paddingIdx (−1: none).
+   */
+  embeddingBackward(dy: FloatArray, indices: Int32Array, dim: number, paddingIdx: number, dweight: FloatArray): void;
 
   // ---- optimiser updates (in place) -------------------------------------------------------
   /** PyTorch's SGD step on one parameter; `buf` is the momentum buffer. */

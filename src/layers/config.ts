@@ -34,8 +34,18 @@ interface NumberField {
 }
 interface FlagField { readonly kind: 'flag'; readonly default: boolean }
 interface ChoiceField<V extends string> { readonly kind: 'choice'; readonly values: readonly V[]; readonly default: V }
+/** A size or a non-empty list of sizes (a shape: LayerNorm's normalizedShape); required. */
+interface ShapeField { readonly kind: 'shape' }
+/** An integer in [−MAX_SIZE, MAX_SIZE] (an axis, an index; negative counts from the end); required. */
+interface IntegerField { readonly kind: 'integer' }
+/** A NumberField's value or null (BatchNorm's momentum: null is the cumulative average); default given. */
+interface NullableNumberField extends Omit<NumberField, 'kind' | 'default'> { readonly kind: 'nullableNumber'; readonly default: number | null }
+/** An integer in [−MAX_SIZE, MAX_SIZE] or null (Embedding's paddingIdx); default null. */
+interface NullableIntegerField { readonly kind: 'nullableInteger' }
 
-type Field = SizeField<boolean> | PairField<boolean> | NumberField | FlagField | ChoiceField<string>;
+type Field =
+  | SizeField<boolean> | PairField<boolean> | NumberField | FlagField | ChoiceField<string>
+  | ShapeField | IntegerField | NullableNumberField | NullableIntegerField;
 type Schema = Readonly<Record<string, Field>>;
 
 const size = (min = 1): SizeField<false> => ({ kind: 'size', min, optional: false });
@@ -44,6 +54,11 @@ const optionalPair = (min: number): PairField<true> => ({ kind: 'pair', min, opt
 const number = (value: number, bounds: Omit<NumberField, 'kind' | 'default'> = {}): NumberField => ({ kind: 'number', default: value, ...bounds });
 const flag = (value: boolean): FlagField => ({ kind: 'flag', default: value });
 const choice = <const V extends string>(values: readonly V[], value: V): ChoiceField<V> => ({ kind: 'choice', values, default: value });
+const shape = (): ShapeField => ({ kind: 'shape' });
+const integer = (): IntegerField => ({ kind: 'integer' });
+const nullableNumber = (value: number | null, bounds: Omit<NumberField, 'kind' | 'default'> = {}): NullableNumberField =>
+  ({ kind: 'nullableNumber', default: value, ...bounds });
+const nullableInteger = (): NullableIntegerField => ({ kind: 'nullableInteger' });
 
 // ---- the schemas ----------------------------------------------------------------------------
 
@@ -72,6 +87,22 @@ export const STRUCTURAL_SCHEMAS = {
   },
   /** stride defaults to the kernel size. */
   MaxPool2d: { kernelSize: pair(), stride: optionalPair(1), padding: optionalPair(0) },
+  /** stride defaults to the kernel size; padding counts in every window's divisor. */
+  AvgPool2d: { kernelSize: pair(), stride: optionalPair(1), padding: optionalPair(0) },
+  BatchNorm1d: {
+    numFeatures: size(), eps: number(1e-5, { min: 0, minExclusive: true }), momentum: nullableNumber(0.1, { min: 0, max: 1 }),
+    affine: flag(true), trackRunningStats: flag(true),
+  },
+  BatchNorm2d: {
+    numFeatures: size(), eps: number(1e-5, { min: 0, minExclusive: true }), momentum: nullableNumber(0.1, { min: 0, max: 1 }),
+    affine: flag(true), trackRunningStats: flag(true),
+  },
+  LayerNorm: { normalizedShape: shape(), eps: number(1e-5, { min: 0, minExclusive: true }), elementwiseAffine: flag(true) },
+  /** dim: the axis to normalise along (negative: from the end). */
+  Softmax: { dim: integer() },
+  LogSoftmax: { dim: integer() },
+  /** paddingIdx: a row that stays zero and untrained, or null (negative counts from the end). */
+  Embedding: { numEmbeddings: size(), embeddingDim: size(), paddingIdx: nullableInteger() },
   Flatten: {},
   Identity: {},
   Dropout: { p: number(0.5, { min: 0, max: 1, maxExclusive: true }), mode: choice(DROPOUT_MODES, 'inverted') },
@@ -80,12 +111,14 @@ export const STRUCTURAL_SCHEMAS = {
 // ---- the types derived from them -------------------------------------------------------------
 
 type ValueOf<F> =
-  F extends SizeField<boolean> | NumberField ? number
+  F extends SizeField<boolean> | NumberField | IntegerField ? number
   : F extends PairField<boolean> ? number | [number, number]
   : F extends FlagField ? boolean
   : F extends ChoiceField<infer V> ? V
+  : F extends ShapeField ? number | number[]
+  : F extends NullableNumberField | NullableIntegerField ? number | null
   : never;
-type IsOptional<F> = F extends SizeField<false> | PairField<false> ? false : true;
+type IsOptional<F> = F extends SizeField<false> | PairField<false> | ShapeField | IntegerField ? false : true;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The options of a schema as a type: sizes and pairs without a default are required. */
@@ -148,6 +181,10 @@ const PARAMETER_COUNT: { [T in StructuralType]?: (c: ConfigMap[T]) => number } =
     const [kh, kw] = Array.isArray(c.kernelSize) ? c.kernelSize : [c.kernelSize, c.kernelSize];
     return c.outChannels * c.inChannels * kh * kw + (c.bias === false ? 0 : c.outChannels);
   },
+  BatchNorm1d: (c) => (c.affine === false ? 0 : 2 * c.numFeatures),
+  BatchNorm2d: (c) => (c.affine === false ? 0 : 2 * c.numFeatures),
+  LayerNorm: (c) => (c.elementwiseAffine === false ? 0 : 2 * (Array.isArray(c.normalizedShape) ? c.normalizedShape.reduce((a, b) => a * b, 1) : c.normalizedShape)),
+  Embedding: (c) => c.numEmbeddings * c.embeddingDim,
 };
 
 function parameterCount<T extends StructuralType>(type: T, config: ConfigMap[T]): number {
@@ -179,6 +216,7 @@ export function describeJson(v: unknown): string {
 }
 
 const isSize = (x: unknown, min: number): boolean => typeof x === 'number' && Number.isInteger(x) && x >= min && x <= MAX_SIZE;
+const isInteger = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && Math.abs(x) <= MAX_SIZE;
 
 /** What is wrong with `v` as a value of field `f` ("must be …"), or null when it fits. */
 function fieldProblem(f: Field, v: unknown): string | null {
@@ -195,6 +233,15 @@ function fieldProblem(f: Field, v: unknown): string | null {
       return null;
     case 'flag':
       return typeof v === 'boolean' ? null : 'must be true or false';
+    case 'shape':
+      return isSize(v, 1) || (Array.isArray(v) && v.length >= 1 && v.length <= 8 && v.every((x) => isSize(x, 1)))
+        ? null : `must be an integer in [1, ${MAX_SIZE}] or a list of 1 to 8 of them`;
+    case 'integer':
+      return isInteger(v) ? null : `must be an integer in [${-MAX_SIZE}, ${MAX_SIZE}]`;
+    case 'nullableInteger':
+      return v === null || isInteger(v) ? null : `must be null or an integer in [${-MAX_SIZE}, ${MAX_SIZE}]`;
+    case 'nullableNumber':
+      return v === null ? null : fieldProblem({ ...f, kind: 'number', default: 0 }, v);
     case 'choice': {
       if (f.values.some((c) => c === v)) return null;
       const quoted = f.values.map((c) => `'${c}'`);
@@ -236,6 +283,11 @@ export function elementwiseConfig<T extends ElementwiseType>(type: T, options: R
   return { type, ...options } as ResolvedConfigMap[T];
 }
 
+/** Whether a config must give the field (it has no default). */
+function isRequired(f: Field): boolean {
+  return ((f.kind === 'size' || f.kind === 'pair') && !f.optional) || f.kind === 'shape' || f.kind === 'integer';
+}
+
 function checkField(w: Walk, path: string, f: Field, v: unknown): void {
   const problem = fieldProblem(f, v);
   if (problem !== null) fail(w, path, `${problem}, got ${describeJson(v)}`);
@@ -252,7 +304,7 @@ function checkOptions(w: Walk, path: string, type: string, schema: Schema, c: Re
   for (const key of ownKeys(schema)) {
     const f = schema[key]!;
     if (!Object.hasOwn(c, key)) {
-      if ((f.kind === 'size' || f.kind === 'pair') && !f.optional) fail(w, join(path, key), `is missing (${type} needs it)`);
+      if (isRequired(f)) fail(w, join(path, key), `is missing (${type} needs it)`);
       continue;
     }
     checkField(w, join(path, key), f, c[key]);

@@ -1,12 +1,13 @@
 // Losses: forward(prediction, target) returns the loss as a number and keeps what backward
 // needs; backward() returns dL/dprediction (a tensor owned by the loss, reused across calls).
-//   prediction: (B, …)   target: same shape, or class indices (B) for CrossEntropyLoss.
+//   prediction: (B, …)   target: same shape, or class indices (B) for CrossEntropyLoss and NLLLoss.
 // reduction 'mean' divides by the number of elements (by the batch size for cross-entropy,
 // as PyTorch does), 'sum' does not.
 
 import { allocateFor, backend, kernelsFor } from '../backend.js';
 import type { Backend, ElementwiseLossKind } from '../kernels/table.js';
 import { onHost, Tensor, sameShape, shapeString, type FloatArray } from '../tensor.js';
+import { IndexStore } from './indices.js';
 import { OutputBuffer, LayerError, describeValue } from './module.js';
 
 export type Reduction = 'mean' | 'sum';
@@ -187,6 +188,74 @@ export class CrossEntropyLoss extends Loss {
     // dL/dz = (softmax − onehot)·c with class indices, ((Σ_j t_j)·softmax − t)·c with target rows t
     const rows = this.targetRows;
     kernelsFor(z.dtype).softmaxCrossEntropyBackward(this.probs!.storage, B, C, rows ? null : (this.labelStore?.labels ?? null), rows?.storage ?? null, this.scale(B), g.storage);
+    return g;
+  }
+}
+
+export interface NLLLossOptions extends LossOptions {
+  /** Targets equal to this class index add nothing to the loss and are not counted in the mean. Default −100. */
+  ignoreIndex?: number;
+}
+
+/**
+ * Negative log-likelihood of log-probabilities z (B, C) (e.g. LogSoftmax's output) with class
+ * indices (B):
+ *   L = −Σ_b z_b[label_b] / n   (n: the targets not equal to ignoreIndex; 1 for 'sum'),
+ *   dL/dz_b[label_b] = −1/n, 0 elsewhere.
+ * LogSoftmax({dim: 1}) followed by NLLLoss is CrossEntropyLoss.
+ */
+export class NLLLoss extends Loss {
+  readonly ignoreIndex: number;
+  private readonly labels = new IndexStore();
+  private current: Int32Array | null = null;
+  /** The targets counted in the last forward (those not equal to ignoreIndex). */
+  private counted = 0;
+
+  constructor(options: NLLLossOptions = {}) {
+    super(options);
+    const ii = options.ignoreIndex ?? -100;
+    if (!Number.isInteger(ii)) this.fail(`option ignoreIndex must be an integer, got ${describeValue(ii)}`);
+    this.ignoreIndex = ii;
+  }
+
+  describe(): string {
+    return 'NLLLoss';
+  }
+
+  forward(logProbs: Tensor, target: Tensor | ArrayLike<number>): number {
+    if (!(logProbs instanceof Tensor)) this.fail(`the log-probabilities must be a Tensor of shape [batch, classes], got ${describeValue(logProbs)}`);
+    if (logProbs.rank !== 2) this.fail(`expected log-probabilities of shape [batch, classes], got ${shapeString(logProbs.shape)}`);
+    const [B, C] = logProbs.shape as [number, number];
+    if (target instanceof Tensor && target.rank !== 1) this.fail(`targets must be class indices of shape [${B}], got ${shapeString(target.shape)}`);
+    const values = target instanceof Tensor ? target.data : target;
+    if (values == null || typeof (values as ArrayLike<number>).length !== 'number') this.fail(`targets must be class indices (an array of ${B} integers), got ${describeValue(target)}`);
+    if (values.length !== B) this.fail(`got ${values.length} class labels for a batch of ${B} rows`);
+    const labels = this.labels.get(B);
+    let counted = 0;
+    for (let i = 0; i < B; i++) {
+      const v = values[i]!;
+      if (v === this.ignoreIndex) {
+        labels[i] = -1;
+        continue;
+      }
+      if (!Number.isInteger(v) || v < 0 || v >= C) this.fail(`label ${i} is ${v}, expected an integer class index in [0, ${C - 1}] or ignoreIndex ${this.ignoreIndex}`);
+      labels[i] = v;
+      counted++;
+    }
+    if (this.reduction === 'mean' && counted === 0) this.fail(`every target of the batch is ignoreIndex ${this.ignoreIndex}: the mean over no targets is undefined`);
+    const total = kernelsFor(logProbs.dtype).nllLoss(logProbs.storage, B, C, labels);
+    this.pred = logProbs;
+    this.current = labels;
+    this.counted = counted;
+    return total * this.scale(counted);
+  }
+
+  backward(): Tensor {
+    const z = this.requireForward();
+    const [B, C] = z.shape as [number, number];
+    const g = this.gradBuf.get(z.shape, z.dtype);
+    // forward was L = −Σ_b z_b[label_b]·c, so dL/dz_b[label_b] = −c and 0 elsewhere
+    kernelsFor(z.dtype).nllLossBackward(B, C, this.current!, this.scale(this.counted), g.storage);
     return g;
   }
 }

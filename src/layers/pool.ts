@@ -1,6 +1,7 @@
-// MaxPool2d(k, {stride, padding}) and Flatten.
-//   MaxPool2d  x: (B, C, H, W) → y: (B, C, OH, OW), OH = ⌊(H + 2·ph − kh) / sh⌋ + 1; stride defaults to k.
-//   Flatten    x: (B, d1, d2, …) → y: (B, d1·d2·…)
+// MaxPool2d(k, {stride, padding}), AvgPool2d(k, {stride, padding}) and Flatten.
+//   MaxPool2d, AvgPool2d  x: (B, C, H, W) → y: (B, C, OH, OW), OH = ⌊(H + 2·ph − kh) / sh⌋ + 1;
+//                         stride defaults to k, padding to 0 (at most half the kernel, as PyTorch)
+//   Flatten               x: (B, d1, d2, …) → y: (B, d1·d2·…)
 
 import { allocateFor, backend, kernelsFor } from '../backend.js';
 import type { Backend } from '../kernels/table.js';
@@ -78,6 +79,76 @@ export class MaxPool2d extends Module {
     // forward was y = x[argmax], so dx[argmax] += dy and 0 elsewhere.
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
     kernelsFor(dy.dtype).maxPool2dBackward(dy.storage, this.argmaxStore!.argmax, B * C, H, W, OH, OW, dx.storage);
+    return dx;
+  }
+}
+
+export interface AvgPool2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+}
+
+/**
+ * y = (1/(kh·kw)) Σ_window x: the mean of each window, zero padding included in the count
+ * (PyTorch's defaults count_include_pad = True, ceil_mode = False).
+ */
+export class AvgPool2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  private x: Tensor | null = null;
+  private y: Tensor | null = null;
+  private readonly out = new OutputBuffer();
+  private readonly dxBuf = new OutputBuffer();
+
+  constructor(kernelSize: Pair, options: AvgPool2dOptions = {}) {
+    super();
+    this.kernelSize = pair('AvgPool2d', 'kernelSize', kernelSize, 1);
+    this.stride = pair('AvgPool2d', 'stride', options.stride ?? this.kernelSize, 1);
+    this.padding = pair('AvgPool2d', 'padding', options.padding ?? 0, 0);
+    if (this.padding[0] * 2 > this.kernelSize[0] || this.padding[1] * 2 > this.kernelSize[1]) {
+      throw new LayerError(`AvgPool2d: padding ${this.padding.join('×')} must be at most half the kernel ${this.kernelSize.join('×')} (as in PyTorch)`);
+    }
+  }
+
+  describe(): string {
+    return `AvgPool2d(kernel ${this.kernelSize.join('×')}, stride ${this.stride.join('×')}, padding ${this.padding.join('×')})`;
+  }
+
+  config(): LayerConfig {
+    return { type: 'AvgPool2d', kernelSize: this.kernelSize, stride: this.stride, padding: this.padding };
+  }
+
+  forward(x: Tensor): Tensor {
+    this.requireTensor(x, 'the input');
+    if (x.rank !== 4) this.fail(`expected an input of shape [batch, channels, height, width], got ${shapeString(x.shape)}`);
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    if (H + 2 * ph < kh || W + 2 * pw < kw) {
+      this.fail(`kernel ${kh}×${kw} is larger than the padded input ${H + 2 * ph}×${W + 2 * pw} (input shape ${shapeString(x.shape)})`);
+    }
+    const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
+    const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
+    const y = this.out.get([B, C, OH, OW], x.dtype);
+    kernelsFor(x.dtype).avgPool2dForward(x.storage, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y.storage);
+    this.x = x;
+    this.y = y;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor {
+    this.requireGradShape(dy, this.y);
+    const x = this.x!;
+    const [B, C, H, W] = x.shape as [number, number, number, number];
+    const [, , OH, OW] = dy.shape as [number, number, number, number];
+    const [kh, kw] = this.kernelSize;
+    const [sh, sw] = this.stride;
+    const [ph, pw] = this.padding;
+    // forward was y = (1/(kh·kw)) Σ_window x, so each input of a window gets dy/(kh·kw), summed over windows.
+    const dx = this.dxBuf.zeros(x.shape, x.dtype);
+    kernelsFor(dy.dtype).avgPool2dBackward(dy.storage, B * C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx.storage);
     return dx;
   }
 }

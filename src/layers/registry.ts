@@ -10,10 +10,13 @@ import {
 } from './config.js';
 import { Conv2d } from './conv.js';
 import { Dropout } from './dropout.js';
+import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import type { Module } from './module.js';
-import { Flatten, MaxPool2d } from './pool.js';
+import { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
+import { AvgPool2d, Flatten, MaxPool2d } from './pool.js';
 import { Sequential } from './sequential.js';
+import { LogSoftmax, Softmax } from './softmax.js';
 import { isOwnKey } from '../lookup.js';
 
 const BUILDERS: { [T in StructuralType]: (c: ConfigMap[T]) => Module } = {
@@ -23,6 +26,13 @@ const BUILDERS: { [T in StructuralType]: (c: ConfigMap[T]) => Module } = {
   Flatten: () => new Flatten(),
   Identity: () => new Identity(),
   Dropout: (c) => new Dropout({ p: c.p, mode: c.mode }),
+  AvgPool2d: (c) => new AvgPool2d(c.kernelSize, { stride: c.stride, padding: c.padding }),
+  BatchNorm1d: (c) => new BatchNorm1d(c.numFeatures, { eps: c.eps, momentum: c.momentum, affine: c.affine, trackRunningStats: c.trackRunningStats }),
+  BatchNorm2d: (c) => new BatchNorm2d(c.numFeatures, { eps: c.eps, momentum: c.momentum, affine: c.affine, trackRunningStats: c.trackRunningStats }),
+  LayerNorm: (c) => new LayerNorm(c.normalizedShape, { eps: c.eps, elementwiseAffine: c.elementwiseAffine }),
+  Softmax: (c) => new Softmax({ dim: c.dim }),
+  LogSoftmax: (c) => new LogSoftmax({ dim: c.dim }),
+  Embedding: (c) => new Embedding(c.numEmbeddings, c.embeddingDim, { paddingIdx: c.paddingIdx }),
 };
 
 function buildElementwise<T extends ElementwiseType>(type: T, config: ConfigMap[T]): Activation<T> {

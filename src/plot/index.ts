@@ -38,6 +38,12 @@ export interface CurvesSpec {
   yFormat?: string;
 }
 
+/** A chart and the file stem it is written to (relative to a folder, without .svg/.png). */
+export interface Chart {
+  file: string;
+  spec: CurvesSpec;
+}
+
 /** Vega's category10 palette: ten distinguishable colours, cycled beyond ten groups. */
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const DASHED = [6, 4];

@@ -1,12 +1,16 @@
-// The assignment's experiment grid (CMU 10-417 part 2) as data: one row per run.
-// `handgrad experiments` turns each row into a `handgrad train` child process; the report groups
-// the runs by `group` (one loss plot and one accuracy plot per group). Browser-safe.
+// The assignment's experiment grid (CMU 10-417 part 2) as data: one row per run, and what became
+// of each run. grid-runner-node.ts turns each row into a `handgrad train` child process; the
+// report (report/grid-report.ts) groups the runs by `group` (one loss plot and one accuracy plot
+// per group). Browser-safe.
 //
 // Settings shared by every run (recorded in the report and in each run's config.json):
 //   - dropout mode 'cmu' — the assignment's semantics: zero each unit with probability p in
 //     training, multiply by (1 − p) at inference. `--dropout-mode inverted` is PyTorch's.
 //   - batch size 64, 200 epochs (the assignment's default), hidden activation ReLU, softmax
 //     cross-entropy, SGD with momentum G ← αG + g, W ← W − lr·G, PyTorch's default init.
+
+import { HandgradError } from '../tensor.js';
+import type { EpochRecord } from './loop.js';
 
 export type GridGroup = '2.1' | '2.2' | '2.3' | '2.4';
 export const GRID_GROUPS: readonly GridGroup[] = ['2.1', '2.2', '2.3', '2.4'];
@@ -15,7 +19,7 @@ export interface GridRun {
   /** '2.1a' … '2.4c'; also the run's directory name under the experiments' --out. */
   id: string;
   group: GridGroup;
-  /** Hidden layer widths of the MLP (784 → hidden… → classes). */
+  /** Hidden layer widths of the MLP (features → hidden… → classes). */
   hidden: number[];
   momentum: number;
   dropout: number;
@@ -83,16 +87,57 @@ export const GRID: readonly GridRun[] = [
 ];
 
 /**
- * The runs named by `--only`: a comma-separated list of run ids ('2.1a') and groups ('2.3').
- * Unknown names throw an Error naming them and listing the valid ones. Order follows GRID.
+ * The runs named by a comma-separated list of run ids ('2.1a') and groups ('2.3'); all of them
+ * when `only` is undefined. Unknown names throw a HandgradError naming them and listing the
+ * valid ones. Order follows GRID.
  */
 export function selectRuns(only?: string): GridRun[] {
   if (only === undefined) return [...GRID];
   const wanted = only.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (wanted.length === 0) throw new Error(`--only: expected run ids or groups like 2.1a,2.3, got '${only}'`);
+  if (wanted.length === 0) throw new HandgradError(`expected run ids or groups like 2.1a,2.3, got '${only}'`);
   const unknown = wanted.filter((w) => !GRID.some((r) => r.id === w || r.group === w));
   if (unknown.length > 0) {
-    throw new Error(`--only: unknown run or group ${unknown.map((u) => `'${u}'`).join(', ')}; expected ids ${GRID[0]!.id}…${GRID[GRID.length - 1]!.id} or groups ${GRID_GROUPS.join(', ')}`);
+    throw new HandgradError(`unknown run or group ${unknown.map((u) => `'${u}'`).join(', ')}; expected ids ${GRID[0]!.id}…${GRID[GRID.length - 1]!.id} or groups ${GRID_GROUPS.join(', ')}`);
   }
   return GRID.filter((r) => wanted.includes(r.id) || wanted.includes(r.group));
+}
+
+/** The weights of a run's MLP for samples of `features` values and `classes` outputs: its cost per sample, up to a factor. */
+export function mlpWeights(hidden: readonly number[], features: number, classes: number): number {
+  const sizes = [features, ...hidden, classes];
+  return sizes.slice(1).reduce((s, h, i) => s + h * sizes[i]!, 0);
+}
+
+/**
+ * The order runs are started in: the most weights first, ties in table order (the classic LPT
+ * rule: the grid's one wide run, 2.4c, is last in table order and would otherwise work alone for
+ * its whole length at the end).
+ */
+export function longestFirst(runs: readonly GridRun[], features: number, classes: number): GridRun[] {
+  return [...runs].sort((a, b) => mlpWeights(b.hidden, features, classes) - mlpWeights(a.hidden, features, classes));
+}
+
+/** What became of one run. */
+export interface RunOutcome {
+  run: GridRun;
+  /** ok: all epochs done; failed: the child exited with an error (or stopped short). */
+  status: 'ok' | 'failed';
+  /** The epochs recorded so far (a failed run may have some). */
+  history: EpochRecord[];
+  /** The child's error line, for failed runs. */
+  error?: string;
+  /** True when the run was already complete and no child was started. */
+  skipped?: boolean;
+}
+
+/** The grid's shared settings, written to <out>/grid.json and to the report's header. */
+export interface GridSettings {
+  data: string;
+  batchSize: number;
+  seed: number;
+  dropoutMode: string;
+  epochs: number;
+  backend: string;
+  /** e.g. "fashion-mnist (60000 train / 10000 test, 10 classes, samples 784)" */
+  dataDescription?: string;
 }

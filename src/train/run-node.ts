@@ -6,25 +6,26 @@
 //                                    predict, dream, the playground and PyTorch read
 //   history.jsonl                    one EpochRecord per line
 //   history.csv                      the same as a table
-//   loss.svg/.png, accuracy.svg/.png   train and test curves (written when the run ends)
 //   .handgrad.lock                   while a process trains there (io/dir-lock-node.ts)
 // Every file is written atomically and the checkpoint first, so a run stopped at any moment
 // leaves a directory that `--resume` continues; resuming rewrites the bundle and the history
 // from the checkpoint it continues from (a checkpoint at epoch 0 is written before the first
-// epoch).
+// epoch). Rendering is left to the caller: `handgrad train` draws loss.svg/.png and
+// accuracy.svg/.png from history.jsonl when the run ends (report/run-curves.ts).
 
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset } from '../data/types.js';
-import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic-node.js';
-import { lockDirectory, type DirectoryLock } from '../io/dir-lock-node.js';
+import { isTemporaryName, removeStaleTemporaries, writeFileAtomic } from '../io/atomic-node.js';
+import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../io/dir-lock-node.js';
 import { sessionModelInfo } from './bundle.js';
 import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
-import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
+import { TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
+import { HandgradError } from '../tensor.js';
 import type { Normalization } from './loader.js';
-import { OPTIMIZERS } from '../optim/index.js';
 
 /** The model bundle's name in a run directory. */
 export const MODEL_FILE = 'model.safetensors';
@@ -51,8 +52,6 @@ export interface RunOptions {
   dataDir?: string;
   onStep?: (r: StepRecord) => void;
   onEpoch?: (r: EpochRecord) => void;
-  /** Writes the curves when the run ends (or diverges). Default: the plot module's renderers. */
-  plots?: boolean;
   /** Stop after this epoch (tests of resume); the run stays resumable. */
   stopAfterEpoch?: number;
   signal?: AbortSignal;
@@ -66,8 +65,6 @@ export interface RunResult {
   fellBack: string | null;
   /** The checkpoint was already complete: nothing was trained. */
   alreadyComplete: boolean;
-  /** Plot files written, or the reason none were. */
-  plots: string[] | string;
 }
 
 export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
@@ -78,6 +75,67 @@ export function historyCsv(history: EpochRecord[]): string {
 
 export function historyJsonl(history: EpochRecord[]): string {
   return history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : '');
+}
+
+/**
+ * Reads a history.jsonl as historyJsonl writes it; a missing file is an empty history. JSON has
+ * no NaN, so a diverged epoch's metrics may be null: they come back as NaN. A malformed line is
+ * an error naming the file and the line.
+ */
+export function readHistory(file: string): EpochRecord[] {
+  if (!existsSync(file)) return [];
+  const out: EpochRecord[] = [];
+  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      r = null;
+    }
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new HandgradError(`${file}:${i + 1}: not a JSON object: ${line.slice(0, 80)}`);
+    const field = (k: (typeof HISTORY_FIELDS)[number], required: boolean): number => {
+      const v: unknown = (r as Record<string, unknown>)[k];
+      if (typeof v === 'number') return v;
+      if (v === null || (v === undefined && !required)) return k === 'seconds' || k === 'samplesPerSecond' ? 0 : NaN;
+      throw new HandgradError(`${file}:${i + 1}: field '${k}' missing or not a number`);
+    };
+    const epoch = field('epoch', true);
+    if (!Number.isInteger(epoch) || epoch < 1) throw new HandgradError(`${file}:${i + 1}: field 'epoch' must be an integer ≥ 1, got ${epoch}`);
+    out.push({
+      epoch, trainLoss: field('trainLoss', true), trainAccuracy: field('trainAccuracy', true), testLoss: field('testLoss', true),
+      testAccuracy: field('testAccuracy', true), seconds: field('seconds', false), samplesPerSecond: field('samplesPerSecond', false), lr: field('lr', false),
+    });
+  });
+  return out;
+}
+
+/** The largest config.json runDirectoryState reads (a run's is a few kilobytes). */
+const CONFIG_LIMIT = 1 << 20;
+
+/**
+ * What a folder is, as a place for a run: absent, an empty directory, a run directory (a
+ * checkpoint, a config.json that handgrad wrote, or a run being started there: its lock, or
+ * nothing but temporary files of handgrad's writes), another directory (with files of its own,
+ * which a run must not overwrite), or not a directory.
+ */
+export function runDirectoryState(dir: string): 'absent' | 'empty' | 'run' | 'other' | 'not-a-directory' {
+  if (!existsSync(dir)) return 'absent';
+  if (!statSync(dir).isDirectory()) return 'not-a-directory';
+  const names = readdirSync(dir);
+  if (names.length === 0) return 'empty';
+  if (hasCheckpoint(dir) || names.includes(LOCK_FILE) || names.every(isTemporaryName)) return 'run';
+  const config = join(dir, 'config.json');
+  // a regular file of reasonable size only: a FIFO or a device named config.json must not block
+  const st = existsSync(config) ? statSync(config) : null;
+  if (!st?.isFile() || st.size > CONFIG_LIMIT) return 'other';
+  try {
+    const c: unknown = JSON.parse(readFileSync(config, 'utf8'));
+    if (typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>).handgrad === 'string') return 'run';
+  } catch {
+    // not JSON: not handgrad's
+  }
+  return 'other';
 }
 
 /** Locks a run directory (creating it) for one training process; see io/dir-lock-node.ts. */
@@ -123,37 +181,18 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     writeModel(outDir, session, opts);
   }
   const alreadyComplete = session.epoch >= session.config.epochs;
-  try {
-    await session.run({
-      onStep: opts.onStep,
-      stopAfterEpoch: opts.stopAfterEpoch,
-      signal: opts.signal,
-      onEpoch: (record, s) => {
-        writeCheckpoint(outDir, s);
-        writeModel(outDir, s, opts);
-        writeHistory(outDir, s.history);
-        opts.onEpoch?.(record);
-      },
-    });
-  } catch (e) {
-    if (e instanceof TrainingDivergedError && opts.plots !== false) await writePlots(outDir, session.history, runLabel(session)).catch(() => undefined);
-    throw e;
-  }
-  const plots = opts.plots === false ? 'plots not requested' : await writePlots(outDir, session.history, runLabel(session));
-  return { session, resumedFrom, fellBack, alreadyComplete, plots };
-}
-
-/** "mnist, MLP 784-128-10, lr 0.01, momentum 0.9": what a plot title says about the run. */
-export function runLabel(session: TrainingSession): string {
-  const c = session.config;
-  const m = session.modelConfig;
-  const linears = (m.type === 'Sequential' ? m.layers : [m]).flatMap((l) => (l.type === 'Linear' ? [l] : []));
-  const widths = linears.length ? [linears[0]!.inFeatures, ...linears.map((l) => l.outFeatures)].join('-') : '';
-  const model = c.model.kind === 'cnn' ? 'CNN' : `MLP ${widths}`;
-  const parts = [session.data.name, model, `${c.optimizer === 'sgd' ? '' : `${OPTIMIZERS[c.optimizer].label} `}lr ${c.lr}`];
-  if (c.momentum) parts.push(`momentum ${c.momentum}`);
-  if (c.dropout) parts.push(`dropout ${c.dropout} (${c.dropoutMode})`);
-  return parts.join(', ');
+  await session.run({
+    onStep: opts.onStep,
+    stopAfterEpoch: opts.stopAfterEpoch,
+    signal: opts.signal,
+    onEpoch: (record, s) => {
+      writeCheckpoint(outDir, s);
+      writeModel(outDir, s, opts);
+      writeHistory(outDir, s.history);
+      opts.onEpoch?.(record);
+    },
+  });
+  return { session, resumedFrom, fellBack, alreadyComplete };
 }
 
 function writeConfig(outDir: string, session: TrainingSession, opts: RunOptions): void {
@@ -179,27 +218,4 @@ function writeModel(outDir: string, session: TrainingSession, opts: RunOptions):
 function writeHistory(outDir: string, history: EpochRecord[]): void {
   writeFileAtomic(join(outDir, 'history.jsonl'), historyJsonl(history));
   writeFileAtomic(join(outDir, 'history.csv'), historyCsv(history));
-}
-
-/** loss.svg/.png and accuracy.svg/.png: train and test curves over the epochs. */
-export async function writePlots(outDir: string, history: EpochRecord[], label?: string): Promise<string[] | string> {
-  if (history.length === 0) return 'no epochs to plot';
-  // the renderers (Vega-Lite, resvg) load only when a run ends with plots
-  const [{ renderCurves }, { svgToPng }] = await Promise.all([import('../plot/index.js'), import('../plot/png-node.js')]);
-  const x = history.map((r) => r.epoch);
-  const written: string[] = [];
-  const charts = [
-    { file: 'loss', title: 'Loss', yLabel: 'cross-entropy loss', train: history.map((r) => r.trainLoss), test: history.map((r) => r.testLoss), yFormat: undefined },
-    { file: 'accuracy', title: 'Accuracy', yLabel: 'accuracy', train: history.map((r) => r.trainAccuracy), test: history.map((r) => r.testAccuracy), yFormat: '.0%' },
-  ];
-  for (const c of charts) {
-    const svg = await renderCurves({
-      title: label ? `${c.title}: ${label}` : c.title, xLabel: 'epoch', yLabel: c.yLabel, ...(c.yFormat ? { yFormat: c.yFormat } : {}),
-      series: [{ name: 'train', x, y: c.train, dash: true }, { name: 'test', x, y: c.test }],
-    });
-    writeFileAtomic(join(outDir, `${c.file}.svg`), svg);
-    writeFileAtomic(join(outDir, `${c.file}.png`), svgToPng(svg));
-    written.push(`${c.file}.svg`, `${c.file}.png`);
-  }
-  return written;
 }

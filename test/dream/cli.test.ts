@@ -1,6 +1,7 @@
-// `handgrad dream` end to end on a real run directory: the issue's CNN trained by the train
-// loop (src/train/run-node.ts) for 2 epochs on 1500 Fashion-MNIST images halved to 14×14, then
-// dreamed through the command's run(argv): PNGs, the grid, dream.json; flag errors exit 2.
+// `handgrad dream` end to end on real run directories: the CLI's CNN (`--model cnn`) and an MLP
+// trained by the train loop (src/train/run-node.ts) for 2 epochs on 1500 Fashion-MNIST images
+// halved to 14×14, then dreamed through the command's run(argv): PNGs, the grid, dream.json;
+// flag errors exit 2.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { fashion, FASHION_CLASSES, halve } from './helpers.js';
 
 let dir = '';
 let runDir = '';
+let mlpDir = '';
 
 async function cli(...args: string[]): Promise<{ code: number; err: string; out: string }> {
   const err: string[] = [];
@@ -44,10 +46,11 @@ beforeAll(async () => {
     train: { x: halve(tr.x, 1500), y: tr.y, n: 1500 }, test: { x: halve(te.x, 500), y: te.y, n: 500 },
     source: { test: 'the first Fashion-MNIST images, 2×2-averaged to 14×14' },
   };
-  await runTraining({
-    config: { model: { kind: 'cnn' }, data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' },
-    data, outDir: runDir, plots: false,
-  });
+  const config = { data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' } as const;
+  await runTraining({ config: { ...config, model: { kind: 'cnn' } }, data, outDir: runDir });
+  // the NYU assignment's network: an MLP on the flattened images, which the run records as [1, 14, 14]
+  mlpDir = join(dir, 'mlp');
+  await runTraining({ config: { ...config, model: { kind: 'mlp', hidden: [32] } }, data, outDir: mlpDir });
 }, 180_000);
 
 afterAll(() => {
@@ -94,6 +97,21 @@ describe('handgrad dream', () => {
     expect(grid.width).toBeGreaterThan(2 * 14 * 4);
     expect(r.out).toMatch(/lowest target probability/);
   }, 120_000);
+
+  it('dreams an MLP trained on flattened images: the image is 14×14, the network gets its 196 values', async () => {
+    const out = join(dir, 'mlp-dream');
+    const r = await cli('dream', '--model', mlpDir, '--class', 'trouser', '--steps', '60', '--pca', '0', '--out', out, '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(out, 'dream.json'), 'utf8'));
+    expect(doc.inputShape).toEqual([1, 14, 14]);
+    expect(doc.entries[0]).toMatchObject({ class: 1, label: 'Trouser' });
+    expect(doc.entries[0].probability).toBeGreaterThan(0.9);
+    expect([png(join(out, 'class-1-trouser.png')).width, png(join(out, 'class-1-trouser.png')).height]).toEqual([14 * 8, 14 * 8]);
+    // a middle layer of an MLP: its units
+    const r2 = await cli('dream', '--model', mlpDir, '--layer', 'linear1', '--channel', '3', '--steps', '10', '--pca', '0', '--out', join(dir, 'mlp-layer'), '--quiet');
+    expect(r2.code).toBe(0);
+  }, 60_000);
 
   it('a middle layer: one channel, and a grid over every channel', async () => {
     const out = join(dir, 'layer');

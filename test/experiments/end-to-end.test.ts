@@ -1,8 +1,9 @@
 // `handgrad experiments` end to end: the real command (bin/handgrad.js → dist/, built by `npm test`
 // or here when dist/ is older than src/), whose runs are real `handgrad train` child processes on
 // the embedded MNIST, one epoch each; then the resumable grid (finished runs are skipped) and a
-// failing run (reported in the table with its error line, exit code 1).
-import { spawnSync } from 'node:child_process';
+// failing run (reported in the table with its error line, exit code 1); and a grid stopped by a
+// signal, or killed outright, whose children end with it.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,4 +98,60 @@ describe('handgrad experiments --epochs 1', () => {
     expect(md).toMatch(/\| 2\.1a \|.*\*\*FAILED\*\* after 0 epochs: handgrad.*checkpoint\.safetensors/);
     expect(md).toMatch(/\| 2\.4a \|.*\| ok \(1 epoch\) \|/);
   });
+});
+
+/** The pids whose parent is `ppid`, and each one's command line (Linux /proc). */
+function childrenOf(ppid: number): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'
+      const ppidOf = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppidOf === ppid) out.push({ pid: Number(name), cmd: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** True while the process exists and is not a zombie (an ended child nobody has reaped yet). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(process.platform !== 'linux')('children end with their parent', () => {
+  it.each([
+    ['SIGKILL', 'while they start'], ['SIGKILL', 'while they train'], ['SIGTERM', 'while they train'], ['SIGINT', 'while they train'],
+  ] as const)('a grid stopped by %s %s leaves no train child running', async (signal, when) => {
+    const out = join(tmp, `stop-${signal}-${when.split(' ')[2]}`);
+    const grid = spawn(process.execPath, [
+      join(root, 'bin', 'handgrad.js'), 'experiments', '--epochs', '200', '--only', '2.1a,2.2a', '--jobs', '2', '--backend', 'ref', '--out', out,
+    ], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => grid.on('exit', (code) => r(code)));
+    let children: { pid: number; cmd: string }[] = [];
+    await waitFor('two train children', () => (children = childrenOf(grid.pid!).filter((c) => / train /.test(c.cmd))).length === 2, 90_000);
+    // training: each child has written its first checkpoint
+    if (when === 'while they train') await waitFor('the first checkpoints', () => ['2.1a', '2.2a'].every((id) => existsSync(join(out, id, 'checkpoint.safetensors'))), 90_000);
+    grid.kill(signal);
+    const code = await exited;
+    if (signal !== 'SIGKILL') expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+    await waitFor('the children to end', () => children.every((c) => !alive(c.pid)), 20_000);
+    for (const c of children) expect(alive(c.pid), c.cmd).toBe(false);
+  }, 150_000);
 });

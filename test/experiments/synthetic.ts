@@ -4,15 +4,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../../src/random.js';
 import type { GridRun } from '../../src/train/grid.js';
-import type { HistoryRecord } from '../../src/cli/experiments.js';
+import type { EpochRecord } from '../../src/train/loop.js';
 
-export function syntheticHistory(run: GridRun, epochs: number, seed: number): HistoryRecord[] {
+export function syntheticHistory(run: GridRun, epochs: number, seed: number): EpochRecord[] {
   const rng = new Random(seed);
   // speed of learning: effective step lr/(1 − momentum); capacity from the widths
   const speed = Math.min(1, (run.lr / (1 - run.momentum)) / 0.01);
   const capacity = run.hidden.reduce((a, b) => a + Math.log(b), 0) / 12;
   const ceiling = 0.8 + 0.08 * Math.min(1, capacity) - (run.dropout > 0 ? 0 : 0.01);
-  const out: HistoryRecord[] = [];
+  const out: EpochRecord[] = [];
   for (let e = 1; e <= epochs; e++) {
     const t = 1 - Math.exp(-(e * speed) / 6);
     const trainAccuracy = 0.1 + (ceiling + 0.06 * (run.dropout > 0 ? 0 : 1) - 0.1) * t + 0.003 * rng.normal();
@@ -26,12 +26,13 @@ export function syntheticHistory(run: GridRun, epochs: number, seed: number): Hi
       testAccuracy,
       seconds: 2 + run.hidden.reduce((a, b) => a + b, 0) / 100,
       samplesPerSecond: 20000,
+      lr: run.lr,
     });
   }
   return out;
 }
 
-export function writeHistory(dir: string, history: HistoryRecord[]): void {
+export function writeHistory(dir: string, history: EpochRecord[]): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'history.jsonl'), history.map((h) => JSON.stringify({ ...h, lr: 0.001 })).join('\n') + '\n');
+  writeFileSync(join(dir, 'history.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
 }

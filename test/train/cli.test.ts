@@ -118,6 +118,18 @@ describe('handgrad train / eval / predict', () => {
     expect(changed.code).toBe(2);
     expect(changed.err).toHaveLength(1);
     expect(changed.err[0]).toMatch(/--resume: --lr 0.5 differs from the run's 0.01/);
+    // every config flag is checked the same way, from the one table of flags
+    for (const [args, message] of [
+      [['--hidden', '32'], /--resume: --hidden 32 differs from the run's 16;/],
+      [['--nesterov'], /--resume: --nesterov true differs from the run's false;/],
+      [['--data', 'fashion-mnist'], /--resume: --data fashion-mnist differs from the run's mnist;/],
+      [['--dropout-mode', 'cmu'], /--resume: --dropout-mode cmu differs from the run's inverted;/],
+    ] as const) {
+      const r2 = await handgrad('train', '--out', runDir, '--resume', ...args);
+      expect(r2.code).toBe(2);
+      expect(r2.err).toHaveLength(1);
+      expect(r2.err[0]).toMatch(message);
+    }
     const again = await handgrad('train', '--out', runDir, '--epochs', '1');
     expect(again.code).toBe(2);
     expect(again.err[0]).toMatch(/already holds a run; add --resume/);

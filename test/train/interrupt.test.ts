@@ -70,10 +70,10 @@ describe('a run killed at every rename and every write resumes to the same weigh
       const d = JSON.parse(readFileSync(${JSON.stringify(dataFile)}, 'utf8'));
       const split = (s) => ({ x: Float32Array.from(s.x), y: Int32Array.from(s.y), n: s.y.length });
       const data = { ...d, train: split(d.train), test: split(d.test) };
-      await runTraining({ config: ${JSON.stringify(config)}, data, outDir: process.argv[2], plots: false });
+      await runTraining({ config: ${JSON.stringify(config)}, data, outDir: process.argv[2] });
     `);
     const dir = join(tmp(), 'run');
-    const full = await runTraining({ config, data, outDir: dir, plots: false });
+    const full = await runTraining({ config, data, outDir: dir });
     reference = { weights: tensorsOf(join(dir, 'model.safetensors')), history: full.session.history };
   });
 
@@ -98,7 +98,7 @@ describe('a run killed at every rename and every write resumes to the same weigh
         expect(r.signal ?? r.status, `${call} #${when}: ${String(r.stderr)}`).toSatisfy((s: unknown) => s === 'SIGKILL' || s === 137);
         expect(existsSync(join(dir, LOCK_FILE)), `${call} #${when} left its lock`).toBe(true);
         const onlyPrevious = !existsSync(join(dir, CHECKPOINT_FILE)) && existsSync(join(dir, 'checkpoint.previous.safetensors'));
-        const resumed = await runTraining({ config, data, outDir: dir, plots: false, resume: true });
+        const resumed = await runTraining({ config, data, outDir: dir, resume: true });
         if (resumed.fellBack !== null) fellBack++;
         expect(resumed.fellBack !== null, `${call} #${when}: fell back iff only the previous checkpoint was there`).toBe(onlyPrevious);
         expect(tensorsOf(join(dir, 'model.safetensors')), `${call} #${when}`).toEqual(reference.weights);

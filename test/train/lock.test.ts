@@ -79,9 +79,9 @@ describe('lockDirectory', () => {
     writeFileAtomic(join(dir, 'notes.txt'), 'a file of the user, kept');
     const config = { model: { kind: 'mlp', hidden: [4] }, epochs: 1, batchSize: 50 } as TrainConfig;
     const held = lockDirectory(dir, 'test');
-    await expect(runTraining({ config, data: blobs(), outDir: dir, plots: false })).rejects.toThrow(DirectoryLockedError);
+    await expect(runTraining({ config, data: blobs(), outDir: dir })).rejects.toThrow(DirectoryLockedError);
     held.release();
-    await runTraining({ config, data: blobs(), outDir: dir, plots: false });
+    await runTraining({ config, data: blobs(), outDir: dir });
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(dir).sort()).toEqual(['checkpoint.previous.safetensors', 'checkpoint.safetensors', 'config.json', 'history.csv', 'history.jsonl', 'model.safetensors', 'notes.txt']);
   });

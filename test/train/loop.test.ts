@@ -73,12 +73,12 @@ describe('train()', () => {
 describe('checkpoints and resume', () => {
   it('stopping after epoch 2 of 4 and resuming ends with bit-identical weights (dropout, momentum, shuffling)', async () => {
     const data = blobs();
-    const full = await runTraining({ config: small as TrainConfig, data, outDir: tmp(), plots: false });
+    const full = await runTraining({ config: small as TrainConfig, data, outDir: tmp() });
     const dir = tmp();
-    const first = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 2 });
+    const first = await runTraining({ config: small as TrainConfig, data, outDir: dir, stopAfterEpoch: 2 });
     expect(first.session.epoch).toBe(2);
     expect(readCheckpoint(dir).state.epoch).toBe(2);
-    const second = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    const second = await runTraining({ config: small as TrainConfig, data, outDir: dir, resume: true });
     expect(second.resumedFrom).toBe(2);
     expect(second.session.epoch).toBe(4);
     expect(weightsOf(second.session.model)).toEqual(weightsOf(full.session.model));
@@ -92,7 +92,7 @@ describe('checkpoints and resume', () => {
     expect(lines.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
     expect(readFileSync(join(dir, 'history.csv'), 'utf8').split('\n')[0]).toBe('epoch,trainLoss,trainAccuracy,testLoss,testAccuracy,seconds,samplesPerSecond,lr');
     // resuming a finished run trains nothing
-    const third = await runTraining({ config: small as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    const third = await runTraining({ config: small as TrainConfig, data, outDir: dir, resume: true });
     expect(third.alreadyComplete).toBe(true);
     expect(weightsOf(third.session.model)).toEqual(weightsOf(full.session.model));
   });
@@ -100,11 +100,11 @@ describe('checkpoints and resume', () => {
   it('a NaN/Inf loss stops the run with advice and keeps the last good checkpoint', async () => {
     const data = blobs();
     const dir = tmp();
-    await runTraining({ config: { ...small, epochs: 1 } as TrainConfig, data, outDir: dir, plots: false });
+    await runTraining({ config: { ...small, epochs: 1 } as TrainConfig, data, outDir: dir });
     const before = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
     // a fresh run with lr 1e6 in another directory diverges in its first epoch…
     const bad = tmp();
-    const err = await runTraining({ config: { ...small, lr: 1e6, epochs: 3 } as TrainConfig, data, outDir: bad, plots: false }).catch((e: unknown) => e);
+    const err = await runTraining({ config: { ...small, lr: 1e6, epochs: 3 } as TrainConfig, data, outDir: bad }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TrainingDivergedError);
     // the library says what happened and carries a smaller learning rate; naming a flag is the CLI's part
     const diverged = err as TrainingDivergedError;
@@ -122,7 +122,7 @@ describe('checkpoints and resume', () => {
     const good = readCheckpoint(dir);
     const raised: TrainConfig = { ...good.state.config, lr: 1e6, epochs: 3 };
     writeCheckpoint(dir, new TrainingSession({}, data, { resume: { state: { ...good.state, config: raised }, weights: good.weights } }));
-    const err2 = await runTraining({ config: raised, data, outDir: dir, plots: false, resume: true }).catch((e: unknown) => e);
+    const err2 = await runTraining({ config: raised, data, outDir: dir, resume: true }).catch((e: unknown) => e);
     expect(err2).toBeInstanceOf(TrainingDivergedError);
     const after = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
     expect(after.metadata.epoch).toBe('1');
@@ -135,9 +135,9 @@ describe('checkpoints and resume', () => {
 
   it('falls back to the previous checkpoint when the current one is missing or damaged, and says so', async () => {
     const data = blobs();
-    const full = await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: tmp(), plots: false });
+    const full = await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: tmp() });
     const dir = tmp();
-    await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, stopAfterEpoch: 2 });
+    await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, stopAfterEpoch: 2 });
     expect(readCheckpoint(dir).state.epoch).toBe(2);
     expect(readCheckpoint(dir).fellBack).toBeNull();
     // as if the run died between its two renames: only the previous checkpoint (epoch 1) is left
@@ -146,7 +146,7 @@ describe('checkpoints and resume', () => {
     expect(back.state.epoch).toBe(1);
     expect(back.file).toBe(join(dir, PREVIOUS_CHECKPOINT_FILE));
     expect(back.fellBack).toMatch(/checkpoint\.safetensors does not exist: the run stopped while replacing its checkpoint/);
-    const resumed = await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, plots: false, resume: true });
+    const resumed = await runTraining({ config: { ...small, epochs: 3 } as TrainConfig, data, outDir: dir, resume: true });
     expect(resumed.resumedFrom).toBe(1);
     expect(resumed.fellBack).toMatch(/does not exist/);
     expect(weightsOf(resumed.session.model)).toEqual(weightsOf(full.session.model));
@@ -160,13 +160,13 @@ describe('checkpoints and resume', () => {
     expect(readCheckpoint(dir).fellBack).toMatch(/checkpoint\.safetensors: byte 8: /);
     // both unreadable: a refusal naming both files and the way out
     renameSync(join(dir, CHECKPOINT_FILE), join(dir, PREVIOUS_CHECKPOINT_FILE));
-    await expect(runTraining({ config: { ...small, epochs: 4 } as TrainConfig, data, outDir: dir, plots: false, resume: true }))
+    await expect(runTraining({ config: { ...small, epochs: 4 } as TrainConfig, data, outDir: dir, resume: true }))
       .rejects.toThrow(/holds no readable checkpoint \(.*checkpoint\.safetensors does not exist; .*checkpoint\.previous\.safetensors: byte 8: .*\); remove checkpoint\.safetensors and checkpoint\.previous\.safetensors/);
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
     // a run directory of the old layout (checkpoint.json) is recognised and refused, never overwritten
     const old = tmp();
     writeFileSync(join(old, 'checkpoint.json'), '{"version": 1, "epoch": 3}');
-    await expect(runTraining({ config: small as TrainConfig, data, outDir: old, plots: false, resume: true }))
+    await expect(runTraining({ config: small as TrainConfig, data, outDir: old, resume: true }))
       .rejects.toThrow(/holds a checkpoint of the old layout \(checkpoint\.json beside the weights\), which this version cannot resume/);
     expect(readFileSync(join(old, 'checkpoint.json'), 'utf8')).toBe('{"version": 1, "epoch": 3}');
   });

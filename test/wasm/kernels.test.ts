@@ -193,6 +193,35 @@ for (const config of CONFIGS) {
         arrays: (r) => [randomArray(r, 4 * 3 * 4), new Int32Array(4 * 3 * 4).map((_, i) => (i % 7 === 0 ? -1 : r.int(30))), randomArray(r, 4 * 5 * 6)],
         run: (k, a) => k.maxPool2dBackward(f(a[0]!), a[1] as Int32Array, 4, 5, 6, 3, 4, f(a[2]!)),
       },
+      // batch norm over [batch, channels, spatial]: spatial 49 (SIMD and a tail), 1 (BatchNorm1d), 16
+      ...([[3, 5, 49], [7, 6, 1], [2, 3, 16]] as const).flatMap(([B, C, S]): Case[] => {
+        const x = (r: Random): Float32Array => randomArray(r, B * C * S, 2).map((v, i) => v + (i % C) - 1);
+        const perChannel = (r: Random, scale = 1): Float32Array => randomArray(r, C, scale);
+        const invStd = (r: Random): Float32Array => new Float32Array(C).map(() => 0.5 + r.uniform());
+        return [
+          { name: `batchNormStats ${B}×${C}×${S}`, arrays: (r) => [x(r), new Float32Array(C), new Float32Array(C)], run: (k, a) => k.batchNormStats(f(a[0]!), B, C, S, f(a[1]!), f(a[2]!)) },
+          {
+            name: `batchNormForward ${B}×${C}×${S}`,
+            arrays: (r) => [x(r), perChannel(r), invStd(r), perChannel(r), perChannel(r), new Float32Array(B * C * S)],
+            run: (k, a) => k.batchNormForward(f(a[0]!), B, C, S, f(a[1]!), f(a[2]!), f(a[3]!), f(a[4]!), f(a[5]!)),
+          },
+          {
+            name: `batchNormForward ${B}×${C}×${S}, no affine`,
+            arrays: (r) => [x(r), perChannel(r), invStd(r), new Float32Array(B * C * S)],
+            run: (k, a) => k.batchNormForward(f(a[0]!), B, C, S, f(a[1]!), f(a[2]!), null, null, f(a[3]!)),
+          },
+          ...(['batch', 'running'] as const).map((statistics): Case => ({
+            name: `batchNormBackward ${B}×${C}×${S}, ${statistics} statistics`,
+            arrays: (r) => [x(r), randomArray(r, B * C * S), perChannel(r), invStd(r), perChannel(r), perChannel(r), perChannel(r), new Float32Array(B * C * S)],
+            run: (k, a) => k.batchNormBackward(f(a[0]!), f(a[1]!), B, C, S, f(a[2]!), f(a[3]!), f(a[4]!), statistics, f(a[5]!), f(a[6]!), f(a[7]!)),
+          })),
+          {
+            name: `batchNormBackward ${B}×${C}×${S}, no affine`,
+            arrays: (r) => [x(r), randomArray(r, B * C * S), perChannel(r), invStd(r), new Float32Array(B * C * S)],
+            run: (k, a) => k.batchNormBackward(f(a[0]!), f(a[1]!), B, C, S, f(a[2]!), f(a[3]!), null, 'batch', null, null, f(a[4]!)),
+          },
+        ];
+      }),
       ...[
         { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: false },
         { lr: 0.05, momentum: 0.4, dampening: 0, weightDecay: 1e-3, nesterov: false, firstStep: true },

@@ -47,8 +47,12 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
   });
   afterAll(() => useBackend(FLOAT64_RUN));
 
-  it('only dropoutMask runs on the host, by the support table', () => {
-    expect(hostKernels().map((h) => h.kernel)).toEqual(['dropoutMask']);
+  it('only dropoutMask and the kernels without WGSL run on the host, by the support table', () => {
+    expect(hostKernels().map((h) => h.kernel)).toEqual([
+      'dropoutMask', 'avgPool2dForward', 'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',
+      'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
+      'nllLoss', 'nllLossBackward', 'embeddingForward', 'embeddingBackward',
+    ]);
   });
 
   it.each(['tiled', 'direct'] as const)('gemm (%s): every transpose, alpha, beta 0 and 1, sizes across tile edges, operands inside larger allocations', (shader) => {

@@ -1,13 +1,19 @@
 // The reference kernels: plain, commented TypeScript loops. They are the specification every
 // fast backend is tested against, and the fallback where WebAssembly SIMD is missing.
 // Shapes are in each kernel's comment in table.ts; the math is written next to each loop.
+// Activations, optimiser steps, convolutions, pooling, normalisation, softmax and the embedding
+// lookup live in their own files beside this one.
 
 import type { FloatArray } from '../../tensor.js';
 import type { ElementwiseLossKind, Kernels } from '../table.js';
 import { activationKernels } from './activations.js';
 import { convKernels } from './conv.js';
+import { embeddingBackward, embeddingForward } from './embedding.js';
 import { sigmoid } from './math.js';
+import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './norm.js';
 import { optimizerKernels } from './optimizers.js';
+import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
+import { logSoftmaxBackward, logSoftmaxForward, nllLoss, nllLossBackward, softmaxBackward, softmaxForward } from './softmax.js';
 
 // One float64 row of scratch, reused across calls, so products accumulate in double precision
 // before being rounded once into C (no allocation per call once it is big enough).
@@ -276,55 +282,6 @@ function col2im(
   }
 }
 
-// y[p, oy, ox] = max over the window of x[p, ·, ·]; padding counts as −∞ (PyTorch).
-function maxPool2dForward(
-  x: FloatArray, planes: number, H: number, W: number, kh: number, kw: number,
-  sh: number, sw: number, ph: number, pw: number, OH: number, OW: number,
-  y: FloatArray, argmax: Int32Array,
-): void {
-  for (let p = 0; p < planes; p++) {
-    const xo = p * H * W;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let best = -Infinity;
-        let where = -1;
-        for (let i = 0; i < kh; i++) {
-          const iy = oy * sh - ph + i;
-          if (iy < 0 || iy >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = ox * sw - pw + j;
-            if (ix < 0 || ix >= W) continue;
-            const v = x[xo + iy * W + ix]!;
-            // NaN propagates, as in PyTorch; otherwise the first maximum wins.
-            if (v > best || Number.isNaN(v) || where < 0) {
-              best = v;
-              where = iy * W + ix;
-              if (Number.isNaN(v)) break;
-            }
-          }
-        }
-        const o = (p * OH + oy) * OW + ox;
-        y[o] = best;
-        argmax[o] = where;
-      }
-    }
-  }
-}
-
-// dx[p, argmax] += dy[p, oy, ox]: the gradient flows only to the winner of each window.
-function maxPool2dBackward(
-  dy: FloatArray, argmax: Int32Array, planes: number, H: number, W: number,
-  OH: number, OW: number, dx: FloatArray,
-): void {
-  for (let p = 0; p < planes; p++) {
-    for (let k = 0; k < OH * OW; k++) {
-      const o = p * OH * OW + k;
-      const where = argmax[o]!;
-      if (where >= 0) dx[p * H * W + where]! += dy[o]!;
-    }
-  }
-}
-
 export const refKernels: Kernels = {
   name: 'ref',
   ...activationKernels,
@@ -347,4 +304,19 @@ export const refKernels: Kernels = {
   col2im,
   maxPool2dForward,
   maxPool2dBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
+  batchNormStats,
+  batchNormForward,
+  batchNormBackward,
+  layerNormForward,
+  layerNormBackward,
+  softmaxForward,
+  softmaxBackward,
+  logSoftmaxForward,
+  logSoftmaxBackward,
+  nllLoss,
+  nllLossBackward,
+  embeddingForward,
+  embeddingBackward,
 };

@@ -104,3 +104,6 @@ export const LOSS_BCE_WITH_LOGITS = 2;
 /** GeluApproximate: 'none' (erf), 'tanh'. */
 export const GELU_ERF = 0;
 export const GELU_TANH = 1;
+/** BatchNormStatistics: 'batch', 'running'. */
+export const BN_BATCH = 0;
+export const BN_RUNNING = 1;

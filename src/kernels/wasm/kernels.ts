@@ -6,14 +6,17 @@
 // array where the table has a number does not compile. wrap.ts turns each line into a kernel.
 //
 // GEMM and the optimiser steps are written by hand below: they run as jobs on the worker pool
-// (jobs.ts), and the steps take their hyperparameters as objects.
+// (jobs.ts), and the steps take their hyperparameters as objects. The entries of REFERENCE_ONLY
+// have no WebAssembly export: the reference kernels run them on the arrays in place (a float32
+// array in WASM memory is an ordinary Float32Array to them).
 
 import type { FloatArray } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
-import type { AdamHyper, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
+import type { AdamHyper, BatchNormStatistics, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
 import {
   BK_CONV2D_BACKWARD_DATA, BK_CONV2D_BACKWARD_FILTER, BK_CONV2D_FORWARD, BK_MAX_POOL_BACKWARD, BK_MAX_POOL_FORWARD, BK_RELU_BACKWARD,
   BK_RELU_FORWARD, BK_SUM_CHANNELS,
+  BN_BATCH, BN_RUNNING,
   GELU_ERF,
   GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE,
 } from './abi-shared.js';
@@ -22,13 +25,27 @@ import { blocked, blockedElementwise, elementwise, shaped, wrap, type GenericNam
 
 const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluApproximate, number>;
 const LOSS = { mse: LOSS_MSE, bce: LOSS_BCE, bceWithLogits: LOSS_BCE_WITH_LOGITS } as const satisfies Record<ElementwiseLossKind, number>;
+const BN = { batch: BN_BATCH, running: BN_RUNNING } as const satisfies Record<BatchNormStatistics, number>;
 const IMAGE = ['C', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW'] as const;
 const CONV = ['batch', 'C', 'H', 'W', 'OC', 'kh', 'kw', 'ph', 'pw'] as const;
+const PER_CHANNEL = ['batch', 'channels', 'spatial'] as const;
 
 /** Table entries without a WebAssembly export: the reference kernels, on the same arrays. */
 const REFERENCE_ONLY = {
   eluForward: refKernels.eluForward,
   eluBackward: refKernels.eluBackward,
+  avgPool2dForward: refKernels.avgPool2dForward,
+  avgPool2dBackward: refKernels.avgPool2dBackward,
+  layerNormForward: refKernels.layerNormForward,
+  layerNormBackward: refKernels.layerNormBackward,
+  softmaxForward: refKernels.softmaxForward,
+  softmaxBackward: refKernels.softmaxBackward,
+  logSoftmaxForward: refKernels.logSoftmaxForward,
+  logSoftmaxBackward: refKernels.logSoftmaxBackward,
+  nllLoss: refKernels.nllLoss,
+  nllLossBackward: refKernels.nllLossBackward,
+  embeddingForward: refKernels.embeddingForward,
+  embeddingBackward: refKernels.embeddingBackward,
 } satisfies Partial<Kernels>;
 
 /** The entries that run through the generic wrapper: the rest of GenericName. */
@@ -71,6 +88,13 @@ const SPECS = {
   conv2dBackwardData: blocked({ code: BK_CONV2D_BACKWARD_DATA, over: 'batch', grain: 1 }, [['dy', 'in'], ['w', 'in'], ...CONV, ['dx', 'out']]),
   // one block per 4 output channels over the whole batch: no sum across threads
   conv2dBackwardFilter: blocked({ code: BK_CONV2D_BACKWARD_FILTER, over: 'OC', grain: 4 }, [['x', 'in'], ['dy', 'in'], ...CONV, 'beta', ['dw', 'inout']]),
+
+  batchNormStats: shaped([['x', 'in'], ...PER_CHANNEL, ['mean', 'out'], ['variance', 'out']]),
+  batchNormForward: shaped([['x', 'in'], ...PER_CHANNEL, ['mean', 'in'], ['invStd', 'in'], ['weight', 'in'], ['bias', 'in'], ['y', 'out']]),
+  batchNormBackward: shaped([
+    ['x', 'in'], ['dy', 'in'], ...PER_CHANNEL, ['mean', 'in'], ['invStd', 'in'], ['weight', 'in'], ['statistics', BN],
+    ['dweight', 'inout'], ['dbias', 'inout'], ['dx', 'out'],
+  ]),
 } satisfies { readonly [N in WasmName]: KernelSpec<N> };
 
 const f32 = (a: FloatArray): a is Float32Array => a instanceof Float32Array;

@@ -13,6 +13,9 @@ import type { Kernels } from '../table.js';
 export type KernelName = Exclude<keyof Kernels, 'name'>;
 export type Support = 'device' | { readonly host: string };
 
+/** The row of a kernel without a WGSL version: the reference loop on the host mirrors. */
+const NO_WGSL = { host: 'no WGSL version: the reference loop runs on the host mirrors' } as const;
+
 export const WEBGPU_SUPPORT = {
   gemm: 'device',
   addRowVector: 'device',
@@ -56,6 +59,21 @@ export const WEBGPU_SUPPORT = {
   sgdStep: 'device',
   adamStep: 'device',
   rmspropStep: 'device',
+  avgPool2dForward: NO_WGSL,
+  avgPool2dBackward: NO_WGSL,
+  batchNormStats: NO_WGSL,
+  batchNormForward: NO_WGSL,
+  batchNormBackward: NO_WGSL,
+  layerNormForward: NO_WGSL,
+  layerNormBackward: NO_WGSL,
+  softmaxForward: NO_WGSL,
+  softmaxBackward: NO_WGSL,
+  logSoftmaxForward: NO_WGSL,
+  logSoftmaxBackward: NO_WGSL,
+  nllLoss: NO_WGSL,
+  nllLossBackward: NO_WGSL,
+  embeddingForward: NO_WGSL,
+  embeddingBackward: NO_WGSL,
 } as const satisfies Record<KernelName, Support>;
 
 /** The kernels with a WGSL implementation. */

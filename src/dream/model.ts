@@ -1,0 +1,53 @@
+// A trained classifier as dream takes it (dream.ts DreamModel), from what a run or a model
+// bundle records: the network, the shape of one sample in the data set and as the network takes
+// it, the input normalisation and the class names. Browser-safe.
+
+import type { Module } from '../layers/module.js';
+import { Sequential } from '../layers/sequential.js';
+import { HandgradError, shapeSize, shapeString, Tensor } from '../tensor.js';
+import type { DreamModel } from './dream.js';
+
+export interface TrainedClassifier {
+  model: Module;
+  /** One sample as the data set holds it: [channels, height, width], or [features] (square images flattened). */
+  sampleShape: readonly number[];
+  /** One sample as the network takes it: [C, H, W] for a CNN, [C·H·W] for an MLP. */
+  inputShape: readonly number[];
+  /** x = (pixel − mean) / std, as in training: one value, or one per feature. */
+  normalization: { mean: number[]; std: number[] };
+  classes: readonly string[];
+}
+
+/**
+ * The DreamModel of a trained classifier: the image is the sample's [C, H, W] (a flat sample of
+ * a square number of features is one grey square image), and the network gets it in the shape it
+ * was trained on, so an MLP on flattened images dreams images too.
+ */
+export function dreamModelOf(c: TrainedClassifier): DreamModel {
+  const net = c.model;
+  if (!(net instanceof Sequential)) throw new HandgradError(`dream needs a Sequential model, got ${net.describe()}`);
+  const shape = c.sampleShape;
+  const side = shape.length === 1 ? Math.sqrt(shape[0]!) : NaN;
+  let inputShape: [number, number, number];
+  if (shape.length === 3) inputShape = [shape[0]!, shape[1]!, shape[2]!];
+  else if (Number.isInteger(side)) inputShape = [1, side, side];
+  else throw new HandgradError(`dream needs image samples [channels, height, width] (or square flat ones), got samples of shape ${shapeString(shape)}`);
+  if (shapeSize(c.inputShape) !== shapeSize(inputShape)) {
+    throw new HandgradError(`the network takes samples of shape ${shapeString(c.inputShape)}, which do not hold a ${inputShape.join('×')} image`);
+  }
+  return {
+    net, inputShape, mean: c.normalization.mean, std: c.normalization.std,
+    classes: [...c.classes], networkInputShape: [1, ...c.inputShape],
+  };
+}
+
+/** Channels (or units, for a flat layer) of layer `layer`'s output for one image: one forward of a black image. */
+export function layerChannels(model: DreamModel, layer: number): number {
+  const [C, H, W] = model.inputShape;
+  const layers = model.net.layers;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= layers.length) throw new HandgradError(`layer index ${layer} is out of range; the model has ${layers.length} layers`);
+  const dtype = model.net.parameters()[0]?.value.dtype ?? 'float32';
+  let h = Tensor.zeros(model.networkInputShape ?? [1, C, H, W], dtype);
+  for (let i = 0; i <= layer; i++) h = layers[i]!.forward(h);
+  return h.shape[1] ?? 1;
+}
