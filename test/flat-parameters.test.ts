@@ -1,7 +1,8 @@
 // Parameters moved into one flat allocation by their optimiser (parameter.ts: flattenParameters):
 // each parameter views its slice, a step over the flat arrays gives the bits of per-parameter
-// steps with the same backend's kernels, gradients cleared lazily count as zeros, and a parameter replaced afterwards (Module.to)
-// sends the optimiser back to per-parameter steps.
+// steps with the same backend's kernels, gradients cleared lazily count as zeros, a parameter
+// replaced afterwards (Module.to) sends the optimiser back to per-parameter steps, and the
+// normalisation layers' parameters move while their buffers (running statistics) stay apart.
 
 import { describe, expect, it } from 'vitest';
 import { allocateFor, kernelsFor } from '../src/backend.js';
@@ -16,6 +17,22 @@ function net(seed: number): nn.Sequential {
   const rng = new Random(seed);
   return new nn.Sequential(new nn.Conv2d(1, 3, 3, { padding: 1, rng }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(3 * 5 * 5, 7, { rng }));
 }
+
+/** A net with BatchNorm2d and LayerNorm: parameters and buffers (running_mean, running_var, num_batches_tracked). */
+function normNet(seed: number): nn.Sequential {
+  const rng = new Random(seed);
+  return new nn.Sequential(
+    new nn.Conv2d(1, 3, 3, { padding: 1, rng }), new nn.BatchNorm2d(3), new nn.ReLU(), new nn.Flatten(),
+    new nn.LayerNorm(3 * 5 * 5), new nn.Linear(3 * 5 * 5, 7, { rng }),
+  );
+}
+
+/** The byte range [start, end) of an array inside its buffer. */
+const bytes = (a: ArrayBufferView): [ArrayBufferLike, number, number] => [a.buffer, a.byteOffset, a.byteOffset + a.byteLength];
+const overlaps = (a: ArrayBufferView, b: ArrayBufferView): boolean => {
+  const [ba, sa, ea] = bytes(a), [bb, sb, eb] = bytes(b);
+  return ba === bb && sa < eb && sb < ea;
+};
 
 function fillGrads(params: Parameter[], seed: number): void {
   const rng = new Random(seed);
@@ -87,6 +104,53 @@ describeBackends('a step over flat parameters', (run) => {
       opt.step();
       params.forEach((p, i) => expect(Array.from(p.value.data), `${_name} step ${step}, parameter ${i}`).toEqual(Array.from(onHost(values[i]!))));
     }
+  });
+
+  it('normalisation layers: weight and bias move into the flat arrays, the buffers do not; two SGD steps match a model stepped by hand', () => {
+    const model = normNet(8);
+    const twin = normNet(8);
+    const params = model.parameters();
+    // Conv2d, BatchNorm2d, LayerNorm and Linear: weight and bias each
+    expect(params.map((p) => p.name)).toEqual(['weight', 'bias', 'weight', 'bias', 'weight', 'bias', 'weight', 'bias']);
+    const opt = new SGD(params, { lr: 0.25 });
+    expectOnBackend(run, params.map((p) => p.value.storage), 'flat parameter values');
+    const flat = params[0]!.value.storage;
+    params.forEach((p, i) => {
+      expect(p.value.storage.buffer, `parameter ${i}`).toBe(flat.buffer);
+      expect(p.value.storage.byteOffset - flat.byteOffset, `parameter ${i} lies after the first`).toBeGreaterThanOrEqual(0);
+    });
+    const length = params.reduce((n, p) => n + Math.ceil(p.value.size / 16) * 16, 0);
+    const values = new Float32Array(flat.buffer, flat.byteOffset, length);
+    const grads = new Float32Array(params[0]!.grad.storage.buffer, params[0]!.grad.storage.byteOffset, length);
+    const buffers = model.namedBuffers();
+    expect(buffers.map(([n]) => n)).toEqual(['1.running_mean', '1.running_var', '1.num_batches_tracked']);
+    for (const [name, t] of buffers) {
+      expect(overlaps(t.storage, values), `${name} inside the flat values`).toBe(false);
+      expect(overlaps(t.storage, grads), `${name} inside the flat gradients`).toBe(false);
+    }
+    const rng = new Random(9);
+    for (let step = 1; step <= 2; step++) {
+      const x = Tensor.zeros([4, 1, 5, 5]);
+      for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();
+      const dy = Tensor.zeros([4, 7]);
+      for (let i = 0; i < dy.size; i++) dy.data[i] = rng.normal();
+      opt.zeroGrad();
+      model.forward(x);
+      model.backward(dy);
+      opt.step();
+      twin.zeroGrad();
+      twin.forward(x);
+      twin.backward(dy);
+      // lr = 0.25 is a power of two: v − 0.25·g is rounded once in every backend's step
+      for (const p of twin.parameters()) {
+        const v = p.value.data, g = p.grad.data;
+        for (let k = 0; k < v.length; k++) v[k] = Math.fround(v[k]! - 0.25 * g[k]!);
+      }
+      const ours = model.stateDict(), want = twin.stateDict();
+      expect(ours.map(([n]) => n)).toEqual(want.map(([n]) => n));
+      ours.forEach(([name, t], i) => expect(Array.from(t.data), `step ${step}: ${name}`).toEqual(Array.from(want[i]![1].data)));
+    }
+    expect(model.stateDict().find(([n]) => n === '1.num_batches_tracked')![1].data[0]).toBe(2);
   });
 
   it('a gradient cleared lazily and not written since counts as zeros', () => {
