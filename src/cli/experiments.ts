@@ -10,7 +10,7 @@
 //   plots/<group>-loss.svg|png, plots/<group>-accuracy.svg|png
 //   report.md
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { BackendChoice } from '../index.js';
@@ -157,7 +157,10 @@ async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Pr
   if (previous) checkAgrees(previous, settings, o, settingsFile);
   let order: GridRunOptions['order'];
   let runs: GridRun[];
-  const folder = prepareOutputFolder('--out', o.out, { isOwn: (d) => existsSync(join(d, GRID_SETTINGS_FILE)), what: 'experiment grid (grid.json)' });
+  // a shard may find the folder as another shard starting beside it left it: grid.json being written
+  const starting = (d: string): boolean => o.shard !== undefined && readdirSync(d).every((n) => n.startsWith(`.${GRID_SETTINGS_FILE}.`));
+  const isOwn = (d: string): boolean => existsSync(join(d, GRID_SETTINGS_FILE)) || starting(d);
+  const folder = prepareOutputFolder('--out', o.out, { isOwn, what: 'experiment grid (grid.json)' });
   try {
     // The data is loaded once here, so a missing file or unknown name is one line instead of
     // fourteen failed children; it also describes the data set in the report and gives the

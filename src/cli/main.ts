@@ -41,7 +41,8 @@ export async function run(argv: string[]): Promise<void> {
   const program = buildProgram();
   let command = '';
   program.hook('preAction', (_, action) => {
-    command = action.name();
+    // a subcommand is named with its command: "experiments report"
+    command = action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
   });
   try {
     await program.parseAsync(argv);

@@ -49,7 +49,8 @@ export function prepareOutputFolder(flag: string, path: string, own: { isOwn: (d
 /**
  * Creates `path` and its missing parents one level at a time (Node's recursive mkdir retries
  * forever where a parent exists but cannot hold a directory, as /proc). Returns the topmost
- * folder it created, or null when `path` existed. Refusals name `flag`.
+ * folder it created, or null when it created none (`path` existed, or another process created
+ * it meanwhile). Refusals name `flag`.
  */
 function makeDirectories(flag: string, path: string): string | null {
   const missing: string[] = [];
@@ -62,13 +63,17 @@ function makeDirectories(flag: string, path: string): string | null {
   }
   if (missing.length === 0) return null;
   if (existsSync(p) && !statSync(p).isDirectory()) throw new UsageError(`${flag} ${path}: ${p} is not a directory`);
-  const topmost = missing[missing.length - 1]!;
+  let topmost: string | null = null;
   for (let i = missing.length - 1; i >= 0; i--) {
+    const dir = missing[i]!;
     try {
-      mkdirSync(missing[i]!);
+      mkdirSync(dir);
+      topmost ??= dir;
     } catch (e) {
-      if (i < missing.length - 1) rmSync(topmost, { recursive: true, force: true });
-      const where = missing[i] === resolve(path) ? '' : ` ${missing[i]}`;
+      // another process made it at the same moment (the shards of a grid starting together): it is not ours to remove
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(dir).isDirectory()) continue;
+      if (topmost !== null) rmSync(topmost, { recursive: true, force: true });
+      const where = dir === resolve(path) ? '' : ` ${dir}`;
       throw new UsageError(`${flag} ${path}: cannot create the folder${where}: ${reason(e, false)}`);
     }
   }
