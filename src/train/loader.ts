@@ -298,3 +298,6 @@ export function nonBackgroundFraction(x: ArrayLike<number>, background: number):
   for (let i = 0; i < x.length; i++) if (x[i] !== background) n++;
   return x.length ? n / x.length : 0;
 }
+
+/** A dense or a sparse loader: the same epochs, batches of either form. */
+export type Loader = BatchLoader | SparseBatchLoader;

@@ -115,6 +115,6 @@ describe('TrainingSession with a sparse first layer', () => {
       expect(Math.abs(hs[e]!.testLoss - hd[e]!.testLoss), `test loss epoch ${e + 1}`).toBeLessThan(1e-4 * hd[e]!.testLoss);
       expect(Math.abs(hs[e]!.testAccuracy - hd[e]!.testAccuracy), `test accuracy epoch ${e + 1}`).toBeLessThanOrEqual(2 / data.test.n);
     }
-    expect(sparse.evaluate('train').loss).toBeCloseTo(dense.evaluate('train').loss, 4);
+    expect(sparse.evaluate({ split: 'train' }).loss).toBeCloseTo(dense.evaluate({ split: 'train' }).loss, 4);
   });
 });

@@ -63,6 +63,8 @@ export const JOB_ADAM = 2;
 export const JOB_GEMM_K = 3;
 export const JOB_SPARSE_FORWARD = 4;
 export const JOB_SPARSE_BACKWARD = 5;
+/** A blocked table kernel (kernels.ts: `blocked`): its code, item count, items per block and integer arguments below. */
+export const JOB_BLOCKED = 6;
 
 // A product with sparse rows (sparseGemmForward / sparseGemmBackward, assembly/sparse.ts), one
 // block per chunk of SPARSE_CHUNK output columns: P_M, P_N, P_K its M, N, K, P_BETA its beta
@@ -87,6 +89,27 @@ export const STATS_SLOTS = 32;
 export const F64 = 64;
 /** float64 hyperparameter slots. */
 export const F64_SLOTS = 16;
+
+// ---- a blocked kernel's job: block b runs items b·P_BK_PER … (at most P_BK_ITEMS) of the
+// kernel BK_<code>, called with its P_BK_ARGC arguments (as integers from word P_BK_ARGS on, and
+// the first F64_SLOTS as float64 from word F64 on), then the item range and the thread's scratch
+// area (its GEMM scratch).
+export const P_BK_CODE = 96;
+export const P_BK_ITEMS = 97;
+export const P_BK_PER = 98;
+export const P_BK_ARGC = 99;
+export const P_BK_ARGS = 100;
+/** Most integer arguments of a blocked kernel. */
+export const BK_MAX_ARGS = 24;
+export const BK_CONV2D_FORWARD = 1;
+export const BK_CONV2D_BACKWARD_DATA = 2;
+export const BK_CONV2D_BACKWARD_FILTER = 3;
+export const BK_MAX_POOL_FORWARD = 4;
+export const BK_MAX_POOL_BACKWARD = 5;
+export const BK_SUM_CHANNELS = 6;
+export const BK_RELU_FORWARD = 7;
+export const BK_RELU_BACKWARD = 8;
+
 /** Size of the block; thread 0's GEMM scratch follows it. */
 export const CTRL_BYTES = 1024;
 
