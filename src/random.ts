@@ -2,7 +2,7 @@
 // words, so a run can save it with a checkpoint and resume exactly where it stopped.
 // Algorithm: xoshiro128** (Blackman & Vigna), seeded through splitmix32.
 
-import { HandgradError } from './tensor.js';
+import { HandgradError } from './errors.js';
 
 export type RandomState = [number, number, number, number];
 
