@@ -7,7 +7,12 @@ import { globalRandom, type Random } from './random.js';
 import { formatTensor, type PrintOptions } from './tensor-format.js';
 
 export { HandgradError };
+/**
+ * The element type of a tensor: 'float32' (Float32Array, the default) or 'float64' (Float64Array,
+ * used by gradient checks).
+ */
 export type DType = 'float32' | 'float64';
+/** The storage of a tensor: a Float32Array or a Float64Array. */
 export type FloatArray = Float32Array | Float64Array;
 
 /** Number of elements of a shape (1 for a scalar shape []). */
@@ -17,6 +22,7 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/** A shape as error messages spell it: "[2, 3]". */
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -145,7 +151,19 @@ function randomDtype(options: RandomTensorOptions, what: string): DType {
   return dtype;
 }
 
+/**
+ * An n-dimensional array of numbers: a `shape` and a flat, row-major Float32Array or Float64Array
+ * (`data`). Batch first: a batch of vectors is [batch, features], a batch of images
+ * [batch, channels, height, width]. There is no autograd: each layer's hand-written backward
+ * computes the gradients. Prints its values like PyTorch (see {@link Tensor.toString}).
+ *
+ * ```ts
+ * const t = Tensor.fromArray([[1, 2, 3], [4, 5, 6]]); // shape [2, 3], float32
+ * console.log(String(Tensor.randn([2, 3])));
+ * ```
+ */
 export class Tensor {
+  /** The size of each dimension, outermost first ([] for a scalar); frozen. */
   readonly shape: readonly number[];
   readonly #data: FloatArray;
 
@@ -174,14 +192,17 @@ export class Tensor {
     return this.#data;
   }
 
+  /** 'float32' or 'float64', from the type of the storage. */
   get dtype(): DType {
     return dtypeOf(this.#data);
   }
 
+  /** The number of elements: the product of the shape. */
   get size(): number {
     return this.#data.length;
   }
 
+  /** The number of dimensions: shape.length. */
   get rank(): number {
     return this.shape.length;
   }
@@ -209,17 +230,20 @@ export class Tensor {
     return new Tensor(out, s);
   }
 
+  /** A new tensor of `shape` filled with zeros (dtype default 'float32'). */
   static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     checkShape(shape, 'Tensor.zeros');
     return new Tensor(allocate(dtype, shapeSize(shape)), shape);
   }
 
+  /** A new tensor of `shape` filled with `value` (dtype default 'float32'). */
   static full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
     const t = Tensor.zeros(shape, dtype);
     t.data.fill(value);
     return t;
   }
 
+  /** A rank-0 tensor (shape []) holding `value` (dtype default 'float32'). */
   static scalar(value: number, dtype: DType = 'float32'): Tensor {
     return Tensor.fromArray([value], [], dtype);
   }
@@ -279,6 +303,7 @@ export class Tensor {
     return new Tensor(this.#data, s);
   }
 
+  /** A copy with its own data (same shape and dtype). */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
