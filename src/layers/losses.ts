@@ -214,6 +214,7 @@ export class CrossEntropyLoss extends Loss {
   }
 }
 
+/** Options of {@link NLLLoss}. */
 export interface NLLLossOptions extends LossOptions {
   /** Targets equal to this class index add nothing to the loss and are not counted in the mean. Default −100. */
   ignoreIndex?: number;

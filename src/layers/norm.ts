@@ -17,11 +17,7 @@ import type { Parameter } from '../parameter.js';
 import { shapeSize, shapeString, type DType, type FloatArray, type Tensor } from '../tensor.js';
 import { OutputBuffer, checkNumber, LayerError, Module, describeValue, type LayerConfig } from './module.js';
 
-/**
- * Options of {@link BatchNorm1d} and {@link BatchNorm2d}.
- * @@first dtype?: DType;
- * The parameters' and buffers' dtype (default 'float32').
- */
+/** Options of {@link BatchNorm1d} and {@link BatchNorm2d}. */
 export interface BatchNormOptions {
   /** Added to the variance under the square root. Default 1e-5. */
   eps?: number;
@@ -31,6 +27,7 @@ export interface BatchNormOptions {
   affine?: boolean;
   /** Keep running estimates and use them in eval(). Default true. */
   trackRunningStats?: boolean;
+  /** The parameters' and buffers' dtype (default 'float32'). */
   dtype?: DType;
 }
 

@@ -9,15 +9,11 @@ import { shapeString, shapeSize, Tensor, type FloatArray } from '../tensor.js';
 import { pair, type Pair } from './conv.js';
 import { OutputBuffer, LayerError, Module, type LayerConfig } from './module.js';
 
-/**
- * Options of {@link MaxPool2d}.
- * @@first stride?: Pair;
- * Step of the window, one number or [height, width] (default: the kernel size).
- * @@first padding?: Pair;
- * Implicit −∞ padding on each side, at most half the kernel (default 0).
- */
+/** Options of {@link MaxPool2d}. */
 export interface MaxPool2dOptions {
+  /** Step of the window, one number or [height, width] (default: the kernel size). */
   stride?: Pair;
+  /** Implicit −∞ padding on each side, at most half the kernel (default 0). */
   padding?: Pair;
 }
 
@@ -25,16 +21,13 @@ export interface MaxPool2dOptions {
  * y = the maximum of each kh×kw window of each channel, as torch.nn.MaxPool2d.
  * Shapes: x [batch, C, H, W] → y [batch, C, OH, OW], OH = ⌊(H + 2·ph − kh) / sh⌋ + 1 (OW likewise).
  * backward routes each dy to the input that won its window.
- * @@first readonly kernelSize: [number, number];
- * [kh, kw], the window's height and width.
- * @@first readonly stride: [number, number];
- * [sh, sw], the window's step.
- * @@first readonly padding: [number, number];
- * [ph, pw], the padding on each side.
  */
 export class MaxPool2d extends Module {
+  /** [kh, kw], the window's height and width. */
   readonly kernelSize: [number, number];
+  /** [sh, sw], the window's step. */
   readonly stride: [number, number];
+  /** [ph, pw], the padding on each side. */
   readonly padding: [number, number];
   private x: Tensor | null = null;
   private y: Tensor | null = null;
