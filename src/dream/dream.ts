@@ -165,6 +165,7 @@ function perFeature(v: number | number[] | undefined, [C, H, W]: [number, number
  */
 export class PixelObjective {
   readonly model: DreamModel;
+  /** What the image is optimised for: class logits or log-probabilities, or a layer's channel, each with a weight. */
   readonly objectives: Objective[];
   readonly modelShape: ImageShape;
   readonly dtype: DType;
