@@ -5,13 +5,41 @@
 // (properties, methods, accessors, constructors with parameters; not private or #private ones). A symbol counts as documented when the compiler finds a
 // /** … */ comment with text for it, as an editor's hover does (a method that overrides a
 // documented one inherits its comment). `node scripts/check-docs.mjs` prints the coverage and
-// every undocumented symbol as file:line, and exits 1 if there is any (part of `npm test`);
-// `--entry src/node.ts` checks another entry point, `--list` prints every symbol counted.
+// every undocumented symbol as file:line, and exits 1 if there is any outside NOT_YET_DOCUMENTED
+// (part of `npm test`); `--entry src/node.ts` checks another entry point, `--list` prints every
+// symbol counted.
+//
+// NOT_YET_DOCUMENTED names the modules whose exports still lack TSDoc: their undocumented symbols
+// are counted and printed but do not fail the check. A listed module that is fully documented
+// fails it (take it off the list), so the list only shrinks.
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const NOT_YET_DOCUMENTED = [
+  'src/dream/dream.ts',
+  'src/dream/model.ts',
+  'src/dream/options.ts',
+  'src/dream/prior.ts',
+  'src/dream/transforms.ts',
+  'src/kernels/table.ts',
+  'src/models/assignments.ts',
+  'src/models/kinds.ts',
+  'src/models/mlp.ts',
+  'src/theory/activations.ts',
+  'src/theory/check.ts',
+  'src/theory/dropout-ridge.ts',
+  'src/theory/graph.ts',
+  'src/theory/jacobian.ts',
+  'src/theory/tanh-sigmoid.ts',
+  'src/theory/two-layer.ts',
+  'src/theory/xor.ts',
+  'src/train/config.ts',
+  'src/train/loader.ts',
+  'src/train/loop.ts',
+];
 const args = process.argv.slice(2);
 const entries = [];
 for (let i = 0; i < args.length; i++) if (args[i] === '--entry') entries.push(args[++i]);
@@ -91,7 +119,7 @@ function visitHiddenBases(name, decl) {
       let base = checker.getSymbolAtLocation(t.expression);
       if (base && base.flags & ts.SymbolFlags.Alias) base = checker.getAliasedSymbol(base);
       for (const d of base?.getDeclarations() ?? []) {
-        if (!(ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) || isExported(d)) continue;
+        if (!(ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) || isExported(d) || program.isSourceFileDefaultLibrary(d.getSourceFile())) continue;
         visitMembers(name, d.members, true); // a subclass's constructor replaces the base's
         visitHiddenBases(name, d);
       }
@@ -115,12 +143,28 @@ for (const entry of entries) {
 
 const all = [...found.values()].sort((a, b) => a.where.localeCompare(b.where, 'en', { numeric: true }));
 const missing = all.filter((s) => !s.documented);
+const fileOf = (s) => s.where.slice(0, s.where.lastIndexOf(':'));
+const pending = missing.filter((s) => NOT_YET_DOCUMENTED.includes(fileOf(s)));
+const failing = missing.filter((s) => !NOT_YET_DOCUMENTED.includes(fileOf(s)));
 if (list) for (const s of all) console.log(`${s.documented ? 'doc ' : 'NONE'} ${s.where} ${s.name}`);
-else for (const s of missing) console.log(`undocumented: ${s.where} ${s.name}`);
+else for (const s of failing) console.log(`undocumented: ${s.where} ${s.name}`);
 const pct = all.length === 0 ? 0 : (100 * (all.length - missing.length)) / all.length;
 console.log(`check-docs: ${entries.join(', ')}: ${all.length - missing.length} of ${all.length} exported symbols and members documented (${pct.toFixed(1)}%)`);
+const pendingCounts = new Map();
+for (const s of pending) pendingCounts.set(fileOf(s), (pendingCounts.get(fileOf(s)) ?? 0) + 1);
+if (pending.length > 0) {
+  console.log(`check-docs: not yet documented (NOT_YET_DOCUMENTED, ${pending.length} symbols): ${[...pendingCounts].map(([f, n]) => `${f} (${n})`).join(', ')}`);
+}
+const done = NOT_YET_DOCUMENTED.filter((f) => !pendingCounts.has(f) && all.some((s) => fileOf(s) === f));
+const unknown = NOT_YET_DOCUMENTED.filter((f) => !all.some((s) => fileOf(s) === f));
+let ok = failing.length === 0;
 if (all.length === 0) {
   console.error('check-docs: found no exported symbol at all; the entry point or the walk is wrong');
-  process.exit(1);
+  ok = false;
 }
-process.exit(missing.length > 0 ? 1 : 0);
+if (done.length > 0 || unknown.length > 0) {
+  console.error(`check-docs: take off NOT_YET_DOCUMENTED (documented, or exporting nothing public): ${[...done, ...unknown].join(', ')}`);
+  ok = false;
+}
+if (failing.length > 0) console.error(`check-docs: ${failing.length} exported symbols or members have no TSDoc (listed above)`);
+process.exit(ok ? 0 : 1);
