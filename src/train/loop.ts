@@ -17,35 +17,47 @@ import { Objective } from './objective.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
+  /** The epoch, 1-based. */
   epoch: number;
+  /** Mean training loss over the epoch's minibatches. */
   trainLoss: number;
+  /** Mean training accuracy over the epoch's minibatches, in [0, 1]. */
   trainAccuracy: number;
+  /** Loss on the whole test split, in eval mode. */
   testLoss: number;
+  /** Accuracy on the whole test split, in eval mode, in [0, 1]. */
   testAccuracy: number;
   /** Wall-clock seconds of the epoch, training and test pass. */
   seconds: number;
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
+  /** The learning rate of the epoch. */
   lr: number;
 }
 
 /** One optimiser step. */
 export interface StepRecord {
+  /** The epoch, 1-based. */
   epoch: number;
   /** Batch index within the epoch, 0-based. */
   batch: number;
+  /** The number of batches in the epoch. */
   batches: number;
   /** Optimiser steps so far in the run, 1-based. */
   step: number;
+  /** The minibatch's loss. */
   loss: number;
   /** Accuracy on this minibatch. */
   accuracy: number;
   /** Running means over the epoch so far. */
   epochLoss: number;
+  /** Running mean of the minibatch accuracies over the epoch so far. */
   epochAccuracy: number;
   /** Seconds since the epoch started and training samples per second so far. */
   seconds: number;
+  /** Training samples per second of the epoch so far. */
   samplesPerSecond: number;
+  /** The learning rate of the step. */
   lr: number;
 }
 
@@ -53,15 +65,21 @@ type StreamState = { words: RandomState; spare: number | null };
 
 /** Everything beyond the weights that a checkpoint must hold to continue a run exactly. */
 export interface TrainState {
+  /** The format's version. */
   version: 1;
+  /** The run's training config, every default filled in. */
   config: TrainConfig;
   /** The model's LayerConfig (rebuilds it through the registry). */
   model: LayerConfig;
+  /** The input normalisation computed from the training split. */
   normalization: Normalization;
   /** Completed epochs. */
   epoch: number;
+  /** One record per completed epoch. */
   history: EpochRecord[];
+  /** The optimiser's state (moments, momentum buffers, step count). */
   optimizer: OptimizerState;
+  /** The shuffling and dropout streams' states. */
   rng: { shuffle: StreamState; dropout: StreamState };
 }
 
@@ -71,7 +89,9 @@ export interface TrainState {
  */
 export class TrainingDivergedError extends HandgradError {
   override name = 'TrainingDivergedError';
+  /** A tenth of the learning rate in use, rounded to 3 significant digits. */
   readonly suggestedLr: number;
+  /** The loss `loss` at `epoch`, batch index `batch`, with learning rate `lr`. */
   constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly lr: number) {
     const suggestedLr = +(lr / 10).toPrecision(3);
     super(
@@ -83,7 +103,9 @@ export class TrainingDivergedError extends HandgradError {
   }
 }
 
+/** What {@link TrainingSession.run} calls as it goes, and when it stops. */
 export interface TrainCallbacks {
+  /** Called after every optimiser step. */
   onStep?: (record: StepRecord) => void;
   /** Called after every epoch (after its record is in the history); awaited (checkpoints go here). */
   onEpoch?: (record: EpochRecord, session: TrainingSession) => void | Promise<void>;
@@ -95,6 +117,7 @@ export interface TrainCallbacks {
   yieldEvery?: number;
 }
 
+/** Options of a {@link TrainingSession}. */
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
   resume?: { state: TrainState; weights: Map<string, Tensor> };
@@ -118,24 +141,34 @@ export function countCorrect(logits: Tensor, y: Int32Array, n: number): number {
 
 /** A model, its optimiser, its data and its streams: one run, which can be checkpointed and resumed. */
 export class TrainingSession {
+  /** The run's config, every default filled in. */
   readonly config: TrainConfig;
+  /** The data set trained on and tested against. */
   readonly data: Dataset;
+  /** The model's config (saved with checkpoints and bundles). */
   readonly modelConfig: LayerConfig;
+  /** The network being trained. */
   readonly model: Module;
+  /** The optimiser over the model's parameters. */
   readonly optimizer: Optimizer;
+  /** The input normalisation, from the training split (or the resumed state). */
   readonly normalization: Normalization;
   /** The shape of one sample as the model sees it (flat for MLPs, [C, H, W] for the cnn). */
   readonly inputShape: number[];
+  /** The stream that shuffles each epoch's batches. */
   readonly shuffleRng: Random;
+  /** The stream the dropout layers draw their masks from. */
   readonly dropoutRng: Random;
   /** Completed epochs. */
   epoch = 0;
+  /** One record per completed epoch. */
   readonly history: EpochRecord[] = [];
   /** The loss the model kind trains with, and its targets. */
   readonly objective: Objective;
   private readonly trainLoader: BatchLoader;
   private readonly testLoader: BatchLoader;
 
+  /** A run of `config` (missing fields take their defaults) on `data`; `options.resume` continues a checkpoint. */
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
     checkDataset(data);
     const resume = options.resume;
