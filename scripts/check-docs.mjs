@@ -25,9 +25,6 @@ const NOT_YET_DOCUMENTED = [
   'src/dream/prior.ts',
   'src/dream/transforms.ts',
   'src/kernels/table.ts',
-  'src/models/assignments.ts',
-  'src/models/kinds.ts',
-  'src/models/mlp.ts',
   'src/theory/activations.ts',
   'src/theory/check.ts',
   'src/theory/dropout-ridge.ts',
@@ -36,9 +33,6 @@ const NOT_YET_DOCUMENTED = [
   'src/theory/tanh-sigmoid.ts',
   'src/theory/two-layer.ts',
   'src/theory/xor.ts',
-  'src/train/config.ts',
-  'src/train/loader.ts',
-  'src/train/loop.ts',
 ];
 const args = process.argv.slice(2);
 const entries = [];
