@@ -19,11 +19,6 @@ import ts from 'typescript';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const NOT_YET_DOCUMENTED = [
-  'src/dream/dream.ts',
-  'src/dream/model.ts',
-  'src/dream/options.ts',
-  'src/dream/prior.ts',
-  'src/dream/transforms.ts',
   'src/kernels/table.ts',
   'src/theory/activations.ts',
   'src/theory/check.ts',
