@@ -14,6 +14,7 @@ import { INIT_NAMES } from './init.js';
 /** The largest size (features, channels, a kernel's side, …) a config may give: 2²⁴. */
 export const MAX_SIZE = 2 ** 24;
 
+/** Dropout's scaling semantics: 'inverted' (PyTorch's) and 'cmu' (the CMU assignment's). */
 export const DROPOUT_MODES = ['inverted', 'cmu'] as const;
 export const GELU_APPROXIMATIONS = ['none', 'tanh'] as const;
 

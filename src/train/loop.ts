@@ -130,8 +130,11 @@ export interface TrainCallbacks {
 
 /** A trained model to start from: its layers, its weights (by state-dict name) and the normalisation it was trained with. */
 export interface StartingModel {
+  /** The model's layer config. */
   config: LayerConfig;
+  /** Its parameters and buffers by state-dict name. */
   weights: Map<string, Tensor>;
+  /** The input normalisation it was trained with. */
   normalization: Normalization;
 }
 
@@ -148,7 +151,9 @@ export interface SessionOptions {
 
 /** What runFor did: the steps it took, the last one's record, and the epoch it finished, if any. */
 export interface SliceResult {
+  /** The optimiser steps taken. */
   steps: number;
+  /** The last step's record. */
   last: StepRecord;
   /** The record of the epoch whose last batch the slice trained (runFor stops there), or null. */
   epoch: EpochRecord | null;
