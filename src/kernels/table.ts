@@ -109,7 +109,7 @@ export interface Kernels {
   leakyReluForward(x: FloatArray, y: FloatArray, negativeSlope: number): void;
   /** dx = dy for x > 0, negativeSlope · dy otherwise. */
   leakyReluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, negativeSlope: number): void;
-  /** y = σ(x) = 1 / (1 + e^(−x)), computed without overflow. */
+  /** y = σ(x) = 1 / (1 + e^(−x)). */
   sigmoidForward(x: FloatArray, y: FloatArray): void;
   /** Uses the saved output: σ'(x) = y(1 − y). */
   sigmoidBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
