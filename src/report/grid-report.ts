@@ -196,7 +196,9 @@ export interface GridReport {
 
 /** Where runs were read from: a folder and the ids of the runs taken from it. */
 export interface RunSource {
+  /** The folder. */
   dir: string;
+  /** The ids of the runs read from it. */
   runs: readonly string[];
 }
 

@@ -157,6 +157,7 @@ export interface GridSettings {
   dataDescription?: string;
   /** The data's values per sample and its classes: the runs' costs, and so the shares of a sharded grid, follow from them. */
   features?: number;
+  /** The data's number of classes. */
   classes?: number;
   /**
    * The ids of the grid's runs, in table order: what its report lists. A grid run whole holds
