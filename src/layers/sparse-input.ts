@@ -12,24 +12,31 @@
 import { allocateFor } from '../backend.js';
 import { HandgradError, type DType, type FloatArray } from '../tensor.js';
 
+/** How SparseRows.fromDense reads and normalises the dense data. */
 export interface SparseFormOptions {
   /** The background value b: entries equal to it are not stored. */
   background: number;
   /** The normalisation (x − mean)/std: one value each, or one per feature. Default 0 and 1. */
   mean?: readonly number[];
+  /** The standard deviations of the normalisation, as many as `mean`. Default 1. */
   std?: readonly number[];
   /** dtype of the values and the constant row (default float32; float64 goes to the reference kernels). */
   dtype?: DType;
 }
 
+/** The normalised data s' + c of n rows: s' in CSR and the constant row c (made once per data set). */
 export class SparseRows {
-  /** Rows (samples) and columns (features). */
+  /** Rows (samples). */
   readonly n: number;
+  /** Columns (features). */
   readonly features: number;
+  /** The value b the dense data holds wherever s' has no entry. */
   readonly background: number;
   /** s' in CSR: row r holds values[j] at column colIdx[j] for j in [rowPtr[r], rowPtr[r + 1]), columns increasing. */
   readonly values: FloatArray;
+  /** The column of each stored value. */
   readonly colIdx: Int32Array;
+  /** Where each row's values start in values and colIdx (n + 1 entries, the last one nnz). */
   readonly rowPtr: Int32Array;
   /** c: the normalised background, (b − μ_k)/σ_k per feature. */
   readonly constant: FloatArray;
@@ -112,6 +119,7 @@ export class SparseRows {
     return m;
   }
 
+  /** dtype of the values and the constant row. */
   get dtype(): DType {
     return this.values instanceof Float64Array ? 'float64' : 'float32';
   }
@@ -142,6 +150,7 @@ export class SparseRows {
 
 /** A batch of rows of a SparseRows, in batch order: row i of the batch is row rows[i] of the matrix. */
 export interface SparseBatch {
+  /** The data set's sparse form. */
   readonly matrix: SparseRows;
   /** n row indices (a view on the loader's sample order). */
   readonly rows: Int32Array;

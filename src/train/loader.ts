@@ -17,8 +17,11 @@ import { NORMALIZE_MODES, type NormalizeMode } from './config.js';
 
 /** x ↦ (x − mean[f]) / std[f]; one value of each for 'global', one per feature for 'per-feature'. */
 export interface Normalization {
+  /** 'none', 'global' or 'per-feature'. */
   mode: NormalizeMode;
+  /** The mean subtracted: one value ('global') or one per feature. */
   mean: number[];
+  /** The standard deviation divided by: one value ('global') or one per feature. */
   std: number[];
 }
 
@@ -88,6 +91,7 @@ export function forwardInput(model: Module, x: ModelInput): Tensor {
   return x instanceof Tensor ? model.forward(x) : model.forwardSparse(x);
 }
 
+/** A minibatch: samples, in the model's input shape (or in sparse form), and their labels. */
 export interface Batch<X extends ModelInput = Tensor> {
   /** (n, …sampleShape), or the sparse batch of n rows */
   x: X;
@@ -97,24 +101,32 @@ export interface Batch<X extends ModelInput = Tensor> {
   n: number;
 }
 
+/** Options of a {@link BatchLoader}. */
 export interface LoaderOptions {
+  /** Samples per batch (a positive integer). */
   batchSize: number;
   /** Reshuffle every epoch from `rng` (training). Without it the order is 0, 1, 2, … */
   shuffle?: boolean;
+  /** The stream that shuffles (required with `shuffle`). */
   rng?: Random;
+  /** The normalisation applied to each sample (default: none). */
   normalization?: Normalization;
 }
 
 /** The sample order of a loader's epochs and its cut into batches (shared by the dense and sparse loaders). */
 abstract class Minibatches<X extends ModelInput> {
+  /** The split read. */
   readonly split: Split;
+  /** Samples per full batch. */
   readonly batchSize: number;
   /** Number of batches per epoch (the last one may be smaller). */
   readonly batches: number;
   private readonly shuffle: boolean;
   private readonly rng: Random | null;
+  /** The sample order of the current epoch. */
   protected readonly order: Int32Array;
 
+  /** Checks `split` and `options`; `order` allocates the array of the epoch's sample order. */
   constructor(split: Split, features: number, options: LoaderOptions, order: (n: number) => Int32Array) {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new HandgradError(`BatchLoader: batchSize must be a positive integer, got ${batchSize}`);
@@ -153,8 +165,14 @@ abstract class Minibatches<X extends ModelInput> {
   protected abstract fill(b: number, start: number): Batch<X>;
 }
 
+/**
+ * Cuts a split into minibatches of the model's input shape, normalised, shuffled every epoch when
+ * asked. The batch tensors are reused from batch to batch (no allocation per batch).
+ */
 export class BatchLoader extends Minibatches<Tensor> {
+  /** The shape of one sample in the batches. */
   readonly sampleShape: readonly number[];
+  /** Values per sample: the product of sampleShape. */
   readonly features: number;
   private readonly norm: Normalization;
   private readonly full: Batch;
@@ -162,6 +180,7 @@ export class BatchLoader extends Minibatches<Tensor> {
   /** The split's x normalised once (the first batch makes it): a batch is then row copies. */
   private normalized: Float32Array | null = null;
 
+  /** A loader over `split` whose batches have shape [n, ...sampleShape]. */
   constructor(split: Split, sampleShape: readonly number[], options: LoaderOptions) {
     const features = shapeSize(sampleShape);
     super(split, features, options, (n) => new Int32Array(n));
@@ -211,11 +230,14 @@ export class BatchLoader extends Minibatches<Tensor> {
  * storage, so the wasm kernels read a batch in place.
  */
 export class SparseBatchLoader extends Minibatches<SparseBatch> {
+  /** Values per sample. */
   readonly features: number;
+  /** The normalised split in sparse form, made once. */
   readonly matrix: SparseRows;
   /** One prepared batch object per batch of the epoch (its rows a view on the order). */
   private readonly prepared: Batch<SparseBatch>[];
 
+  /** A loader over `split` (samples of `features` values) that stores the entries that differ from `options.background`. */
   constructor(split: Split, features: number, options: LoaderOptions & { background: number }) {
     super(split, features, options, rowIndices);
     this.features = features;
@@ -240,14 +262,17 @@ export const SPARSE_BELOW = 0.3;
 
 /** Which form the first layer takes its batches in, and why (recorded with the run). */
 export interface InputPath {
+  /** The form of the first layer's batches. */
   path: 'sparse' | 'dense';
   /** One line: the rule's numbers, or what forced the choice. */
   reason: string;
   /** The training split's most common value and the fraction of its entries that differ from it (null when not looked at). */
   background: number | null;
+  /** The fraction of the training split's entries that differ from `background`. */
   nonBackground: number | null;
   /** Bytes of the sparse form of the training and test splits, and of the dense normalised copies it replaces (sparse path). */
   sparseBytes?: number;
+  /** Bytes of the dense normalised copies of the splits the sparse form replaces. */
   denseBytes?: number;
 }
 

@@ -25,6 +25,7 @@ const SPARSE_ON_HOST = {
   host: 'no WGSL version: the reference loop runs on the host mirrors; training gives the first layer dense batches on this backend instead',
 } as const;
 
+/** Where each kernel runs on the webgpu backend: 'device' (a WGSL shader) or the reason it runs on the host mirrors. */
 export const WEBGPU_SUPPORT = {
   gemm: 'device',
   sparseGemmForward: SPARSE_ON_HOST,
