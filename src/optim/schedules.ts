@@ -195,17 +195,20 @@ function scratchParameter(): { name: string; value: Tensor; grad: Tensor } {
  * ('step:30:0.1', 'multistep:30,60:0.1', 'cosine', 'plateau:5:0.5', 'warmup:500'), as a config.
  */
 export function parseSchedule(text: string, source = '--lr-schedule'): ScheduleConfig {
+  const bad = (problem: string): never => {
+    throw new HandgradError(`${source} ${problem}`, { code: 'invalid-option', subject: { option: 'lrSchedule' } });
+  };
   const [name, ...args] = text.split(':');
-  if (!isOwnKey(SCHEDULES, name)) return invalid(source, 'lrSchedule', `must start with one of ${SCHEDULE_NAMES.join(', ')}, got '${text.slice(0, 40)}'`);
+  if (!isOwnKey(SCHEDULES, name)) return bad(`must start with one of ${SCHEDULE_NAMES.join(', ')}, got '${text.slice(0, 40)}'`);
   const spec: ScheduleSpec = SCHEDULES[name];
-  if (args.length > spec.args.length) invalid(source, 'lrSchedule', `${name} takes at most ${spec.args.length} value${spec.args.length === 1 ? '' : 's'} (${spec.help.split(' — ')[0]}), got '${text.slice(0, 40)}'`);
+  if (args.length > spec.args.length) bad(`${name} takes at most ${spec.args.length} value${spec.args.length === 1 ? '' : 's'} (${spec.help.split(' — ')[0]}), got '${text.slice(0, 40)}'`);
   const config: ScheduleConfig = { type: name };
   args.forEach((raw, i) => {
     const option = spec.args[i]!;
     const kind = spec.options[option]!;
     const number = (s: string): number => (s.trim() === '' ? NaN : Number(s));
     const v = kind === 'ints' ? raw.split(',').map(number) : number(raw);
-    if (!holds(kind, v)) invalid(source, 'lrSchedule', `${name}: ${option} must be ${describe(kind)}, got '${raw}' (${spec.help.split(' — ')[0]})`);
+    if (!holds(kind, v)) bad(`${name}: ${option} must be ${describe(kind)}, got '${raw}' (${spec.help.split(' — ')[0]})`);
     config[option] = v;
   });
   return config;

@@ -6,12 +6,13 @@
 //     optimizer/<i>/<buffer>     the optimiser's buffer of its i-th parameter (PyTorch's
 //                                optimizer.state_dict() numbers parameters the same way),
 //                                in that parameter's dtype
+//     best/<state-dict name>     the best epoch's state dict (runs with early stopping)
 //   __metadata__
 //     format   "handgrad-checkpoint"
 //     version  "1"
 //     state    the TrainState as JSON (config, model config, normalisation, completed epochs,
-//              history, the shuffle and dropout streams), its optimizer.buffers replaced by the
-//              buffers' names per parameter
+//              history, the shuffle and dropout streams, the scheduler's and early stopping's
+//              counters), its optimizer.buffers replaced by the buffers' names per parameter
 
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../layers/module.js';
@@ -23,21 +24,23 @@ import type { TrainState } from './loop.js';
 export const CHECKPOINT_FORMAT = 'handgrad-checkpoint';
 const CHECKPOINT_VERSION = '1';
 const OPTIMIZER_PREFIX = 'optimizer/';
+const BEST_PREFIX = 'best/';
 
-/** A checkpoint read back: the state and the model's state dict by name. */
+/** A checkpoint read back: the state, the model's state dict by name, and the best epoch's (early stopping). */
 export interface Checkpoint {
   state: TrainState;
   weights: Map<string, Tensor>;
+  best: Map<string, Tensor>;
 }
 
-/** Serialises a session's state and its model (state dict) into one safetensors file. */
-export function checkpointToBytes(state: TrainState, model: Module): Uint8Array {
+/** Serialises a session's state, its model (state dict) and the best epoch's state dict into one safetensors file. */
+export function checkpointToBytes(state: TrainState, model: Module, best: [string, Tensor][] = []): Uint8Array {
   const params = model.parameters();
   const { buffers, ...optimizer } = state.optimizer;
   if (buffers.length !== 0 && buffers.length !== params.length) {
     throw new HandgradError(`checkpoint: the optimiser holds buffers for ${buffers.length} parameters, the model has ${params.length}`);
   }
-  const tensors: [string, Tensor][] = model.stateDict();
+  const tensors: [string, Tensor][] = [...model.stateDict(), ...best.map(([n, t]): [string, Tensor] => [`${BEST_PREFIX}${n}`, t])];
   const names = buffers.map((b, i) => {
     const dtype = params[i]!.value.dtype;
     for (const [name, values] of Object.entries(b)) {
@@ -87,7 +90,11 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
 
   // Split the tensors: optimiser buffers back into the state, the rest is the model's state dict.
   const weights = new Map<string, Tensor>();
-  for (const [name, t] of file.tensors) if (!name.startsWith(OPTIMIZER_PREFIX)) weights.set(name, t);
+  const best = new Map<string, Tensor>();
+  for (const [name, t] of file.tensors) {
+    if (name.startsWith(BEST_PREFIX)) best.set(name.slice(BEST_PREFIX.length), t);
+    else if (!name.startsWith(OPTIMIZER_PREFIX)) weights.set(name, t);
+  }
   const buffers: OptimizerState['buffers'] = (names as string[][]).map((list, i) => {
     const b: Record<string, number[]> = {};
     for (const name of list) {
@@ -98,7 +105,7 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
     return b;
   });
   const expected = buffers.reduce((n, b) => n + Object.keys(b).length, 0);
-  if (file.tensors.size - weights.size !== expected) fail(`${file.tensors.size - weights.size} optimiser tensors, the state names ${expected}`);
+  if (file.tensors.size - weights.size - best.size !== expected) fail(`${file.tensors.size - weights.size - best.size} optimiser tensors, the state names ${expected}`);
   const state: TrainState = { ...(st as Omit<TrainState, 'optimizer'>), optimizer: { type: opt!.type as string, step: opt!.step as number, buffers } };
-  return { state, weights };
+  return { state, weights, best };
 }

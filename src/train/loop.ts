@@ -1,19 +1,24 @@
 // The training loop. It owns the order of one step:
-//   forward → loss → zeroGrad → backward → step
-// runs the model in train() mode for the epoch's minibatches and in eval() mode for the full
-// test pass, and emits one typed record per step and one per epoch through callbacks, which the
+//   forward → loss → zeroGrad → backward → (clip the gradients' norm) → step → (per-step schedule)
+// and of one epoch: the minibatches in train() mode, then the test pass and the validation pass
+// in eval() mode, the per-epoch schedule (ReduceLROnPlateau reads the validation loss, or the
+// training loss without a validation split), then early stopping. It emits one typed record per step and one per epoch through callbacks, which the
 // CLI, the plots, the checkpoints and the browser playground all read. Browser-safe: no fs.
 
-import type { Dataset } from '../data/types.js';
+import type { Dataset, Split } from '../data/types.js';
 import { validateLayerConfig, type LayerConfig } from '../layers/config.js';
 import type { Module } from '../layers/module.js';
 import { modelLoss, type LossKind } from '../models/kinds.js';
-import { OPTIMIZERS, type Optimizer, type OptimizerState } from '../optim/index.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { buildSchedule, OPTIMIZERS, SCHEDULES, type LRScheduler, type Optimizer, type OptimizerState, type SchedulerState } from '../optim/index.js';
+import type { Parameter } from '../parameter.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
 import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { EarlyStopping, type EarlyStopState } from './early-stop.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
 import { Objective } from './objective.js';
+import { validationSplit } from './split.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
@@ -26,7 +31,11 @@ export interface EpochRecord {
   seconds: number;
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
+  /** The lr of the epoch's last step. */
   lr: number;
+  /** Validation metrics, in eval mode (runs with a validation split only). */
+  valLoss?: number;
+  valAccuracy?: number;
 }
 
 /** One optimiser step. */
@@ -63,6 +72,10 @@ export interface TrainState {
   history: EpochRecord[];
   optimizer: OptimizerState;
   rng: { shuffle: StreamState; dropout: StreamState };
+  /** The learning-rate scheduler's state (runs with a schedule). */
+  scheduler?: SchedulerState | null;
+  /** Early stopping's counters (runs with earlyStop); the best weights travel beside them. */
+  earlyStop?: EarlyStopState | null;
 }
 
 /**
@@ -97,7 +110,7 @@ export interface TrainCallbacks {
 
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
-  resume?: { state: TrainState; weights: Map<string, Tensor> };
+  resume?: { state: TrainState; weights: Map<string, Tensor>; best?: Map<string, Tensor> };
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -133,8 +146,18 @@ export class TrainingSession {
   readonly history: EpochRecord[] = [];
   /** The loss the model kind trains with, and its targets. */
   readonly objective: Objective;
+  /** The schedule that sets the optimiser's lr (null: a constant lr). */
+  readonly scheduler: LRScheduler | null;
+  /** Early stopping on the validation loss (null without earlyStop). */
+  readonly earlyStopping: EarlyStopping | null;
+  /** The samples trained on: the training split less the validation split. */
+  readonly trainSplit: Split;
+  /** The validation split carved from the training data (null without val). */
+  readonly valSplit: Split | null;
   private readonly trainLoader: BatchLoader;
   private readonly testLoader: BatchLoader;
+  private readonly valLoader: BatchLoader | null;
+  private readonly params: Parameter[];
 
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
     checkDataset(data);
@@ -146,6 +169,9 @@ export class TrainingSession {
     this.shuffleRng = streams.shuffle;
     this.dropoutRng = streams.dropout;
     const features = data.train.x.length / data.train.n;
+    const split = c.val > 0 ? validationSplit(data.train, features, c.val, streams.split) : null;
+    this.trainSplit = split?.train ?? data.train;
+    this.valSplit = split?.val ?? null;
     if (resume) {
       const s = resume.state;
       if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
@@ -154,25 +180,43 @@ export class TrainingSession {
       this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
-      this.normalization = computeNormalization(data.train, features, c.normalize);
+      this.normalization = computeNormalization(this.trainSplit, features, c.normalize);
     }
     this.model = buildFromConfig(this.modelConfig, { initRng: streams.init, dropoutRng: this.dropoutRng });
     // The data is not trained: the first layer with weights need not compute dL/dx.
     const first = firstLayerWithParameters(this.model);
     if (first) first.computeInputGradient = false;
-    this.optimizer = OPTIMIZERS[c.optimizer].build(this.model.parameters(), c);
+    this.params = this.model.parameters();
+    this.optimizer = OPTIMIZERS[c.optimizer].build(this.params, c);
     this.objective = new Objective(modelLoss(c.model));
-    if (resume) {
-      loadWeights(this.model, resume.weights, 'checkpoint');
-      this.optimizer.loadState(resume.state.optimizer);
-      this.shuffleRng.setState(resume.state.rng.shuffle);
-      this.dropoutRng.setState(resume.state.rng.dropout);
-      this.epoch = resume.state.epoch;
-      this.history.push(...resume.state.history);
-    }
     this.inputShape = modelInputShape(this.modelConfig, data.sampleShape);
-    this.trainLoader = new BatchLoader(data.train, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
+    this.trainLoader = new BatchLoader(this.trainSplit, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
     this.testLoader = new BatchLoader(data.test, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization });
+    this.valLoader = this.valSplit ? new BatchLoader(this.valSplit, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization }) : null;
+    this.scheduler = c.lrSchedule ? buildSchedule(this.optimizer, c.lrSchedule, { epochs: c.epochs, stepsPerEpoch: this.trainLoader.batches }, 'train config') : null;
+    this.earlyStopping = c.earlyStop > 0 ? new EarlyStopping(c.earlyStop, this.model) : null;
+    if (resume) {
+      const s = resume.state;
+      loadWeights(this.model, resume.weights, 'checkpoint');
+      this.optimizer.loadState(s.optimizer);
+      if (this.scheduler) {
+        if (!s.scheduler) throw new HandgradError('checkpoint: the run has a learning-rate schedule but the checkpoint holds no scheduler state');
+        this.scheduler.loadState(s.scheduler);
+      }
+      if (this.earlyStopping) {
+        if (!s.earlyStop) throw new HandgradError('checkpoint: the run stops early but the checkpoint holds no early-stopping state');
+        this.earlyStopping.load(s.earlyStop, resume.best ?? new Map());
+      }
+      this.shuffleRng.setState(s.rng.shuffle);
+      this.dropoutRng.setState(s.rng.dropout);
+      this.epoch = s.epoch;
+      this.history.push(...s.history);
+    }
+  }
+
+  /** The run has stopped early (its model holds the best epoch's weights). */
+  get stoppedEarly(): boolean {
+    return this.earlyStopping?.state.stopped ?? false;
   }
 
   /** The state a checkpoint needs (a snapshot: safe to serialise later). */
@@ -186,12 +230,15 @@ export class TrainingSession {
       history: this.history.map((r) => ({ ...r })),
       optimizer: this.optimizer.state(),
       rng: { shuffle: this.shuffleRng.getState(), dropout: this.dropoutRng.getState() },
+      scheduler: this.scheduler?.state() ?? null,
+      earlyStop: this.earlyStopping ? { ...this.earlyStopping.state } : null,
     };
   }
 
   /** Mean loss and accuracy over a whole split, in eval mode, in the split's order. */
-  evaluate(which: 'test' | 'train' = 'test'): { loss: number; accuracy: number } {
-    const loader = which === 'test' ? this.testLoader : new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization });
+  evaluate(which: 'test' | 'train' | 'val' = 'test'): { loss: number; accuracy: number } {
+    if (which === 'val' && !this.valLoader) throw new HandgradError('evaluate: the run has no validation split (val is 0)');
+    const loader = which === 'test' ? this.testLoader : which === 'val' ? this.valLoader! : new BatchLoader(this.trainSplit, this.inputShape, { batchSize: 500, normalization: this.normalization });
     return evaluateLoader(this.model, loader, this.objective);
   }
 
@@ -201,8 +248,11 @@ export class TrainingSession {
     const last = Math.min(c.epochs, callbacks.stopAfterEpoch ?? c.epochs);
     const yieldEvery = callbacks.yieldEvery ?? 25;
     const loader = this.trainLoader;
-    const { model, optimizer, objective } = this;
-    while (this.epoch < last) {
+    const { model, optimizer, objective, scheduler, params } = this;
+    const perStep = scheduler !== null && SCHEDULES[c.lrSchedule!.type].interval === 'step';
+    // the schedule steps after every optimiser step but the run's last (whose next lr is never used)
+    const totalSteps = c.epochs * loader.batches;
+    while (this.epoch < last && !this.stoppedEarly) {
       const epoch = this.epoch + 1;
       const t0 = now();
       model.train();
@@ -210,6 +260,7 @@ export class TrainingSession {
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
+      let lr = optimizer.lr;
       for (let b = 0; b < loader.batches; b++) {
         if (callbacks.signal?.aborted) return this.history;
         const batch = loader.batch(b);
@@ -219,7 +270,10 @@ export class TrainingSession {
         const right = countCorrect(logits, batch.y, batch.n);
         optimizer.zeroGrad();
         model.backward(objective.backward());
+        if (c.clipGradNorm > 0) clipGradNorm(params, c.clipGradNorm);
+        lr = optimizer.lr;
         optimizer.step();
+        if (perStep && optimizer.stepCount < totalSteps) scheduler.step();
         lossSum += loss;
         correct += right;
         seen += batch.n;
@@ -228,13 +282,14 @@ export class TrainingSession {
           callbacks.onStep({
             epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
             epochLoss: lossSum / (b + 1), epochAccuracy: correct / seen, seconds,
-            samplesPerSecond: seconds > 0 ? seen / seconds : 0, lr: optimizer.lr,
+            samplesPerSecond: seconds > 0 ? seen / seconds : 0, lr,
           });
         }
         if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await pause();
       }
       const trainSeconds = (now() - t0) / 1000;
       const test = evaluateLoader(model, this.testLoader, objective);
+      const val = this.valLoader ? evaluateLoader(model, this.valLoader, objective) : null;
       model.train();
       const record: EpochRecord = {
         epoch,
@@ -244,10 +299,13 @@ export class TrainingSession {
         testAccuracy: test.accuracy,
         seconds: (now() - t0) / 1000,
         samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0,
-        lr: optimizer.lr,
+        lr,
+        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
       };
+      if (scheduler && !perStep) scheduler.step(val ? val.loss : record.trainLoss);
       this.epoch = epoch;
       this.history.push(record);
+      if (this.earlyStopping && val) this.earlyStopping.update(epoch, val.loss);
       await callbacks.onEpoch?.(record, this);
     }
     return this.history;

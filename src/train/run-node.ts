@@ -68,9 +68,12 @@ export interface RunResult {
 }
 
 export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
+/** The columns of a run with a validation split, after HISTORY_FIELDS. */
+export const VAL_FIELDS = ['valLoss', 'valAccuracy'] as const;
 
 export function historyCsv(history: EpochRecord[]): string {
-  return [HISTORY_FIELDS.join(','), ...history.map((r) => HISTORY_FIELDS.map((f) => String(r[f])).join(','))].join('\n') + '\n';
+  const fields = history.some((r) => r.valLoss !== undefined) ? [...HISTORY_FIELDS, ...VAL_FIELDS] : HISTORY_FIELDS;
+  return [fields.join(','), ...history.map((r) => fields.map((f) => String(r[f] ?? '')).join(','))].join('\n') + '\n';
 }
 
 export function historyJsonl(history: EpochRecord[]): string {
@@ -102,7 +105,14 @@ export function readHistory(file: string): EpochRecord[] {
     };
     const epoch = field('epoch', true);
     if (!Number.isInteger(epoch) || epoch < 1) throw new HandgradError(`${file}:${i + 1}: field 'epoch' must be an integer ≥ 1, got ${epoch}`);
+    const val = (k: (typeof VAL_FIELDS)[number]): { [key: string]: number } => {
+      const v: unknown = (r as Record<string, unknown>)[k];
+      if (v === undefined) return {};
+      if (typeof v === 'number' || v === null) return { [k]: v ?? NaN };
+      throw new HandgradError(`${file}:${i + 1}: field '${k}' not a number`);
+    };
     out.push({
+      ...val('valLoss'), ...val('valAccuracy'),
       epoch, trainLoss: field('trainLoss', true), trainAccuracy: field('trainAccuracy', true), testLoss: field('testLoss', true),
       testAccuracy: field('testAccuracy', true), seconds: field('seconds', false), samplesPerSecond: field('samplesPerSecond', false), lr: field('lr', false),
     });
@@ -167,7 +177,7 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     fellBack = cp.fellBack;
     // A resumed run keeps its checkpoint's config; only the number of epochs may be raised.
     const state: TrainState = { ...cp.state, config: { ...cp.state.config, epochs: Math.max(opts.config.epochs, cp.state.epoch) } };
-    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights } });
+    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights, best: cp.best } });
     resumedFrom = state.epoch;
     if (state.config.epochs !== cp.state.config.epochs) writeConfig(outDir, session, opts);
     // the bundle and the history may be ahead of (or behind) the checkpoint a kill left: match them to it
