@@ -190,7 +190,7 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     writeCheckpoint(outDir, session);
     writeModel(outDir, session, opts);
   }
-  const alreadyComplete = session.epoch >= session.config.epochs;
+  const alreadyComplete = session.epoch >= session.config.epochs || session.stoppedEarly;
   await session.run({
     onStep: opts.onStep,
     stopAfterEpoch: opts.stopAfterEpoch,
