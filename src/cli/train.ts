@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { backend, training, type Dataset } from '../index.js';
+import { backend, nn, training, type Dataset } from '../index.js';
 import {
   hasCheckpoint, lockRunDirectory, readCheckpoint, readHistory, runCharts, runDirectoryState, runLabel, runTraining, writeCharts, type DirectoryLock,
 } from '../node.js';
@@ -92,7 +92,12 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
   log(`handgrad train: ${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes) → ${outDir}`);
   for (const note of notes) log(`note: ${note}`);
   log(`backend: ${backend().describe()}`);
-  const label = runLabel(config, training.modelConfig(config.model, data.sampleShape, data.classes.length, config.dropout, config.dropoutMode), data.name);
+  const layers = training.modelConfig(config.model, data.sampleShape, data.classes.length, config.dropout, config.dropoutMode);
+  const label = runLabel(config, layers, data.name);
+  if (!quiet) {
+    const model = training.buildFromConfig(layers);
+    log(`model: ${model.config().type === 'Sequential' ? `${model.children().length} layers, ` : ''}${nn.summaryTotals(model.summary(training.modelInputShape(layers, data.sampleShape), config.batchSize))}`);
+  }
   let result: Awaited<ReturnType<typeof runTraining>>;
   try {
     const run = { config, data, outDir, lock, resume: f.resume === true, onStep: progress.onStep, onEpoch: progress.onEpoch };
