@@ -46,7 +46,7 @@ beforeAll(async () => {
     train: { x: halve(tr.x, 1500), y: tr.y, n: 1500 }, test: { x: halve(te.x, 500), y: te.y, n: 500 },
     source: { test: 'the first Fashion-MNIST images, 2×2-averaged to 14×14' },
   };
-  const config = { data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' } as const;
+  const config = { data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted', lrSchedule: null, clipGradNorm: 0, val: 0, earlyStop: 0 } as const;
   await runTraining({ config: { ...config, model: { kind: 'cnn' } }, data, outDir: runDir });
   // the NYU assignment's network: an MLP on the flattened images, which the run records as [1, 14, 14]
   mlpDir = join(dir, 'mlp');
