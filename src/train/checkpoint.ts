@@ -87,6 +87,13 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
     return Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w));
   };
   need(!!st.rng && okStream(st.rng.shuffle) && okStream(st.rng.dropout), '"rng" must hold the shuffle and dropout stream states');
+  const sched = st.scheduler;
+  need(sched === undefined || sched === null || (typeof sched === 'object' && typeof sched.type === 'string' && Number.isInteger(sched.lastEpoch) &&
+    typeof sched.lr === 'number' && typeof sched.extra === 'object' && sched.extra !== null), '"scheduler" must be null or {type, lastEpoch, lr, extra}');
+  const es = st.earlyStop;
+  need(es === undefined || es === null || (typeof es === 'object' && (es.bestLoss === null || typeof es.bestLoss === 'number') &&
+    Number.isInteger(es.bestEpoch) && es.bestEpoch >= 0 && es.bestEpoch <= (st.epoch ?? 0) && Number.isInteger(es.bad) && es.bad >= 0 &&
+    typeof es.stopped === 'boolean'), '"earlyStop" must be null or {bestLoss, bestEpoch ≤ epoch, bad, stopped}');
 
   // Split the tensors: optimiser buffers back into the state, the rest is the model's state dict.
   const weights = new Map<string, Tensor>();

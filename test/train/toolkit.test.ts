@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/data/types.js';
 import type { Module } from '../../src/layers/module.js';
 import { modelConfig, type TrainConfig } from '../../src/train/config.js';
-import { TrainingSession, type EpochRecord } from '../../src/train/loop.js';
+import { TrainingSession, type EpochRecord, type TrainState } from '../../src/train/loop.js';
+import { checkpointFromBytes, checkpointToBytes } from '../../src/train/checkpoint.js';
 import { CHECKPOINT_FILE, readCheckpoint } from '../../src/train/checkpoint-node.js';
 import { readHistory, runTraining } from '../../src/train/run-node.js';
 import { Random } from '../../src/random.js';
@@ -83,6 +84,19 @@ describe('validation split and early stopping', () => {
     expect(stateOf(again.session.model)).toEqual(stateOf(first.session.model));
     const best = first.session.earlyStopping!.state.bestEpoch;
     expect(again.session.evaluate('val').loss).toBe(first.session.history[best - 1]!.valLoss);
+  });
+
+  it('a checkpoint whose scheduler or early-stopping state is malformed is refused, naming the field', () => {
+    const s = new TrainingSession({ ...overfit, lrSchedule: { type: 'exp', gamma: 0.9 } }, randomLabels());
+    const bytes = (state: TrainState): Uint8Array => checkpointToBytes(state, s.model, s.earlyStopping!.bestTensors());
+    const good = s.state();
+    expect(checkpointFromBytes(bytes(good), 'cp').state.scheduler).toEqual(good.scheduler);
+    expect(() => checkpointFromBytes(bytes({ ...good, scheduler: { type: 'exp', lastEpoch: 0.5, lr: 1, extra: {} } }), 'cp'))
+      .toThrow(/^cp: "scheduler" must be null or \{type, lastEpoch, lr, extra\}$/);
+    expect(() => checkpointFromBytes(bytes({ ...good, earlyStop: { bestLoss: 1, bestEpoch: 3, bad: 0, stopped: false } }), 'cp'))
+      .toThrow(/^cp: "earlyStop" must be null or \{bestLoss, bestEpoch ≤ epoch, bad, stopped\}$/);
+    expect(() => new TrainingSession({}, randomLabels(), { resume: { state: { ...good, scheduler: { type: 'step', lastEpoch: 1, lr: 1, extra: {} } }, weights: new Map(s.model.stateDict()) } }))
+      .toThrow(/ExponentialLR.loadState: the saved state is for step, not ExponentialLR/);
   });
 
   it('the split is seeded and carved from the training data only', () => {
