@@ -5,6 +5,7 @@
 
 import type { FloatArray } from '../tensor.js';
 
+/** GELU's form: 'none' (exact, x·Φ(x)) or 'tanh' (½x(1 + tanh(√(2/π)(x + 0.044715x³)))). */
 export type GeluApproximate = 'none' | 'tanh';
 
 /**
@@ -16,21 +17,33 @@ export type BatchNormStatistics = 'batch' | 'running';
 /** The per-element losses of elementwiseLoss / elementwiseLossBackward (MSELoss, BCELoss, BCEWithLogitsLoss). */
 export type ElementwiseLossKind = 'mse' | 'bce' | 'bceWithLogits';
 
+/** SGD's hyper-parameters for one sgdStep call (see torch.optim.SGD). */
 export interface SgdHyper {
+  /** The learning rate. */
   lr: number;
+  /** μ, the momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the momentum. */
   dampening: number;
+  /** L2 penalty wd, added to the gradient as wd·p. */
   weightDecay: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
   /** True on the first step, when PyTorch initialises the momentum buffer to the gradient. */
   firstStep: boolean;
 }
 
+/** Adam's hyper-parameters for one adamStep call (see torch.optim.Adam / AdamW). */
 export interface AdamHyper {
+  /** The learning rate. */
   lr: number;
+  /** β₁, the first moment's decay rate. */
   beta1: number;
+  /** β₂, the second moment's decay rate. */
   beta2: number;
+  /** ε, added to the denominator. */
   eps: number;
+  /** Weight decay wd. */
   weightDecay: number;
   /** AdamW: decay the weights directly (p ← p − lr·wd·p) instead of adding wd·p to the gradient. */
   decoupled: boolean;
@@ -38,19 +51,28 @@ export interface AdamHyper {
   step: number;
 }
 
+/** RMSprop's hyper-parameters for one rmspropStep call (see torch.optim.RMSprop). */
 export interface RmspropHyper {
+  /** The learning rate. */
   lr: number;
   /** Smoothing constant of the running mean of g². */
   alpha: number;
   /** Added to the root mean square (after the square root). */
   eps: number;
+  /** L2 penalty wd, added to the gradient as wd·p. */
   weightDecay: number;
+  /** μ, the momentum factor (0: none). */
   momentum: number;
   /** Divide by the centred root mean square √(E[g²] − E[g]²) instead of √E[g²]. */
   centered: boolean;
 }
 
+/**
+ * The kernel table every backend provides: the only functions layers and optimisers call. All
+ * arrays of one call share one dtype and are row-major; outputs are written in place.
+ */
 export interface Kernels {
+  /** The backend's name: 'ref', 'wasm', 'webgpu'. */
   readonly name: string;
 
   // ---- matrix products -------------------------------------------------------------------
@@ -79,19 +101,29 @@ export interface Kernels {
   mul(a: FloatArray, b: FloatArray, out: FloatArray): void;
 
   // ---- activations: forward y = f(x); backward dx = dy · f'(x) -----------------------------
+  /** y = scale · max(0, x). */
   reluForward(x: FloatArray, y: FloatArray, scale: number): void;
+  /** dx = dy · scale where x > 0, else 0. */
   reluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, scale: number): void;
+  /** y = x for x > 0, negativeSlope · x otherwise. */
   leakyReluForward(x: FloatArray, y: FloatArray, negativeSlope: number): void;
+  /** dx = dy for x > 0, negativeSlope · dy otherwise. */
   leakyReluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, negativeSlope: number): void;
+  /** y = σ(x) = 1 / (1 + e^(−x)). */
   sigmoidForward(x: FloatArray, y: FloatArray): void;
   /** Uses the saved output: σ'(x) = y(1 − y). */
   sigmoidBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  /** y = tanh(x). */
   tanhForward(x: FloatArray, y: FloatArray): void;
   /** Uses the saved output: tanh'(x) = 1 − y². */
   tanhBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  /** y = x·Φ(x), or its tanh form. */
   geluForward(x: FloatArray, y: FloatArray, approximate: GeluApproximate): void;
+  /** dx = dy · (Φ(x) + x·φ(x)), or the tanh form's derivative. */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: GeluApproximate): void;
+  /** y = log(1 + e^(βx)) / β, and y = x where βx > threshold. */
   softplusForward(x: FloatArray, y: FloatArray, beta: number, threshold: number): void;
+  /** dx = dy · σ(βx), and dy where βx > threshold. */
   softplusBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, beta: number, threshold: number): void;
   /** y = x for x > 0, α(eˣ − 1) for x ≤ 0 (α ≥ 0). */
   eluForward(x: FloatArray, y: FloatArray, alpha: number): void;
@@ -173,6 +205,37 @@ export interface Kernels {
     x: FloatArray, planes: number, H: number, W: number, kh: number, kw: number,
     sh: number, sw: number, ph: number, pw: number, OH: number, OW: number,
     y: FloatArray, argmax: Int32Array,
+  ): void;
+  /**
+   * Convolution with stride 1, computed directly (no unfolding), over a batch:
+   *   y[b, o, oy, ox] = bias[o] + Σ_{c, i, j} w[o, c, i, j] · x[b, c, oy − ph + i, ox − pw + j]
+   * x: (batch, C, H, W), w: (OC, C, kh, kw), bias: (OC) or null, y: (batch, OC, OH, OW) with
+   * OH = H + 2·ph − kh + 1, OW = W + 2·pw − kw + 1 (x is 0 outside the image). Callers use it
+   * where directConvFits() holds, and im2col + gemm elsewhere.
+   */
+  conv2dForward(
+    x: FloatArray, w: FloatArray, bias: FloatArray | null,
+    batch: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number,
+    y: FloatArray,
+  ): void;
+  /**
+   * The input gradient of conv2dForward (shapes as there), written, not accumulated:
+   *   dx[b, c, iy, ix] = Σ_{o, i, j} w[o, c, i, j] · dy[b, o, iy + ph − i, ix + pw − j]   (dy is 0 outside).
+   */
+  conv2dBackwardData(
+    dy: FloatArray, w: FloatArray,
+    batch: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number,
+    dx: FloatArray,
+  ): void;
+  /**
+   * The weight gradient of conv2dForward (shapes as there):
+   *   dw[o, c, i, j] = beta·dw[o, c, i, j] + Σ_{b, oy, ox} dy[b, o, oy, ox] · x[b, c, oy − ph + i, ox − pw + j]
+   * beta is 0 (overwrite: NaNs in dw vanish) or 1 (accumulate).
+   */
+  conv2dBackwardFilter(
+    x: FloatArray, dy: FloatArray,
+    batch: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number,
+    beta: number, dw: FloatArray,
   ): void;
   /** dx (zeroed by the caller) += dy routed to the saved argmax positions. */
   maxPool2dBackward(
@@ -286,7 +349,9 @@ export interface Kernels {
  * kind's name in the registry that makes it (src/backend.ts: BACKEND_KINDS).
  */
 export interface Backend<Kind extends string = string> {
+  /** The backend's kind, e.g. 'wasm'. */
   readonly name: Kind;
+  /** The kernels it runs. */
   readonly kernels: Kernels;
   /** Storage for a tensor; the wasm backend hands out views on its linear memory. */
   allocate(dtype: 'float32' | 'float64', size: number): FloatArray;
@@ -294,4 +359,37 @@ export interface Backend<Kind extends string = string> {
   readonly dtypes: readonly ('float32' | 'float64')[];
   /** Human-readable description, e.g. "wasm (simd128, 2 threads)". */
   describe(): string;
+}
+
+/**
+ * The convolutions conv2dForward / conv2dBackwardData / conv2dBackwardFilter take: stride 1,
+ * padding smaller than the kernel, and images small enough that one image's padded planes (the
+ * larger of its C input and OC output channels, plus 4 output rows) fit DIRECT_CONV_MAX_FLOATS,
+ * which every backend handles; and few input channels (C·kh·kw ≤ DIRECT_CONV_MAX_TAPS), where
+ * the direct loops beat an unfolding into a GEMM.
+ */
+export function directConvFits(C: number, H: number, W: number, OC: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): boolean {
+  if (sh !== 1 || sw !== 1 || ph >= kh || pw >= kw) return false;
+  if (C * kh * kw > DIRECT_CONV_MAX_TAPS) return false;
+  return directConvFloats(C, H, W, OC, kh, kw, ph, pw) <= DIRECT_CONV_MAX_FLOATS;
+}
+
+/** Largest C·kh·kw of a direct convolution. */
+export const DIRECT_CONV_MAX_TAPS = 288;
+/** Floats of per-thread scratch a direct convolution of one image may need (wasm: its GEMM scratch area). */
+export const DIRECT_CONV_MAX_FLOATS = 65536;
+
+/**
+ * Floats of scratch one image of a direct convolution uses, for the larger of the forward pass
+ * and the backward passes: the padded planes of its input (C planes of (H + 2ph) × (W + 2pw)) or,
+ * for the input gradient, of dy (OC planes of (OH + 2(kh−1−ph)) × (OW + 2(kw−1−pw))), with a
+ * row of slack; 4 rows of output positions; the weight gradient of 4 output channels.
+ */
+export function directConvFloats(C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number): number {
+  const Hp = H + 2 * ph, Wp = W + 2 * pw;
+  const OH = Hp - kh + 1, OW = Wp - kw + 1;
+  const Hq = OH + 2 * (kh - 1 - ph), Wq = OW + 2 * (kw - 1 - pw);
+  const planes = Math.max(C * Hp * Wp + Wp, OC * Hq * Wq + Wq) + 16;
+  const rows = 4 * (Math.max(OH * Wp, H * Wq) + 8);
+  return planes + rows + 4 * C * kh * kw + 64;
 }

@@ -2,15 +2,20 @@
 //   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
 // Adam adds wd·p to g; AdamW instead shrinks p ← p(1 − lr·wd) before the update.
 
-import { allocateFor, kernelsFor } from '../backend.js';
+import { kernelsFor } from '../backend.js';
 import type { FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
+/** Options of {@link Adam} and {@link AdamW} (PyTorch's names and defaults). */
 export interface AdamOptions {
+  /** The learning rate (default 1e-3). */
   lr?: number;
+  /** [β₁, β₂], the decay rates of the first and second moments, each in [0, 1) (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** ε, added to the denominator (default 1e-8). */
   eps?: number;
+  /** Weight decay wd (default 0 for Adam, 0.01 for AdamW). */
   weightDecay?: number;
 }
 
@@ -24,18 +29,30 @@ export interface AdamVariant {
 const ADAM: AdamVariant = { kind: 'adam', label: 'Adam', defaultWeightDecay: 0, decoupled: false };
 const ADAMW: AdamVariant = { kind: 'adamw', label: 'AdamW', defaultWeightDecay: 0.01, decoupled: true };
 
+/**
+ * Adam, exactly as torch.optim.Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε), with g = ∇ + wd·p.
+ */
 export class Adam extends Optimizer {
   readonly kind: 'adam' | 'adamw';
   private _lr: number;
+  /** β₁, the decay rate of the first moment. */
   readonly beta1: number;
+  /** β₂, the decay rate of the second moment. */
   readonly beta2: number;
+  /** ε, added to the denominator. */
   readonly eps: number;
+  /** The weight decay wd. */
   readonly weightDecay: number;
+  /** True for AdamW: the decay shrinks p ← p(1 − lr·wd) instead of adding wd·p to the gradient. */
   protected readonly decoupled: boolean;
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
+  /** m and v as single arrays laid out like the flat parameters (null when they are not flat). */
+  private readonly flatM: FloatArray | null;
+  private readonly flatV: FloatArray | null;
 
-  /** `variant` is set by AdamW. */
+  /** Adam over `params`: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 by default (`variant` is set by AdamW). */
   constructor(params: Parameter[], options: AdamOptions = {}, variant: AdamVariant = ADAM) {
     super(params, variant.label);
     const what = variant.label;
@@ -48,8 +65,12 @@ export class Adam extends Optimizer {
     this.beta2 = checkHyper(what, 'betas[1]', b2, 0, 1, true);
     this.eps = checkHyper(what, 'eps', options.eps ?? 1e-8, 0);
     this.weightDecay = checkHyper(what, 'weightDecay', options.weightDecay ?? defaultWeightDecay, 0);
-    this.m = params.map((p) => allocateFor(p.value.dtype, p.value.size));
-    this.v = params.map((p) => allocateFor(p.value.dtype, p.value.size));
+    const m = this.stateBuffers((i) => params[i]!.value.size);
+    const v = this.stateBuffers((i) => params[i]!.value.size);
+    this.m = m.each;
+    this.v = v.each;
+    this.flatM = m.all;
+    this.flatV = v.all;
   }
 
   get lr(): number {
@@ -65,7 +86,9 @@ export class Adam extends Optimizer {
       lr: this._lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
       weightDecay: this.weightDecay, decoupled: this.decoupled, step: this.stepCount,
     };
-    this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.storage, p.grad.storage, this.m[i]!, this.v[i]!, h));
+    const flat = this.flatForStep();
+    if (flat && this.flatM && this.flatV) kernelsFor(flat.dtype).adamStep(flat.values, flat.grads, this.flatM, this.flatV, h);
+    else this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.storage, p.grad.storage, this.m[i]!, this.v[i]!, h));
   }
 
   state(): OptimizerState {
@@ -86,6 +109,7 @@ export class Adam extends Optimizer {
 
 /** AdamW: decoupled weight decay; PyTorch's default weight decay for AdamW is 0.01. */
 export class AdamW extends Adam {
+  /** AdamW over `params`: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.01 by default. */
   constructor(params: Parameter[], options: AdamOptions = {}) {
     super(params, options, ADAMW);
   }

@@ -18,6 +18,8 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../layers/module.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import { HandgradError, Tensor } from '../tensor.js';
+import { validateLayerConfig } from '../layers/config.js';
+import { resolveConfig, type TrainConfig } from './config.js';
 import type { TrainState } from './loop.js';
 
 /** The `format` metadata of a checkpoint file. */
@@ -28,8 +30,11 @@ const BEST_PREFIX = 'best/';
 
 /** A checkpoint read back: the state, the model's state dict by name, and the best epoch's (early stopping). */
 export interface Checkpoint {
+  /** The training session's state: epoch, step, optimiser, generators, history. */
   state: TrainState;
+  /** The model's state dict: parameters and buffers by dotted name. */
   weights: Map<string, Tensor>;
+  /** The best epoch's state dict (runs with early stopping; empty otherwise). */
   best: Map<string, Tensor>;
 }
 
@@ -94,6 +99,15 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
   need(es === undefined || es === null || (typeof es === 'object' && (es.bestLoss === null || typeof es.bestLoss === 'number') &&
     Number.isInteger(es.bestEpoch) && es.bestEpoch >= 0 && es.bestEpoch <= (st.epoch ?? 0) && Number.isInteger(es.bad) && es.bad >= 0 &&
     typeof es.stopped === 'boolean'), '"earlyStop" must be null or {bestLoss, bestEpoch ≤ epoch, bad, stopped}');
+  // The config and the model config go through the same schemas as a new run's, here, so a
+  // damaged state is reported with this file's name (and a resume falls back to the previous file).
+  try {
+    resolveConfig(st.config as Partial<TrainConfig>);
+    validateLayerConfig(st.model, '"model"');
+  } catch (e) {
+    if (e instanceof HandgradError) fail(e.message);
+    throw e;
+  }
 
   // Split the tensors: optimiser buffers back into the state, the rest is the model's state dict.
   const weights = new Map<string, Tensor>();

@@ -1,14 +1,21 @@
 // The training loop. It owns the order of one step:
 //   forward → loss → zeroGrad → backward → (clip the gradients' norm) → step → (per-step schedule)
-// and of one epoch: the minibatches in train() mode, then the test pass and the validation pass
-// in eval() mode, the per-epoch schedule (ReduceLROnPlateau reads the validation loss, or the
-// training loss without a validation split), then early stopping. It emits one typed record per step and one per epoch through callbacks, which the
-// CLI, the plots, the checkpoints and the browser playground all read. Browser-safe: no fs.
+// runs the model in train() mode for the epoch's minibatches and in eval() mode for the full
+// test pass and the validation pass, then steps a per-epoch schedule (ReduceLROnPlateau reads
+// the validation loss, or the training loss without a validation split) and early stopping; it emits one typed record per step and one per epoch, which the CLI, the plots,
+// the checkpoints and the browser playground all read. Browser-safe: no fs.
+//
+// A TrainingSession has two faces over one step():
+//   run()        whole epochs, with callbacks (the command line, scripts);
+//   step()       one minibatch, and runFor(ms) for as many as fit in a time slice (a worker that
+//                reads its messages between slices); evaluate() scores the model at any moment.
+// An epoch ends inside the step that trains its last batch: the test pass runs, the epoch's
+// record joins the history, and the next step starts the next epoch with a new shuffle.
 
 import type { Dataset, Split } from '../data/types.js';
 import { validateLayerConfig, type LayerConfig } from '../layers/config.js';
 import type { Module } from '../layers/module.js';
-import { modelLoss, type LossKind } from '../models/kinds.js';
+import { modelLoss } from '../models/kinds.js';
 import { clipGradNorm } from '../optim/clip.js';
 import { buildSchedule, OPTIMIZERS, SCHEDULES, type LRScheduler, type Optimizer, type OptimizerState, type SchedulerState } from '../optim/index.js';
 import type { Parameter } from '../parameter.js';
@@ -16,22 +23,31 @@ import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
 import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
 import { EarlyStopping, type EarlyStopState } from './early-stop.js';
+import { countCorrect, evaluateLoader, type Evaluation } from './evaluate.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
 import { Objective } from './objective.js';
 import { validationSplit } from './split.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
+  /**
+   * The epoch (1-based). A record of an epoch in progress (TrainingSession.progressRecord) has
+   * the epochs trained so far as a fraction instead: 2.25 is a quarter into the third.
+   */
   epoch: number;
+  /** Mean training loss over the epoch's minibatches. */
   trainLoss: number;
+  /** Mean training accuracy over the epoch's minibatches, in [0, 1]. */
   trainAccuracy: number;
+  /** Loss on the whole test split, in eval mode. */
   testLoss: number;
+  /** Accuracy on the whole test split, in eval mode, in [0, 1]. */
   testAccuracy: number;
-  /** Wall-clock seconds of the epoch, training and test pass. */
+  /** Seconds spent in the epoch's steps and its test pass (time between steps is not counted). */
   seconds: number;
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
-  /** The lr of the epoch's last step. */
+  /** The learning rate of the epoch's last step. */
   lr: number;
   /** Validation metrics, in eval mode (runs with a validation split only). */
   valLoss?: number;
@@ -40,21 +56,27 @@ export interface EpochRecord {
 
 /** One optimiser step. */
 export interface StepRecord {
+  /** The epoch, 1-based. */
   epoch: number;
   /** Batch index within the epoch, 0-based. */
   batch: number;
+  /** The number of batches in the epoch. */
   batches: number;
   /** Optimiser steps so far in the run, 1-based. */
   step: number;
+  /** The minibatch's loss. */
   loss: number;
   /** Accuracy on this minibatch. */
   accuracy: number;
   /** Running means over the epoch so far. */
   epochLoss: number;
+  /** Running mean of the minibatch accuracies over the epoch so far. */
   epochAccuracy: number;
-  /** Seconds since the epoch started and training samples per second so far. */
+  /** Seconds spent in the epoch's steps so far, and training samples per second over them. */
   seconds: number;
+  /** Training samples per second of the epoch so far. */
   samplesPerSecond: number;
+  /** The learning rate of the step. */
   lr: number;
 }
 
@@ -62,15 +84,21 @@ type StreamState = { words: RandomState; spare: number | null };
 
 /** Everything beyond the weights that a checkpoint must hold to continue a run exactly. */
 export interface TrainState {
+  /** The format's version. */
   version: 1;
+  /** The run's training config, every default filled in. */
   config: TrainConfig;
   /** The model's LayerConfig (rebuilds it through the registry). */
   model: LayerConfig;
+  /** The input normalisation computed from the training split. */
   normalization: Normalization;
   /** Completed epochs. */
   epoch: number;
+  /** One record per completed epoch. */
   history: EpochRecord[];
+  /** The optimiser's state (moments, momentum buffers, step count). */
   optimizer: OptimizerState;
+  /** The shuffling and dropout streams' states. */
   rng: { shuffle: StreamState; dropout: StreamState };
   /** The learning-rate scheduler's state (runs with a schedule). */
   scheduler?: SchedulerState | null;
@@ -84,7 +112,9 @@ export interface TrainState {
  */
 export class TrainingDivergedError extends HandgradError {
   override name = 'TrainingDivergedError';
+  /** A tenth of the learning rate in use, rounded to 3 significant digits. */
   readonly suggestedLr: number;
+  /** The loss `loss` at `epoch`, batch index `batch`, with learning rate `lr`. */
   constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly lr: number) {
     const suggestedLr = +(lr / 10).toPrecision(3);
     super(
@@ -96,7 +126,9 @@ export class TrainingDivergedError extends HandgradError {
   }
 }
 
+/** What {@link TrainingSession.run} calls as it goes, and when it stops. */
 export interface TrainCallbacks {
+  /** Called after every optimiser step. */
   onStep?: (record: StepRecord) => void;
   /** Called after every epoch (after its record is in the history); awaited (checkpoints go here). */
   onEpoch?: (record: EpochRecord, session: TrainingSession) => void | Promise<void>;
@@ -108,41 +140,75 @@ export interface TrainCallbacks {
   yieldEvery?: number;
 }
 
+/** A trained model to start from: its layers, its weights (by state-dict name) and the normalisation it was trained with. */
+export interface StartingModel {
+  /** The model's layer config. */
+  config: LayerConfig;
+  /** Its parameters and buffers by state-dict name. */
+  weights: Map<string, Tensor>;
+  /** The input normalisation it was trained with. */
+  normalization: Normalization;
+}
+
+/** Options of a {@link TrainingSession}. */
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
   resume?: { state: TrainState; weights: Map<string, Tensor>; best?: Map<string, Tensor> };
+  /**
+   * Train on from a trained model (a model bundle's, loadModel) instead of a fresh one of
+   * config.model; the optimiser, the streams and the epoch count start afresh.
+   */
+  from?: StartingModel;
+}
+
+/** What runFor did: the steps it took, the last one's record, and the epoch it finished, if any. */
+export interface SliceResult {
+  /** The optimiser steps taken. */
+  steps: number;
+  /** The last step's record. */
+  last: StepRecord;
+  /** The record of the epoch whose last batch the slice trained (runFor stops there), or null. */
+  epoch: EpochRecord | null;
+}
+
+/** The epoch in progress: the next batch, the running sums, the seconds spent in its steps. */
+interface OpenEpoch {
+  batch: number;
+  lossSum: number;
+  correct: number;
+  seen: number;
+  seconds: number;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-const pause = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
-
-/** argmax over each row of logits (B, C) compared with the labels: the number correct. */
-export function countCorrect(logits: Tensor, y: Int32Array, n: number): number {
-  const C = logits.shape[1]!;
-  const z = logits.data;
-  let correct = 0;
-  for (let b = 0; b < n; b++) {
-    let best = 0;
-    for (let j = 1; j < C; j++) if (z[b * C + j]! > z[b * C + best]!) best = j;
-    if (best === y[b]) correct++;
-  }
-  return correct;
-}
+/** Lets the event loop run (setImmediate in Node, where setTimeout(0) waits at least 1 ms; a task elsewhere). */
+const pause = (): Promise<void> => new Promise((r) => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate) immediate(r);
+  else setTimeout(r, 0);
+});
 
 /** A model, its optimiser, its data and its streams: one run, which can be checkpointed and resumed. */
 export class TrainingSession {
-  readonly config: TrainConfig;
+  /** The data set trained on and tested against. */
   readonly data: Dataset;
+  /** The model's config (saved with checkpoints and bundles). */
   readonly modelConfig: LayerConfig;
+  /** The network being trained. */
   readonly model: Module;
+  /** The optimiser over the model's parameters. */
   readonly optimizer: Optimizer;
+  /** The input normalisation, from the training split (or the resumed state). */
   readonly normalization: Normalization;
   /** The shape of one sample as the model sees it (flat for MLPs, [C, H, W] for the cnn). */
   readonly inputShape: number[];
+  /** The stream that shuffles each epoch's batches. */
   readonly shuffleRng: Random;
+  /** The stream the dropout layers draw their masks from. */
   readonly dropoutRng: Random;
   /** Completed epochs. */
   epoch = 0;
+  /** One record per completed epoch. */
   readonly history: EpochRecord[] = [];
   /** The loss the model kind trains with, and its targets. */
   readonly objective: Objective;
@@ -154,17 +220,27 @@ export class TrainingSession {
   readonly trainSplit: Split;
   /** The validation split carved from the training data (null without val). */
   readonly valSplit: Split | null;
+  private settings: TrainConfig;
   private readonly trainLoader: BatchLoader;
   private readonly testLoader: BatchLoader;
   private readonly valLoader: BatchLoader | null;
   private readonly params: Parameter[];
+  /** The schedule steps after every optimiser step (else after every epoch). */
+  private readonly perStep: boolean;
+  /** The lr of the last optimiser step. */
+  private lastLr: number;
+  /** The epoch in progress, or null between epochs (the next step starts one). */
+  private open: OpenEpoch | null = null;
 
+  /** A run of `config` (missing fields take their defaults) on `data`; `options.resume` continues a checkpoint. */
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
     checkDataset(data);
-    const resume = options.resume;
-    this.config = resolveConfig(resume ? resume.state.config : config);
+    const { resume, from } = options;
+    if (resume && from) throw new HandgradError('TrainingSession: give either resume (a checkpoint) or from (a trained model), not both');
+    if (resume && resume.state.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(resume.state.version)}, expected 1`);
+    this.settings = resolveConfig(resume ? resume.state.config : config);
     this.data = data;
-    const c = this.config;
+    const c = this.settings;
     const streams = runStreams(c.seed);
     this.shuffleRng = streams.shuffle;
     this.dropoutRng = streams.dropout;
@@ -172,12 +248,12 @@ export class TrainingSession {
     const split = c.val > 0 ? validationSplit(data.train, features, c.val, streams.split) : null;
     this.trainSplit = split?.train ?? data.train;
     this.valSplit = split?.val ?? null;
-    if (resume) {
-      const s = resume.state;
-      if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
-      this.modelConfig = validateLayerConfig(s.model, 'checkpoint: model');
-      checkModelInput(this.modelConfig, data.sampleShape, 'checkpoint');
-      this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
+    const start = resume ? { config: resume.state.model, normalization: resume.state.normalization, source: 'checkpoint' }
+      : from ? { config: from.config, normalization: from.normalization, source: 'starting model' } : null;
+    if (start) {
+      this.modelConfig = validateLayerConfig(start.config, `${start.source}: model`);
+      checkModelInput(this.modelConfig, data.sampleShape, start.source);
+      this.normalization = checkNormalization(start.normalization, features, start.source);
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
       this.normalization = computeNormalization(this.trainSplit, features, c.normalize);
@@ -189,11 +265,13 @@ export class TrainingSession {
     this.params = this.model.parameters();
     this.optimizer = OPTIMIZERS[c.optimizer].build(this.params, c);
     this.objective = new Objective(modelLoss(c.model));
+    if (from) loadWeights(this.model, from.weights, 'starting model');
     this.inputShape = modelInputShape(this.modelConfig, data.sampleShape);
     this.trainLoader = new BatchLoader(this.trainSplit, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
     this.testLoader = new BatchLoader(data.test, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization });
     this.valLoader = this.valSplit ? new BatchLoader(this.valSplit, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization }) : null;
     this.scheduler = c.lrSchedule ? buildSchedule(this.optimizer, c.lrSchedule, { epochs: c.epochs, stepsPerEpoch: this.trainLoader.batches }, 'train config') : null;
+    this.perStep = c.lrSchedule !== null && SCHEDULES[c.lrSchedule.type].interval === 'step';
     this.earlyStopping = c.earlyStop > 0 ? new EarlyStopping(c.earlyStop, this.model) : null;
     if (resume) {
       const s = resume.state;
@@ -212,6 +290,7 @@ export class TrainingSession {
       this.epoch = s.epoch;
       this.history.push(...s.history);
     }
+    this.lastLr = this.optimizer.lr;
   }
 
   /** The run has stopped early (its model holds the best epoch's weights). */
@@ -219,11 +298,35 @@ export class TrainingSession {
     return this.earlyStopping?.state.stopped ?? false;
   }
 
+  /** The run's config, with the learning rate in use (setLearningRate changes it). */
+  get config(): TrainConfig {
+    return this.settings;
+  }
+
+  /** Minibatches per epoch. */
+  get batches(): number {
+    return this.trainLoader.batches;
+  }
+
+  /** Epochs trained, as a fraction: the completed ones plus the share of this epoch's batches done. */
+  get progress(): number {
+    return this.epoch + (this.open ? this.open.batch / this.trainLoader.batches : 0);
+  }
+
+  /**
+   * Trains with learning rate `lr` from the next step on (checked as a config's lr is); the
+   * config, the records and a checkpoint carry the new value.
+   */
+  setLearningRate(lr: number): void {
+    this.settings = resolveConfig({ ...this.settings, lr });
+    this.optimizer.lr = lr;
+  }
+
   /** The state a checkpoint needs (a snapshot: safe to serialise later). */
   state(): TrainState {
     return {
       version: 1,
-      config: this.config,
+      config: this.settings,
       model: this.modelConfig,
       normalization: this.normalization,
       epoch: this.epoch,
@@ -235,98 +338,143 @@ export class TrainingSession {
     };
   }
 
-  /** Mean loss and accuracy over a whole split, in eval mode, in the split's order. */
-  evaluate(which: 'test' | 'train' | 'val' = 'test'): { loss: number; accuracy: number } {
-    if (which === 'val' && !this.valLoader) throw new HandgradError('evaluate: the run has no validation split (val is 0)');
-    const loader = which === 'test' ? this.testLoader : which === 'val' ? this.valLoader! : new BatchLoader(this.trainSplit, this.inputShape, { batchSize: 500, normalization: this.normalization });
-    return evaluateLoader(this.model, loader, this.objective);
+  /**
+   * Mean loss and accuracy over a whole split, in eval mode, in the split's order; with
+   * `confusion: true` the confusion matrix too (row = true class, column = predicted). The model
+   * is left in eval mode; the next step switches it back.
+   */
+  evaluate(options: { split?: 'test' | 'train' | 'val'; confusion?: boolean } = {}): Evaluation {
+    if (options.split === 'val' && !this.valLoader) throw new HandgradError('evaluate: the run has no validation split (val is 0)');
+    const loader = options.split === 'train' ? new BatchLoader(this.trainSplit, this.inputShape, { batchSize: 500, normalization: this.normalization })
+      : options.split === 'val' ? this.valLoader! : this.testLoader;
+    return evaluateLoader(this.model, loader, this.objective, options.confusion ? this.data.classes.length : undefined);
+  }
+
+  /**
+   * One minibatch: forward → loss → zeroGrad → backward → step, in train mode. The first step of
+   * an epoch draws its shuffle; the step that trains its last batch also ends it (test pass, the
+   * record in `history`, `epoch` counted). Throws TrainingDivergedError, before updating
+   * anything, when the loss is NaN or infinite.
+   */
+  step(): StepRecord {
+    const t0 = now();
+    const { model, optimizer, objective, trainLoader: loader, scheduler } = this;
+    if (this.stoppedEarly) throw new HandgradError(`TrainingSession.step: the run stopped early after epoch ${this.epoch}`);
+    if (!this.open) {
+      loader.startEpoch();
+      this.open = { batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    }
+    const e = this.open;
+    const epoch = this.epoch + 1;
+    const b = e.batch;
+    model.train();
+    const batch = loader.batch(b);
+    const logits = model.forward(batch.x);
+    const loss = objective.forward(logits, batch.y);
+    if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
+    const right = countCorrect(logits, batch.y, batch.n);
+    optimizer.zeroGrad();
+    model.backward(objective.backward());
+    if (this.settings.clipGradNorm > 0) clipGradNorm(this.params, this.settings.clipGradNorm);
+    const lr = optimizer.lr;
+    this.lastLr = lr;
+    optimizer.step();
+    // the schedule steps after every optimiser step but the run's last (whose next lr is never used)
+    if (this.perStep && optimizer.stepCount < this.settings.epochs * loader.batches) scheduler!.step();
+    e.batch = b + 1;
+    e.lossSum += loss;
+    e.correct += right;
+    e.seen += batch.n;
+    e.seconds += (now() - t0) / 1000;
+    const record: StepRecord = {
+      epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
+      epochLoss: e.lossSum / e.batch, epochAccuracy: e.correct / e.seen, seconds: e.seconds,
+      samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0, lr,
+    };
+    if (e.batch === loader.batches) this.endEpoch(e);
+    return record;
+  }
+
+  /**
+   * Steps until `ms` milliseconds have passed (at least one step) or an epoch ends, whichever
+   * comes first, so a caller that must stay responsive (a worker reading its messages) trains in
+   * slices and sees every epoch's end.
+   */
+  runFor(ms: number): SliceResult {
+    const t0 = now();
+    let steps = 0;
+    let last: StepRecord;
+    do {
+      last = this.step();
+      steps++;
+      if (!this.open) return { steps, last, epoch: this.history[this.history.length - 1]! };
+    } while (now() - t0 < ms);
+    return { steps, last, epoch: null };
+  }
+
+  /**
+   * The epoch in progress as a record, as if it ended now: `epoch` is `progress` (a fraction),
+   * the training metrics are over its batches so far, the test metrics are `test`'s (an
+   * evaluate() of the model as it is). Between epochs, the last epoch's record; before any
+   * training, NaN training metrics.
+   */
+  progressRecord(test: Evaluation): EpochRecord {
+    const e = this.open;
+    const last = this.history[this.history.length - 1];
+    if (!e && last) return { ...last };
+    const seconds = e?.seconds ?? 0;
+    return {
+      epoch: this.progress,
+      trainLoss: e ? e.lossSum / e.batch : NaN,
+      trainAccuracy: e ? e.correct / e.seen : NaN,
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+      seconds,
+      samplesPerSecond: e && seconds > 0 ? e.seen / seconds : 0,
+      lr: this.optimizer.lr,
+    };
   }
 
   /** Runs the remaining epochs (or up to callbacks.stopAfterEpoch). Returns the history. */
   async run(callbacks: TrainCallbacks = {}): Promise<EpochRecord[]> {
-    const c = this.config;
-    const last = Math.min(c.epochs, callbacks.stopAfterEpoch ?? c.epochs);
+    const last = Math.min(this.settings.epochs, callbacks.stopAfterEpoch ?? this.settings.epochs);
     const yieldEvery = callbacks.yieldEvery ?? 25;
-    const loader = this.trainLoader;
-    const { model, optimizer, objective, scheduler, params } = this;
-    const perStep = scheduler !== null && SCHEDULES[c.lrSchedule!.type].interval === 'step';
-    // the schedule steps after every optimiser step but the run's last (whose next lr is never used)
-    const totalSteps = c.epochs * loader.batches;
     while (this.epoch < last && !this.stoppedEarly) {
-      const epoch = this.epoch + 1;
-      const t0 = now();
-      model.train();
-      loader.startEpoch();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      let lr = optimizer.lr;
-      for (let b = 0; b < loader.batches; b++) {
-        if (callbacks.signal?.aborted) return this.history;
-        const batch = loader.batch(b);
-        const logits = model.forward(batch.x);
-        const loss = objective.forward(logits, batch.y);
-        if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
-        const right = countCorrect(logits, batch.y, batch.n);
-        optimizer.zeroGrad();
-        model.backward(objective.backward());
-        if (c.clipGradNorm > 0) clipGradNorm(params, c.clipGradNorm);
-        lr = optimizer.lr;
-        optimizer.step();
-        if (perStep && optimizer.stepCount < totalSteps) scheduler.step();
-        lossSum += loss;
-        correct += right;
-        seen += batch.n;
-        if (callbacks.onStep) {
-          const seconds = (now() - t0) / 1000;
-          callbacks.onStep({
-            epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
-            epochLoss: lossSum / (b + 1), epochAccuracy: correct / seen, seconds,
-            samplesPerSecond: seconds > 0 ? seen / seconds : 0, lr,
-          });
-        }
-        if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await pause();
+      if (callbacks.signal?.aborted) {
+        this.open = null;
+        return this.history;
       }
-      const trainSeconds = (now() - t0) / 1000;
-      const test = evaluateLoader(model, this.testLoader, objective);
-      const val = this.valLoader ? evaluateLoader(model, this.valLoader, objective) : null;
-      model.train();
-      const record: EpochRecord = {
-        epoch,
-        trainLoss: lossSum / loader.batches,
-        trainAccuracy: correct / seen,
-        testLoss: test.loss,
-        testAccuracy: test.accuracy,
-        seconds: (now() - t0) / 1000,
-        samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0,
-        lr,
-        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
-      };
-      if (scheduler && !perStep) scheduler.step(val ? val.loss : record.trainLoss);
-      this.epoch = epoch;
-      this.history.push(record);
-      if (this.earlyStopping && val) this.earlyStopping.update(epoch, val.loss);
-      await callbacks.onEpoch?.(record, this);
+      const r = this.step();
+      callbacks.onStep?.(r);
+      if (!this.open) await callbacks.onEpoch?.(this.history[this.history.length - 1]!, this);
+      else if (yieldEvery > 0 && (r.batch + 1) % yieldEvery === 0) await pause();
     }
     return this.history;
   }
-}
 
-function evaluateLoader(model: Module, loader: BatchLoader, objective: Objective): { loss: number; accuracy: number } {
-  model.eval();
-  loader.startEpoch();
-  let lossSum = 0;
-  let correct = 0;
-  let n = 0;
-  for (let b = 0; b < loader.batches; b++) {
-    const batch = loader.batch(b);
-    const logits = model.forward(batch.x);
-    // the loss is a mean over the batch: weight it by the batch size for the mean over the split
-    lossSum += objective.forward(logits, batch.y) * batch.n;
-    correct += countCorrect(logits, batch.y, batch.n);
-    n += batch.n;
+  /** Ends the epoch whose last batch was just trained: the test pass, its record, the count. */
+  private endEpoch(e: OpenEpoch): void {
+    const t0 = now();
+    const test = evaluateLoader(this.model, this.testLoader, this.objective);
+    const val = this.valLoader ? evaluateLoader(this.model, this.valLoader, this.objective) : null;
+    this.model.train();
+    this.epoch += 1;
+    const trainLoss = e.lossSum / e.batch;
+    this.history.push({
+      epoch: this.epoch,
+      trainLoss,
+      trainAccuracy: e.correct / e.seen,
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+      seconds: e.seconds + (now() - t0) / 1000,
+      samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0,
+      lr: this.lastLr,
+      ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
+    });
+    if (this.scheduler && !this.perStep) this.scheduler.step(val ? val.loss : trainLoss);
+    if (this.earlyStopping && val) this.earlyStopping.update(this.epoch, val.loss);
+    this.open = null;
   }
-  return { loss: lossSum / n, accuracy: correct / n };
 }
 
 /**
@@ -377,26 +525,4 @@ export async function train(config: Partial<TrainConfig>, data: Dataset, callbac
   const session = new TrainingSession(config, data);
   await session.run(callbacks);
   return session;
-}
-
-/**
- * Mean loss (cross-entropy unless `loss` says otherwise) and accuracy of a model over a split, in
- * eval mode (normalised like training). `inputShape` is the model's sample shape (modelInputShape).
- */
-export function evaluateModel(
-  model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500, loss: LossKind = 'cross-entropy',
-): { loss: number; accuracy: number; n: number } {
-  const loader = new BatchLoader(split, inputShape, { batchSize, normalization });
-  const r = evaluateLoader(model, loader, new Objective(loss));
-  return { ...r, n: split.n };
-}
-
-/** Softmax probabilities (float64) of logits row `row` of a (B, C) tensor. */
-export function softmaxRow(logits: Tensor, row: number): number[] {
-  const C = logits.shape[1]!;
-  let m = -Infinity;
-  for (let j = 0; j < C; j++) m = Math.max(m, logits.data[row * C + j]!);
-  const e = Array.from({ length: C }, (_, j) => Math.exp(logits.data[row * C + j]! - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
 }

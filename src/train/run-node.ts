@@ -22,6 +22,7 @@ import { sessionModelInfo } from './bundle.js';
 import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
+import { HISTORY_FIELDS, VAL_FIELDS, historyCsv, historyJsonl } from './history.js';
 import { TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import { HandgradError } from '../tensor.js';
@@ -32,17 +33,27 @@ export const MODEL_FILE = 'model.safetensors';
 
 /** What config.json holds. */
 export interface RunConfigFile {
+  /** The handgrad version that wrote it. */
   handgrad: string;
+  /** When the run was created (ISO time). */
   created: string;
+  /** The training config, every default filled in. */
   config: TrainConfig;
+  /** The model's layer config. */
   model: LayerConfig;
+  /** The input normalisation from the training split. */
   normalization: Normalization;
+  /** The data set: its name, how it was given, its shapes, classes, sizes and source. */
   data: { name: string; spec: string; dataDir?: string; sampleShape: number[]; classes: string[]; trainSize: number; testSize: number; source: Record<string, unknown> };
 }
 
+/** Options of {@link runTraining}. */
 export interface RunOptions {
+  /** The training config. */
   config: TrainConfig;
+  /** The data set to train on. */
   data: Dataset;
+  /** The run directory (config, history, checkpoints, model). */
   outDir: string;
   /** Continue from the directory's checkpoint when there is one (else start fresh). */
   resume?: boolean;
@@ -50,14 +61,19 @@ export interface RunOptions {
   lock?: DirectoryLock;
   /** The --data-dir the data came from (recorded for eval). */
   dataDir?: string;
+  /** Called after every optimiser step. */
   onStep?: (r: StepRecord) => void;
+  /** Called after every epoch, once its checkpoint is written. */
   onEpoch?: (r: EpochRecord) => void;
   /** Stop after this epoch (tests of resume); the run stays resumable. */
   stopAfterEpoch?: number;
+  /** Aborting stops the run between batches; it stays resumable. */
   signal?: AbortSignal;
 }
 
+/** What {@link runTraining} returns. */
 export interface RunResult {
+  /** The training session, with its model and history. */
   session: TrainingSession;
   /** The run continued from a checkpoint at this epoch (0 = a fresh start). */
   resumedFrom: number;
@@ -67,18 +83,7 @@ export interface RunResult {
   alreadyComplete: boolean;
 }
 
-export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
-/** The columns of a run with a validation split, after HISTORY_FIELDS. */
-export const VAL_FIELDS = ['valLoss', 'valAccuracy'] as const;
-
-export function historyCsv(history: EpochRecord[]): string {
-  const fields = history.some((r) => r.valLoss !== undefined) ? [...HISTORY_FIELDS, ...VAL_FIELDS] : HISTORY_FIELDS;
-  return [fields.join(','), ...history.map((r) => fields.map((f) => String(r[f] ?? '')).join(','))].join('\n') + '\n';
-}
-
-export function historyJsonl(history: EpochRecord[]): string {
-  return history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : '');
-}
+export { HISTORY_FIELDS, historyCsv, historyJsonl };
 
 /**
  * Reads a history.jsonl as historyJsonl writes it; a missing file is an empty history. JSON has

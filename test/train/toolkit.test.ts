@@ -66,8 +66,8 @@ describe('validation split and early stopping', () => {
     // the later epochs overfit: their training loss fell while their validation loss did not
     expect(h[h.length - 1]!.trainLoss).toBeLessThan(h[best - 1]!.trainLoss);
     // the model holds the best epoch's weights: its validation and test metrics are that epoch's, exactly
-    expect(s.evaluate('val')).toEqual({ loss: h[best - 1]!.valLoss, accuracy: h[best - 1]!.valAccuracy });
-    expect(s.evaluate('test')).toEqual({ loss: h[best - 1]!.testLoss, accuracy: h[best - 1]!.testAccuracy });
+    expect(s.evaluate({ split: 'val' })).toMatchObject({ loss: h[best - 1]!.valLoss, accuracy: h[best - 1]!.valAccuracy });
+    expect(s.evaluate({ split: 'test' })).toMatchObject({ loss: h[best - 1]!.testLoss, accuracy: h[best - 1]!.testAccuracy });
     // running it again trains nothing more
     await s.run();
     expect(s.epoch).toBe(best + 3);
@@ -83,7 +83,7 @@ describe('validation split and early stopping', () => {
     expect(again.session.epoch).toBe(first.session.epoch);
     expect(stateOf(again.session.model)).toEqual(stateOf(first.session.model));
     const best = first.session.earlyStopping!.state.bestEpoch;
-    expect(again.session.evaluate('val').loss).toBe(first.session.history[best - 1]!.valLoss);
+    expect(again.session.evaluate({ split: 'val' }).loss).toBe(first.session.history[best - 1]!.valLoss);
   });
 
   it('a checkpoint whose scheduler or early-stopping state is malformed is refused, naming the field', () => {

@@ -16,6 +16,7 @@ export type Support = 'device' | { readonly host: string };
 /** The row of a kernel without a WGSL version: the reference loop on the host mirrors. */
 const NO_WGSL = { host: 'no WGSL version: the reference loop runs on the host mirrors' } as const;
 
+/** Where each kernel runs on the webgpu backend: 'device' (a WGSL shader) or the reason it runs on the host mirrors. */
 export const WEBGPU_SUPPORT = {
   gemm: 'device',
   addRowVector: 'device',
@@ -52,6 +53,10 @@ export const WEBGPU_SUPPORT = {
   col2im: 'device',
   maxPool2dForward: 'device',
   maxPool2dBackward: 'device',
+  // through the device's own im2col, gemm, col2im (kernels/conv-unfolded.ts)
+  conv2dForward: 'device',
+  conv2dBackwardData: 'device',
+  conv2dBackwardFilter: 'device',
   sgdStep: 'device',
   adamStep: 'device',
   rmspropStep: 'device',
