@@ -19,26 +19,35 @@ export interface Summarizable {
   train(mode?: boolean): unknown;
 }
 
+/** One layer of a model summary. */
 export interface SummaryRow {
   /** The layer's name in the state dict ('0', '3.1'; '' for a model that is one layer). */
   name: string;
+  /** The layer's description (its describe()). */
   layer: string;
   /** The output shape without the batch dimension. */
   outputShape: number[];
+  /** The layer's own parameter count. */
   params: number;
 }
 
+/** What model.summary() returns: the rows, the totals and the memory. */
 export interface ModelSummary {
+  /** One row per layer, in order. */
   rows: SummaryRow[];
+  /** The shape of one sample the summary was made for. */
   inputShape: number[];
+  /** Parameter count of the whole model. */
   params: number;
   /** Buffer elements (BatchNorm's running statistics). */
   buffers: number;
+  /** The dtype of the parameters (the memory counts its bytes). */
   dtype: DType;
   /** Bytes of the parameters, their gradients and the buffers. */
   parameterBytes: number;
   /** Bytes of every layer's output for a batch of `batchSize`. */
   activationBytes: number;
+  /** The batch the activation memory is counted for. */
   batchSize: number;
 }
 

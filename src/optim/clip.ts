@@ -11,6 +11,7 @@ import { kernelsFor } from '../backend.js';
 import { HandgradError } from '../errors.js';
 import type { Parameter } from '../parameter.js';
 
+/** Options of clipGradNorm. */
 export interface ClipGradNormOptions {
   /** The p of the p-norm: a number ≥ 1 or Infinity. Default 2. */
   normType?: number;

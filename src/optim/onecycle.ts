@@ -13,15 +13,24 @@ import { HandgradError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { checkInt, checkOption, LRScheduler } from './scheduler.js';
 
+/** How OneCycleLR anneals within a phase: 'cos' or 'linear'. */
 export type AnnealStrategy = 'cos' | 'linear';
 
+/** OneCycleLR's options (PyTorch's names in camelCase). */
 export interface OneCycleLROptions {
+  /** The peak learning rate. */
   maxLr: number;
+  /** The number of steps in the cycle. */
   totalSteps: number;
+  /** The fraction of the steps spent rising. Default 0.3. */
   pctStart?: number;
+  /** 'cos' (default) or 'linear'. */
   annealStrategy?: AnnealStrategy;
+  /** The initial lr is maxLr / divFactor. Default 25. */
   divFactor?: number;
+  /** The final lr is the initial lr / finalDivFactor. Default 1e4. */
   finalDivFactor?: number;
+  /** Three phases (up, down to the initial lr, down to the minimum) instead of two. Default false. */
   threePhase?: boolean;
   /** Must be false: momentum cycling is not implemented (PyTorch's default is true). */
   cycleMomentum?: boolean;
@@ -33,15 +42,22 @@ interface Phase {
   endLr: number;
 }
 
+/** The one-cycle policy, as torch.optim.lr_scheduler.OneCycleLR (without momentum cycling). */
 export class OneCycleLR extends LRScheduler {
   readonly kind = 'onecycle';
+  /** The peak learning rate. */
   readonly maxLr: number;
+  /** The number of steps in the cycle. */
   readonly totalSteps: number;
+  /** The lr of the first step: maxLr / divFactor. */
   readonly initialLr: number;
+  /** The lr of the last step: initialLr / finalDivFactor. */
   readonly minLr: number;
+  /** 'cos' or 'linear'. */
   readonly annealStrategy: AnnealStrategy;
   private readonly phases: Phase[];
 
+  /** Checks the options (PyTorch's defaults for those left out) and makes the first step. */
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
     const what = 'OneCycleLR';
     const maxLr = checkOption(what, 'maxLr', options?.maxLr, 0, Infinity, true);

@@ -9,31 +9,53 @@ import { HandgradError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { checkInt, checkOption, LRScheduler } from './scheduler.js';
 
+/** ReduceLROnPlateau's options (PyTorch's names in camelCase, its defaults). */
 export interface ReduceLROnPlateauOptions {
+  /** 'min' (default): the metric should fall; 'max': rise. */
   mode?: 'min' | 'max';
+  /** lr ← lr·factor on a plateau. Default 0.1. */
   factor?: number;
+  /** Epochs without improvement before the lr is reduced. Default 10. */
   patience?: number;
+  /** The least improvement that counts. Default 1e-4. */
   threshold?: number;
+  /** 'rel' (default): relative to the best; 'abs': absolute. */
   thresholdMode?: 'rel' | 'abs';
+  /** Epochs after a reduction before bad epochs count again. Default 0. */
   cooldown?: number;
+  /** The lower bound of the lr. Default 0. */
   minLr?: number;
+  /** A reduction smaller than this is skipped. Default 1e-8. */
   eps?: number;
 }
 
+/** Reduces the lr when a metric stops improving, as torch.optim.lr_scheduler.ReduceLROnPlateau. */
 export class ReduceLROnPlateau extends LRScheduler {
   readonly kind = 'plateau';
+  /** 'min' (default): the metric should fall; 'max': rise. */
   readonly mode: 'min' | 'max';
+  /** lr ← lr·factor on a plateau. Default 0.1. */
   readonly factor: number;
+  /** Epochs without improvement before the lr is reduced. Default 10. */
   readonly patience: number;
+  /** The least improvement that counts. Default 1e-4. */
   readonly threshold: number;
+  /** 'rel' (default): relative to the best; 'abs': absolute. */
   readonly thresholdMode: 'rel' | 'abs';
+  /** Epochs after a reduction before bad epochs count again. Default 0. */
   readonly cooldown: number;
+  /** The lower bound of the lr. Default 0. */
   readonly minLr: number;
+  /** A reduction smaller than this is skipped. Default 1e-8. */
   readonly eps: number;
+  /** The best metric so far (±∞ before the first). */
   best: number;
+  /** Epochs since the metric last improved. */
   numBadEpochs = 0;
+  /** Epochs of cooldown left. */
   cooldownCounter = 0;
 
+  /** Checks the options (PyTorch's defaults for those left out); the lr stays the optimiser's until a plateau. */
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
     const what = 'ReduceLROnPlateau';
     super(optimizer, what);
@@ -94,11 +116,13 @@ export class ReduceLROnPlateau extends LRScheduler {
     return this.optimizer.lr;
   }
 
+  /** The counters beyond lastEpoch and lr that a checkpoint must keep (none by default). */
   protected override extraState(): Record<string, number> {
     // JSON has no Infinity: a best not yet set (±∞) is saved as bestSet 0
     return { best: Number.isFinite(this.best) ? this.best : 0, bestSet: Number.isFinite(this.best) ? 1 : 0, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter };
   }
 
+  /** Loads what extraState() saved. */
   protected override loadExtra(extra: Record<string, unknown>): void {
     const num = (name: string): number => {
       const v = extra[name];

@@ -11,16 +11,21 @@ import { Optimizer } from './optimizer.js';
 
 /** A scheduler's state: its registry name, its position, the lr it set, and its own counters. */
 export interface SchedulerState {
+  /** The scheduler's registry name. */
   type: string;
+  /** Steps taken (PyTorch's last_epoch). */
   lastEpoch: number;
+  /** The lr the scheduler set last. */
   lr: number;
   /** Counters of the stateful schedules (ReduceLROnPlateau's best, bad epochs, cooldown). */
   extra: Record<string, number>;
 }
 
+/** The base of every learning-rate scheduler: it owns the optimiser's lr. */
 export abstract class LRScheduler {
   /** The registry name (optim/schedules.ts), saved as the state's type. */
   abstract readonly kind: string;
+  /** The optimiser whose lr the schedule sets. */
   readonly optimizer: Optimizer;
   /** The name in messages: 'StepLR', … */
   readonly label: string;
@@ -29,6 +34,7 @@ export abstract class LRScheduler {
   /** Steps taken, −1 before the first (the constructor's). */
   lastEpoch = -1;
 
+  /** Takes the optimiser's lr (or `baseLr`) as the base lr; each subclass then makes the first step. */
   constructor(optimizer: Optimizer, label: string, baseLr?: number) {
     if (!(optimizer instanceof Optimizer)) throw new HandgradError(`${label}: expected an optimiser (e.g. new optim.SGD(…)), got ${typeof optimizer}`);
     this.optimizer = optimizer;
@@ -56,15 +62,18 @@ export abstract class LRScheduler {
     return this.optimizer.lr;
   }
 
+  /** Sets the optimiser's lr, refusing a non-finite or negative one. */
   protected setLr(lr: number): void {
     if (!Number.isFinite(lr) || lr < 0) throw new HandgradError(`${this.label}: the schedule reached lr ${lr} at step ${this.lastEpoch}, expected a finite number ≥ 0`);
     this.optimizer.lr = lr;
   }
 
+  /** The state a checkpoint keeps. */
   state(): SchedulerState {
     return { type: this.kind, lastEpoch: this.lastEpoch, lr: this.optimizer.lr, extra: this.extraState() };
   }
 
+  /** Continues from a saved state (of the same scheduler). */
   loadState(state: SchedulerState): void {
     if (!isRecord(state) || state.type !== this.kind) {
       throw new HandgradError(`${this.label}.loadState: the saved state is for ${isRecord(state) ? String(state.type) : typeof state}, not ${this.label} ('${this.kind}')`);
@@ -75,10 +84,12 @@ export abstract class LRScheduler {
     this.loadExtra(isRecord(state.extra) ? state.extra : {});
   }
 
+  /** The counters beyond lastEpoch and lr that a checkpoint must keep (none by default). */
   protected extraState(): Record<string, number> {
     return {};
   }
 
+  /** Loads what extraState() saved. */
   protected loadExtra(extra: Record<string, unknown>): void {
     void extra;
   }

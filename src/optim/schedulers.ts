@@ -15,15 +15,22 @@ import { HandgradError } from '../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { checkInt, checkOption, LRScheduler } from './scheduler.js';
 
+/** StepLR's options. */
 export interface StepLROptions {
+  /** The period of the decay, in steps. */
   stepSize: number;
+  /** The multiplicative factor of the decay. */
   gamma?: number;
 }
 
+/** lr × gamma every stepSize steps, as torch.optim.lr_scheduler.StepLR. */
 export class StepLR extends LRScheduler {
   readonly kind = 'step';
+  /** The period of the decay, in steps. */
   readonly stepSize: number;
+  /** The multiplicative factor of the decay. */
   readonly gamma: number;
+  /** Checks the options (PyTorch's defaults for those left out) and makes the first step. */
   constructor(optimizer: Optimizer, options: StepLROptions) {
     super(optimizer, 'StepLR');
     this.stepSize = checkInt('StepLR', 'stepSize', options?.stepSize, 1);
@@ -36,15 +43,22 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/** MultiStepLR's options. */
 export interface MultiStepLROptions {
+  /** The step indices at which the lr decays (increasing). */
   milestones: number[];
+  /** The multiplicative factor of the decay. */
   gamma?: number;
 }
 
+/** lr × gamma at each milestone, as torch.optim.lr_scheduler.MultiStepLR. */
 export class MultiStepLR extends LRScheduler {
   readonly kind = 'multistep';
+  /** The step indices at which the lr decays (increasing). */
   readonly milestones: readonly number[];
+  /** The multiplicative factor of the decay. */
   readonly gamma: number;
+  /** Checks the options (PyTorch's defaults for those left out) and makes the first step. */
   constructor(optimizer: Optimizer, options: MultiStepLROptions) {
     super(optimizer, 'MultiStepLR');
     const m = options?.milestones;
@@ -64,13 +78,18 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/** ExponentialLR's options. */
 export interface ExponentialLROptions {
+  /** The multiplicative factor of the decay. */
   gamma: number;
 }
 
+/** lr × gamma every step, as torch.optim.lr_scheduler.ExponentialLR. */
 export class ExponentialLR extends LRScheduler {
   readonly kind = 'exp';
+  /** The multiplicative factor of the decay. */
   readonly gamma: number;
+  /** Checks the options (PyTorch's defaults for those left out) and makes the first step. */
   constructor(optimizer: Optimizer, options: ExponentialLROptions) {
     super(optimizer, 'ExponentialLR');
     this.gamma = checkOption('ExponentialLR', 'gamma', options?.gamma, 0);
@@ -81,17 +100,26 @@ export class ExponentialLR extends LRScheduler {
   }
 }
 
+/** LinearLR's options. */
 export interface LinearLROptions {
+  /** The lr factor of the first step. Default 1/3. */
   startFactor?: number;
+  /** The lr factor after totalIters steps. Default 1. */
   endFactor?: number;
+  /** The number of steps of the linear change. Default 5. */
   totalIters?: number;
 }
 
+/** A linear change of the lr factor (a warm-up), as torch.optim.lr_scheduler.LinearLR. */
 export class LinearLR extends LRScheduler {
   readonly kind = 'warmup';
+  /** The lr factor of the first step. Default 1/3. */
   readonly startFactor: number;
+  /** The lr factor after totalIters steps. Default 1. */
   readonly endFactor: number;
+  /** The number of steps of the linear change. Default 5. */
   readonly totalIters: number;
+  /** Checks the options (PyTorch's defaults for those left out) and makes the first step. */
   constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
     super(optimizer, 'LinearLR');
     // a start factor of 0 would divide by zero in the chainable form (PyTorch's does too)
@@ -109,15 +137,22 @@ export class LinearLR extends LRScheduler {
   }
 }
 
+/** CosineAnnealingLR's options. */
 export interface CosineAnnealingLROptions {
+  /** The number of steps of a half cosine period. */
   tMax: number;
+  /** The minimum lr. Default 0. */
   etaMin?: number;
 }
 
+/** Cosine annealing, in PyTorch's recursive form, as torch.optim.lr_scheduler.CosineAnnealingLR. */
 export class CosineAnnealingLR extends LRScheduler {
   readonly kind = 'cosine';
+  /** The number of steps of a half cosine period. */
   readonly tMax: number;
+  /** The minimum lr. Default 0. */
   readonly etaMin: number;
+  /** Checks the options (PyTorch's defaults for those left out) and makes the first step. */
   constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
     super(optimizer, 'CosineAnnealingLR');
     this.tMax = checkInt('CosineAnnealingLR', 'tMax', options?.tMax, 1);

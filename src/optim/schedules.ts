@@ -14,10 +14,13 @@ import type { LRScheduler } from './scheduler.js';
 import { CosineAnnealingLR, ExponentialLR, LinearLR, MultiStepLR, StepLR } from './schedulers.js';
 import { SGD } from './sgd.js';
 
+/** The name of a registered schedule. */
 export type ScheduleName = 'step' | 'multistep' | 'exp' | 'cosine' | 'onecycle' | 'plateau' | 'warmup';
+/** The value of a schedule option. */
 export type ScheduleValue = number | number[] | string | boolean;
 /** A schedule by name with its options, e.g. { type: 'step', stepSize: 30, gamma: 0.1 }. */
 export interface ScheduleConfig {
+  /** The registry name. */
   type: ScheduleName;
   [option: string]: ScheduleValue;
 }
@@ -27,12 +30,17 @@ type OptionKind = 'int' | 'number' | 'ints' | 'bool' | readonly string[];
 
 /** The run a schedule is built for. */
 export interface ScheduleContext {
+  /** Epochs of the run. */
   epochs: number;
+  /** Optimiser steps per epoch. */
   stepsPerEpoch: number;
 }
 
+/** An entry of SCHEDULES. */
 export interface ScheduleSpec {
+  /** The scheduler's class name. */
   readonly label: string;
+  /** One line for the command line's help: the short form, then what it does. */
   readonly help: string;
   /** 'step': step() after every optimiser step; 'epoch': after every epoch (plateau: with the epoch's metric). */
   readonly interval: 'step' | 'epoch';
@@ -42,6 +50,7 @@ export interface ScheduleSpec {
   readonly args: readonly string[];
   /** The options without a default. */
   readonly required: readonly string[];
+  /** The scheduler for an optimiser, a checked config and the run. */
   build(optimizer: Optimizer, o: Options, ctx: ScheduleContext): LRScheduler;
 }
 
@@ -66,6 +75,7 @@ class Options {
   }
 }
 
+/** The schedule registry: each schedule by name (see ScheduleSpec). */
 export const SCHEDULES = {
   step: {
     required: ['stepSize'],
@@ -127,6 +137,7 @@ export const SCHEDULES = {
   },
 } satisfies Record<ScheduleName, ScheduleSpec>;
 
+/** The registered schedule names, in definition order. */
 export const SCHEDULE_NAMES: readonly ScheduleName[] = ownKeys(SCHEDULES);
 
 function invalid(source: string, option: string, problem: string): never {

@@ -51,6 +51,7 @@ export interface EpochRecord {
   lr: number;
   /** Validation metrics, in eval mode (runs with a validation split only). */
   valLoss?: number;
+  /** Validation accuracy (runs with a validation split only). */
   valAccuracy?: number;
 }
 

@@ -22,7 +22,7 @@ import { sessionModelInfo } from './bundle.js';
 import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
-import { HISTORY_FIELDS, VAL_FIELDS, historyCsv, historyJsonl } from './history.js';
+import { HISTORY_FIELDS, type VAL_FIELDS, historyCsv, historyJsonl } from './history.js';
 import { TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import { HandgradError } from '../tensor.js';
