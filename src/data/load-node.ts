@@ -28,18 +28,21 @@ import { datasetNames, registeredDataset } from './registry.js';
 import { locateRegisteredFile, locateRegisteredPickle, type LocateOptions } from './registry-node.js';
 import type { Dataset } from './types.js';
 
+/** Options of {@link loadDataset}: where to look and how to split. */
 export interface LoadDatasetOptions extends LocateOptions {
   /** Seed of any split the reader makes (embedded MNIST, image folders; default 0). */
   seed?: number;
   /** Embedded MNIST split sizes (default 8000 / 2000). */
   trainSize?: number;
+  /** Embedded MNIST test split size (default 2000). */
   testSize?: number;
   /** Image folders: test fraction when the folder has no split (default 0.2). */
   testFraction?: number;
   /** Image folders: 1 − pixel. */
   invert?: boolean;
-  /** Omniglot (folders and omniglot-small): first N alphabets; split by 'drawer', 'image' or 'character' (omniglot-node.ts). */
+  /** Omniglot folders and omniglot-small: keep the first N alphabets (sorted). */
   alphabets?: number;
+  /** Omniglot folders and omniglot-small: split by 'drawer', 'image' or 'character' (omniglot-node.ts). */
   split?: OmniglotSplit;
   /** Receives each of the data set's warnings (Dataset.warnings); default `log`. */
   onWarning?: (message: string) => void;

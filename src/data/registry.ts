@@ -13,6 +13,7 @@
 // Omniglot-small's zips are checked byte for byte against the sums of the files in the Omniglot
 // repository (there is no other packaging of them).
 
+/** A file of a registered data set, with the checksums it is verified against. */
 export interface RegisteredFile {
   /** Canonical file name (the .gz). */
   file: string;
@@ -31,6 +32,7 @@ export interface RegisteredIdxFiles {
   testLabels: RegisteredFile;
 }
 
+/** A data set known by name: embedded in the package, or downloaded as IDX files and checksummed. */
 export type RegisteredDataset =
   | { name: string; kind: 'embedded'; description: string; classes: string[] }
   | {
@@ -69,6 +71,7 @@ export type RegisteredDataset =
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
+/** Fashion-MNIST's ten class names, index = label. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ];
@@ -78,6 +81,7 @@ export const OMNIGLOT_SMALL_ALPHABETS = [
   'Balinese', 'Early_Aramaic', 'Greek', 'Japanese_(katakana)', 'Korean', 'Latin', 'Sanskrit', 'Tagalog',
 ];
 
+/** The registry of data sets by name ('mnist', 'fashion-mnist', …). */
 export const DATASETS: Record<string, RegisteredDataset> = {
   mnist: {
     name: 'mnist',

@@ -21,7 +21,9 @@ export function sequentialOf(m: DreamNetwork): Sequential {
   throw new HandgradError(`dream needs a Sequential model (or the NYU MLP, or a CMU network), got ${what}`);
 }
 
+/** A trained classifier as a run or a bundle holds it: the model, its sample shapes, normalisation and class names. */
 export interface TrainedClassifier {
+  /** The network (a Sequential, the NYU MLP or a CMU network); its last layer gives the class logits. */
   model: DreamNetwork;
   /** One sample as the data set holds it: [channels, height, width], or [features] (square images flattened). */
   sampleShape: readonly number[];
@@ -29,6 +31,7 @@ export interface TrainedClassifier {
   inputShape: readonly number[];
   /** x = (pixel − mean) / std, as in training: one value, or one per feature. */
   normalization: { mean: number[]; std: number[] };
+  /** Class names, index = class. */
   classes: readonly string[];
 }
 

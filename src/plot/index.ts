@@ -13,10 +13,13 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
+/** One line of a chart: its points and style. */
 export interface CurveSeries {
   /** Legend label; must be unique within a chart. */
   name: string;
+  /** The x values (epochs, steps). */
   x: number[];
+  /** The y values, one per x. */
   y: number[];
   /** Dashed line (e.g. the train curve beside a solid test curve). */
   dash?: boolean;
@@ -24,15 +27,21 @@ export interface CurveSeries {
   colorGroup?: string;
 }
 
+/** A line chart: title, axis labels, series and layout. */
 export interface CurvesSpec {
+  /** The chart's title. */
   title: string;
+  /** The x axis's label. */
   xLabel: string;
+  /** The y axis's label. */
   yLabel: string;
+  /** The lines drawn. */
   series: CurveSeries[];
   /** Fixed y range [lo, hi]; points outside are clipped. Default: fitted to the data. */
   yDomain?: [number, number];
-  /** Plot area in CSS pixels (axes, title and legend come on top). Default 560 × 320. */
+  /** Plot area width in CSS pixels (axes, title and legend come on top). Default 560. */
   width?: number;
+  /** Plot area height in CSS pixels (default 320). */
   height?: number;
   /** Format of the y tick labels, a d3-format string such as '.0%' (default: vega's choice). */
   yFormat?: string;
@@ -40,7 +49,9 @@ export interface CurvesSpec {
 
 /** A chart and the file stem it is written to (relative to a folder, without .svg/.png). */
 export interface Chart {
+  /** The file stem, relative to the output folder, without .svg/.png. */
   file: string;
+  /** The chart. */
   spec: CurvesSpec;
 }
 
