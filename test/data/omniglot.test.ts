@@ -2,7 +2,8 @@
 // and _small2 zips, MIT licence) read from the shared copies, found through --data-dir and
 // $HANDGRAD_DATA, downloaded through the registry's download path from a local HTTP server serving
 // the real zips (and refused when a byte differs); the drawer split (no drawer in both splits);
-// Greek and Latin, in both zips, read once; a folder unzipped from one of them read by --data PATH.
+// Greek and Latin, in both zips, read once; a folder unzipped from one of them read by --data PATH;
+// `handgrad train --data omniglot-small` for one epoch.
 // Where the zips are (HANDGRAD_OMNIGLOT_DIR, default ../shared/data/omniglot beside the repository)
 // holds none, the tests that need them are skipped and say so.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync, zipSync } from 'fflate';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../src/cli/main.js';
 import { loadDataset } from '../../src/data/load-node.js';
 import { drawerOf, loadOmniglotZips } from '../../src/data/omniglot-node.js';
 import { DATASETS, OMNIGLOT_SMALL_ALPHABETS } from '../../src/data/registry.js';
@@ -166,6 +168,25 @@ describe.skipIf(!found)(`a folder unzipped from Omniglot, through --data PATH${s
     expect(ds.train.n).toBe(4 * ds.test.n);
     expect(ds.sampleShape).toEqual([1, 105, 105]);
   }, 60_000);
+});
+
+describe.skipIf(!found)(`handgrad train --data omniglot-small${skipNote}`, () => {
+  it('trains on the registered name through --data-dir: 11025 → 8 → 8 alphabets, one epoch, the run records the data set', async () => {
+    const out = join(tempDir('omni-train'), 'run');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    process.exitCode = 0;
+    try {
+      await run(['node', 'handgrad', 'train', '--data', 'omniglot-small', '--data-dir', SHARED, '--hidden', '8', '--epochs', '1', '--lr', '0.01', '--out', out, '--no-progress']);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+    expect(Number(process.exitCode ?? 0)).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(JSON.stringify(config)).toMatch(/omniglot-small/);
+    expect(readFileSync(join(out, 'history.csv'), 'utf8').trim().split('\n')).toHaveLength(2);
+  }, 120_000);
 });
 
 /** A 2×2 grey PNG of one value. */
