@@ -2,8 +2,8 @@
 // Omniglot's background set (images_background_small1.zip and _small2.zip: 8 distinct alphabets,
 // 4840 drawings of 105×105 binary pixels, paper 1, ink 0; MIT licence). The zips are unzipped into
 // a temporary folder and read with the Omniglot folder reader `handgrad train --data DIR` uses
-// (label = alphabet, a seeded 80/20 split of each character's drawings), so the bench trains on
-// what `train` trains on.
+// (label = alphabet; its default split, by drawer, as `train --data omniglot-small` splits), so
+// the bench trains on what `train` trains on.
 //
 // W3r's arrays: the training split, normalised with its global mean and standard deviation
 // (`train`'s default), written as .npy files that every contestant reads, Node and Python alike.
@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { loadOmniglotFolder } from '../src/data/image-folder-node.js';
+import { loadOmniglotFolder } from '../src/data/omniglot-node.js';
 import { writeNpy } from '../src/data/npy.js';
 import type { Dataset } from '../src/data/types.js';
 import { computeNormalization, normalizeInto } from '../src/train/loader.js';

@@ -9,10 +9,14 @@ export function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/** "epoch  3/10  train loss 0.2512 acc 92.8%  test loss 0.2630 acc 92.4%  1.9s  41000 samples/s" */
-export function epochLine(r: training.EpochRecord, epochs: number): string {
-  return `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  train loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAccuracy)}` +
-    `  test loss ${r.testLoss.toFixed(4)} acc ${pct(r.testAccuracy)}  ${r.seconds.toFixed(1)}s  ${Math.round(r.samplesPerSecond)} samples/s`;
+/**
+ * "epoch  3/10  train loss 0.2512 acc 92.8%  [val loss 0.2580 acc 92.6%]  test loss 0.2630 acc 92.4%  [lr 0.0031]  1.9s  41000 samples/s"
+ * (the validation metrics with a validation split, the lr with a schedule).
+ */
+export function epochLine(r: training.EpochRecord, epochs: number, showLr = false): string {
+  const val = r.valLoss !== undefined && r.valAccuracy !== undefined ? `  val loss ${r.valLoss.toFixed(4)} acc ${pct(r.valAccuracy)}` : '';
+  return `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  train loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAccuracy)}${val}` +
+    `  test loss ${r.testLoss.toFixed(4)} acc ${pct(r.testAccuracy)}${showLr ? `  lr ${r.lr.toPrecision(3)}` : ''}  ${r.seconds.toFixed(1)}s  ${Math.round(r.samplesPerSecond)} samples/s`;
 }
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -30,8 +34,8 @@ export interface TrainingProgress {
   stop: () => void;
 }
 
-/** The callbacks of a run of `epochs` epochs: a bar when `bar` is true, and `log` for each epoch's line. */
-export function trainingProgress(epochs: number, bar: boolean, log: (line: string) => void): TrainingProgress {
+/** The callbacks of a run of `epochs` epochs: a bar when `bar` is true, and `log` for each epoch's line (with its lr when `showLr`). */
+export function trainingProgress(epochs: number, bar: boolean, log: (line: string) => void, showLr = false): TrainingProgress {
   let current: cliProgress.SingleBar | null = null;
   const stop = (): void => {
     current?.stop();
@@ -57,7 +61,7 @@ export function trainingProgress(epochs: number, bar: boolean, log: (line: strin
     onEpoch: (r) => {
       // clear the bar (clearOnComplete), print the epoch's line; the next step starts a new bar
       stop();
-      log(epochLine(r, epochs));
+      log(epochLine(r, epochs, showLr));
     },
     stop,
   };

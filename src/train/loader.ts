@@ -326,3 +326,28 @@ export function nonBackgroundFraction(x: ArrayLike<number>, background: number):
 
 /** A dense or a sparse loader: the same epochs, batches of either form. */
 export type Loader = BatchLoader | SparseBatchLoader;
+
+/**
+ * A loader of `split` in the form `path` gives the first layer: sparse (the split made sparse
+ * once) on the sparse path when the split is as sparse as the rule asks (under SPARSE_BELOW of
+ * its entries differ from the training split's background), dense otherwise.
+ */
+export function loaderFor(split: Split, sampleShape: readonly number[], options: LoaderOptions, path: InputPath): Loader {
+  const b = path.background;
+  if (path.path === 'sparse' && b !== null && nonBackgroundFraction(split.x, b) < SPARSE_BELOW) {
+    return new SparseBatchLoader(split, shapeSize(sampleShape), { ...options, background: b });
+  }
+  return new BatchLoader(split, sampleShape, options);
+}
+
+/** Bytes of the sparse forms of the sparse loaders among `loaders`, and of the dense float32 copies they replace. */
+export function sparseMemory(loaders: readonly (Loader | null)[]): { sparseBytes: number; denseBytes: number } {
+  let sparseBytes = 0;
+  let denseBytes = 0;
+  for (const l of loaders) {
+    if (!(l instanceof SparseBatchLoader)) continue;
+    sparseBytes += l.matrix.bytes;
+    denseBytes += 4 * l.split.x.length;
+  }
+  return { sparseBytes, denseBytes };
+}
