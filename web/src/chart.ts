@@ -1,6 +1,6 @@
 // A small SVG line chart for the live view. Chosen over Vega-Lite here because the curves are
 // redrawn several times a second while training, and vega + vega-lite would add ~1 MB to the page
-// and re-parse a spec per redraw; the command line's plots use Vega-Lite.
+// and re-parse a spec per redraw.
 
 export interface Series {
   name: string;
