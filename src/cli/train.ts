@@ -14,7 +14,7 @@ import { asFlag, UsageError, writingInto } from './errors.js';
 import { addBackendOptions, readBackendFlags } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 import { CONFIG_FLAGS, configFromFlags, resumedConfig, type TrainFlags } from './train-flags.js';
-import { pct, trainingProgress } from './train-progress.js';
+import { divergence, pct, trainingProgress } from './train-progress.js';
 
 type TrainConfig = training.TrainConfig;
 
@@ -114,6 +114,8 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
     line += ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: ${last.testAccuracy >= MNIST_TARGET ? 'reached' : 'NOT reached'}`;
   }
   console.log(line);
+  const diverged = divergence(session.history, data.classes.length, config.lr);
+  if (diverged) console.log(diverged);
   log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.safetensors${plots.length ? ', ' + plots.join(', ') : ''})`);
 }
 
