@@ -70,6 +70,15 @@ describe('README.md', () => {
     expect(codeBlocks.length).toBeGreaterThanOrEqual(2);
     expect(commands.filter((c) => c.argv[0] === 'npx').length).toBeGreaterThanOrEqual(10);
   });
+
+  it("names the test command that CI runs (.ci/run runs exactly the set-up block's `npm test`)", () => {
+    const setup = blocks.find((b) => /^Set-up/i.test(b.heading) && SHELL.has(b.lang));
+    expect(setup, 'a shell block under the Set-up heading').toBeDefined();
+    const readmeCommands = shellCommands(setup!).map((c) => c.text);
+    expect(readmeCommands).toContain('npm test');
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(ci.filter((l) => /^npm (test|run test)\b/.test(l))).toEqual(['npm test']);
+  });
 });
 
 describe('the library tour', () => {
