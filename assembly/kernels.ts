@@ -21,7 +21,10 @@
 import {
   NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K,
   P_TA, P_TB, P_M, P_N, P_K, P_ALPHA, P_A, P_B, P_BETA, P_C, P_MB, P_NB, P_BM, P_BN, P_SCRATCH, GELU_TANH,
+  JOB_BLOCKED, P_BK_CODE, P_BK_ITEMS, P_BK_PER, P_BK_ARGS, BK_CONV2D_FORWARD, BK_CONV2D_BACKWARD_DATA,
+  BK_CONV2D_BACKWARD_FILTER, BK_MAX_POOL_FORWARD, BK_MAX_POOL_BACKWARD, BK_SUM_CHANNELS, BK_RELU_FORWARD, BK_RELU_BACKWARD,
 } from '../src/kernels/wasm/abi-shared';
+import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter } from './conv';
 
 // ---------------------------------------------------------------------------------------------
 // GEMM: C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C         (ref: gemm)
@@ -410,6 +413,17 @@ function gemmRegion(
   }
 }
 
+/**
+ * One slice k0 … k1 − 1 of K of a GEMM, on one thread: C = alpha·op(A)[:, k0:k1]·op(B)[k0:k1, :] + beta·C
+ * (what block k of a GEMM cut along K computes, for a runtime that runs the slices itself).
+ */
+export function gemmKSlice(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,
+  scratch: usize, k0: i32, k1: i32,
+): void {
+  gemmRegion(transA, transB, M, N, K, alpha, A, B, beta, C, 0, M, 0, N, scratch, k0, k1);
+}
+
 /** Single-threaded GEMM on one scratch area (SCRATCH_BYTES). */
 export function gemm(
   transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, B: usize, beta: f32, C: usize,
@@ -444,6 +458,10 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
     stepJob(ctrl, tid, gen, kind);
     return;
   }
+  if (kind == JOB_BLOCKED) {
+    blockedJob(ctrl, tid, gen);
+    return;
+  }
   const M = load<i32>(word(ctrl, P_M)), N = load<i32>(word(ctrl, P_N)), K = load<i32>(word(ctrl, P_K));
   const tA = load<i32>(word(ctrl, P_TA)), tB = load<i32>(word(ctrl, P_TB));
   const alpha = load<f32>(word(ctrl, P_ALPHA)), beta = load<f32>(word(ctrl, P_BETA));
@@ -467,6 +485,51 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
       const bi = idx / nbN, bj = idx % nbN;
       const i0 = bi * MB, j0 = bj * NB;
       gemmRegion(tA, tB, M, N, K, alpha, A, B, beta, C, i0, min(MB, M - i0), j0, min(NB, N - j0), scratch);
+    }
+    if (tid < STATS_SLOTS) atomic.add<i32>(word(ctrl, STATS + tid), 1);
+    atomic.add<i32>(word(ctrl, DONE), 1);
+  }
+}
+
+// Argument k of a blocked kernel's job.
+// @ts-ignore: decorator
+@inline function arg(ctrl: usize, k: i32): i32 {
+  return load<i32>(word(ctrl, P_BK_ARGS + k));
+}
+
+// Block b of a blocked kernel: items b·per … of its item count, with thread tid's scratch area.
+function blockedJob(ctrl: usize, tid: i32, gen: i32): void {
+  const code = load<i32>(word(ctrl, P_BK_CODE));
+  const items = load<i32>(word(ctrl, P_BK_ITEMS)), per = load<i32>(word(ctrl, P_BK_PER));
+  const scratch = <usize>load<i32>(word(ctrl, P_SCRATCH)) + <usize>tid * <usize>SCRATCH_BYTES;
+  const total = (items + per - 1) / per;
+  while (true) {
+    const cur = atomic.load<i32>(word(ctrl, NEXT));
+    if (<i32>(<u32>cur >> INDEX_BITS) != gen) return;
+    const idx = cur & ((1 << INDEX_BITS) - 1);
+    if (idx >= total) return;
+    if (atomic.cmpxchg<i32>(word(ctrl, NEXT), cur, cur + 1) != cur) continue;
+    const i0 = idx * per, i1 = min(items, i0 + per);
+    const c = ctrl;
+    // one line per blocked kernel: its arguments as the table's wrapper passes them (assembly/conv.ts)
+    if (code == BK_CONV2D_FORWARD) {
+      conv2dForward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), arg(c, 11), arg(c, 12), i0, i1, scratch);
+    } else if (code == BK_CONV2D_BACKWARD_DATA) {
+      conv2dBackwardData(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), arg(c, 11), i0, i1, scratch);
+    } else if (code == BK_CONV2D_BACKWARD_FILTER) {
+      conv2dBackwardFilter(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), arg(c, 11), arg(c, 12), i0, i1, scratch);
+    } else if (code == BK_MAX_POOL_FORWARD) {
+      maxPool2dForward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), arg(c, 8), arg(c, 9), arg(c, 10), arg(c, 11), arg(c, 12), arg(c, 13), i0, i1, scratch);
+    } else if (code == BK_MAX_POOL_BACKWARD) {
+      maxPool2dBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), arg(c, 5), arg(c, 6), arg(c, 7), i0, i1, scratch);
+    } else if (code == BK_RELU_FORWARD) {
+      reluForward(arg(c, 0), arg(c, 1), arg(c, 2), <f32>f64At(c, 3), i0, i1, scratch);
+    } else if (code == BK_RELU_BACKWARD) {
+      reluBackward(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), <f32>f64At(c, 4), i0, i1, scratch);
+    } else if (code == BK_SUM_CHANNELS) {
+      sumChannelsInto(arg(c, 0), arg(c, 1), arg(c, 2), arg(c, 3), arg(c, 4), i0, i1, scratch);
+    } else {
+      unreachable();
     }
     if (tid < STATS_SLOTS) atomic.add<i32>(word(ctrl, STATS + tid), 1);
     atomic.add<i32>(word(ctrl, DONE), 1);
@@ -562,14 +625,26 @@ export function addChannelVector(y: usize, v: usize, batch: i32, channels: i32, 
   }
 }
 
-/** ref: sumChannelsInto. out[c] += Σ_{b,s} x[b, c, s] (float64 sum, like the reference). */
-export function sumChannelsInto(x: usize, out: usize, batch: i32, channels: i32, spatial: i32): void {
-  for (let c = 0; c < channels; c++) {
+/**
+ * ref: sumChannelsInto. out[c] += Σ_{b,s} x[b, c, s], summed in float64 like the reference but
+ * four floats at a time (two f64x2 sums: the reference's additions in another order, ≈ 1e-16
+ * relative, below float32's resolution). Channels c0 … c1 − 1 (blocked; scratch unused).
+ */
+export function sumChannelsInto(x: usize, out: usize, batch: i32, channels: i32, spatial: i32, c0: i32, c1: i32, scratch: usize): void {
+  for (let c = c0; c < c1; c++) {
+    let al = f64x2.splat(0), ah = f64x2.splat(0);
     let s: f64 = 0;
     for (let b = 0; b < batch; b++) {
       const o = x + <usize>((b * channels + c) * spatial) * 4;
-      for (let k = 0; k < spatial; k++) s += <f64>load<f32>(o + <usize>k * 4);
+      let k = 0;
+      for (; k + 4 <= spatial; k += 4) {
+        const v = v128.load(o + <usize>k * 4);
+        al = f64x2.add(al, lo(v));
+        ah = f64x2.add(ah, hi(v));
+      }
+      for (; k < spatial; k++) s += <f64>load<f32>(o + <usize>k * 4);
     }
+    s += (f64x2.extract_lane(al, 0) + f64x2.extract_lane(al, 1)) + (f64x2.extract_lane(ah, 0) + f64x2.extract_lane(ah, 1));
     const p = out + <usize>c * 4;
     store<f32>(p, <f32>(<f64>load<f32>(p) + s));
   }
@@ -605,11 +680,12 @@ export function mul(a: usize, b: usize, out: usize, n: i32): void {
 // Activations (forward y = f(x), backward dx = dy · f'(x))
 // ---------------------------------------------------------------------------------------------
 
-/** ref: reluForward. y = 0 for x ≤ 0, else scale·x (NaN stays NaN). */
-export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
+/** ref: reluForward. y = 0 for x ≤ 0, else scale·x (NaN stays NaN); elements i0 … i1 − 1 (blocked, i0 a multiple of 4; scratch unused). */
+export function reluForward(x: usize, y: usize, n: i32, scale: f32, i0: i32, i1: i32, scratch: usize): void {
   const s = f32x4.splat(scale);
   const z = f32x4.splat(0);
-  let i = 0;
+  n = i1;
+  let i = i0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i * 4;
     const v = v128.load(x + o);
@@ -623,11 +699,12 @@ export function reluForward(x: usize, y: usize, n: i32, scale: f32): void {
   }
 }
 
-/** ref: reluBackward. dx = 0 where x ≤ 0, else scale·dy (NaN included). */
-export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, scale: f32): void {
+/** ref: reluBackward. dx = 0 where x ≤ 0, else scale·dy (NaN included); elements i0 … i1 − 1 (blocked, i0 a multiple of 4; scratch unused). */
+export function reluBackward(x: usize, dy: usize, dx: usize, n: i32, scale: f32, i0: i32, i1: i32, scratch: usize): void {
   const s = f32x4.splat(scale);
   const z = f32x4.splat(0);
-  let i = 0;
+  n = i1;
+  let i = i0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i * 4;
     v128.store(dx + o, v128.andnot(f32x4.mul(v128.load(dy + o), s), f32x4.le(v128.load(x + o), z)));
@@ -803,6 +880,7 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, targets: usize
   return total;
 }
 export * from './losses';
+export * from './conv';
 export * from './norm';
 
 // ---------------------------------------------------------------------------------------------
@@ -863,15 +941,25 @@ export function col2im(
   }
 }
 
-/** ref: maxPool2dForward. Padding is −∞, NaN wins, the first maximum wins; argmax −1 for an empty window. */
+/**
+ * ref: maxPool2dForward. Padding is −∞, NaN wins, the first maximum wins; argmax −1 for an empty
+ * window. Planes p0 … p1 − 1 (a blocked kernel: the scratch area is unused).
+ */
 export function maxPool2dForward(
   x: usize, y: usize, argmax: usize,
   planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32,
+  p0: i32, p1: i32, scratch: usize,
 ): void {
-  for (let p = 0; p < planes; p++) {
+  const pairs = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
+  for (let p = p0; p < p1; p++) {
     const xo = x + <usize>(p * H * W) * 4;
     for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
+      let ox = 0;
+      // 2×2 windows, stride 2, no padding: 4 windows at a time from two vectors of each input
+      // row, deinterleaved into the windows' left (a, c) and right (b, d) columns, with the
+      // scalar loop's order of comparisons (below) as lane masks.
+      if (pairs) ox = pool2x2Row(xo, W, oy, OW, y + <usize>((p * OH + oy) * OW) * 4, argmax + <usize>((p * OH + oy) * OW) * 4);
+      for (; ox < OW; ox++) {
         let best: f32 = -Infinity;
         let where = -1;
         for (let i = 0; i < kh; i++) {
@@ -900,10 +988,50 @@ export function maxPool2dForward(
   }
 }
 
-/** ref: maxPool2dBackward. dx[p, argmax] += dy[p, o]. */
-export function maxPool2dBackward(dy: usize, argmax: usize, dx: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32): void {
+// Output row oy of a 2×2, stride-2 max pool over one plane (W wide), 4 outputs at a time while
+// whole: the window of output ox is a = x[2oy, 2ox], b = x[2oy, 2ox+1], c = x[2oy+1, 2ox],
+// d = x[2oy+1, 2ox+1], scanned as the scalar loop does: a is taken; b if b > best or b is NaN,
+// unless a was NaN (the row's scan stopped); c if c > best or c is NaN; d likewise unless c was
+// NaN. Returns the first output column left to the scalar loop (all of them when OW < 4).
+function pool2x2Row(xo: usize, W: i32, oy: i32, OW: i32, y: usize, argmax: usize): i32 {
+  const r0 = xo + <usize>(2 * oy * W) * 4;
+  const r1 = r0 + <usize>W * 4;
+  const step = i32x4(0, 2, 4, 6);
+  const one = i32x4.splat(1), down = i32x4.splat(W);
+  if (OW < 4) return 0;
+  for (let ox = 0; ox < OW; ox += 4) {
+    // the last 4 outputs end at OW − 1: a last vector that overlaps the one before (same values)
+    if (ox + 4 > OW) ox = OW - 4;
+    const o = <usize>(2 * ox) * 4;
+    const u0 = v128.load(r0 + o), u1 = v128.load(r0 + o, 16);
+    const l0 = v128.load(r1 + o), l1 = v128.load(r1 + o, 16);
+    const a = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), b = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+    const c = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6), d = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+    const ia = i32x4.add(i32x4.splat(2 * oy * W + 2 * ox), step);
+    let best = a, where = ia;
+    let take = v128.andnot(v128.or(f32x4.gt(b, best), f32x4.ne(b, b)), f32x4.ne(a, a));
+    best = v128.bitselect(b, best, take);
+    where = v128.bitselect(i32x4.add(ia, one), where, take);
+    take = v128.or(f32x4.gt(c, best), f32x4.ne(c, c));
+    best = v128.bitselect(c, best, take);
+    const ic = i32x4.add(ia, down);
+    where = v128.bitselect(ic, where, take);
+    take = v128.andnot(v128.or(f32x4.gt(d, best), f32x4.ne(d, d)), f32x4.ne(c, c));
+    best = v128.bitselect(d, best, take);
+    where = v128.bitselect(i32x4.add(ic, one), where, take);
+    v128.store(y + <usize>ox * 4, best);
+    v128.store(argmax + <usize>ox * 4, where);
+  }
+  return OW;
+}
+
+/** ref: maxPool2dBackward. dx[p, argmax] += dy[p, o], planes p0 … p1 − 1 (blocked; scratch unused). */
+export function maxPool2dBackward(
+  dy: usize, argmax: usize, dx: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32,
+  p0: i32, p1: i32, scratch: usize,
+): void {
   const L = OH * OW;
-  for (let p = 0; p < planes; p++) {
+  for (let p = p0; p < p1; p++) {
     for (let k = 0; k < L; k++) {
       const o = <usize>(p * L + k) * 4;
       const where = load<i32>(argmax + o);

@@ -1,4 +1,4 @@
-// Where full-runtime GEMM time goes (issue 4, brief H9): the same GEMMs, in one process,
+// Where full-runtime GEMM time goes: the same GEMMs, in one process,
 // interleaved shape by shape and round by round (order rotated), through every layer of the
 // path from the raw kernel export to the public kernel table:
 //
@@ -23,8 +23,8 @@
 // variant, wall = CPU within 1 %. The staging area stayed empty after the public and subarray
 // calls, and the public path costs ≈ 0.2 µs more than the raw export per call (TypedArray
 // .buffer/.byteOffset getters), 0.1–0.2 % of the smallest GEMM timed here. The same raw kernel
-// on the same shapes gave 30 GFLOP/s in one run and 21 three seconds later: the 19-vs-29 gap
-// of issue 4 is the host's speed at the time of each measurement, not the runtime.
+// on the same shapes gave 30 GFLOP/s in one run and 21 three seconds later: a gap of that size
+// between two separate measurements is the host's speed at the time of each, not the runtime.
 
 import { createWasmRuntime, type WasmRuntime } from '../src/kernels/wasm/index.js';
 import { initWasm, kernelsFor, wasmRuntime } from '../src/backend.js';

@@ -5,9 +5,9 @@
 //     (Dawn, from the `webgpu` devDependency, loads it), a font (PNG text), strace (kills a
 //     training run at each of its file operations). Installed with apt-get when running as root;
 //     otherwise the exact command is printed and the run fails.
-//  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests;
-//     scripts/check-imports.mjs checks the import graph; ESLint checks every source with no
-//     warning allowed.
+//  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests
+//     and the playground (web/); scripts/check-imports.mjs checks the import graph; ESLint checks
+//     every source with no warning allowed.
 //  3. vitest runs test/**; the last line is "N passed, N failed", and the exit code is non-zero
 //     when any test failed.
 import { spawnSync } from 'node:child_process';
@@ -56,6 +56,12 @@ if (run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p
 console.log('npm test: type-checking the tests (tsc -p tsconfig.test.json)');
 if (run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.test.json']) !== 0) {
   console.error('npm test: the tests do not type-check');
+  process.exit(1);
+}
+
+console.log('npm test: type-checking the playground (tsc -p web/tsconfig.json)');
+if (run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', join('web', 'tsconfig.json')]) !== 0) {
+  console.error('npm test: the playground does not type-check');
   process.exit(1);
 }
 

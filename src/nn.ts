@@ -4,7 +4,7 @@ export type { Parameter } from './parameter.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export * from './layers/activations.js';
 export {
-  validateLayerConfig, MAX_SIZE, DEFAULT_LIMITS,
+  validateLayerConfig, MAX_SIZE, DEFAULT_LIMITS, DROPOUT_MODES,
   type LayerType, type ConfigLimits, type SequentialConfig, type ElementwiseType, type ElementwiseOptions,
 } from './layers/config.js';
 export { Dropout, type DropoutMode, type DropoutOptions } from './layers/dropout.js';

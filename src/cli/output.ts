@@ -2,9 +2,11 @@
 // already its own (a run, a grid, a dream), never into a folder of the user's other files, and
 // never into something that is not a directory. Folders are created one level at a time, so a
 // path that cannot hold directories (under /proc, a read-only mount) is refused at once instead
-// of being retried forever. What a failed command created is removed again.
+// of being retried forever. What a failed command created is removed again: its own folder, and
+// the parents it created only while they stay empty (another command may be writing beside it,
+// as two runs under a fresh runs/).
 
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { reason, UsageError } from './errors.js';
 
@@ -35,23 +37,37 @@ export function prepareOutputFolder(flag: string, path: string, own: { isOwn: (d
   } catch (e) {
     throw new UsageError(`${flag} ${path}: cannot write there: ${reason(e, false)}`);
   }
-  const fresh = created !== null || empty;
+  const fresh = created.length > 0 || empty;
   return {
     path,
     fresh,
     discard: () => {
-      if (created !== null) rmSync(created, { recursive: true, force: true });
-      else if (empty) for (const name of readdirSync(path)) rmSync(resolve(path, name), { recursive: true, force: true });
+      if (created.length > 0) {
+        rmSync(created[0]!, { recursive: true, force: true });
+        removeEmptyFolders(created.slice(1));
+      } else if (empty) for (const name of readdirSync(path)) rmSync(resolve(path, name), { recursive: true, force: true });
     },
   };
 }
 
+/** Removes each folder of `folders` (innermost first) while it is empty; stops at the first that is not. */
+function removeEmptyFolders(folders: readonly string[]): void {
+  for (const folder of folders) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return;
+    }
+  }
+}
+
 /**
  * Creates `path` and its missing parents one level at a time (Node's recursive mkdir retries
- * forever where a parent exists but cannot hold a directory, as /proc). Returns the topmost
- * folder it created, or null when `path` existed. Refusals name `flag`.
+ * forever where a parent exists but cannot hold a directory, as /proc). Returns the folders it
+ * created, innermost (`path`) first; empty when `path` existed. A parent that another process
+ * creates meanwhile is used as it is. Refusals name `flag`.
  */
-function makeDirectories(flag: string, path: string): string | null {
+function makeDirectories(flag: string, path: string): string[] {
   const missing: string[] = [];
   let p = resolve(path);
   while (!existsSync(p)) {
@@ -60,17 +76,21 @@ function makeDirectories(flag: string, path: string): string | null {
     if (up === p) break;
     p = up;
   }
-  if (missing.length === 0) return null;
+  if (missing.length === 0) return [];
   if (existsSync(p) && !statSync(p).isDirectory()) throw new UsageError(`${flag} ${path}: ${p} is not a directory`);
-  const topmost = missing[missing.length - 1]!;
+  const created: string[] = [];
   for (let i = missing.length - 1; i >= 0; i--) {
+    const folder = missing[i]!;
     try {
-      mkdirSync(missing[i]!);
+      mkdirSync(folder);
+      created.unshift(folder);
     } catch (e) {
-      if (i < missing.length - 1) rmSync(topmost, { recursive: true, force: true });
-      const where = missing[i] === resolve(path) ? '' : ` ${missing[i]}`;
+      // a parent made by another process meanwhile is as good as one made here
+      if (i > 0 && existsSync(folder) && statSync(folder).isDirectory()) continue;
+      removeEmptyFolders(created);
+      const where = folder === resolve(path) ? '' : ` ${folder}`;
       throw new UsageError(`${flag} ${path}: cannot create the folder${where}: ${reason(e, false)}`);
     }
   }
-  return topmost;
+  return created;
 }

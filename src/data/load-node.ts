@@ -1,11 +1,11 @@
 // loadDataset(spec): one entry point for the CLI and scripts (Node only). `spec` is a registered
 // name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path whose format is recognised:
-//   file   .pkl / .pickle or pickle bytes (0x80 PROTO)      → the safe pickle reader
-//          .npz or zip bytes ("PK\3\4")                    → x_train, y_train, x_test, y_test
+//   file   a one-file format of the data-format registry (formats.ts), by its name or its first
+//          bytes: .npz (x_train, y_train, x_test, y_test), .pkl / .pickle (the safe pickle reader)
 //   folder holding the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,
 //          t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz; '.' for '-' before idx
-//          also accepted)                                  → IDX
-//          holding x_train.npy, y_train.npy, x_test.npy, y_test.npy → NPY
+//          also accepted)                                  → the registry's IDX format
+//          holding x_train.npy, y_train.npy, x_test.npy, y_test.npy → its NPY format
 //          holding images_background/, or <alphabet>/<character>/*.png → Omniglot layout
 //          holding <class>/*.png (or train/ and test/ of them) → image folder
 // Anything else is an error that says what was expected and lists the registered names.
@@ -14,13 +14,12 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { arraysToDataset } from './arrays.js';
 import { DataError } from './errors.js';
 import { readDataFile } from './file-node.js';
-import { idxDataset, isIdxFile } from './idx.js';
+import { DATA_FORMATS, sniffDataFile, type DataFile, type DataFormatSpec } from './formats.js';
+import { idxDataset } from './idx.js';
 import { loadImageFolder, loadOmniglotFolder } from './image-folder-node.js';
 import { loadEmbeddedMnist } from './mnist-embedded-node.js';
-import { isNpy, isZip, npzDataset, parseNpy } from './npy.js';
 import { pickleDataset } from './pickle.js';
 import { datasetNames, registeredDataset } from './registry.js';
 import { locateRegisteredFile, locateRegisteredPickle, type LocateOptions } from './registry-node.js';
@@ -125,24 +124,17 @@ async function load(spec: string, options: LoadDatasetOptions): Promise<Dataset>
 }
 
 function loadFile(path: string): Dataset {
-  const bytes = readDataFile(path);
-  const lower = path.toLowerCase();
-  const name = basename(path).replace(/\.(pkl|pickle|npz)$/i, '');
-  if (lower.endsWith('.pkl') || lower.endsWith('.pickle') || (bytes[0] === 0x80 && !lower.endsWith('.npz'))) {
-    return pickleDataset(bytes, path, { name });
+  const file: DataFile = { name: path, bytes: readDataFile(path) };
+  const format = sniffDataFile(file);
+  if (!format) throw new DataError(path, `format not recognised from its name or its first bytes; ${expectedText()}`, 0);
+  const spec: DataFormatSpec = DATA_FORMATS[format];
+  if (spec.roles.length !== 1) {
+    throw new DataError(path, `${spec.alone ?? `a ${spec.label} file`}; a data set needs ${spec.roles.length}: give the folder that holds ${spec.roles.join(', ')}`);
   }
-  if (lower.endsWith('.npz') || isZip(bytes)) return npzDataset(bytes, path, { name });
-  if (lower.endsWith('.npy') || isNpy(bytes)) {
-    throw new DataError(
-      path,
-      'an .npy file holds one array; a data set needs four: give an .npz with x_train, y_train, x_test, y_test, or the folder holding x_train.npy, y_train.npy, x_test.npy, y_test.npy',
-    );
-  }
-  if (isIdxFile(bytes)) {
-    throw new DataError(path, 'this is one IDX file; a data set needs four: give the folder that holds train-images, train-labels, t10k-images and t10k-labels');
-  }
-  throw new DataError(path, `format not recognised from its name or its first bytes; ${expectedText()}`, 0);
+  return spec.parse([file], { name: basename(path).replace(/\.(pkl|pickle|npz)$/i, '') });
 }
+
+const readFiles = (paths: readonly string[]): DataFile[] => paths.map((p) => ({ name: p, bytes: readDataFile(p) }));
 
 function findIdx(dir: string, names: readonly string[]): string | undefined {
   for (const n of names) for (const f of [n, `${n}.gz`]) if (stat(join(dir, f))?.isFile()) return join(dir, f);
@@ -157,20 +149,9 @@ function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
     testImages: findIdx(dir, IDX_NAMES.testImages),
     testLabels: findIdx(dir, IDX_NAMES.testLabels),
   };
-  const foundIdx = Object.values(idx).filter((v) => v !== undefined).length;
-  if (foundIdx === 4) {
-    const files = idx as Record<keyof typeof idx, string>;
-    return idxDataset(
-      {
-        trainImages: readDataFile(files.trainImages),
-        trainLabels: readDataFile(files.trainLabels),
-        testImages: readDataFile(files.testImages),
-        testLabels: readDataFile(files.testLabels),
-      },
-      { name: basename(dir), files },
-    );
-  }
-  if (foundIdx > 0) {
+  const idxPaths = Object.values(idx).filter((v) => v !== undefined);
+  if (idxPaths.length === 4) return DATA_FORMATS.idx.parse(readFiles(idxPaths), { name: basename(dir) });
+  if (idxPaths.length > 0) {
     const missing = (Object.keys(idx) as (keyof typeof idx)[]).filter((k) => !idx[k]).map((k) => IDX_NAMES[k][0]);
     throw new DataError(dir, `holds some IDX files but not ${missing.join(', ')} (raw or .gz)`);
   }
@@ -179,14 +160,7 @@ function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
   if (npy.some((p) => stat(p)?.isFile())) {
     const missing = npy.filter((p) => !stat(p)?.isFile());
     if (missing.length > 0) throw new DataError(dir, `holds some of x_train.npy, y_train.npy, x_test.npy, y_test.npy but not ${missing.map((p) => basename(p)).join(', ')}`);
-    const [xTrain, yTrain, xTest, yTest] = npy.map((p) => parseNpy(readDataFile(p), p)) as [
-      ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>, ReturnType<typeof parseNpy>,
-    ];
-    return arraysToDataset(dir, { xTrain, yTrain, xTest, yTest }, {
-      name: basename(dir),
-      partNames: npy as [string, string, string, string],
-      source: { format: 'npy', files: npy },
-    });
+    return DATA_FORMATS.npy.parse(readFiles(npy), { name: basename(dir) });
   }
   // Images
   const folderOpts = {

@@ -110,16 +110,22 @@ function verifyAndInflate(
   return { checked: 'unverified', raw };
 }
 
+/** The most bytes a download may bring unless its caller says otherwise (the largest registered file is ~30 MB). */
+export const DOWNLOAD_LIMIT = 256 * 1024 * 1024;
+
 /**
  * Downloads `urls[0]`, else `urls[1]`, … to `dest` atomically, accepting the bytes only when
- * `accept(bytes)` returns (it throws on a bad checksum). Errors list every URL and why it failed.
+ * `accept(bytes)` returns (it throws on a bad checksum). A response that announces or brings more
+ * than `maxBytes` (default DOWNLOAD_LIMIT) is cut off there and counts as a failed mirror. Errors
+ * list every URL and why it failed.
  */
 export async function downloadVerified(
   urls: string[],
   dest: string,
   accept: (bytes: Uint8Array, url: string) => void,
-  options: { fetch?: typeof fetch; log?: (m: string) => void } = {},
+  options: { fetch?: typeof fetch; log?: (m: string) => void; maxBytes?: number } = {},
 ): Promise<void> {
+  const maxBytes = options.maxBytes ?? DOWNLOAD_LIMIT;
   const doFetch = options.fetch ?? globalThis.fetch;
   const failures: string[] = [];
   mkdirSync(dirname(dest), { recursive: true });
@@ -132,6 +138,12 @@ export async function downloadVerified(
         failures.push(`${url}: HTTP ${res.status} ${res.statusText}`);
         continue;
       }
+      const announced = Number(res.headers.get('content-length') ?? NaN);
+      if (announced > maxBytes) {
+        failures.push(`${url}: announces ${announced} bytes, more than the ${maxBytes} a download may bring`);
+        await res.body.cancel();
+        continue;
+      }
       const chunks: Uint8Array[] = [];
       let total = 0;
       const fh = await open(tmp, 'wx');
@@ -140,8 +152,12 @@ export async function downloadVerified(
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          chunks.push(value);
           total += value.length;
+          if (total > maxBytes) {
+            await reader.cancel();
+            throw new DataError(url, `brought more than the ${maxBytes} bytes a download may bring; stopped there`);
+          }
+          chunks.push(value);
           await fh.write(value);
         }
         await fh.sync();

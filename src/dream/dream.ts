@@ -20,7 +20,7 @@
 //      its turn comes.
 // Browser-safe: no Node modules.
 
-import { OutputBuffer } from '../layers/module.js';
+import { OutputBuffer, type Module } from '../layers/module.js';
 import type { Sequential } from '../layers/sequential.js';
 import { Random } from '../random.js';
 import { HandgradError, Tensor, shapeString, type DType, type FloatArray } from '../tensor.js';
@@ -247,6 +247,11 @@ export function dream(model: DreamModel, options: DreamOptions): DreamResult {
   const rng = new Random(o.seed);
   const sizes = octaveSizes(H, W, o.octaves, o.octaveScale);
   const wasTraining = net.training;
+  // The image is what a dream trains, so every layer passes its input gradient back: a layer that
+  // skips it (a training session's first layer: its data is not trained) computes it for the
+  // dream and skips it again afterwards.
+  const skipping = layersSkippingInputGradient(net);
+  for (const m of skipping) m.computeInputGradient = true;
   net.eval();
   try {
     // start image at the first octave's size
@@ -347,7 +352,13 @@ export function dream(model: DreamModel, options: DreamOptions): DreamResult {
   } finally {
     net.zeroGrad();
     net.train(wasTraining);
+    for (const m of skipping) m.computeInputGradient = false;
   }
+}
+
+/** The module and its descendants whose computeInputGradient is off. */
+function layersSkippingInputGradient(m: Module): Module[] {
+  return [...(m.computeInputGradient ? [] : [m]), ...m.children().flatMap(([, c]) => layersSkippingInputGradient(c))];
 }
 
 /** ε of the smoothed |·| in the TV and L1 penalties (pixel units): |d| ≈ √(d² + ε²) − ε. */

@@ -174,6 +174,37 @@ export interface Kernels {
     sh: number, sw: number, ph: number, pw: number, OH: number, OW: number,
     y: FloatArray, argmax: Int32Array,
   ): void;
+  /**
+   * Convolution with stride 1, computed directly (no unfolding), over a batch:
+   *   y[b, o, oy, ox] = bias[o] + Σ_{c, i, j} w[o, c, i, j] · x[b, c, oy − ph + i, ox − pw + j]
+   * x: (batch, C, H, W), w: (OC, C, kh, kw), bias: (OC) or null, y: (batch, OC, OH, OW) with
+   * OH = H + 2·ph − kh + 1, OW = W + 2·pw − kw + 1 (x is 0 outside the image). Callers use it
+   * where directConvFits() holds, and im2col + gemm elsewhere.
+   */
+  conv2dForward(
+    x: FloatArray, w: FloatArray, bias: FloatArray | null,
+    batch: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number,
+    y: FloatArray,
+  ): void;
+  /**
+   * The input gradient of conv2dForward (shapes as there), written, not accumulated:
+   *   dx[b, c, iy, ix] = Σ_{o, i, j} w[o, c, i, j] · dy[b, o, iy + ph − i, ix + pw − j]   (dy is 0 outside).
+   */
+  conv2dBackwardData(
+    dy: FloatArray, w: FloatArray,
+    batch: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number,
+    dx: FloatArray,
+  ): void;
+  /**
+   * The weight gradient of conv2dForward (shapes as there):
+   *   dw[o, c, i, j] = beta·dw[o, c, i, j] + Σ_{b, oy, ox} dy[b, o, oy, ox] · x[b, c, oy − ph + i, ox − pw + j]
+   * beta is 0 (overwrite: NaNs in dw vanish) or 1 (accumulate).
+   */
+  conv2dBackwardFilter(
+    x: FloatArray, dy: FloatArray,
+    batch: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number,
+    beta: number, dw: FloatArray,
+  ): void;
   /** dx (zeroed by the caller) += dy routed to the saved argmax positions. */
   maxPool2dBackward(
     dy: FloatArray, argmax: Int32Array, planes: number, H: number, W: number,
@@ -294,4 +325,37 @@ export interface Backend<Kind extends string = string> {
   readonly dtypes: readonly ('float32' | 'float64')[];
   /** Human-readable description, e.g. "wasm (simd128, 2 threads)". */
   describe(): string;
+}
+
+/**
+ * The convolutions conv2dForward / conv2dBackwardData / conv2dBackwardFilter take: stride 1,
+ * padding smaller than the kernel, and images small enough that one image's padded planes (the
+ * larger of its C input and OC output channels, plus 4 output rows) fit DIRECT_CONV_MAX_FLOATS,
+ * which every backend handles; and few input channels (C·kh·kw ≤ DIRECT_CONV_MAX_TAPS), where
+ * the direct loops beat an unfolding into a GEMM.
+ */
+export function directConvFits(C: number, H: number, W: number, OC: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): boolean {
+  if (sh !== 1 || sw !== 1 || ph >= kh || pw >= kw) return false;
+  if (C * kh * kw > DIRECT_CONV_MAX_TAPS) return false;
+  return directConvFloats(C, H, W, OC, kh, kw, ph, pw) <= DIRECT_CONV_MAX_FLOATS;
+}
+
+/** Largest C·kh·kw of a direct convolution. */
+export const DIRECT_CONV_MAX_TAPS = 288;
+/** Floats of per-thread scratch a direct convolution of one image may need (wasm: its GEMM scratch area). */
+export const DIRECT_CONV_MAX_FLOATS = 65536;
+
+/**
+ * Floats of scratch one image of a direct convolution uses, for the larger of the forward pass
+ * and the backward passes: the padded planes of its input (C planes of (H + 2ph) × (W + 2pw)) or,
+ * for the input gradient, of dy (OC planes of (OH + 2(kh−1−ph)) × (OW + 2(kw−1−pw))), with a
+ * row of slack; 4 rows of output positions; the weight gradient of 4 output channels.
+ */
+export function directConvFloats(C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number): number {
+  const Hp = H + 2 * ph, Wp = W + 2 * pw;
+  const OH = Hp - kh + 1, OW = Wp - kw + 1;
+  const Hq = OH + 2 * (kh - 1 - ph), Wq = OW + 2 * (kw - 1 - pw);
+  const planes = Math.max(C * Hp * Wp + Wp, OC * Hq * Wq + Wq) + 16;
+  const rows = 4 * (Math.max(OH * Wp, H * Wq) + 8);
+  return planes + rows + 4 * C * kh * kw + 64;
 }

@@ -1,9 +1,13 @@
 // Conv2d(inC, outC, k, {stride, padding}): cross-correlation as in PyTorch.
 //   x: (B, C, H, W)   W: (OC, C, kh, kw)   b: (OC)   y: (B, OC, OH, OW)
 //   OH = ⌊(H + 2·ph − kh) / sh⌋ + 1, OW likewise.
-// Each image is unfolded (im2col) into col: (C·kh·kw, OH·OW), so y_b = W · col_b  (+ b per channel).
+// Stride 1 with few input channels (directConvFits): the direct kernels conv2dForward /
+// conv2dBackwardData / conv2dBackwardFilter over the whole batch (shared among threads by image,
+// and by output channel for dW). Otherwise each image is unfolded (im2col) into
+// col: (C·kh·kw, OH·OW), so y_b = W · col_b  (+ b per channel).
 
 import { kernelsFor } from '../backend.js';
+import { directConvFits } from '../kernels/table.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
@@ -103,8 +107,15 @@ export class Conv2d extends Module {
     const CK = C * kh * kw;
     const L = OH * OW;
     const k = kernelsFor(dtype);
-    const cols = this.cols.get([B, CK, L], dtype);
     const y = this.out.get([B, OC, OH, OW], dtype);
+    this.x = x;
+    this.y = y;
+    if (directConvFits(C, H, W, OC, kh, kw, sh, sw, ph, pw)) {
+      // y = W ⋆ x + b, directly
+      k.conv2dForward(x.storage, this.weight.value.storage, this.bias ? this.bias.value.storage : null, B, C, H, W, OC, kh, kw, ph, pw, y.storage);
+      return y;
+    }
+    const cols = this.cols.get([B, CK, L], dtype);
     for (let b = 0; b < B; b++) {
       const col = cols.storage.subarray(b * CK * L, (b + 1) * CK * L);
       k.im2col(x.storage.subarray(b * C * H * W, (b + 1) * C * H * W), C, H, W, kh, kw, sh, sw, ph, pw, OH, OW, col);
@@ -112,8 +123,6 @@ export class Conv2d extends Module {
       k.gemm(false, false, OC, L, CK, 1, this.weight.value.storage, col, 0, y.storage.subarray(b * OC * L, (b + 1) * OC * L));
     }
     if (this.bias) k.addChannelVector(y.storage, this.bias.value.storage, B, OC, L);
-    this.x = x;
-    this.y = y;
     return y;
   }
 
@@ -128,14 +137,23 @@ export class Conv2d extends Module {
     const CK = C * kh * kw;
     const L = OH * OW;
     const k = kernelsFor(dy.dtype);
+    // forward was y = W ⋆ x + b (y_b = W · col_b + b unfolded), so
+    //   db += Σ_{b, spatial} dy
+    if (this.bias) k.sumChannelsInto(dy.storage, B, OC, L, this.bias.grad.storage);
+    // (a gradient zeroGrad() cleared is overwritten: beta 0, see gradTarget)
+    const dW = gradTarget(this.weight);
+    if (directConvFits(C, H, W, OC, kh, kw, sh, sw, ph, pw)) {
+      //   dW = beta·dW + Σ_b dy_b ⋆ x_b          (the correlation of the input with dy)
+      k.conv2dBackwardFilter(x.storage, dy.storage, B, C, H, W, OC, kh, kw, ph, pw, dW.beta, dW.grad.storage);
+      const dx = this.dxBuf.get(x.shape, x.dtype);
+      //   dx = dy ⋆ flip(W)ᵀ                    (the full correlation with the flipped kernel)
+      if (this.computeInputGradient) k.conv2dBackwardData(dy.storage, this.weight.value.storage, B, C, H, W, OC, kh, kw, ph, pw, dx.storage);
+      else k.fill(dx.storage, 0);
+      return dx;
+    }
     const cols = this.cols.get([B, CK, L], dy.dtype);
     const dcol = this.dcol.get([CK, L], dy.dtype);
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
-    // forward was y_b = W · col_b + b, so
-    //   db += Σ_{b, spatial} dy
-    if (this.bias) k.sumChannelsInto(dy.storage, B, OC, L, this.bias.grad.storage);
-    // (the first image overwrites a gradient zeroGrad() cleared: beta 0, see gradTarget)
-    const dW = gradTarget(this.weight);
     if (B === 0 && dW.beta === 0) k.fill(dW.grad.storage, 0);
     for (let b = 0; b < B; b++) {
       const dyb = dy.storage.subarray(b * OC * L, (b + 1) * OC * L);

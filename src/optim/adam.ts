@@ -2,7 +2,7 @@
 //   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
 // Adam adds wd·p to g; AdamW instead shrinks p ← p(1 − lr·wd) before the update.
 
-import { allocateFor, kernelsFor } from '../backend.js';
+import { kernelsFor } from '../backend.js';
 import type { FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
@@ -34,6 +34,9 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean;
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
+  /** m and v as single arrays laid out like the flat parameters (null when they are not flat). */
+  private readonly flatM: FloatArray | null;
+  private readonly flatV: FloatArray | null;
 
   /** `variant` is set by AdamW. */
   constructor(params: Parameter[], options: AdamOptions = {}, variant: AdamVariant = ADAM) {
@@ -48,8 +51,12 @@ export class Adam extends Optimizer {
     this.beta2 = checkHyper(what, 'betas[1]', b2, 0, 1, true);
     this.eps = checkHyper(what, 'eps', options.eps ?? 1e-8, 0);
     this.weightDecay = checkHyper(what, 'weightDecay', options.weightDecay ?? defaultWeightDecay, 0);
-    this.m = params.map((p) => allocateFor(p.value.dtype, p.value.size));
-    this.v = params.map((p) => allocateFor(p.value.dtype, p.value.size));
+    const m = this.stateBuffers((i) => params[i]!.value.size);
+    const v = this.stateBuffers((i) => params[i]!.value.size);
+    this.m = m.each;
+    this.v = v.each;
+    this.flatM = m.all;
+    this.flatV = v.all;
   }
 
   get lr(): number {
@@ -65,7 +72,9 @@ export class Adam extends Optimizer {
       lr: this._lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
       weightDecay: this.weightDecay, decoupled: this.decoupled, step: this.stepCount,
     };
-    this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.storage, p.grad.storage, this.m[i]!, this.v[i]!, h));
+    const flat = this.flatForStep();
+    if (flat && this.flatM && this.flatV) kernelsFor(flat.dtype).adamStep(flat.values, flat.grads, this.flatM, this.flatV, h);
+    else this.params.forEach((p, i) => kernelsFor(p.value.dtype).adamStep(p.value.storage, p.grad.storage, this.m[i]!, this.v[i]!, h));
   }
 
   state(): OptimizerState {

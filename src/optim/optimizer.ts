@@ -2,8 +2,9 @@
 // gradients, zeroGrad() clears them, and the state (momentum buffers, moments, step count)
 // can be saved with a checkpoint and loaded back.
 
+import { allocateFor } from '../backend.js';
 import { HandgradError, onHost, type FloatArray } from '../tensor.js';
-import { zeroGradOf, type Parameter } from '../parameter.js';
+import { flatIsCurrent, flattenParameters, zeroGradOf, type FlatParameters, type Parameter } from '../parameter.js';
 
 export interface OptimizerState {
   /** The optimiser's registry name ('sgd', 'adam', 'adamw', 'rmsprop'; see optim/index.ts). */
@@ -22,12 +23,39 @@ export abstract class Optimizer {
   /** The name in messages: 'SGD', 'Adam', … */
   readonly label: string;
 
+  /**
+   * The parameters' values and gradients in one allocation each (parameter.ts), so that a step is
+   * one kernel call over all of them; null where they cannot be moved there (mixed dtypes,
+   * parameters not made by a layer).
+   */
+  protected readonly flat: FlatParameters | null;
+
   constructor(params: Parameter[], label: string) {
     if (!Array.isArray(params) || params.length === 0) {
       throw new HandgradError(`${label}: expected a non-empty list of parameters (model.parameters()), got ${Array.isArray(params) ? 'an empty list' : typeof params}`);
     }
     this.params = params;
     this.label = label;
+    this.flat = flattenParameters(params);
+  }
+
+  /**
+   * A state buffer per parameter (`size(i)` floats, 0 for none): views of one flat allocation laid
+   * out like the parameters' when they are flat (returned as `all`, for the one-call step), else
+   * one allocation each.
+   */
+  protected stateBuffers(size: (i: number) => number): { all: FloatArray | null; each: FloatArray[] } {
+    const flat = this.flat;
+    if (!flat || this.params.some((p, i) => size(i) !== p.value.size)) {
+      return { all: null, each: this.params.map((p, i) => allocateFor(p.value.dtype, size(i))) };
+    }
+    const all = allocateFor(flat.dtype, flat.values.length);
+    return { all, each: this.params.map((p, i) => all.subarray(flat.offsets[i]!, flat.offsets[i]! + p.value.size)) };
+  }
+
+  /** The flat arrays when a step can run as one call over them (every parameter still views them), else null. */
+  protected flatForStep(): FlatParameters | null {
+    return this.flat && flatIsCurrent(this.params, this.flat) ? this.flat : null;
   }
 
   abstract step(): void;

@@ -3,7 +3,7 @@
 //   p ← p − lr·g.
 // With dampening 0 this is the CMU rule G_M ← α·G_M + G, W ← W − lr·G_M.
 
-import { allocateFor, kernelsFor } from '../backend.js';
+import { kernelsFor } from '../backend.js';
 import { HandgradError, type FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
@@ -24,6 +24,8 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
   private readonly buffers: FloatArray[];
+  /** The momentum buffers as one array laid out like the flat parameters (null: not flat, or no momentum). */
+  private readonly flatBuffer: FloatArray | null;
 
   constructor(params: Parameter[], options: SGDOptions) {
     super(params, 'SGD');
@@ -35,7 +37,9 @@ export class SGD extends Optimizer {
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new HandgradError(`SGD: nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch), got momentum ${this.momentum} and dampening ${this.dampening}`);
     }
-    this.buffers = params.map((p) => allocateFor(p.value.dtype, this.momentum !== 0 ? p.value.size : 0));
+    const { all, each } = this.stateBuffers((i) => (this.momentum !== 0 ? params[i]!.value.size : 0));
+    this.buffers = each;
+    this.flatBuffer = all;
   }
 
   get lr(): number {
@@ -50,7 +54,13 @@ export class SGD extends Optimizer {
       lr: this._lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay,
       nesterov: this.nesterov, firstStep: this.stepCount === 0,
     };
-    this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h));
+    const flat = this.flatForStep();
+    if (flat) {
+      // every parameter in one call (one threaded job); the buffer is empty without momentum
+      kernelsFor(flat.dtype).sgdStep(flat.values, flat.grads, this.flatBuffer ?? this.buffers[0]!, h);
+    } else {
+      this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h));
+    }
     this.stepCount++;
   }
 

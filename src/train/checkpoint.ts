@@ -17,6 +17,8 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../layers/module.js';
 import type { OptimizerState } from '../optim/optimizer.js';
 import { HandgradError, Tensor } from '../tensor.js';
+import { validateLayerConfig } from '../layers/config.js';
+import { resolveConfig, type TrainConfig } from './config.js';
 import type { TrainState } from './loop.js';
 
 /** The `format` metadata of a checkpoint file. */
@@ -84,6 +86,15 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
     return Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w));
   };
   need(!!st.rng && okStream(st.rng.shuffle) && okStream(st.rng.dropout), '"rng" must hold the shuffle and dropout stream states');
+  // The config and the model config go through the same schemas as a new run's, here, so a
+  // damaged state is reported with this file's name (and a resume falls back to the previous file).
+  try {
+    resolveConfig(st.config as Partial<TrainConfig>);
+    validateLayerConfig(st.model, '"model"');
+  } catch (e) {
+    if (e instanceof HandgradError) fail(e.message);
+    throw e;
+  }
 
   // Split the tensors: optimiser buffers back into the state, the rest is the model's state dict.
   const weights = new Map<string, Tensor>();

@@ -1,28 +1,40 @@
 // The training loop. It owns the order of one step:
 //   forward → loss → zeroGrad → backward → step
 // runs the model in train() mode for the epoch's minibatches and in eval() mode for the full
-// test pass, and emits one typed record per step and one per epoch through callbacks, which the
-// CLI, the plots, the checkpoints and the browser playground all read. Browser-safe: no fs.
+// test pass, and emits one typed record per step and one per epoch, which the CLI, the plots,
+// the checkpoints and the browser playground all read. Browser-safe: no fs.
+//
+// A TrainingSession has two faces over one step():
+//   run()        whole epochs, with callbacks (the command line, scripts);
+//   step()       one minibatch, and runFor(ms) for as many as fit in a time slice (a worker that
+//                reads its messages between slices); evaluate() scores the model at any moment.
+// An epoch ends inside the step that trains its last batch: the test pass runs, the epoch's
+// record joins the history, and the next step starts the next epoch with a new shuffle.
 
 import type { Dataset } from '../data/types.js';
 import { validateLayerConfig, type LayerConfig } from '../layers/config.js';
 import type { Module } from '../layers/module.js';
-import { modelLoss, type LossKind } from '../models/kinds.js';
+import { modelLoss } from '../models/kinds.js';
 import { OPTIMIZERS, type Optimizer, type OptimizerState } from '../optim/index.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
 import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { countCorrect, evaluateLoader, type Evaluation } from './evaluate.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
 import { Objective } from './objective.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
+  /**
+   * The epoch (1-based). A record of an epoch in progress (TrainingSession.progressRecord) has
+   * the epochs trained so far as a fraction instead: 2.25 is a quarter into the third.
+   */
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
   testLoss: number;
   testAccuracy: number;
-  /** Wall-clock seconds of the epoch, training and test pass. */
+  /** Seconds spent in the epoch's steps and its test pass (time between steps is not counted). */
   seconds: number;
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
@@ -43,7 +55,7 @@ export interface StepRecord {
   /** Running means over the epoch so far. */
   epochLoss: number;
   epochAccuracy: number;
-  /** Seconds since the epoch started and training samples per second so far. */
+  /** Seconds spent in the epoch's steps so far, and training samples per second over them. */
   seconds: number;
   samplesPerSecond: number;
   lr: number;
@@ -95,30 +107,50 @@ export interface TrainCallbacks {
   yieldEvery?: number;
 }
 
+/** A trained model to start from: its layers, its weights (by state-dict name) and the normalisation it was trained with. */
+export interface StartingModel {
+  config: LayerConfig;
+  weights: Map<string, Tensor>;
+  normalization: Normalization;
+}
+
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
   resume?: { state: TrainState; weights: Map<string, Tensor> };
+  /**
+   * Train on from a trained model (a model bundle's, loadModel) instead of a fresh one of
+   * config.model; the optimiser, the streams and the epoch count start afresh.
+   */
+  from?: StartingModel;
+}
+
+/** What runFor did: the steps it took, the last one's record, and the epoch it finished, if any. */
+export interface SliceResult {
+  steps: number;
+  last: StepRecord;
+  /** The record of the epoch whose last batch the slice trained (runFor stops there), or null. */
+  epoch: EpochRecord | null;
+}
+
+/** The epoch in progress: the next batch, the running sums, the seconds spent in its steps. */
+interface OpenEpoch {
+  batch: number;
+  lossSum: number;
+  correct: number;
+  seen: number;
+  seconds: number;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
-const pause = (): Promise<void> => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
-
-/** argmax over each row of logits (B, C) compared with the labels: the number correct. */
-export function countCorrect(logits: Tensor, y: Int32Array, n: number): number {
-  const C = logits.shape[1]!;
-  const z = logits.data;
-  let correct = 0;
-  for (let b = 0; b < n; b++) {
-    let best = 0;
-    for (let j = 1; j < C; j++) if (z[b * C + j]! > z[b * C + best]!) best = j;
-    if (best === y[b]) correct++;
-  }
-  return correct;
-}
+/** Lets the event loop run (setImmediate in Node, where setTimeout(0) waits at least 1 ms; a task elsewhere). */
+const pause = (): Promise<void> => new Promise((r) => {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate) immediate(r);
+  else setTimeout(r, 0);
+});
 
 /** A model, its optimiser, its data and its streams: one run, which can be checkpointed and resumed. */
 export class TrainingSession {
-  readonly config: TrainConfig;
   readonly data: Dataset;
   readonly modelConfig: LayerConfig;
   readonly model: Module;
@@ -133,25 +165,30 @@ export class TrainingSession {
   readonly history: EpochRecord[] = [];
   /** The loss the model kind trains with, and its targets. */
   readonly objective: Objective;
+  private settings: TrainConfig;
   private readonly trainLoader: BatchLoader;
   private readonly testLoader: BatchLoader;
+  /** The epoch in progress, or null between epochs (the next step starts one). */
+  private open: OpenEpoch | null = null;
 
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
     checkDataset(data);
-    const resume = options.resume;
-    this.config = resolveConfig(resume ? resume.state.config : config);
+    const { resume, from } = options;
+    if (resume && from) throw new HandgradError('TrainingSession: give either resume (a checkpoint) or from (a trained model), not both');
+    if (resume && resume.state.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(resume.state.version)}, expected 1`);
+    this.settings = resolveConfig(resume ? resume.state.config : config);
     this.data = data;
-    const c = this.config;
+    const c = this.settings;
     const streams = runStreams(c.seed);
     this.shuffleRng = streams.shuffle;
     this.dropoutRng = streams.dropout;
     const features = data.train.x.length / data.train.n;
-    if (resume) {
-      const s = resume.state;
-      if (s.version !== 1) throw new HandgradError(`checkpoint: unknown version ${String(s.version)}, expected 1`);
-      this.modelConfig = validateLayerConfig(s.model, 'checkpoint: model');
-      checkModelInput(this.modelConfig, data.sampleShape, 'checkpoint');
-      this.normalization = checkNormalization(s.normalization, features, 'checkpoint');
+    const start = resume ? { config: resume.state.model, normalization: resume.state.normalization, source: 'checkpoint' }
+      : from ? { config: from.config, normalization: from.normalization, source: 'starting model' } : null;
+    if (start) {
+      this.modelConfig = validateLayerConfig(start.config, `${start.source}: model`);
+      checkModelInput(this.modelConfig, data.sampleShape, start.source);
+      this.normalization = checkNormalization(start.normalization, features, start.source);
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
       this.normalization = computeNormalization(data.train, features, c.normalize);
@@ -162,6 +199,7 @@ export class TrainingSession {
     if (first) first.computeInputGradient = false;
     this.optimizer = OPTIMIZERS[c.optimizer].build(this.model.parameters(), c);
     this.objective = new Objective(modelLoss(c.model));
+    if (from) loadWeights(this.model, from.weights, 'starting model');
     if (resume) {
       loadWeights(this.model, resume.weights, 'checkpoint');
       this.optimizer.loadState(resume.state.optimizer);
@@ -175,11 +213,35 @@ export class TrainingSession {
     this.testLoader = new BatchLoader(data.test, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization });
   }
 
+  /** The run's config, with the learning rate in use (setLearningRate changes it). */
+  get config(): TrainConfig {
+    return this.settings;
+  }
+
+  /** Minibatches per epoch. */
+  get batches(): number {
+    return this.trainLoader.batches;
+  }
+
+  /** Epochs trained, as a fraction: the completed ones plus the share of this epoch's batches done. */
+  get progress(): number {
+    return this.epoch + (this.open ? this.open.batch / this.trainLoader.batches : 0);
+  }
+
+  /**
+   * Trains with learning rate `lr` from the next step on (checked as a config's lr is); the
+   * config, the records and a checkpoint carry the new value.
+   */
+  setLearningRate(lr: number): void {
+    this.settings = resolveConfig({ ...this.settings, lr });
+    this.optimizer.lr = lr;
+  }
+
   /** The state a checkpoint needs (a snapshot: safe to serialise later). */
   state(): TrainState {
     return {
       version: 1,
-      config: this.config,
+      config: this.settings,
       model: this.modelConfig,
       normalization: this.normalization,
       epoch: this.epoch,
@@ -189,86 +251,130 @@ export class TrainingSession {
     };
   }
 
-  /** Mean loss and accuracy over a whole split, in eval mode, in the split's order. */
-  evaluate(which: 'test' | 'train' = 'test'): { loss: number; accuracy: number } {
-    const loader = which === 'test' ? this.testLoader : new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization });
-    return evaluateLoader(this.model, loader, this.objective);
+  /**
+   * Mean loss and accuracy over a whole split, in eval mode, in the split's order; with
+   * `confusion: true` the confusion matrix too (row = true class, column = predicted). The model
+   * is left in eval mode; the next step switches it back.
+   */
+  evaluate(options: { split?: 'test' | 'train'; confusion?: boolean } = {}): Evaluation {
+    const loader = options.split === 'train' ? new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization }) : this.testLoader;
+    return evaluateLoader(this.model, loader, this.objective, options.confusion ? this.data.classes.length : undefined);
+  }
+
+  /**
+   * One minibatch: forward → loss → zeroGrad → backward → step, in train mode. The first step of
+   * an epoch draws its shuffle; the step that trains its last batch also ends it (test pass, the
+   * record in `history`, `epoch` counted). Throws TrainingDivergedError, before updating
+   * anything, when the loss is NaN or infinite.
+   */
+  step(): StepRecord {
+    const t0 = now();
+    const { model, optimizer, objective, trainLoader: loader } = this;
+    if (!this.open) {
+      loader.startEpoch();
+      this.open = { batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    }
+    const e = this.open;
+    const epoch = this.epoch + 1;
+    const b = e.batch;
+    model.train();
+    const batch = loader.batch(b);
+    const logits = model.forward(batch.x);
+    const loss = objective.forward(logits, batch.y);
+    if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
+    const right = countCorrect(logits, batch.y, batch.n);
+    optimizer.zeroGrad();
+    model.backward(objective.backward());
+    optimizer.step();
+    e.batch = b + 1;
+    e.lossSum += loss;
+    e.correct += right;
+    e.seen += batch.n;
+    e.seconds += (now() - t0) / 1000;
+    const record: StepRecord = {
+      epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
+      epochLoss: e.lossSum / e.batch, epochAccuracy: e.correct / e.seen, seconds: e.seconds,
+      samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0, lr: optimizer.lr,
+    };
+    if (e.batch === loader.batches) this.endEpoch(e);
+    return record;
+  }
+
+  /**
+   * Steps until `ms` milliseconds have passed (at least one step) or an epoch ends, whichever
+   * comes first, so a caller that must stay responsive (a worker reading its messages) trains in
+   * slices and sees every epoch's end.
+   */
+  runFor(ms: number): SliceResult {
+    const t0 = now();
+    let steps = 0;
+    let last: StepRecord;
+    do {
+      last = this.step();
+      steps++;
+      if (!this.open) return { steps, last, epoch: this.history[this.history.length - 1]! };
+    } while (now() - t0 < ms);
+    return { steps, last, epoch: null };
+  }
+
+  /**
+   * The epoch in progress as a record, as if it ended now: `epoch` is `progress` (a fraction),
+   * the training metrics are over its batches so far, the test metrics are `test`'s (an
+   * evaluate() of the model as it is). Between epochs, the last epoch's record; before any
+   * training, NaN training metrics.
+   */
+  progressRecord(test: Evaluation): EpochRecord {
+    const e = this.open;
+    const last = this.history[this.history.length - 1];
+    if (!e && last) return { ...last };
+    const seconds = e?.seconds ?? 0;
+    return {
+      epoch: this.progress,
+      trainLoss: e ? e.lossSum / e.batch : NaN,
+      trainAccuracy: e ? e.correct / e.seen : NaN,
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+      seconds,
+      samplesPerSecond: e && seconds > 0 ? e.seen / seconds : 0,
+      lr: this.optimizer.lr,
+    };
   }
 
   /** Runs the remaining epochs (or up to callbacks.stopAfterEpoch). Returns the history. */
   async run(callbacks: TrainCallbacks = {}): Promise<EpochRecord[]> {
-    const c = this.config;
-    const last = Math.min(c.epochs, callbacks.stopAfterEpoch ?? c.epochs);
+    const last = Math.min(this.settings.epochs, callbacks.stopAfterEpoch ?? this.settings.epochs);
     const yieldEvery = callbacks.yieldEvery ?? 25;
-    const loader = this.trainLoader;
-    const { model, optimizer, objective } = this;
     while (this.epoch < last) {
-      const epoch = this.epoch + 1;
-      const t0 = now();
-      model.train();
-      loader.startEpoch();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let b = 0; b < loader.batches; b++) {
-        if (callbacks.signal?.aborted) return this.history;
-        const batch = loader.batch(b);
-        const logits = model.forward(batch.x);
-        const loss = objective.forward(logits, batch.y);
-        if (!Number.isFinite(loss)) throw new TrainingDivergedError(epoch, b, loss, optimizer.lr);
-        const right = countCorrect(logits, batch.y, batch.n);
-        optimizer.zeroGrad();
-        model.backward(objective.backward());
-        optimizer.step();
-        lossSum += loss;
-        correct += right;
-        seen += batch.n;
-        if (callbacks.onStep) {
-          const seconds = (now() - t0) / 1000;
-          callbacks.onStep({
-            epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
-            epochLoss: lossSum / (b + 1), epochAccuracy: correct / seen, seconds,
-            samplesPerSecond: seconds > 0 ? seen / seconds : 0, lr: optimizer.lr,
-          });
-        }
-        if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await pause();
+      if (callbacks.signal?.aborted) {
+        this.open = null;
+        return this.history;
       }
-      const trainSeconds = (now() - t0) / 1000;
-      const test = evaluateLoader(model, this.testLoader, objective);
-      model.train();
-      const record: EpochRecord = {
-        epoch,
-        trainLoss: lossSum / loader.batches,
-        trainAccuracy: correct / seen,
-        testLoss: test.loss,
-        testAccuracy: test.accuracy,
-        seconds: (now() - t0) / 1000,
-        samplesPerSecond: trainSeconds > 0 ? seen / trainSeconds : 0,
-        lr: optimizer.lr,
-      };
-      this.epoch = epoch;
-      this.history.push(record);
-      await callbacks.onEpoch?.(record, this);
+      const r = this.step();
+      callbacks.onStep?.(r);
+      if (!this.open) await callbacks.onEpoch?.(this.history[this.history.length - 1]!, this);
+      else if (yieldEvery > 0 && (r.batch + 1) % yieldEvery === 0) await pause();
     }
     return this.history;
   }
-}
 
-function evaluateLoader(model: Module, loader: BatchLoader, objective: Objective): { loss: number; accuracy: number } {
-  model.eval();
-  loader.startEpoch();
-  let lossSum = 0;
-  let correct = 0;
-  let n = 0;
-  for (let b = 0; b < loader.batches; b++) {
-    const batch = loader.batch(b);
-    const logits = model.forward(batch.x);
-    // the loss is a mean over the batch: weight it by the batch size for the mean over the split
-    lossSum += objective.forward(logits, batch.y) * batch.n;
-    correct += countCorrect(logits, batch.y, batch.n);
-    n += batch.n;
+  /** Ends the epoch whose last batch was just trained: the test pass, its record, the count. */
+  private endEpoch(e: OpenEpoch): void {
+    const t0 = now();
+    const test = evaluateLoader(this.model, this.testLoader, this.objective);
+    this.model.train();
+    this.epoch += 1;
+    this.history.push({
+      epoch: this.epoch,
+      trainLoss: e.lossSum / e.batch,
+      trainAccuracy: e.correct / e.seen,
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+      seconds: e.seconds + (now() - t0) / 1000,
+      samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0,
+      lr: this.optimizer.lr,
+    });
+    this.open = null;
   }
-  return { loss: lossSum / n, accuracy: correct / n };
 }
 
 /**
@@ -319,26 +425,4 @@ export async function train(config: Partial<TrainConfig>, data: Dataset, callbac
   const session = new TrainingSession(config, data);
   await session.run(callbacks);
   return session;
-}
-
-/**
- * Mean loss (cross-entropy unless `loss` says otherwise) and accuracy of a model over a split, in
- * eval mode (normalised like training). `inputShape` is the model's sample shape (modelInputShape).
- */
-export function evaluateModel(
-  model: Module, split: Dataset['test'], inputShape: readonly number[], normalization: Normalization, batchSize = 500, loss: LossKind = 'cross-entropy',
-): { loss: number; accuracy: number; n: number } {
-  const loader = new BatchLoader(split, inputShape, { batchSize, normalization });
-  const r = evaluateLoader(model, loader, new Objective(loss));
-  return { ...r, n: split.n };
-}
-
-/** Softmax probabilities (float64) of logits row `row` of a (B, C) tensor. */
-export function softmaxRow(logits: Tensor, row: number): number[] {
-  const C = logits.shape[1]!;
-  let m = -Infinity;
-  for (let j = 0; j < C; j++) m = Math.max(m, logits.data[row * C + j]!);
-  const e = Array.from({ length: C }, (_, j) => Math.exp(logits.data[row * C + j]! - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
 }

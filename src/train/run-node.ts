@@ -22,6 +22,7 @@ import { sessionModelInfo } from './bundle.js';
 import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
+import { HISTORY_FIELDS, historyCsv, historyJsonl } from './history.js';
 import { TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import { HandgradError } from '../tensor.js';
@@ -67,15 +68,7 @@ export interface RunResult {
   alreadyComplete: boolean;
 }
 
-export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
-
-export function historyCsv(history: EpochRecord[]): string {
-  return [HISTORY_FIELDS.join(','), ...history.map((r) => HISTORY_FIELDS.map((f) => String(r[f])).join(','))].join('\n') + '\n';
-}
-
-export function historyJsonl(history: EpochRecord[]): string {
-  return history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : '');
-}
+export { HISTORY_FIELDS, historyCsv, historyJsonl };
 
 /**
  * Reads a history.jsonl as historyJsonl writes it; a missing file is an empty history. JSON has

@@ -29,11 +29,15 @@ export function loadSavedModel(path: string): SavedModel {
   }
   if (isDirectory) {
     const file = join(path, MODEL_FILE);
+    let exists = true;
     let isFile = false;
     try {
       isFile = statSync(file).isFile();
-    } catch { /* reported below */ }
-    if (!isFile) throw new HandgradError(`${path} is not a handgrad run directory: ${file} does not exist`);
+    } catch {
+      exists = false;
+    }
+    if (!exists) throw new HandgradError(`${path} is not a handgrad run directory: ${file} does not exist`);
+    if (!isFile) throw new HandgradError(`${file} is not a regular file (a FIFO, a device or a folder); a run's model is a safetensors file`);
     return { ...readModelFile(file), dir: path, file };
   }
   return { ...readModelFile(path), dir: dirname(path), file: path };

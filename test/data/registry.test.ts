@@ -123,7 +123,9 @@ describe('downloads, against a local server serving the real files', () => {
         res.end('not found');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+      // /chunked/ answers without a content-length (the size is known only at the end)
+      const chunked = (req.url ?? '').startsWith('/chunked/');
+      res.writeHead(200, { 'content-type': 'application/octet-stream', ...(chunked ? {} : { 'content-length': body.length }) });
       res.end(body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -147,6 +149,18 @@ describe('downloads, against a local server serving the real files', () => {
     const e = await dataErrorAsync(() => downloadVerified([`${base}/f/train-labels-idx1-ubyte.gz`], dest, (b, url) => void verifyRegistered(url, b, spec)));
     expect(e.message).toMatch(/download failed from every mirror:\n {2}http:\/\/127\.0\.0\.1:\d+\/f\/train-labels-idx1-ubyte\.gz: .*checksum mismatch: SHA-256 [0-9a-f]{64} \(content [0-9a-f]{64}\); expected 0{64} for train-labels-idx1-ubyte\.gz or content 1{64}$/);
     expect(readdirSync(join(dir, 'fashion-mnist'))).toEqual([]);
+  });
+
+  it('a download past maxBytes is cut off, announced or not, and leaves nothing on disk', async () => {
+    const dir = tempDir('dl-cap');
+    const size = served['tiny.npz']!.length;
+    const announced = await dataErrorAsync(() => downloadVerified([`${base}/files/tiny.npz`], join(dir, 'a.npz'), () => {}, { maxBytes: size - 1 }));
+    expect(announced.message).toMatch(new RegExp(`tiny\\.npz: announces ${size} bytes, more than the ${size - 1} a download may bring`));
+    const streamed = await dataErrorAsync(() => downloadVerified([`${base}/chunked/tiny.npz`], join(dir, 'b.npz'), () => {}, { maxBytes: size - 1 }));
+    expect(streamed.message).toMatch(new RegExp(`brought more than the ${size - 1} bytes a download may bring; stopped there`));
+    expect(readdirSync(dir)).toEqual([]);
+    await downloadVerified([`${base}/chunked/tiny.npz`], join(dir, 'c.npz'), () => {}, { maxBytes: size });
+    expect(readdirSync(dir)).toEqual(['c.npz']);
   });
 
   it('404: the error lists each mirror and its HTTP status; the next mirror is tried', async () => {

@@ -101,5 +101,9 @@ describe.concurrent('hostile input through the CLI: clean refusals within budget
     symlinkSync('/dev/zero', join(run, 'zero.safetensors'));
     expectRefusal(await runCli(['eval', '--model', join(run, 'fifo.safetensors'), '--backend', 'ref'], dir), /fifo\.safetensors: is a FIFO/);
     expectRefusal(await runCli(['eval', '--model', join(run, 'zero.safetensors'), '--backend', 'ref'], dir), /zero\.safetensors: is a character device/);
+    // a run directory whose model file is a FIFO
+    mkdirSync(p('fifo-run'));
+    execFileSync('mkfifo', [join(p('fifo-run'), 'model.safetensors')]);
+    expectRefusal(await runCli(['eval', '--model', p('fifo-run'), '--backend', 'ref'], dir), /fifo-run\/model\.safetensors is not a regular file/);
   });
 });

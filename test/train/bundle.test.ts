@@ -12,7 +12,8 @@ import { HandgradError, Tensor } from '../../src/tensor.js';
 import { loadModel, saveModel, sessionModelInfo, type ModelInfo } from '../../src/train/bundle.js';
 import { loadModelFile, saveModelFile } from '../../src/train/bundle-file.js';
 import { normalizeInto } from '../../src/train/loader.js';
-import { TrainingSession, evaluateModel } from '../../src/train/loop.js';
+import { evaluateModel } from '../../src/train/evaluate.js';
+import { TrainingSession } from '../../src/train/loop.js';
 import { loadSavedModel } from '../../src/train/saved-node.js';
 import { blobs } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Module } from '../../src/layers/module.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { buildModel, modelConfig, type TrainConfig } from '../../src/train/config.js';
 import { TrainingDivergedError, TrainingSession, train, type EpochRecord, type StepRecord } from '../../src/train/loop.js';
 import { runTraining } from '../../src/train/run-node.js';
@@ -169,6 +169,28 @@ describe('checkpoints and resume', () => {
     await expect(runTraining({ config: small as TrainConfig, data, outDir: old, resume: true }))
       .rejects.toThrow(/holds a checkpoint of the old layout \(checkpoint\.json beside the weights\), which this version cannot resume/);
     expect(readFileSync(join(old, 'checkpoint.json'), 'utf8')).toBe('{"version": 1, "epoch": 3}');
+  });
+
+  it('a checkpoint whose state holds a config or model config outside the schemas is refused by its file name', async () => {
+    const data = blobs();
+    const dir = tmp();
+    await runTraining({ config: { ...small, epochs: 2 } as TrainConfig, data, outDir: dir });
+    const path = join(dir, CHECKPOINT_FILE);
+    const good = readSafetensors(new Uint8Array(readFileSync(path)));
+    const cases: [(st: { config: { lr: unknown; model: { hidden: unknown } }; model: { type: unknown } }) => void, RegExp][] = [
+      [(st) => { st.config.model.hidden = [1e9]; }, /checkpoint\.safetensors: train config: model\.hidden must be a list/],
+      [(st) => { st.config.lr = 'abc'; }, /checkpoint\.safetensors: train config: lr must be a number > 0, got "abc"/],
+      [(st) => { st.model.type = '__proto__'; }, /checkpoint\.safetensors: "model": .*'__proto__', not a layer type/],
+    ];
+    for (const [damage, message] of cases) {
+      const st = JSON.parse(good.metadata.state!);
+      damage(st);
+      writeFileSync(path, writeSafetensors(good.tensors, { ...good.metadata, state: JSON.stringify(st) }));
+      // the previous checkpoint (epoch 1) is read instead, and the reason names the damaged file
+      const back = readCheckpoint(dir);
+      expect(back.state.epoch).toBe(1);
+      expect(back.fellBack).toMatch(message);
+    }
   });
 
   it.each([['sgd'], ['adam']] as const)('a session rebuilt from a checkpoint state (%s) continues exactly', async (optimizer) => {

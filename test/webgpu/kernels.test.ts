@@ -18,7 +18,7 @@ import { hostKernels } from '../../src/kernels/webgpu/index.js';
 import { nn, onHost, optim, Random, Tensor } from '../../src/index.js';
 import { useBackend, WEBGPU_SKIPPED, webgpuUnderTest, FLOAT64_RUN } from '../backends.js';
 import { expectClose } from '../harness.js';
-import { countCorrect } from '../../src/train/loop.js';
+import { countCorrect } from '../../src/train/evaluate.js';
 import type { Tolerance } from '../tolerances.js';
 
 const gpu = webgpuUnderTest();

@@ -1,5 +1,6 @@
 // The "Backward, visible" panel: the NYU two-layer net's forward table and gradient table for
-// one sample, numbers from the layers; hovering (or focusing) a row shows its shapes and formula.
+// one sample, numbers from the layers; hovering (or focusing) a row shows its shapes and formula
+// in a tip that stays at the bottom of the window while the tables scroll.
 
 import { theory } from 'handgrad';
 import { checksHtml } from './theory-panel.js';
@@ -16,11 +17,16 @@ const vec = (v: number[], cols?: number): string => {
 const shape = (s: number[]): string => (s.length ? `(${s.join(' × ')})` : 'scalar');
 
 export function renderBackward(container: HTMLElement, tip: HTMLElement, s: BackwardSettings): void {
+  tip.textContent = '';
+  if (s.loss === 'bce' && s.g !== 'sigmoid') {
+    container.innerHTML = '<p class="status error" role="alert">BCE takes outputs in [0, 1]: choose g = σ for it, or the MSE loss.</p>';
+    return;
+  }
   let t: theory.TwoLayerTables;
   try {
     t = theory.twoLayerTables({ f: s.f, g: s.g, loss: s.loss, seed: s.seed });
   } catch (e) {
-    container.innerHTML = `<p class="status error" role="alert">${(e as Error).message}</p>`;
+    container.innerHTML = `<p class="status error" role="alert">The tables could not be computed for these settings (${escapeHtml((e as Error).message)}).</p>`;
     return;
   }
   const fwd = t.forward.map((r, i) => `<tr class="hoverable" tabindex="0" data-tip="${r.layer}: ${r.formula}; input ${shape(r.inputShape)} → output ${shape(r.outputShape)}" data-row="${i}">
@@ -37,10 +43,18 @@ export function renderBackward(container: HTMLElement, tip: HTMLElement, s: Back
       ${checksHtml(t.checks)}
     </section>`;
   const show = (e: Event): void => {
-    const row = (e.target as HTMLElement).closest<HTMLElement>('tr[data-tip]');
-    if (row) tip.textContent = row.dataset.tip!;
+    const row = e.target instanceof Element ? e.target.closest<HTMLElement>('tr[data-tip]') : null;
+    if (row?.dataset.tip) tip.textContent = row.dataset.tip;
   };
   container.onmouseover = show;
-  container.onfocus = null;
-  container.addEventListener('focusin', show, { once: false });
+  if (focusListener) container.removeEventListener('focusin', focusListener);
+  focusListener = show;
+  container.addEventListener('focusin', show);
+}
+
+/** The focus listener of the last render (a render replaces it). */
+let focusListener: ((e: Event) => void) | null = null;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

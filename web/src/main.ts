@@ -1,102 +1,70 @@
-// The playground page: controls, URL state, the training worker's view, and the Backward and
-// Theory panels. Training runs in worker.ts; this thread only draws.
+// The playground page: the training form and what the worker reports, the URL fragment, the tabs
+// and the Backward, Theory and Dream panels. Training runs in worker.ts; this thread draws.
+//
+// Nothing trained is discarded without a word: the learning rate applies to the running model;
+// every other setting (and another data set) waits for Reset, and the page says what Reset will
+// discard. A refused value turns Start, Step and Reset off and says why. The status line says
+// what the worker is doing.
 
-import { backend, nn, training } from 'handgrad';
-import { lineChart, svgToPng } from './chart.js';
+import type { training } from 'handgrad';
 import { renderBackward, type BackwardSettings } from './backward-panel.js';
-import { renderTheory, type GraphInputs } from './theory-panel.js';
-import type { BackendRequest, DreamSettings, EvalRecord, FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import { dreamPanel } from './dream-panel.js';
+import type { BackendRequest, DataSource, DataSummary, FromWorker, ToWorker } from './protocol.js';
+import { changedFields, configOf, FIELD_LABELS, settingsOf, type Field, type Invalid } from './settings.js';
+import { renderTheory } from './theory-panel.js';
+import { TrainForm } from './train-form.js';
+import { curvesCsv, curvesPng, drawConfusion, drawCurves, drawFilters, runTitle } from './train-view.js';
+import { fragmentOf, readState, TABS, type Tab } from './url-state.js';
 
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+function $<T extends HTMLElement = HTMLElement>(id: string, type?: new () => T): T {
   const e = document.getElementById(id);
-  if (!e) throw new Error(`playground: element #${id} is missing from index.html`);
+  if (!e || (type && !(e instanceof type))) throw new Error(`playground: element #${id} is missing from index.html`);
   return e as T;
+}
+const svg = (id: string): SVGSVGElement => {
+  const e = document.getElementById(id);
+  if (!(e instanceof SVGSVGElement)) throw new Error(`playground: the chart #${id} is missing from index.html`);
+  return e;
 };
 
-// ---- state in the URL (like TensorFlow Playground: #tab=train&arch=single&lr=0.05…) ----------
-type Tab = 'train' | 'backward' | 'theory' | 'dream';
-interface PageState { tab: Tab; train: TrainSettings; bw: BackwardSettings; graph: GraphInputs; dream: DreamSettings }
-
-const DEFAULTS: PageState = {
-  tab: 'train',
-  train: { arch: 'single-layer-mlp', hidden: 64, f: 'relu', g: 'identity', lr: 0.05, momentum: 0.9, dropout: 0, dropoutMode: 'inverted', batch: 32, seed: 1 },
-  bw: { f: '3relu', g: 'identity', loss: 'mse', seed: 0 },
-  graph: { x: 1, y: 2, z: 3 },
-  dream: { target: 3, steps: 100, lr: 0.05, jitter: 1, blurEvery: 4, blurSigma: 0.5, weightDecay: 0.002, gradBlurSigma: 0.5, octaves: 1, clip: 0, clamp: true },
-};
-const DREAM_KEYS = ['target', 'steps', 'lr', 'jitter', 'blurEvery', 'blurSigma', 'weightDecay', 'gradBlurSigma', 'octaves', 'clip'] as const;
-
-function readState(): PageState {
-  const q = new URLSearchParams(location.hash.slice(1));
-  const num = (k: string, d: number): number => (q.has(k) && Number.isFinite(Number(q.get(k))) ? Number(q.get(k)) : d);
-  const pick = <T extends string>(k: string, allowed: readonly T[], d: T): T => (allowed.includes(q.get(k) as T) ? (q.get(k) as T) : d);
-  const t = DEFAULTS.train;
-  return {
-    tab: pick('tab', ['train', 'backward', 'theory', 'dream'], DEFAULTS.tab),
-    train: {
-      arch: pick('arch', training.MODEL_KIND_NAMES, t.arch), hidden: Math.max(1, Math.round(num('hidden', t.hidden))),
-      f: pick('f', nn.ACTIVATION_NAMES, t.f), g: pick('g', ['identity', 'sigmoid'], t.g),
-      lr: num('lr', t.lr), momentum: num('momentum', t.momentum), dropout: num('dropout', t.dropout),
-      dropoutMode: pick('dmode', ['inverted', 'cmu'], t.dropoutMode), batch: Math.max(1, Math.round(num('batch', t.batch))), seed: Math.round(num('seed', t.seed)),
-    },
-    bw: {
-      f: pick('bf', ['relu', '3relu', 'tanh', 'sigmoid', 'identity'], DEFAULTS.bw.f), g: pick('bg', ['relu', '3relu', 'tanh', 'sigmoid', 'identity'], DEFAULTS.bw.g),
-      loss: pick('bloss', ['mse', 'bce'], DEFAULTS.bw.loss), seed: Math.round(num('bseed', DEFAULTS.bw.seed)),
-    },
-    graph: { x: num('gx', DEFAULTS.graph.x), y: num('gy', DEFAULTS.graph.y), z: num('gz', DEFAULTS.graph.z) },
-    dream: {
-      ...Object.fromEntries(DREAM_KEYS.map((k) => [k, num(`d${k}`, DEFAULTS.dream[k])])) as Omit<DreamSettings, 'clamp'>,
-      clamp: q.has('dclamp') ? q.get('dclamp') === '1' : DEFAULTS.dream.clamp,
-    },
-  };
-}
-
-function writeState(s: PageState): void {
-  const q = new URLSearchParams({
-    tab: s.tab, arch: s.train.arch, hidden: String(s.train.hidden), f: s.train.f, g: s.train.g, lr: String(s.train.lr),
-    momentum: String(s.train.momentum), dropout: String(s.train.dropout), dmode: s.train.dropoutMode, batch: String(s.train.batch),
-    seed: String(s.train.seed), bf: s.bw.f, bg: s.bw.g, bloss: s.bw.loss, bseed: String(s.bw.seed),
-    gx: String(s.graph.x), gy: String(s.graph.y), gz: String(s.graph.z),
-    ...Object.fromEntries(DREAM_KEYS.map((k) => [`d${k}`, String(s.dream[k])])), dclamp: s.dream.clamp ? '1' : '0',
-  });
-  history.replaceState(null, '', `#${q}`);
-}
-
-const state = readState();
+let state = readState(location.hash);
+const writeState = (): void => history.replaceState(null, '', fragmentOf(state));
 
 // ---- tabs (arrow keys move between them, as the WAI-ARIA tabs pattern) ------------------------
 const tabs = [...document.querySelectorAll<HTMLButtonElement>('nav [role="tab"]')];
+const tabOf = (b: HTMLButtonElement): Tab => TABS.find((t) => t === b.dataset.tab) ?? 'train';
 let theoryRendered = false;
 function showTab(tab: Tab, focus = false): void {
   state.tab = tab;
   for (const b of tabs) {
-    const on = b.dataset.tab === tab;
+    const on = tabOf(b) === tab;
     b.setAttribute('aria-selected', String(on));
     b.tabIndex = on ? 0 : -1;
-    $(`panel-${b.dataset.tab}`).hidden = !on;
+    $(`panel-${tabOf(b)}`).hidden = !on;
     if (on && focus) b.focus();
   }
   if (tab === 'theory' && !theoryRendered) drawTheory();
   if (tab === 'backward') drawBackward();
-  writeState(state);
+  if (tab === 'train') redrawCurves();
+  writeState();
 }
 tabs.forEach((b, i) => {
-  b.addEventListener('click', () => showTab(b.dataset.tab as Tab));
+  b.addEventListener('click', () => showTab(tabOf(b)));
   b.addEventListener('keydown', (e) => {
     const d = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
-    if (d) showTab(tabs[(i + d + tabs.length) % tabs.length]!.dataset.tab as Tab, true);
+    const to = tabs[(i + d + tabs.length) % tabs.length];
+    if (d && to) showTab(tabOf(to), true);
   });
 });
 
-// ---- Theory ------------------------------------------------------------------------------------
+// ---- Theory and Backward -------------------------------------------------------------------------
 function drawTheory(): void {
-  const checks = renderTheory($('theory-out'), state.graph, (g) => {
+  renderTheory($('theory-out'), state.graph, (g) => {
     state.graph = g;
-    writeState(state);
+    writeState();
     updateSummary();
   });
   theoryRendered = true;
-  void checks;
   updateSummary();
 }
 function updateSummary(): void {
@@ -107,194 +75,190 @@ function updateSummary(): void {
   s.className = `summary check ${failed === 0 ? 'pass' : 'fail'}`;
   s.dataset.passed = String(failed === 0);
 }
-
-// ---- Backward, visible -------------------------------------------------------------------------
-const bwInputs = { f: $<HTMLSelectElement>('bw-f'), g: $<HTMLSelectElement>('bw-g'), loss: $<HTMLSelectElement>('bw-loss'), seed: $<HTMLInputElement>('bw-seed') };
-function drawBackward(): void {
-  renderBackward($('backward-out'), $('bw-tip'), state.bw);
+const bw = { f: $('bw-f', HTMLSelectElement), g: $('bw-g', HTMLSelectElement), loss: $('bw-loss', HTMLSelectElement), seed: $('bw-seed', HTMLInputElement) };
+const drawBackward = (): void => renderBackward($('backward-out'), $('bw-tip'), state.bw);
+function showBackward(s: BackwardSettings): void {
+  bw.f.value = s.f;
+  bw.g.value = s.g;
+  bw.loss.value = s.loss;
+  bw.seed.value = String(s.seed);
 }
-bwInputs.f.value = state.bw.f;
-bwInputs.g.value = state.bw.g;
-bwInputs.loss.value = state.bw.loss;
-bwInputs.seed.value = String(state.bw.seed);
-for (const el of Object.values(bwInputs)) {
+for (const el of Object.values(bw)) {
   el.addEventListener('change', () => {
-    state.bw = { f: bwInputs.f.value as BackwardSettings['f'], g: bwInputs.g.value as BackwardSettings['g'], loss: bwInputs.loss.value as 'mse' | 'bce', seed: Math.round(Number(bwInputs.seed.value) || 0) };
-    writeState(state);
+    state.bw = { f: bw.f.value as BackwardSettings['f'], g: bw.g.value as BackwardSettings['g'], loss: bw.loss.value === 'bce' ? 'bce' : 'mse', seed: Math.round(Number(bw.seed.value) || 0) };
+    writeState();
     drawBackward();
   });
 }
 
-// ---- Dream ---------------------------------------------------------------------------------
-let dreamId = 0;
-let dreamQueue: number[] = [];
-let dreamTarget = 0;
-const dreamTimer = { t: 0 };
-function dreamFromForm(): DreamSettings {
-  const d = { ...state.dream };
-  d.target = Number($<HTMLSelectElement>('d-target').value);
-  for (const k of DREAM_KEYS) if (k !== 'target') d[k] = Number($<HTMLInputElement>(`d-${k}`).value);
-  d.clamp = $<HTMLInputElement>('d-clamp').checked;
-  return d;
-}
-function showDreamValues(): void {
-  for (const k of DREAM_KEYS) if (k !== 'target') $(`d-${k}-out`).textContent = ` ${$<HTMLInputElement>(`d-${k}`).value}`;
-}
-$<HTMLSelectElement>('d-target').value = String(state.dream.target);
-for (const k of DREAM_KEYS) if (k !== 'target') $<HTMLInputElement>(`d-${k}`).value = String(state.dream[k]);
-$<HTMLInputElement>('d-clamp').checked = state.dream.clamp;
-showDreamValues();
-function startDreams(targets: number[]): void {
-  state.dream = dreamFromForm();
-  writeState(state);
-  dreamQueue = [...targets];
-  $('dream-images').replaceChildren();
-  nextDream();
-}
-function nextDream(): void {
-  const t = dreamQueue.shift();
-  if (t === undefined) return;
-  dreamId++;
-  dreamTarget = t;
-  send({ type: 'dream', settings: { ...state.dream, target: t }, id: dreamId });
-  $('dream-status').textContent = `dreaming class ${t}…`;
-}
-function drawDream(m: Extract<FromWorker, { type: 'dream' }>): void {
-  const fig = document.createElement('figure');
-  const c = document.createElement('canvas');
-  const [h, w] = sampleShape.slice(-2) as [number, number];
-  c.width = w;
-  c.height = h;
-  const ctx = c.getContext('2d')!;
-  const img = ctx.createImageData(w, h);
-  for (let i = 0; i < w * h; i++) {
-    const v = Math.round(Math.min(1, Math.max(0, m.image[i]!)) * 255);
-    img.data.set([v, v, v, 255], i * 4);
-  }
-  ctx.putImageData(img, 0, 0);
-  c.setAttribute('role', 'img');
-  fig.dataset.probability = String(m.probability);
-  fig.className = 'dream';
-  const cap = document.createElement('figcaption');
-  fig.dataset.target = String(dreamTarget);
-  fig.dataset.predicted = String(m.predicted);
-  cap.textContent = `class ${classNames[dreamTarget] ?? dreamTarget}: p = ${(m.probability ?? NaN).toFixed(3)}, predicted ${classNames[m.predicted ?? -1] ?? m.predicted} (${((m.predictedProbability ?? 0) * 100).toFixed(1)}%)`;
-  c.setAttribute('aria-label', cap.textContent);
-  fig.append(c, cap);
-  $('dream-images').appendChild(fig);
-}
-for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('#dream-form input, #dream-form select')) {
-  el.addEventListener('input', showDreamValues);
-  el.addEventListener('change', () => {
-    clearTimeout(dreamTimer.t);
-    dreamTimer.t = window.setTimeout(() => startDreams([Number($<HTMLSelectElement>('d-target').value)]), 150);
-  });
-}
-$('dream-run').addEventListener('click', () => startDreams([Number($<HTMLSelectElement>('d-target').value)]));
-$('dream-all').addEventListener('click', () => startDreams(classNames.map((_, i) => i)));
-
-// ---- Train and watch ---------------------------------------------------------------------------
-// The model and activation menus list the library's registries.
-$<HTMLSelectElement>('arch').replaceChildren(...training.MODEL_KIND_NAMES.map((k) => new Option(training.MODEL_KINDS[k].label, k)));
-$<HTMLSelectElement>('f').replaceChildren(...nn.ACTIVATION_NAMES.map((k) => new Option(nn.ACTIVATIONS[k].label, k)));
-const inputs = {
-  arch: $<HTMLSelectElement>('arch'), hidden: $<HTMLInputElement>('hidden'), f: $<HTMLSelectElement>('f'), g: $<HTMLSelectElement>('g'),
-  lr: $<HTMLInputElement>('lr'), momentum: $<HTMLInputElement>('momentum'), dropout: $<HTMLInputElement>('dropout'),
-  dropoutMode: $<HTMLSelectElement>('dropoutMode'), batch: $<HTMLInputElement>('batch'), seed: $<HTMLInputElement>('seed'),
-};
-for (const [k, el] of Object.entries(inputs)) el.value = String(state.train[k as keyof TrainSettings]);
-
-function settingsFromForm(): TrainSettings | string {
-  const n = (el: HTMLInputElement, what: string, lo: number, hi: number): number | string => {
-    const v = Number(el.value);
-    return Number.isFinite(v) && v >= lo && v <= hi ? v : `${what} must be a number in [${lo}, ${hi}], got "${el.value}"`;
-  };
-  const vals = {
-    hidden: n(inputs.hidden, 'hidden width', 1, 1024), lr: n(inputs.lr, 'learning rate', 0, 10), momentum: n(inputs.momentum, 'momentum', 0, 0.999),
-    dropout: n(inputs.dropout, 'dropout p', 0, 0.95), batch: n(inputs.batch, 'batch size', 1, 1024), seed: n(inputs.seed, 'seed', -1e9, 1e9),
-  };
-  for (const v of Object.values(vals)) if (typeof v === 'string') return v;
-  return {
-    arch: inputs.arch.value as TrainSettings['arch'], f: inputs.f.value as TrainSettings['f'], g: inputs.g.value as TrainSettings['g'],
-    dropoutMode: inputs.dropoutMode.value as TrainSettings['dropoutMode'],
-    hidden: Math.round(vals.hidden as number), lr: vals.lr as number, momentum: vals.momentum as number, dropout: vals.dropout as number,
-    batch: Math.round(vals.batch as number), seed: Math.round(vals.seed as number),
-  };
-}
-
-/** Shows the f and g menus for the model kinds that read them. */
-function syncModelOptions(): void {
-  const reads = training.MODEL_KINDS[inputs.arch.value as training.ModelKind].reads;
-  for (const el of document.querySelectorAll<HTMLElement>('[data-reads]')) el.hidden = !reads[el.dataset.reads as keyof typeof reads];
-}
-syncModelOptions();
-
-const status = $('status');
-function say(text: string, error = false): void {
-  status.textContent = text;
-  status.classList.toggle('error', error);
-}
-
+// ---- the worker -----------------------------------------------------------------------------------
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
-const history_: EvalRecord[] = [];
-let running = false;
-
-/** The backend asked for in the page's URL (?backend=webgpu|wasm|ref), 'auto' otherwise. */
-function backendRequest(): BackendRequest {
-  const b = new URLSearchParams(location.search).get('backend');
-  return b === 'webgpu' || b === 'wasm' || b === 'ref' ? b : 'auto';
-}
-
-function configure(): void {
-  const s = settingsFromForm();
-  if (typeof s === 'string') return say(s, true);
-  state.train = s;
-  writeState(state);
-  history_.length = 0;
-  drawCurves();
-  send({ type: 'configure', settings: s, dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href, backend: backendRequest() });
-  say('building the model…');
-}
-
-for (const el of Object.values(inputs)) el.addEventListener('change', () => { syncModelOptions(); configure(); });
-$<HTMLSelectElement>('data').addEventListener('change', (e) => {
-  const v = (e.target as HTMLSelectElement).value;
-  if (v === 'embedded') {
-    history_.length = 0;
-    send({ type: 'use-embedded', dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href });
-    say('loading the embedded MNIST…');
-  } else $('data-files').focus();
+const dream = dreamPanel(send, (d) => {
+  state.dream = d;
+  writeState();
 });
-$<HTMLInputElement>('data-files').addEventListener('change', async (e) => {
+
+// ---- Train and watch: what the page knows --------------------------------------------------------
+const form = new TrainForm();
+const dataSelect = $('data', HTMLSelectElement);
+/** The model the worker trains: its config, data, description; and what training it has had. */
+interface Live {
+  config: training.TrainConfig;
+  data: DataSummary;
+  filesRead: number;
+  model: string;
+  parameters: number;
+  imported: string | null;
+}
+let booted = false;
+let embedded: DataSummary | null = null;
+let files: DataSummary | null = null;
+/** How many times data files were read (a reset records which reading it trains on). */
+let filesRead = 0;
+let live: Live | null = null;
+let building: { filesRead: number } | null = null;
+/** What an import in flight replaces (atStake when it was asked for). */
+let replacing = '';
+let running = false;
+/** Training stopped on an error (a diverged loss): the notice says which; cleared by a new model or a new start. */
+let stoppedByError = false;
+let step = 0;
+let progress = 0;
+let testAccuracy: number | null = null;
+const curve: training.EpochRecord[] = [];
+/** The form's values as a config, or what is refused. */
+let formConfig: training.TrainConfig | Invalid | null = null;
+
+const source = (): DataSource => (dataSelect.value === 'files' ? 'files' : 'embedded');
+const pct = (a: number): string => `${(100 * a).toFixed(2)}%`;
+const describeData = (d: DataSummary): string => `${d.label}: ${d.trainSize} train / ${d.testSize} test samples of shape [${d.sampleShape.join(', ')}], ${d.classes.length} classes`;
+
+/** Reads the form: the settings and their config, or the refused field; applies a new learning rate to the running model. */
+function readForm(): void {
+  const s = form.read();
+  if ('message' in s) {
+    formConfig = s;
+  } else {
+    const d = source() === 'files' ? files : embedded;
+    formConfig = configOf(s, d?.name ?? 'mnist');
+    state.train = s;
+    writeState();
+    if (live && !('message' in formConfig) && formConfig.lr !== live.config.lr) send({ type: 'set-lr', lr: formConfig.lr });
+  }
+  form.syncVisibility();
+  refresh();
+}
+
+/** The fields (and the data set) whose values wait for Reset. */
+function pending(): { fields: Field[]; data: boolean } {
+  if (!live || !formConfig || 'message' in formConfig) return { fields: [], data: false };
+  const data = source() !== live.data.source || (source() === 'files' && live.filesRead !== filesRead);
+  return { fields: changedFields(live.config, formConfig), data };
+}
+
+/** What Reset discards, in words, or '' when the model has not trained. */
+function atStake(): string {
+  if (!live) return '';
+  if (live.imported && step === 0) return `the imported ${live.imported}`;
+  if (step === 0) return '';
+  return `the model trained for ${step.toLocaleString('en')} step${step === 1 ? '' : 's'} (${progress.toFixed(2)} epochs${testAccuracy === null ? '' : `, test accuracy ${pct(testAccuracy)}`})`;
+}
+
+/** The buttons, the marks on the form, the waiting changes and the status line, from what the page knows. */
+function refresh(): void {
+  const invalid = formConfig && 'message' in formConfig ? formConfig : null;
+  const wait = pending();
+  const noFiles = source() === 'files' && !files;
+  form.mark(invalid?.field ?? null, wait.fields);
+  $('data').closest('label')?.classList.toggle('pending', wait.data);
+  const busy = !booted || building !== null;
+  $('start', HTMLButtonElement).disabled = !live || running || invalid !== null || busy;
+  $('start').textContent = running ? 'Running…' : 'Start';
+  $('pause', HTMLButtonElement).disabled = !running;
+  $('step', HTMLButtonElement).disabled = !live || running || invalid !== null || busy;
+  $('reset', HTMLButtonElement).disabled = invalid !== null || noFiles || busy;
+  const changes = [...wait.fields.map((f) => FIELD_LABELS[f]), ...(wait.data ? ['data set'] : [])];
+  $('reset').textContent = changes.length ? 'Reset and apply' : 'Reset';
+  const lose = atStake();
+  const box = $('pending');
+  box.classList.toggle('error', invalid !== null);
+  box.textContent = invalid ? `${invalid.message}. Start, Step and Reset are off until it is fixed${running && live ? `; training goes on with learning rate ${live.config.lr}` : ''}.`
+    : noFiles ? 'Choose the data files to train on (one .npz, one pickle, four IDX or four .npy files); Reset then builds a model for them.'
+    : changes.length ? `Waiting for Reset: ${changes.join(', ')}. ${lose ? `Reset builds a new model and discards ${lose}; ` : 'Reset builds a new model; '}Start and Step go on with the current one.`
+    : '';
+  box.hidden = box.textContent === '';
+  $('status').textContent = statusLine();
+  $('export-model', HTMLButtonElement).disabled = !live;
+  $('reset').title = lose ? `Builds a new model from the form and discards ${lose}` : 'Builds a new model from the form';
+}
+
+function statusLine(): string {
+  if (!booted) return 'Starting: loading the embedded MNIST and the fastest backend…';
+  if (building) return 'Building the model…';
+  if (!live) return 'No model yet: fix the form, then press Reset.';
+  const what = `${describeData(live.data)} · ${live.model} · ${live.parameters.toLocaleString('en')} parameters.`;
+  if (running) return `${what} Training: step ${step.toLocaleString('en')}, epoch ${progress.toFixed(2)}. Pause stops it.`;
+  if (stoppedByError) return `${what} Stopped at step ${step.toLocaleString('en')} (epoch ${progress.toFixed(2)}) by the error below.`;
+  if (step === 0) return `${what} Ready: Start trains, Step trains one batch.`;
+  return `${what} Paused at step ${step.toLocaleString('en')} (epoch ${progress.toFixed(2)}): Start goes on.`;
+}
+
+function notice(text: string, error = false): void {
+  const n = $('notice');
+  n.textContent = text;
+  n.classList.toggle('error', error);
+}
+
+const charts = { loss: svg('chart-loss'), accuracy: svg('chart-acc') };
+const redrawCurves = (): void => drawCurves(curve, charts);
+new ResizeObserver(() => redrawCurves()).observe($('chart-loss').parentElement ?? document.body);
+
+function reset(): void {
+  if (!formConfig || 'message' in formConfig) return;
+  const lose = atStake();
+  building = { filesRead };
+  send({ type: 'reset', config: formConfig, source: source() });
+  notice(lose ? `Reset: ${lose} was discarded.` : '');
+  refresh();
+}
+
+// ---- controls ------------------------------------------------------------------------------------
+for (const el of Object.values(form.controls)) el.addEventListener('change', readForm);
+dataSelect.addEventListener('change', () => {
+  if (source() === 'files' && !files) $('data-files').focus();
+  readForm();
+});
+$('data-files', HTMLInputElement).addEventListener('change', async (e) => {
   const list = [...((e.target as HTMLInputElement).files ?? [])];
   if (!list.length) return;
-  $<HTMLSelectElement>('data').value = 'files';
-  say(`reading ${list.map((f) => f.name).join(', ')}…`);
-  const files = await Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-  history_.length = 0;
-  const s = settingsFromForm();
-  if (typeof s === 'string') return say(s, true);
-  send({ type: 'load-data', files, settings: s }, files.map((f) => f.bytes.buffer));
+  notice(`reading ${list.map((f) => f.name).join(', ')}…`);
+  const chosen = await Promise.all(list.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  send({ type: 'read-files', files: chosen }, chosen.map((f) => f.bytes.buffer));
 });
 $('start').addEventListener('click', () => send({ type: 'start' }));
 $('pause').addEventListener('click', () => send({ type: 'pause' }));
 $('step').addEventListener('click', () => send({ type: 'step' }));
-$('reset').addEventListener('click', configure);
+$('reset').addEventListener('click', reset);
 $('export-model').addEventListener('click', () => send({ type: 'export' }));
-$<HTMLInputElement>('import-model').addEventListener('change', async (e) => {
-  const f = (e.target as HTMLInputElement).files?.[0];
+$('import-model', HTMLInputElement).addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const f = input.files?.[0];
+  input.value = '';
   if (!f) return;
+  // a bundle that does not say how it was trained trains on with the form's settings: they must hold
+  if (!formConfig || 'message' in formConfig) return notice(`${f.name} was not imported: ${formConfig?.message ?? 'the form is not read yet'}.`, true);
   const bytes = new Uint8Array(await f.arrayBuffer());
-  send({ type: 'import', bytes, name: f.name }, [bytes.buffer]);
+  replacing = atStake();
+  send({ type: 'import', bytes, name: f.name, config: formConfig }, [bytes.buffer]);
+  notice(`importing ${f.name}…`);
 });
-$('export-csv').addEventListener('click', () => {
-  const rows = ['step,epoch,train_loss,train_accuracy,test_loss,test_accuracy', ...history_.map((r) => [r.step, r.epoch, r.trainLoss, r.trainAcc, r.testLoss, r.testAcc].join(','))];
-  download(new Blob([rows.join('\n') + '\n'], { type: 'text/csv' }), 'handgrad-curves.csv');
-});
+$('export-csv').addEventListener('click', () => download(curvesCsv(curve), 'handgrad-curves.csv'));
 $('export-png').addEventListener('click', async () => {
-  download(await svgToPng($<SVGSVGElement & HTMLElement>('chart-loss') as unknown as SVGSVGElement), 'handgrad-loss.png');
-  download(await svgToPng($<SVGSVGElement & HTMLElement>('chart-acc') as unknown as SVGSVGElement), 'handgrad-accuracy.png');
+  if (!live) return;
+  const png = await curvesPng(curve, runTitle(live.config, live.data.label, live.data.sampleShape, live.data.classes.length));
+  download(png.loss, 'handgrad-loss.png');
+  download(png.accuracy, 'handgrad-accuracy.png');
 });
 
 function download(blob: Blob, name: string): void {
@@ -307,122 +271,124 @@ function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-function drawCurves(): void {
-  const xs = history_.map((r) => r.epoch);
-  lineChart($('chart-loss') as unknown as SVGSVGElement, [
-    { name: 'train', color: '#0b57d0', xs: xs.filter((_, i) => Number.isFinite(history_[i]!.trainLoss)), ys: history_.map((r) => r.trainLoss).filter(Number.isFinite) },
-    { name: 'test', color: '#c2410c', xs, ys: history_.map((r) => r.testLoss), dashed: true },
-  ], { xLabel: 'epoch', yLabel: 'loss', yMin: 0 });
-  lineChart($('chart-acc') as unknown as SVGSVGElement, [
-    { name: 'train', color: '#0b57d0', xs: xs.filter((_, i) => Number.isFinite(history_[i]!.trainAcc)), ys: history_.map((r) => r.trainAcc).filter(Number.isFinite) },
-    { name: 'test', color: '#c2410c', xs, ys: history_.map((r) => r.testAcc), dashed: true },
-  ], { xLabel: 'epoch', yLabel: 'accuracy', yMin: 0, yMax: 1 });
-}
-
-function drawFilters(f: { count: number; h: number; w: number; data: Float32Array }): void {
-  const box = $('filters');
-  while (box.children.length > f.count) box.lastChild!.remove();
-  while (box.children.length < f.count) {
-    const c = document.createElement('canvas');
-    c.setAttribute('role', 'img');
-    c.setAttribute('aria-label', `first-layer unit ${box.children.length}`);
-    box.appendChild(c);
-  }
-  [...box.children].forEach((c, k) => {
-    const canvas = c as HTMLCanvasElement;
-    canvas.width = f.w;
-    canvas.height = f.h;
-    const ctx = canvas.getContext('2d')!;
-    const img = ctx.createImageData(f.w, f.h);
-    for (let i = 0; i < f.w * f.h; i++) {
-      const v = Math.round(f.data[k * f.w * f.h + i]! * 255);
-      img.data.set([v, v, v, 255], i * 4);
-    }
-    ctx.putImageData(img, 0, 0);
-  });
-}
-
-function drawConfusion(m: number[]): void {
-  const K = Math.round(Math.sqrt(m.length));
-  const name = (k: number): string => (classNames[k] ?? String(k)).replace(/[&<>"]/g, '');
-  const max = Math.max(1, ...m);
-  const head = `<tr><th scope="col">true \\ pred</th>${[...Array(K).keys()].map((k) => `<th scope="col">${name(k)}</th>`).join('')}</tr>`;
-  const body = [...Array(K).keys()].map((r) => `<tr><th scope="row">${name(r)}</th>${[...Array(K).keys()].map((c) => {
-    const v = m[r * K + c]!;
-    const a = v / max;
-    return `<td style="background: rgba(11, 87, 208, ${(a * 0.85).toFixed(3)}); color: ${a > 0.5 ? '#fff' : '#111'}">${v}</td>`;
-  }).join('')}</tr>`).join('');
-  $('confusion').innerHTML = `<div class="scroll"><table class="confusion" id="confusion-table">${head}${body}</table></div>`;
-}
-
-let classNames: string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-let sampleShape: number[] = [1, 28, 28];
-let backendText = `backend: ${backend().describe?.() ?? backend().name} on the page`;
+// ---- what the worker says ------------------------------------------------------------------------
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   switch (m.type) {
-    case 'ready':
-      backendText = `training backend: ${m.backend}${self.crossOriginIsolated ? ' · cross-origin isolated (threads possible)' : ' · not cross-origin isolated (no threads)'}`;
-      $('backend').textContent = backendText;
+    case 'booted':
+      booted = true;
+      embedded = m.data;
+      // the backend line keeps the reason a backend asked for does not run (notices come and go)
+      $('backend').textContent = `training backend: ${m.backend}${self.crossOriginIsolated ? ' · cross-origin isolated (threads possible)' : ' · not cross-origin isolated (no threads)'}${m.note ? ` · ${m.note}` : ''}`;
       $('backend').dataset.backend = m.backend;
-      say(`${m.data}: ${m.trainSize} train / ${m.testSize} test samples of shape [${m.sampleShape.join(', ')}], ${m.classes.length} classes · ${m.model} · ${m.parameters.toLocaleString('en')} parameters. Press Start.`);
-      if (m.classes.join('\u0000') !== classNames.join('\u0000')) {
-        classNames = m.classes;
-        const sel = $<HTMLSelectElement>('d-target');
-        sel.replaceChildren(...classNames.map((c, i) => new Option(`${i}: ${c}`, String(i))));
-        sel.value = String(Math.min(state.dream.target, classNames.length - 1));
+      readForm();
+      reset();
+      break;
+    case 'files-read':
+      files = m.data;
+      filesRead++;
+      dataSelect.value = 'files';
+      notice(`Read ${describeData(m.data)}.${m.data.warnings.length ? ` ${m.data.warnings.join(' ')}` : ''} Reset trains on them.`);
+      readForm();
+      break;
+    case 'session':
+      live = { config: m.config, data: m.data, filesRead: building?.filesRead ?? filesRead, model: m.model, parameters: m.parameters, imported: m.imported?.name ?? null };
+      building = null;
+      running = false;
+      stoppedByError = false;
+      step = 0;
+      progress = 0;
+      testAccuracy = null;
+      curve.length = 0;
+      dataSelect.value = m.data.source;
+      if (m.imported) {
+        form.show(settingsOf(m.config, state.train));
+        const notes = [m.imported.note, replacing ? `it replaces ${replacing}` : ''].filter((n) => n !== '');
+        notice(`Imported ${m.imported.name}: ${m.model}${notes.length ? `; ${notes.join('; ')}` : ''}.`);
+        replacing = '';
       }
-      sampleShape = m.sampleShape;
+      dream.setData(m.data.classes, m.data.sampleShape);
+      readForm();
       break;
     case 'state':
       running = m.running;
-      $('start').textContent = running ? 'Running…' : 'Start';
+      // a run that starts makes the last notice (a reset, an import, an error) old news
+      if (running) {
+        stoppedByError = false;
+        notice('');
+      }
+      refresh();
       break;
     case 'progress':
-      $('stat-step').textContent = String(m.step);
-      $('stat-epoch').textContent = m.epoch.toFixed(2);
-      $('stat-speed').textContent = Math.round(m.samplesPerSec).toLocaleString('en');
-      $('stat-speed').dataset.value = String(m.samplesPerSec);
+      step = m.record.step;
+      progress = m.progress;
+      $('stat-step').textContent = String(step);
+      $('stat-epoch').textContent = progress.toFixed(2);
+      $('stat-speed').textContent = Math.round(m.record.samplesPerSecond).toLocaleString('en');
+      $('stat-speed').dataset.value = String(m.record.samplesPerSecond);
+      $('status').textContent = statusLine();
       break;
-    case 'eval': {
+    case 'point': {
       const r = m.record;
-      if (history_.length && history_[history_.length - 1]!.step === r.step) history_.pop();
-      history_.push(r);
-      $('stat-step').textContent = String(r.step);
-      $('stat-epoch').textContent = r.epoch.toFixed(2);
-      $('test-acc').textContent = `${(100 * r.testAcc).toFixed(1)}%`;
-      $('test-acc').dataset.value = String(r.testAcc);
+      const last = curve[curve.length - 1];
+      if (last && last.epoch === r.epoch) curve.pop();
+      curve.push(r);
+      step = m.step;
+      testAccuracy = r.testAccuracy;
+      $('stat-step').textContent = String(step);
+      $('test-acc').textContent = pct(r.testAccuracy);
+      $('test-acc').dataset.value = String(r.testAccuracy);
       $('test-loss').textContent = r.testLoss.toFixed(4);
-      drawCurves();
-      drawFilters(m.filters);
-      drawConfusion(m.confusion);
+      redrawCurves();
+      drawFilters($('filters'), m.filters);
+      drawConfusion($('confusion'), m.confusion, live?.data.classes ?? []);
+      refresh();
       break;
     }
+    case 'lr':
+      if (live) live.config = { ...live.config, lr: m.lr };
+      refresh();
+      break;
     case 'exported':
       download(new Blob([m.bytes as BlobPart], { type: 'application/octet-stream' }), m.name);
-      say(`exported ${m.name} (${m.bytes.length.toLocaleString('en')} bytes)`);
-      break;
-    case 'imported':
-      history_.length = 0;
-      say(`imported ${m.name}: ${m.model}`);
+      notice(`Exported ${m.name} (${m.bytes.length.toLocaleString('en')} bytes): \`handgrad eval --model ${m.name}\` scores it on the command line.`);
       break;
     case 'dream':
-      if (m.id !== dreamId) break; // a newer dream replaced this one
-      if (!m.done) {
-        $('dream-status').textContent = `dreaming class ${dreamTarget}… step ${m.step}/${m.steps}, p = ${(m.probability ?? NaN).toFixed(3)}`;
-        break;
-      }
-      drawDream(m);
-      $('dream-status').textContent = dreamQueue.length ? '' : `done: ${$('dream-images').children.length} image(s)`;
-      nextDream();
+      dream.receive(m);
       break;
     case 'error':
-      say(m.message, true);
+      if (m.during === 'reset') building = null;
+      if (m.during === 'train') stoppedByError = true;
+      notice(m.message, true);
+      refresh();
       break;
   }
 };
-worker.onerror = (e) => say(`the training worker failed: ${e.message}`, true);
+worker.onerror = (e) => notice(`the training worker failed: ${e.message}`, true);
 
-showTab(state.tab);
-drawCurves();
-configure();
+/** Applies the URL fragment: the tab and every panel's settings; training settings as form edits. */
+function applyState(): void {
+  form.show(state.train);
+  showBackward(state.bw);
+  dream.show(state.dream);
+  theoryRendered = false;
+  $('theory-out').replaceChildren();
+  showTab(state.tab);
+}
+window.addEventListener('hashchange', () => {
+  state = readState(location.hash);
+  applyState();
+  readForm();
+});
+
+applyState();
+readForm();
+/** The backend asked for in the page's URL (?backend=webgpu|wasm|ref), 'auto' otherwise. */
+function backendRequest(): BackendRequest {
+  const b = new URLSearchParams(location.search).get('backend');
+  return b === 'webgpu' || b === 'wasm' || b === 'ref' ? b : 'auto';
+}
+send({
+  type: 'boot', dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href, backend: backendRequest(),
+  threads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
+});

@@ -3,7 +3,7 @@
 // data-passed, which the browser tests read.
 
 import { theory } from 'handgrad';
-import { lineChart } from './chart.js';
+import { lineChart, type Series } from './chart.js';
 
 const fmt = (v: number, d = 4): string => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(2) : v.toFixed(d));
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -36,23 +36,24 @@ function graphResult(g: theory.ComputationGraph): string {
     const [x1, y1] = pos[e.from]!, [x2, y2] = pos[e.to]!;
     const bend = e.from === 'x' && e.to === 's' ? (g.edges.findIndex((f) => f.from === 'x' && f.to === 's') === i ? -14 : 14) : 0;
     const mx = (x1 + x2) / 2 + bend, my = (y1 + y2) / 2 + bend;
-    // stop the arrow at the target's border (~32 px before its centre, along the curve's end tangent)
+    // stop the arrow at the target's border (~38 px before its centre, along the curve's end tangent)
     const len = Math.hypot(x2 - mx, y2 - my) || 1;
-    const ex = x2 - ((x2 - mx) / len) * 34, ey = y2 - ((y2 - my) / len) * 34;
+    const ex = x2 - ((x2 - mx) / len) * 38, ey = y2 - ((y2 - my) / len) * 38;
     return `<path d="M${x1},${y1} Q${mx},${my} ${ex.toFixed(1)},${ey.toFixed(1)}" fill="none" stroke="#777" stroke-width="1.4" marker-end="url(#arrow)"/>` +
-      `<text x="${mx}" y="${my - 4}" font-size="10" fill="#5a3e00" text-anchor="middle">∂=${fmt(e.local, 2)}</text>`;
+      `<text x="${mx}" y="${my - 4}" font-size="12" fill="#5a3e00" text-anchor="middle">∂=${fmt(e.local, 2)}</text>`;
   }).join('');
   const nodes = g.nodes.map((n) => {
     const [x, y] = pos[n.id]!;
-    const shape = n.op === 'input' ? `<circle cx="${x}" cy="${y}" r="26" fill="#e8f0fe" stroke="#0b57d0"/>` : `<rect x="${x - 34}" y="${y - 24}" width="68" height="48" rx="8" fill="#fff7e6" stroke="#b06000"/>`;
+    const shape = n.op === 'input' ? `<circle cx="${x}" cy="${y}" r="31" fill="#e8f0fe" stroke="#0b57d0"/>` : `<rect x="${x - 38}" y="${y - 28}" width="76" height="56" rx="8" fill="#fff7e6" stroke="#b06000"/>`;
     const op = n.op === 'mul' ? '×' : n.op === 'add' ? '+' : n.id;
-    return `${shape}<text x="${x}" y="${y - 6}" text-anchor="middle" font-size="12" font-weight="600">${op} ${n.op === 'input' ? '' : esc(n.id)}</text>` +
-      `<text x="${x}" y="${y + 8}" text-anchor="middle" font-size="10">v=${fmt(n.value, 3)}</text>` +
-      `<text x="${x}" y="${y + 20}" text-anchor="middle" font-size="10" fill="#0a6b2b">g=${fmt(n.grad, 3)}</text>`;
+    return `${shape}<text x="${x}" y="${y - 10}" text-anchor="middle" font-size="13" font-weight="600">${op} ${n.op === 'input' ? '' : esc(n.id)}</text>` +
+      `<text x="${x}" y="${y + 5}" text-anchor="middle" font-size="12">v=${fmt(n.value, 3)}</text>` +
+      `<text x="${x}" y="${y + 19}" text-anchor="middle" font-size="12" fill="#0a6b2b">g=${fmt(n.grad, 3)}</text>`;
   }).join('');
-  const svg = `<svg class="graph-svg" viewBox="0 0 720 340" role="img" aria-label="computation graph of w with values v and gradients g = dw/d(node)">
+  // never drawn narrower than its 720 units (its text stays at 12 px and more): a phone scrolls it sideways
+  const svg = `<div class="scroll"><svg class="graph-svg" viewBox="0 0 720 340" role="img" aria-label="computation graph of w with values v and gradients g = dw/d(node)">
     <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#777"/></marker></defs>
-    ${edges}${nodes}</svg>`;
+    ${edges}${nodes}</svg></div>`;
   const rows = g.nodes.map((n) => `<tr><th>${esc(n.label)}</th><td>${fmt(n.value)}</td><td>${fmt(n.grad)}</td></tr>`).join('');
   return `${svg}
     <div class="scroll"><table><thead><tr><th>node</th><th>value</th><th>dw/d(node)</th></tr></thead><tbody>${rows}</tbody></table></div>
@@ -102,21 +103,33 @@ export function renderTheory(container: HTMLElement, graph: GraphInputs, onGraph
   const act = item('activations', 'Activations and their derivatives, by the layers\' own backward (NYU 1.2 c)',
     `<p>f(x) by <code>forward</code>, f′(x) by <code>backward</code> with dy = 1, checked against closed forms and central differences.</p><div class="curves"></div>`,
     curves.flatMap((c) => c.checks));
-  const grid = act.querySelector('.curves')!;
-  for (const c of curves) {
+  const grid = act.querySelector<HTMLElement>('.curves')!;
+  // the charts are drawn at the width they are shown (so their text keeps its size on a phone),
+  // once in the page and again whenever the grid's width changes
+  container.appendChild(act);
+  const draws = curves.map((c) => {
     const fig = document.createElement('figure');
     fig.innerHTML = `<figcaption><b>${c.name}</b>: <span class="formula">${esc(c.formula)}</span>; ′: <span class="formula">${esc(c.derivativeFormula)}</span></figcaption>`;
     const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svg.setAttribute('role', 'img');
+    svg.setAttribute('class', 'chart');
     svg.setAttribute('aria-label', `${c.name} and its derivative`);
     fig.appendChild(svg);
     grid.appendChild(fig);
-    lineChart(svg, [
+    const series: Series[] = [
       { name: 'f(x)', color: '#0b57d0', xs: c.xs, ys: c.ys },
-      { name: "f′(x) (backward)", color: '#c2410c', xs: c.xs, ys: c.dys, dashed: true },
-    ], { xLabel: 'x', yLabel: '', width: 320, height: 200, legend: 'left' });
-  }
-  container.appendChild(act);
+      { name: 'f′(x) (backward)', color: '#c2410c', xs: c.xs, ys: c.dys, dashed: true },
+    ];
+    return (): void => lineChart(svg, series, { xLabel: 'x', yLabel: '', height: 200 });
+  });
+  let width = -1;
+  const redraw = (): void => {
+    if (grid.clientWidth === width || grid.clientWidth === 0) return;
+    width = grid.clientWidth;
+    for (const draw of draws) draw();
+  };
+  redraw();
+  new ResizeObserver(redraw).observe(grid);
   all.push(...curves.flatMap((c) => c.checks));
 
   // graph
@@ -137,7 +150,7 @@ export function renderTheory(container: HTMLElement, graph: GraphInputs, onGraph
     <div class="scroll"><table><thead><tr><th>x</th><th>h (4 neurons)</th><th>output</th><th>XOR</th></tr></thead><tbody>
       ${theory.XOR_POINTS.map((p, i) => `<tr><td>(${p.join(', ')})</td><td>${net.hidden[i]!.join(' ')}</td><td>${net.outputs[i]}</td><td>${theory.XOR_LABELS[i]}</td></tr>`).join('')}
     </tbody></table></div>
-    <p>(The network written as the answer in the assignment's seed file outputs ${xor.seedAnswerOutputs.join(', ')}: it is wrong on (1,1) and (0,0).)</p>`,
+    <p>(The network given as the answer in the assignment's starter code outputs ${xor.seedAnswerOutputs.join(', ')}: it is wrong on (1,1) and (0,0).)</p>`,
   xor.checks));
   all.push(...xor.checks);
 

@@ -1,12 +1,13 @@
 // The reference kernels: plain, commented TypeScript loops. They are the specification every
 // fast backend is tested against, and the fallback where WebAssembly SIMD is missing.
 // Shapes are in each kernel's comment in table.ts; the math is written next to each loop.
-// Activations, optimiser steps, pooling, normalisation, softmax and the embedding lookup live in
-// their own files beside this one.
+// Activations, optimiser steps, convolutions, pooling, normalisation, softmax and the embedding
+// lookup live in their own files beside this one.
 
 import type { FloatArray } from '../../tensor.js';
 import type { ElementwiseLossKind, Kernels } from '../table.js';
 import { activationKernels } from './activations.js';
+import { convKernels } from './conv.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';
 import { sigmoid } from './math.js';
 import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './norm.js';
@@ -285,6 +286,7 @@ export const refKernels: Kernels = {
   name: 'ref',
   ...activationKernels,
   ...optimizerKernels,
+  ...convKernels,
   gemm,
   addRowVector,
   fill,

@@ -61,6 +61,8 @@ export const JOB_GEMM = 0;
 export const JOB_SGD = 1;
 export const JOB_ADAM = 2;
 export const JOB_GEMM_K = 3;
+/** A blocked table kernel (kernels.ts: `blocked`): its code, item count, items per block and integer arguments below. */
+export const JOB_BLOCKED = 6;
 
 // ---- statistics and the float64 area ----------------------------------------------------------
 /** Words STATS … STATS + STATS_SLOTS − 1: blocks done per thread id (tests, benchmarks). */
@@ -70,6 +72,27 @@ export const STATS_SLOTS = 32;
 export const F64 = 64;
 /** float64 hyperparameter slots. */
 export const F64_SLOTS = 16;
+
+// ---- a blocked kernel's job: block b runs items b·P_BK_PER … (at most P_BK_ITEMS) of the
+// kernel BK_<code>, called with its P_BK_ARGC arguments (as integers from word P_BK_ARGS on, and
+// the first F64_SLOTS as float64 from word F64 on), then the item range and the thread's scratch
+// area (its GEMM scratch).
+export const P_BK_CODE = 96;
+export const P_BK_ITEMS = 97;
+export const P_BK_PER = 98;
+export const P_BK_ARGC = 99;
+export const P_BK_ARGS = 100;
+/** Most integer arguments of a blocked kernel. */
+export const BK_MAX_ARGS = 24;
+export const BK_CONV2D_FORWARD = 1;
+export const BK_CONV2D_BACKWARD_DATA = 2;
+export const BK_CONV2D_BACKWARD_FILTER = 3;
+export const BK_MAX_POOL_FORWARD = 4;
+export const BK_MAX_POOL_BACKWARD = 5;
+export const BK_SUM_CHANNELS = 6;
+export const BK_RELU_FORWARD = 7;
+export const BK_RELU_BACKWARD = 8;
+
 /** Size of the block; thread 0's GEMM scratch follows it. */
 export const CTRL_BYTES = 1024;
 

@@ -20,6 +20,8 @@ export interface RuntimeExports {
   heapBase(): number;
   isRelaxed(): number;
   gemm(tA: number, tB: number, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number, scratch: number): void;
+  /** The slice k0 … k1 − 1 of K of a GEMM (a block of a GEMM cut along K), on the calling thread. */
+  gemmKSlice(tA: number, tB: number, M: number, N: number, K: number, alpha: number, A: number, B: number, beta: number, C: number, scratch: number, k0: number, k1: number): void;
   /** Takes blocks of the job in the control block at `ctrl` until none is left (thread `tid`, generation `gen`). */
   gemmJob(ctrl: number, tid: number, gen: number): void;
   /** dst[i] += src[i] for i < n (the partial products of a GEMM cut along K). */
@@ -29,7 +31,7 @@ export interface RuntimeExports {
 }
 
 const RUNTIME_EXPORTS = [
-  'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'isRelaxed', 'gemm', 'gemmJob', 'addInto', 'sgdStep', 'adamStep',
+  'scratchBytes', 'tileRows', 'tileCols', 'heapBase', 'isRelaxed', 'gemm', 'gemmKSlice', 'gemmJob', 'addInto', 'sgdStep', 'adamStep',
 ] as const satisfies readonly (keyof RuntimeExports)[];
 
 /** A table kernel's export: numbers in (offsets, lengths, scalars, enum codes), a number or nothing out. */
@@ -52,4 +54,26 @@ export function kernelExport(e: WebAssembly.Exports, name: string): RawKernel {
   if (typeof f !== 'function') throw missing(name);
   // (an untyped wasm function; its arguments follow the rule above)
   return f as RawKernel;
+}
+
+/** Calls `f` with the first `n` numbers of `v` (an exact-arity call: no adaptor on the wasm side). */
+export function callExport(f: RawKernel, v: readonly number[], n: number): number {
+  switch (n) {
+    case 3: return f(v[0]!, v[1]!, v[2]!);
+    case 4: return f(v[0]!, v[1]!, v[2]!, v[3]!);
+    case 5: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!);
+    case 6: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!);
+    case 7: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!);
+    case 8: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!);
+    case 9: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!);
+    case 10: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!);
+    case 11: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!);
+    case 12: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!);
+    case 13: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!);
+    case 14: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!);
+    case 15: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!, v[14]!);
+    case 16: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!, v[14]!, v[15]!);
+    case 17: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!, v[14]!, v[15]!, v[16]!);
+    default: return f(...v.slice(0, n));
+  }
 }

@@ -13,14 +13,21 @@
 import type { FloatArray } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
 import type { AdamHyper, BatchNormStatistics, ElementwiseLossKind, GeluApproximate, Kernels, SgdHyper } from '../table.js';
-import { BN_BATCH, BN_RUNNING, GELU_ERF, GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE } from './abi-shared.js';
+import {
+  BK_CONV2D_BACKWARD_DATA, BK_CONV2D_BACKWARD_FILTER, BK_CONV2D_FORWARD, BK_MAX_POOL_BACKWARD, BK_MAX_POOL_FORWARD, BK_RELU_BACKWARD,
+  BK_RELU_FORWARD, BK_SUM_CHANNELS,
+  BN_BATCH, BN_RUNNING,
+  GELU_ERF,
+  GELU_TANH, LOSS_BCE, LOSS_BCE_WITH_LOGITS, LOSS_MSE,
+} from './abi-shared.js';
 import type { KernelArray, Mode, WasmRuntime } from './runtime.js';
-import { elementwise, shaped, wrap, type GenericName, type KernelSpec, type Wrapped } from './wrap.js';
+import { blocked, blockedElementwise, elementwise, shaped, wrap, type GenericName, type KernelSpec, type Wrapped } from './wrap.js';
 
 const GELU = { none: GELU_ERF, tanh: GELU_TANH } as const satisfies Record<GeluApproximate, number>;
 const LOSS = { mse: LOSS_MSE, bce: LOSS_BCE, bceWithLogits: LOSS_BCE_WITH_LOGITS } as const satisfies Record<ElementwiseLossKind, number>;
 const BN = { batch: BN_BATCH, running: BN_RUNNING } as const satisfies Record<BatchNormStatistics, number>;
 const IMAGE = ['C', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW'] as const;
+const CONV = ['batch', 'C', 'H', 'W', 'OC', 'kh', 'kw', 'ph', 'pw'] as const;
 const PER_CHANNEL = ['batch', 'channels', 'spatial'] as const;
 
 /** Table entries without a WebAssembly export: the reference kernels, on the same arrays. */
@@ -48,12 +55,12 @@ const SPECS = {
   addRowVector: shaped([['y', 'inout'], ['v', 'in'], 'rows', 'cols']),
   sumRowsInto: shaped([['x', 'in'], 'rows', 'cols', ['out', 'inout']]),
   addChannelVector: shaped([['y', 'inout'], ['v', 'in'], 'batch', 'channels', 'spatial']),
-  sumChannelsInto: shaped([['x', 'in'], 'batch', 'channels', 'spatial', ['out', 'inout']]),
+  sumChannelsInto: blocked({ code: BK_SUM_CHANNELS, over: 'channels', grain: 1 }, [['x', 'in'], 'batch', 'channels', 'spatial', ['out', 'inout']]),
   fill: elementwise([['out', 'out'], 'value']),
   mul: elementwise([['a', 'in'], ['b', 'in'], ['out', 'out']]),
 
-  reluForward: elementwise([['x', 'in'], ['y', 'out'], 'scale']),
-  reluBackward: elementwise([['x', 'in'], ['dy', 'in'], ['dx', 'out'], 'scale']),
+  reluForward: blockedElementwise(BK_RELU_FORWARD, [['x', 'in'], ['y', 'out'], 'scale']),
+  reluBackward: blockedElementwise(BK_RELU_BACKWARD, [['x', 'in'], ['dy', 'in'], ['dx', 'out'], 'scale']),
   leakyReluForward: elementwise([['x', 'in'], ['y', 'out'], 'negativeSlope']),
   leakyReluBackward: elementwise([['x', 'in'], ['dy', 'in'], ['dx', 'out'], 'negativeSlope']),
   sigmoidForward: elementwise([['x', 'in'], ['y', 'out']]),
@@ -75,8 +82,12 @@ const SPECS = {
 
   im2col: shaped([['x', 'in'], ...IMAGE, ['col', 'out']]),
   col2im: shaped([['dcol', 'in'], ...IMAGE, ['dx', 'inout']]),
-  maxPool2dForward: shaped([['x', 'in'], 'planes', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW', ['y', 'out'], ['argmax', 'out']]),
-  maxPool2dBackward: shaped([['dy', 'in'], ['argmax', 'in'], 'planes', 'H', 'W', 'OH', 'OW', ['dx', 'inout']]),
+  maxPool2dForward: blocked({ code: BK_MAX_POOL_FORWARD, over: 'planes', grain: 1 }, [['x', 'in'], 'planes', 'H', 'W', 'kh', 'kw', 'sh', 'sw', 'ph', 'pw', 'OH', 'OW', ['y', 'out'], ['argmax', 'out']]),
+  maxPool2dBackward: blocked({ code: BK_MAX_POOL_BACKWARD, over: 'planes', grain: 1 }, [['dy', 'in'], ['argmax', 'in'], 'planes', 'H', 'W', 'OH', 'OW', ['dx', 'inout']]),
+  conv2dForward: blocked({ code: BK_CONV2D_FORWARD, over: 'batch', grain: 1 }, [['x', 'in'], ['w', 'in'], ['bias', 'in'], ...CONV, ['y', 'out']]),
+  conv2dBackwardData: blocked({ code: BK_CONV2D_BACKWARD_DATA, over: 'batch', grain: 1 }, [['dy', 'in'], ['w', 'in'], ...CONV, ['dx', 'out']]),
+  // one block per 4 output channels over the whole batch: no sum across threads
+  conv2dBackwardFilter: blocked({ code: BK_CONV2D_BACKWARD_FILTER, over: 'OC', grain: 4 }, [['x', 'in'], ['dy', 'in'], ...CONV, 'beta', ['dw', 'inout']]),
 
   batchNormStats: shaped([['x', 'in'], ...PER_CHANNEL, ['mean', 'out'], ['variance', 'out']]),
   batchNormForward: shaped([['x', 'in'], ...PER_CHANNEL, ['mean', 'in'], ['invStd', 'in'], ['weight', 'in'], ['bias', 'in'], ['y', 'out']]),

@@ -9,12 +9,15 @@
 //     and back out ('out', 'inout'), or runs the reference kernel when no staging space is left;
 //   - calls the export with the fixed argument order of assembly/kernels.ts: the array offsets
 //     in table order, then n (the first array's length) for an elementwise kernel, then the
-//     other arguments in table order.
+//     other arguments in table order;
+//   - for a blocked kernel (a line made with `blocked`), runs it as a job on the worker pool
+//     (jobs.ts): the export also takes a range of items (images, planes, channels: the count is
+//     one of its arguments) and a scratch area, and every thread runs ranges of its own.
 // A call allocates nothing: the argument vectors are made once per kernel.
 
 import { HandgradError } from '../../tensor.js';
 import type { Kernels } from '../table.js';
-import { kernelExport, type RawKernel } from './abi.js';
+import { callExport, kernelExport } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
 
 /** The table entries the generic wrapper runs: all but GEMM and the optimiser steps (threaded jobs, hand-written). */
@@ -33,6 +36,8 @@ type ArgSpecs<P extends readonly unknown[]> = { readonly [I in keyof P]: ArgSpec
 export interface KernelSpec<N extends GenericName> {
   /** The export also takes n, the length of the first array, after the offsets. */
   readonly elementwise: boolean;
+  /** Set for a blocked kernel. */
+  readonly blocking?: Blocking;
   readonly args: ArgSpecs<Parameters<Kernels[N]>>;
 }
 
@@ -42,6 +47,27 @@ type LooseArg = string | readonly [string, Mode | Readonly<Record<string, number
 export const elementwise = <const A extends readonly LooseArg[]>(args: A) => ({ elementwise: true, args }) as const;
 /** A spec line of a kernel whose table entry carries its own dimensions. */
 export const shaped = <const A extends readonly LooseArg[]>(args: A) => ({ elementwise: false, args }) as const;
+
+/**
+ * How a blocked kernel is cut into a job: its code in abi-shared.ts (BK_…), the argument that
+ * counts its items ('n' for an elementwise kernel: its length), the grain (blocks hold a multiple
+ * of it), and the fewest items worth sharing (default: 2 grains). Its arguments travel in the
+ * control block both as integers and as float64 (blockedJob reads each as its export takes it).
+ */
+export interface Blocking {
+  readonly code: number;
+  readonly over: string;
+  readonly grain: number;
+  readonly minItems?: number;
+}
+/**
+ * A spec line of an elementwise kernel run as a job over ranges of its n elements (16 at a time,
+ * shared from 32768 on: below that a job costs more than it saves).
+ */
+export const blockedElementwise = <const A extends readonly LooseArg[]>(code: number, args: A) =>
+  ({ elementwise: true, blocking: { code, over: 'n', grain: 16, minItems: 32768 }, args }) as const;
+/** A spec line of a blocked kernel (shaped, run as a job over ranges of items). */
+export const blocked = <const A extends readonly LooseArg[]>(blocking: Blocking, args: A) => ({ elementwise: false, blocking, args }) as const;
 
 type Arg = KernelArray | number | string | null | undefined;
 /** A wrapped kernel: up to 14 positional arguments (the longest table entry), a number or nothing out. */
@@ -61,25 +87,6 @@ const MAX_ARGS = 14;
 
 /** The reference kernel's result as the wrapper returns it (a loss sum, or 0 for a kernel without one). */
 const resultOf = (r: unknown): number => (typeof r === 'number' ? r : 0);
-
-/** Calls `f` with the first `n` numbers of `v` (an exact-arity call: no adaptor on the wasm side). */
-function callExport(f: RawKernel, v: readonly number[], n: number): number {
-  switch (n) {
-    case 3: return f(v[0]!, v[1]!, v[2]!);
-    case 4: return f(v[0]!, v[1]!, v[2]!, v[3]!);
-    case 5: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!);
-    case 6: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!);
-    case 7: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!);
-    case 8: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!);
-    case 9: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!);
-    case 10: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!);
-    case 11: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!);
-    case 12: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!);
-    case 13: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!);
-    case 14: return f(v[0]!, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!, v[6]!, v[7]!, v[8]!, v[9]!, v[10]!, v[11]!, v[12]!, v[13]!);
-    default: return f(...v.slice(0, n));
-  }
-}
 
 /** Argument i of a0 … a13 (a switch the compiler inlines: no array per call). */
 function pick(
@@ -130,7 +137,22 @@ export function wrap<N extends GenericName>(rt: WasmRuntime, ref: Kernels, name:
   const argc = first + scalarAt.length;
   const arrays: (KernelArray | null)[] = new Array<KernelArray | null>(nArrays).fill(null);
   const ptrs: number[] = new Array<number>(nArrays).fill(0);
-  const argv: number[] = new Array<number>(argc).fill(0);
+  // (a blocked kernel's export takes 3 more: the item range and the scratch area)
+  const argv: number[] = new Array<number>(argc + 3).fill(0);
+  const blocking = spec.blocking;
+  /** Position in argv of the blocked kernel's item count. */
+  let overAt = -1;
+  if (blocking) {
+    const s = scalarAt.findIndex((i) => args[i] === blocking.over);
+    if (spec.elementwise && blocking.over === 'n') overAt = nArrays;
+    else if (s < 0 || codes[s] !== null) throw new HandgradError(`wasm kernel table: ${name} is blocked over '${blocking.over}', which is not one of its numeric arguments`);
+    else overAt = first + s;
+  }
+  const call = (): number => {
+    if (overAt < 0) return callExport(f, argv, argc);
+    rt.jobs.blocked(blocking!.code, f, argv, argc, argv[overAt]!, blocking!.grain, blocking!.minItems ?? 2 * blocking!.grain);
+    return 0;
+  };
 
   return (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => {
     let float64 = false;
@@ -157,10 +179,10 @@ export function wrap<N extends GenericName>(rt: WasmRuntime, ref: Kernels, name:
     let value: number;
     let staged: number;
     if (float64) value = resultOf(fallback.call(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13));
-    else if (resident) value = callExport(f, argv, argc);
+    else if (resident) value = call();
     else if ((staged = rt.stageIn(arrays, modes, nArrays, ptrs)) >= 0) {
       for (let j = 0; j < nArrays; j++) argv[j] = ptrs[j]!;
-      value = callExport(f, argv, argc);
+      value = call();
       rt.stageOut(arrays, modes, nArrays, ptrs, staged);
     } else value = resultOf(fallback.call(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13));
     // drop the references to the caller's arrays (a tensor in WASM memory is freed when its view is collected)

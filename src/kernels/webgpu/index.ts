@@ -67,7 +67,8 @@ export function adapterName(a: AdapterDescription): string {
 }
 
 async function startWorker(init: ServerInit, opts: WebGPUOptions): Promise<{ hello: ServerHello; terminate(): void }> {
-  if (typeof process !== 'undefined' && process.versions?.node) {
+  // Node's process, looked up on globalThis: this module is browser-safe
+  if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
     const { mayHaveGpu, startNodeWorker } = await import('./start-node.js');
     if (opts.requireHardware && !mayHaveGpu()) return { hello: { ok: false, reason: 'no GPU device on this machine (/dev/dri, /dev/nvidiactl)' }, terminate: () => {} };
     return startNodeWorker(init, opts.dawnOptions ?? [], !opts.requireHardware);

@@ -10,6 +10,7 @@
 import type { FloatArray } from '../../tensor.js';
 import { onHost } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
+import { unfoldedConvKernels } from '../conv-unfolded.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, RmspropHyper, SgdHyper } from '../table.js';
 import type { DeviceKernels } from './support.js';
 import type { DeviceArray, DeviceClient } from './client.js';
@@ -379,6 +380,12 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
       f[at + 11] = h.momentum; u[at + 12] = h.centered ? 1 : 0;
       client.end();
     },
+    // set below, over the kernels above
+    conv2dForward: refKernels.conv2dForward,
+    conv2dBackwardData: refKernels.conv2dBackwardData,
+    conv2dBackwardFilter: refKernels.conv2dBackwardFilter,
   };
+  // The direct convolutions through this table's im2col, gemm and col2im, on a column buffer on the device.
+  Object.assign(kernels, unfoldedConvKernels(kernels, (n) => new Float32Array(client.allocate(Math.max(4, n * 4)).mirror, 0, n)));
   return kernels;
 }

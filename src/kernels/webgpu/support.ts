@@ -52,6 +52,10 @@ export const WEBGPU_SUPPORT = {
   col2im: 'device',
   maxPool2dForward: 'device',
   maxPool2dBackward: 'device',
+  // through the device's own im2col, gemm, col2im (kernels/conv-unfolded.ts)
+  conv2dForward: 'device',
+  conv2dBackwardData: 'device',
+  conv2dBackwardFilter: 'device',
   sgdStep: 'device',
   adamStep: 'device',
   rmspropStep: 'device',
