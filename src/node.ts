@@ -28,5 +28,10 @@ export {
   runGrid, historyOf, isComplete, outcomeFromDisk, endWithParent, packageRoot, GridStoppedError,
   type GridRunOptions, type GridRunEvents,
 } from './train/grid-runner-node.js';
-export { gridReport, groupCharts, groupSentences, outcomeLine, summarize, formatSeconds, pct, GROUP_TITLES, type GridReport, type RunSummary } from './report/grid-report.js';
+export { parseShard, shardRuns, shardShares, MAX_SHARDS, type Shard } from './train/grid-shard.js';
+export { readGridSettings, inTableOrder, GRID_SETTINGS_FILE, SHARED_GRID_SETTINGS } from './train/grid-settings-node.js';
+export { mergeGridFolders, type MergedGrid } from './train/grid-merge-node.js';
+export {
+  gridReport, groupCharts, groupSentences, outcomeLine, summarize, formatSeconds, pct, GROUP_TITLES, type GridReport, type RunSource, type RunSummary,
+} from './report/grid-report.js';
 export { runCharts, runLabel } from './report/run-curves.js';

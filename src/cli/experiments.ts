@@ -1,23 +1,26 @@
 // `handgrad experiments`: the assignment's experiment grid (train/grid.ts) on one data set, as
 // parallel, resumable `handgrad train` processes (train/grid-runner-node.ts), then report.md with a
 // table of every run and, per group, a loss chart and an accuracy chart (report/grid-report.ts).
+// With --shard I/N it runs shard I's share of the runs (train/grid-shard.ts) and writes no report:
+// `handgrad experiments report DIR…` (experiments-report.ts) merges the shards' folders.
 //
 // <out>/
-//   grid.json                 the grid's shared settings; a later call must agree with them
+//   grid.json                 the grid's shared settings (and its shard count); a later call must agree with them
 //   <id>/, logs/<id>.log      each run's directory and log
 //   plots/<group>-loss.svg|png, plots/<group>-accuracy.svg|png
 //   report.md
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { BackendChoice } from '../index.js';
 import {
-  gridReport, outcomeFromDisk, outcomeLine, runGrid, selectRuns, writeCharts, writeFileAtomic, formatSeconds, isComplete, historyOf,
-  GRID_DEFAULTS, type GridRun, type GridRunOptions, type GridSettings, type RunOutcome,
+  outcomeFromDisk, outcomeLine, runGrid, selectRuns, writeFileAtomic, formatSeconds, isComplete, historyOf, parseShard, shardRuns, readGridSettings, inTableOrder,
+  GRID, GRID_DEFAULTS, GRID_SETTINGS_FILE, type GridRun, type GridRunOptions, type GridSettings, type RunOutcome, type Shard,
 } from '../node.js';
 import { defaultThreads, loadData, requireDirectory } from './common.js';
 import { asFlag, UsageError, writingInto } from './errors.js';
+import { registerReport, writeReport } from './experiments-report.js';
 import {
   addBackendOptions, addDataOptions, parseChoice, parseNumber, readBackendFlags, typedOnCommandLine, SEED_RULE, type BackendFlags, type DataFlags,
 } from './flags.js';
@@ -33,6 +36,7 @@ export interface ExperimentsFlags extends DataFlags, BackendFlags {
   out: string;
   dropoutMode: string;
   reportOnly?: boolean;
+  shard?: string;
 }
 
 export function register(program: Command): void {
@@ -47,28 +51,15 @@ export function register(program: Command): void {
     .option('--only <ids>', 'comma-separated run ids or groups, e.g. 2.1a,2.3')
     .option('--out <dir>', 'output directory', join('runs', 'experiments'))
     .option('--dropout-mode <mode>', 'cmu (the assignment: scale by 1-p at inference) or inverted (PyTorch)', GRID_DEFAULTS.dropoutMode)
-    .option('--report-only', 'start no runs: write report.md from the run directories already in --out');
+    .option('--report-only', 'start no runs: write report.md from the run directories already in --out')
+    .option('--shard <I/N>', 'run only shard I of N (0 ≤ I < N; the same flags give every machine the same shares), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; no report: merge with `experiments report`');
   addBackendOptions(cmd, ' of each run', "the machine's cores, at most 4, shared among the --jobs")
     .action(async (f: ExperimentsFlags, c: Command) => {
       const failed = await experimentsCommand(f, typedOnCommandLine(c, 'epochs'));
       if (failed > 0) process.exitCode = 1;
     });
-}
-
-/** The grid's settings in <out>/grid.json, or null when there is none. */
-function readSettings(file: string): GridSettings | null {
-  if (!existsSync(file)) return null;
-  const s = asFlag('--out', () => {
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    } catch (e) {
-      throw new UsageError(`--out: ${file} is not valid JSON (${(e as Error).message}); remove it or choose another --out`);
-    }
-  });
-  const ok = typeof s === 'object' && s !== null && ['data', 'dropoutMode', 'backend'].every((k) => typeof (s as Record<string, unknown>)[k] === 'string') &&
-    ['batchSize', 'seed', 'epochs'].every((k) => typeof (s as Record<string, unknown>)[k] === 'number');
-  if (!ok) throw new UsageError(`--out: ${file} is not a grid's settings (data, batchSize, seed, dropoutMode, epochs, backend); remove it or choose another --out`);
-  return s as GridSettings;
+  // `experiments report DIR…`: the options after `report` are its own
+  registerReport(cmd.enablePositionalOptions());
 }
 
 /** What the runs of one grid share. */
@@ -85,6 +76,8 @@ export interface ExperimentsOptions {
   backend: BackendChoice;
   /** Threads of each run. */
   threads: number;
+  /** The shard of the grid this call runs; the whole grid when absent. */
+  shard?: Shard;
 }
 
 /** The grid's options from the flags; every bad value is a UsageError naming the flag. */
@@ -101,6 +94,7 @@ export function optionsFromFlags(f: ExperimentsFlags): ExperimentsOptions {
     seed: parseNumber('--seed', f.seed, SEED_RULE),
     dropoutMode: parseChoice('--dropout-mode', f.dropoutMode, ['cmu', 'inverted'] as const),
     jobs, runs, out: f.out, backend,
+    ...(f.shard !== undefined ? { shard: asFlag('--shard', () => parseShard(f.shard!)) } : {}),
     // the --jobs processes share the cores: each gets its part (one thread each with 2 jobs on 2 cores)
     threads: threads ?? Math.max(1, Math.floor(defaultThreads() / jobs)),
   };
@@ -117,57 +111,97 @@ export function trainArgs(run: GridRun, o: ExperimentsOptions): string[] {
   ];
 }
 
-/** Runs (or, with --report-only, only reports) the grid; returns the number of failed runs. */
+/** Refuses a call whose settings disagree with the grid already in --out: mixing them would make the report lie. */
+function checkAgrees(previous: GridSettings, settings: GridSettings, o: ExperimentsOptions, file: string): void {
+  const flags = { data: '--data', batchSize: '--batch-size', seed: '--seed', dropoutMode: '--dropout-mode' } as const;
+  for (const key of ['data', 'batchSize', 'seed', 'dropoutMode'] as const) {
+    if (String(previous[key]) !== String(settings[key])) {
+      throw new UsageError(`${flags[key]} ${settings[key]} differs from ${previous[key]} of the grid already in ${o.out} (${file}); use those settings or another --out`);
+    }
+  }
+  const shard = o.shard ? `--shard ${o.shard.index}/${o.shard.count}` : '';
+  if (previous.shards !== undefined && !o.shard) {
+    throw new UsageError(`--out ${o.out}: holds a grid split into ${previous.shards} shards (${file}); run one with --shard I/${previous.shards}, or merge them with \`handgrad experiments report\``);
+  }
+  if (o.shard && previous.shards === undefined) throw new UsageError(`${shard}: ${o.out} holds a grid run whole (${file}); use another --out`);
+  if (o.shard && previous.shards !== o.shard.count) {
+    throw new UsageError(`${shard}: the grid in ${o.out} is split into ${previous.shards} shards (${file}); use --shard I/${previous.shards} or another --out`);
+  }
+  const mine = o.runs.map((r) => r.id).join(',');
+  if (o.shard && previous.runs && previous.runs.join(',') !== mine) {
+    throw new UsageError(`--only ${mine}: the shards of the grid in ${o.out} split the runs ${previous.runs.join(',')} (${file}); give every shard the same --only, or use another --out`);
+  }
+}
+
+/** Runs (or, with --report-only, only reports) the grid or its shard; returns the number of failed runs. */
 async function experimentsCommand(f: ExperimentsFlags, epochsTyped: boolean): Promise<number> {
   const o = optionsFromFlags(f);
-  const settingsFile = join(o.out, 'grid.json');
-  const previous = readSettings(settingsFile);
+  const settingsFile = join(o.out, GRID_SETTINGS_FILE);
+  const previous = asFlag('--out', () => {
+    try {
+      return readGridSettings(o.out);
+    } catch (e) {
+      throw new UsageError(`--out: ${(e as Error).message}; remove it or choose another --out`);
+    }
+  });
   let settings: GridSettings = { data: o.data, batchSize: o.batchSize, seed: o.seed, dropoutMode: o.dropoutMode, epochs: o.epochs, backend: o.backend };
   if (f.reportOnly) {
     if (!previous) throw new UsageError(`--report-only: ${o.out} holds no grid (no grid.json); run the grid first`);
+    if (o.shard) throw new UsageError('--report-only: a shard writes no report; merge the shards\' folders with `handgrad experiments report DIR…`');
     settings = { ...previous, epochs: epochsTyped ? o.epochs : previous.epochs };
     const outcomes = o.runs.map((run) => outcomeFromDisk(run, o.out, settings.epochs));
     const path = await writeReport(o.out, outcomes, settings).catch((e: unknown) => Promise.reject(writingInto(o.out, e)));
     console.log(`report written to ${path}`);
     return outcomes.filter((r) => r.status === 'failed').length;
   }
-  if (previous) {
-    // runs already in --out were trained with these; mixing settings would make the report lie
-    const flags = { data: '--data', batchSize: '--batch-size', seed: '--seed', dropoutMode: '--dropout-mode' } as const;
-    for (const key of ['data', 'batchSize', 'seed', 'dropoutMode'] as const) {
-      if (String(previous[key]) !== String(settings[key])) {
-        throw new UsageError(`${flags[key]} ${settings[key]} differs from ${previous[key]} of the grid already in ${o.out} (${settingsFile}); use those settings or another --out`);
-      }
-    }
-  }
+  if (previous) checkAgrees(previous, settings, o, settingsFile);
   let order: GridRunOptions['order'];
-  const folder = prepareOutputFolder('--out', o.out, { isOwn: (d) => existsSync(join(d, 'grid.json')), what: 'experiment grid (grid.json)' });
+  let runs: GridRun[];
+  // a shard may find the folder as another shard starting beside it left it: grid.json being written
+  const starting = (d: string): boolean => o.shard !== undefined && readdirSync(d).every((n) => n.startsWith(`.${GRID_SETTINGS_FILE}.`));
+  const isOwn = (d: string): boolean => existsSync(join(d, GRID_SETTINGS_FILE)) || starting(d);
+  const folder = prepareOutputFolder('--out', o.out, { isOwn, what: 'experiment grid (grid.json)' });
   try {
     // The data is loaded once here, so a missing file or unknown name is one line instead of
     // fourteen failed children; it also describes the data set in the report and gives the
-    // runs' sizes for their start order. When every run is complete, grid.json's description is enough.
-    const allDone = o.runs.every((run) => isComplete(historyOf(run, o.out, o.epochs), o.epochs));
-    if (allDone && previous?.dataDescription) {
-      settings.dataDescription = previous.dataDescription;
+    // runs' sizes for their start order and the shards' shares. When every run is complete,
+    // grid.json's description and sizes are enough.
+    const mine = (features: number, classes: number): GridRun[] => (o.shard ? shardRuns(o.runs, o.shard, features, classes) : o.runs);
+    const known = previous?.features !== undefined && previous.classes !== undefined && previous.dataDescription !== undefined;
+    if (known && (o.shard ? mine(previous.features!, previous.classes!) : o.runs).every((run) => isComplete(historyOf(run, o.out, o.epochs), o.epochs))) {
+      settings = { ...settings, dataDescription: previous.dataDescription!, features: previous.features!, classes: previous.classes! };
     } else {
       const data = await loadData(o.data, o.dataDir);
       settings.dataDescription = `${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes, samples ${data.sampleShape.join('×')})`;
       order = { features: data.train.x.length / Math.max(1, data.train.n), classes: data.classes.length };
+      settings = { ...settings, ...order };
     }
+    runs = mine(settings.features!, settings.classes!);
+    // a grid run whole lists every run any call selected; a sharded one the selection its shards split
+    const before = previous?.runs ?? GRID.filter((r) => existsSync(join(o.out, r.id))).map((r) => r.id);
+    settings.runs = inTableOrder([...(o.shard ? [] : before), ...o.runs.map((r) => r.id)]);
+    if (o.shard) settings.shards = o.shard.count;
     writeFileAtomic(settingsFile, JSON.stringify(settings, null, 2) + '\n');
   } catch (e) {
-    if (folder.fresh) folder.discard();
+    // the shards of a grid may share a fresh folder: what is in it may be theirs
+    if (folder.fresh && !o.shard) folder.discard();
     throw writingInto(o.out, e);
   }
 
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-  console.log(`handgrad experiments: ${plural(o.runs.length, 'run')} on ${settings.dataDescription}, ${plural(o.epochs, 'epoch')}, batch ${o.batchSize}, ` +
+  const part = o.shard ? `shard ${o.shard.index}/${o.shard.count}: ${plural(runs.length, 'run')} of ${o.runs.length}` : plural(runs.length, 'run');
+  console.log(`handgrad experiments: ${part} on ${settings.dataDescription}, ${plural(o.epochs, 'epoch')}, batch ${o.batchSize}, ` +
     `dropout mode ${o.dropoutMode}, ${o.jobs} in parallel → ${o.out}`);
-  const grid = { runs: o.runs, out: o.out, epochs: o.epochs, jobs: o.jobs, args: (run: GridRun) => trainArgs(run, o), ...(order ? { order } : {}) };
+  const grid = { runs, out: o.out, epochs: o.epochs, jobs: o.jobs, args: (run: GridRun) => trainArgs(run, o), ...(order ? { order } : {}) };
   const outcomes = await runGrid(grid, gridOutput());
-  const reportPath = await writeReport(o.out, outcomes, settings).catch((e: unknown) => Promise.reject(writingInto(o.out, e)));
   const failed = outcomes.filter((r) => r.status === 'failed');
-  console.log(`${outcomes.length - failed.length} of ${outcomes.length} runs complete${failed.length ? `, ${failed.length} failed (${failed.map((r) => r.run.id).join(', ')})` : ''}; report: ${reportPath}`);
+  const summary = `${outcomes.length - failed.length} of ${outcomes.length} runs complete${failed.length ? `, ${failed.length} failed (${failed.map((r) => r.run.id).join(', ')})` : ''}`;
+  if (o.shard) {
+    console.log(`shard ${o.shard.index}/${o.shard.count}: ${summary}; when every shard is done: handgrad experiments report ${o.out}${o.shard.count > 1 ? ' [the other shards\' folders]' : ''}`);
+    return failed.length;
+  }
+  const reportPath = await writeReport(o.out, outcomes, settings).catch((e: unknown) => Promise.reject(writingInto(o.out, e)));
+  console.log(`${summary}; report: ${reportPath}`);
   return failed.length;
 }
 
@@ -189,13 +223,4 @@ function gridOutput(): Parameters<typeof runGrid>[1] {
       },
     } : {}),
   };
-}
-
-/** report.md and its charts in `out`; returns the report's path. */
-async function writeReport(out: string, outcomes: RunOutcome[], settings: GridSettings): Promise<string> {
-  const { markdown, charts } = gridReport(outcomes, settings);
-  await writeCharts(out, charts);
-  const path = join(out, 'report.md');
-  writeFileAtomic(path, markdown);
-  return path;
 }

@@ -20,6 +20,8 @@ export function buildProgram(): Command {
     .name('handgrad')
     .description('Neural networks with hand-written backward passes: train, check gradients, visualise.')
     .exitOverride()
+    // a command's options end where its subcommand begins (`experiments --out A` vs `experiments report --out B`)
+    .enablePositionalOptions()
     // commander's own refusals (an unknown flag, a missing value) are one line like every failure
     .configureOutput({ outputError: (text, write) => write(`handgrad: ${text.replace(/^error: /, '').trim()} (run with --help for usage)\n`) });
   registerGradcheck(program);
@@ -39,7 +41,8 @@ export async function run(argv: string[]): Promise<void> {
   const program = buildProgram();
   let command = '';
   program.hook('preAction', (_, action) => {
-    command = action.name();
+    // a subcommand is named with its command: "experiments report"
+    command = action.parent && action.parent !== program ? `${action.parent.name()} ${action.name()}` : action.name();
   });
   try {
     await program.parseAsync(argv);

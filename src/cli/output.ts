@@ -64,8 +64,8 @@ function removeEmptyFolders(folders: readonly string[]): void {
 /**
  * Creates `path` and its missing parents one level at a time (Node's recursive mkdir retries
  * forever where a parent exists but cannot hold a directory, as /proc). Returns the folders it
- * created, innermost (`path`) first; empty when `path` existed. A parent that another process
- * creates meanwhile is used as it is. Refusals name `flag`.
+ * created, innermost (`path`) first; empty when `path` existed. A folder that another process
+ * creates meanwhile is used as it is, and is not among those returned. Refusals name `flag`.
  */
 function makeDirectories(flag: string, path: string): string[] {
   const missing: string[] = [];
@@ -85,8 +85,9 @@ function makeDirectories(flag: string, path: string): string[] {
       mkdirSync(folder);
       created.unshift(folder);
     } catch (e) {
-      // a parent made by another process meanwhile is as good as one made here
-      if (i > 0 && existsSync(folder) && statSync(folder).isDirectory()) continue;
+      // a parent made by another process meanwhile is as good as one made here; `path` itself
+      // made meanwhile (the shards of a grid starting together) is a folder that existed before
+      if (existsSync(folder) && statSync(folder).isDirectory()) continue;
       removeEmptyFolders(created);
       const where = folder === resolve(path) ? '' : ` ${folder}`;
       throw new UsageError(`${flag} ${path}: cannot create the folder${where}: ${reason(e, false)}`);

@@ -181,8 +181,17 @@ export interface GridReport {
   charts: Chart[];
 }
 
-/** The report of a grid: report.md's text and its charts. `written` is the time the header states. */
-export function gridReport(outcomes: readonly RunOutcome[], settings: GridSettings, written = new Date()): GridReport {
+/** Where runs were read from: a folder and the ids of the runs taken from it. */
+export interface RunSource {
+  dir: string;
+  runs: readonly string[];
+}
+
+/**
+ * The report of a grid: report.md's text and its charts. `written` is the time the header
+ * states; `sources`, for a grid merged from several folders, says which folder holds which run.
+ */
+export function gridReport(outcomes: readonly RunOutcome[], settings: GridSettings, written = new Date(), sources?: readonly RunSource[]): GridReport {
   const dataName = settings.dataDescription?.split(' ')[0] ?? settings.data;
   const md: string[] = [];
   const charts: Chart[] = [];
@@ -192,6 +201,9 @@ export function gridReport(outcomes: readonly RunOutcome[], settings: GridSettin
     `${settings.epochs} epoch${settings.epochs === 1 ? '' : 's'}, seed ${settings.seed}, dropout mode **${settings.dropoutMode}**` +
     `${settings.dropoutMode === 'cmu' ? ' (the assignment\'s: drop with probability p in training, scale by 1 − p at inference)' : ' (PyTorch\'s: scale by 1/(1 − p) in training)'}, backend ${settings.backend}`);
   md.push(`- written ${written.toISOString().replace(/\.\d+Z$/, 'Z')}; each run's directory (config.json, history.jsonl, history.csv, checkpoint) is \`<id>/\`, its log \`logs/<id>.log\``);
+  if (sources) {
+    md.push(`- merged from ${sources.length} folder${sources.length === 1 ? '' : 's'}: ${sources.map((s) => `\`${s.dir}\` (${s.runs.join(', ')})`).join(', ')}`);
+  }
   const failed = outcomes.filter((r) => r.status === 'failed');
   if (failed.length > 0) md.push(`- **${failed.length} of ${outcomes.length} runs failed or are incomplete: ${failed.map((f) => f.run.id).join(', ')}** (see the table)`);
   md.push('');

@@ -117,7 +117,8 @@ export function outcomeFromDisk(run: GridRun, out: string, epochs: number): RunO
 export async function runGrid(o: GridRunOptions, events: GridRunEvents = {}): Promise<RunOutcome[]> {
   const bin = join(packageRoot(), 'bin', 'handgrad.js');
   const logs = join(o.out, 'logs');
-  if (!existsSync(logs)) mkdirSync(logs);
+  // recursive: shards of one grid sharing the folder may create it at the same moment
+  mkdirSync(logs, { recursive: true });
   const outcomes = new Map<string, RunOutcome>();
   const running = new Map<string, ChildProcess>();
   const total = o.runs.length;

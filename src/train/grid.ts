@@ -140,4 +140,14 @@ export interface GridSettings {
   backend: string;
   /** e.g. "fashion-mnist (60000 train / 10000 test, 10 classes, samples 784)" */
   dataDescription?: string;
+  /** The data's values per sample and its classes: the runs' costs, and so the shares of a sharded grid, follow from them. */
+  features?: number;
+  classes?: number;
+  /**
+   * The ids of the grid's runs, in table order: what its report lists. A grid run whole holds
+   * every run any call selected; a sharded grid holds the one selection its shards split.
+   */
+  runs?: string[];
+  /** The number of shards of a grid split with --shard I/N; absent for a grid run whole. */
+  shards?: number;
 }

@@ -197,6 +197,8 @@ describe('flags', () => {
     [['--data-dir', '/nonexistent/handgrad'], /--data-dir: no such directory/],
     [['--data', '/nonexistent/handgrad.npz', '--out', join(tmp, 'nodata')], /--data.*\/nonexistent\/handgrad\.npz/],
     [['--report-only', '--out', join(tmp, 'empty')], /--report-only: .* holds no grid/],
+    [['--shard', '3/2'], /--shard: 3\/2 is not a shard; expected I\/N with 0 ≤ I < N/],
+    [['--shard', 'one/2'], /--shard: 'one\/2' is not a shard/],
   ])('%j: one line, exit code 2', async (args, message) => {
     const { code, err } = await cli(args as string[]);
     expect(code).toBe(2);

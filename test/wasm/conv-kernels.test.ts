@@ -39,7 +39,7 @@ function passes(k: Kernels, s: Shape, a: { x: Float32Array; w: Float32Array; b: 
   k.conv2dBackwardFilter(a.x, a.dy, B, C, H, W, OC, kh, kw, ph, pw, 1, a.dw1);
 }
 
-function operands(s: Shape, seed: number) {
+function operands(s: Shape, seed: number): Record<'x' | 'w' | 'b' | 'dy' | 'dw0' | 'y' | 'dx' | 'dw' | 'dw1', Float32Array> {
   const rng = new Random(seed);
   const { OH, OW } = dims(s);
   const x = randomArray(rng, s.B * s.C * s.H * s.W, 1, [0, 0, 0, 1e-3, 100]);
