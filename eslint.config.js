@@ -7,7 +7,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'src/kernels/wasm/generated/**', 'assembly/**', 'bench/results/**', 'test-output/**', 'runs/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'src/kernels/wasm/generated/**', 'assembly/**', 'bench/results/**', 'test-output/**', 'runs/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

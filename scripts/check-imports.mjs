@@ -4,8 +4,8 @@
 // exits 1 if there is any (part of `npm test`); `--graph` prints the edges.
 //
 // Floors, lowest first (a module may import its own floor and the floors below it):
-//   0  tensor, random, image, errors,        the data types everything shares, registry lookups,
-//      lookup, numbers                       the rules of numeric options
+//   0  tensor, tensor-format, random, image,  the data types everything shares, registry lookups,
+//      errors, lookup, numbers               the rules of numeric options
 //   1  kernels/                              the kernel table, the reference and fast kernels
 //   2  backend                               the backend registry: creates and selects backends
 //   3  parameter                             parameters and their gradients (lazy zeroing)
@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCAN = ['src', 'web/src', 'bench'];
 const FLOORS = [
-  [0, /^src\/(tensor|random|image|errors|lookup|numbers)\.ts$/],
+  [0, /^src\/(tensor|tensor-format|random|image|errors|lookup|numbers)\.ts$/],
   [1, /^src\/kernels\//],
   [2, /^src\/backend(-node)?\.ts$/],
   [3, /^src\/parameter\.ts$/],

@@ -6,8 +6,9 @@
 //     training run at each of its file operations). Installed with apt-get when running as root;
 //     otherwise the exact command is printed and the run fails.
 //  2. `tsc` builds dist/ (the CLI tests run the real `handgrad` command) and type-checks the tests
-//     and the playground (web/); scripts/check-imports.mjs checks the import graph; ESLint checks
-//     every source with no warning allowed.
+//     and the playground (web/); scripts/check-imports.mjs checks the import graph;
+//     scripts/check-docs.mjs that every export of the public API and its members carry TSDoc;
+//     ESLint checks every source with no warning allowed.
 //  3. vitest runs test/**; the last line is "N passed, N failed", and the exit code is non-zero
 //     when any test failed.
 import { spawnSync } from 'node:child_process';
@@ -68,6 +69,12 @@ if (run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p
 console.log('npm test: the import graph (scripts/check-imports.mjs: no cycle, no upward import)');
 if (run(process.execPath, [join('scripts', 'check-imports.mjs')]) !== 0) {
   console.error('npm test: scripts/check-imports.mjs found an import cycle or an upward import');
+  process.exit(1);
+}
+
+console.log('npm test: TSDoc on the public API (scripts/check-docs.mjs)');
+if (run(process.execPath, [join('scripts', 'check-docs.mjs')]) !== 0) {
+  console.error('npm test: scripts/check-docs.mjs found exported symbols or members without TSDoc');
   process.exit(1);
 }
 

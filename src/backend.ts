@@ -18,6 +18,7 @@ import { createWebGPUBackend, type WebGPUBackend, type WebGPUOptions } from './k
 export type { WasmOptions } from './kernels/wasm/index.js';
 export type { WebGPUBackend, WebGPUOptions } from './kernels/webgpu/index.js';
 
+/** The reference backend: the plain TypeScript kernels, float32 and float64, on every engine. */
 export const refBackend: Backend<'ref'> = {
   name: 'ref',
   kernels: refKernels,
@@ -50,7 +51,9 @@ interface KindOptions {
   wasm: WasmOptions;
   webgpu: WebGPUOptions;
 }
+/** The name of a kind of backend in {@link BACKEND_KINDS}: 'ref', 'wasm' or 'webgpu'. */
 export type BackendKind = keyof KindBackends;
+/** The options that kind `K` of backend takes when it is brought up. */
 export type BackendOptions<K extends BackendKind> = KindOptions[K];
 
 /** The registry of kinds. A new kind is one entry here, in KindBackends and KindOptions, and in AUTO_ORDER. */

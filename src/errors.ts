@@ -18,11 +18,20 @@ export type HandgradErrorCode =
 /** The thing an error is about: named fields, each a JSON value. */
 export type HandgradErrorSubject = Readonly<Record<string, string | number | boolean | null>>;
 
+/**
+ * Every error the library throws on bad input: the message names the thing and what was expected;
+ * `code` and `subject` say the same for a program (e.g. code 'invalid-option' with
+ * `subject.option = 'lr'`).
+ */
 export class HandgradError extends Error {
+  /** The class's name, as `Error.name` (subclasses set their own, e.g. 'LayerError'). */
   override name = 'HandgradError';
+  /** What kind of failure this is (default 'error'). */
   readonly code: HandgradErrorCode;
+  /** What the error is about: an option name, a path inside a config, a suggested value (default {}). */
   readonly subject: HandgradErrorSubject;
 
+  /** `message` says what was wrong and what was expected; `details` gives the code and the subject. */
   constructor(message: string, details: { code?: HandgradErrorCode; subject?: HandgradErrorSubject } = {}) {
     super(message);
     this.code = details.code ?? 'error';

@@ -1,7 +1,8 @@
 // handgrad's public API: what a user and the web playground import, browser-safe (no Node
 // modules). The command line imports this and src/node.ts, its entry to the Node-only modules;
 // the library's own modules import each other directly.
-export { Tensor, HandgradError, onHost, shapeSize, shapeString, type DType, type FloatArray } from './tensor.js';
+export { Tensor, HandgradError, onHost, shapeSize, shapeString, type DType, type FloatArray, type RandomTensorOptions } from './tensor.js';
+export { formatTensor, type PrintOptions } from './tensor-format.js';
 export type { HandgradErrorCode, HandgradErrorSubject } from './errors.js';
 export { Random, manualSeed, globalRandom, type RandomState } from './random.js';
 export {

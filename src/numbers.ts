@@ -4,12 +4,15 @@
 
 /** The values a numeric option accepts. */
 export interface NumberRule {
+  /** The smallest value allowed (default: no bound). */
   min?: number;
+  /** The largest value allowed (default: no bound). */
   max?: number;
   /** min itself is not allowed */
   minExclusive?: boolean;
   /** max itself is not allowed */
   maxExclusive?: boolean;
+  /** Only integers (default false). */
   integer?: boolean;
 }
 

@@ -11,10 +11,19 @@
 import { allocateFor, kernelsFor } from './backend.js';
 import { onHost, Tensor, type DType, type FloatArray } from './tensor.js';
 
+/**
+ * A trained tensor of a layer and the gradient that backward passes accumulate into
+ * (`value` and `grad` have the same shape and dtype).
+ */
 export interface Parameter {
   /** Name inside its layer: 'weight' or 'bias'. */
   readonly name: string;
+  /** The current value, updated in place by optimisers. */
   value: Tensor;
+  /**
+   * dL/dvalue, accumulated by backward; zero after zeroGrad(). Read it through `p.grad` each time
+   * (the zeroing is lazy).
+   */
   grad: Tensor;
 }
 

@@ -2,10 +2,17 @@
 // words, so a run can save it with a checkpoint and resume exactly where it stopped.
 // Algorithm: xoshiro128** (Blackman & Vigna), seeded through splitmix32.
 
-import { HandgradError } from './tensor.js';
+import { HandgradError } from './errors.js';
 
+/** The four 32-bit state words of a {@link Random} generator (xoshiro128**). */
 export type RandomState = [number, number, number, number];
 
+/**
+ * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32): one stream of
+ * numbers that repeats exactly for the same seed, and whose whole state can be saved with
+ * getState() and restored with setState(). Layers' initialisers, dropout, data shuffling and
+ * `Tensor.randn`/`rand` take one; when given none they use {@link globalRandom}.
+ */
 export class Random {
   private s0 = 0;
   private s1 = 0;
@@ -14,10 +21,12 @@ export class Random {
   /** A spare standard normal from the last Box–Muller pair (NaN when none). */
   private spare = NaN;
 
+  /** A generator seeded with `seed` (default 0; see {@link Random.seed}). */
   constructor(seed = 0) {
     this.seed(seed);
   }
 
+  /** Restarts the stream from `seed` (a finite number; its integer part is used). */
   seed(seed: number): void {
     if (!Number.isFinite(seed)) throw new HandgradError(`Random.seed: seed must be a finite number, got ${seed}`);
     // splitmix32 expands one number into four well-mixed state words.
@@ -36,10 +45,15 @@ export class Random {
     this.spare = NaN;
   }
 
+  /**
+   * The whole state, for a checkpoint: the four words and the spare normal of the last Box–Muller
+   * pair (null when none).
+   */
   getState(): { words: RandomState; spare: number | null } {
     return { words: [this.s0, this.s1, this.s2, this.s3], spare: Number.isNaN(this.spare) ? null : this.spare };
   }
 
+  /** Continues from a state read by getState(): the numbers that follow are those that followed then. */
   setState(state: { words: RandomState; spare: number | null }): void {
     [this.s0, this.s1, this.s2, this.s3] = state.words.map((w) => w >>> 0) as RandomState;
     this.spare = state.spare ?? NaN;

@@ -3,9 +3,16 @@
 // No autograd, no graph: gradients are computed by each layer's hand-written backward.
 
 import { HandgradError } from './errors.js';
+import { globalRandom, type Random } from './random.js';
+import { formatTensor, type PrintOptions } from './tensor-format.js';
 
 export { HandgradError };
+/**
+ * The element type of a tensor: 'float32' (Float32Array, the default) or 'float64' (Float64Array,
+ * used by gradient checks).
+ */
 export type DType = 'float32' | 'float64';
+/** The storage of a tensor: a Float32Array or a Float64Array. */
 export type FloatArray = Float32Array | Float64Array;
 
 /** Number of elements of a shape (1 for a scalar shape []). */
@@ -15,6 +22,7 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/** A shape as error messages spell it: "[2, 3]". */
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -127,7 +135,35 @@ function isNumberArrayView(v: unknown): v is NumberArrayView {
     || v instanceof Int16Array || v instanceof Uint16Array || v instanceof Int32Array || v instanceof Uint32Array;
 }
 
+/** Options of {@link Tensor.randn} and {@link Tensor.rand}. */
+export interface RandomTensorOptions {
+  /** The element type (default 'float32'). */
+  dtype?: DType;
+  /** The stream to draw from (default the library's {@link globalRandom}). */
+  rng?: Random;
+}
+
+function randomDtype(options: RandomTensorOptions, what: string): DType {
+  const dtype = options.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new HandgradError(`${what}: unknown dtype ${JSON.stringify(String(dtype))}; expected 'float32' or 'float64'`);
+  }
+  return dtype;
+}
+
+/**
+ * An n-dimensional array of numbers: a `shape` and a flat, row-major Float32Array or Float64Array
+ * (`data`). Batch first: a batch of vectors is [batch, features], a batch of images
+ * [batch, channels, height, width]. There is no autograd: each layer's hand-written backward
+ * computes the gradients. Prints its values like PyTorch (see {@link Tensor.toString}).
+ *
+ * ```ts
+ * const t = Tensor.fromArray([[1, 2, 3], [4, 5, 6]]); // shape [2, 3], float32
+ * console.log(String(Tensor.randn([2, 3])));
+ * ```
+ */
 export class Tensor {
+  /** The size of each dimension, outermost first ([] for a scalar); frozen. */
   readonly shape: readonly number[];
   readonly #data: FloatArray;
 
@@ -156,14 +192,17 @@ export class Tensor {
     return this.#data;
   }
 
+  /** 'float32' or 'float64', from the type of the storage. */
   get dtype(): DType {
     return dtypeOf(this.#data);
   }
 
+  /** The number of elements: the product of the shape. */
   get size(): number {
     return this.#data.length;
   }
 
+  /** The number of dimensions: shape.length. */
   get rank(): number {
     return this.shape.length;
   }
@@ -191,19 +230,63 @@ export class Tensor {
     return new Tensor(out, s);
   }
 
+  /** A new tensor of `shape` filled with zeros (dtype default 'float32'). */
   static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     checkShape(shape, 'Tensor.zeros');
     return new Tensor(allocate(dtype, shapeSize(shape)), shape);
   }
 
+  /** A new tensor of `shape` filled with `value` (dtype default 'float32'). */
   static full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
     const t = Tensor.zeros(shape, dtype);
     t.data.fill(value);
     return t;
   }
 
+  /** A rank-0 tensor (shape []) holding `value` (dtype default 'float32'). */
   static scalar(value: number, dtype: DType = 'float32'): Tensor {
     return Tensor.fromArray([value], [], dtype);
+  }
+
+  /**
+   * A tensor of `shape` drawn from the standard normal N(0, 1), like `torch.randn`: from
+   * `options.rng`, or the library's default stream {@link globalRandom} (seed it with
+   * `manualSeed`). dtype defaults to 'float32'.
+   */
+  static randn(shape: readonly number[], options: RandomTensorOptions = {}): Tensor {
+    const t = Tensor.zeros(shape, randomDtype(options, 'Tensor.randn'));
+    (options.rng ?? globalRandom).fillNormal(t.data);
+    return t;
+  }
+
+  /**
+   * A tensor of `shape` drawn uniformly from [0, 1), like `torch.rand`: from `options.rng`, or the
+   * library's default stream {@link globalRandom}. dtype defaults to 'float32'.
+   */
+  static rand(shape: readonly number[], options: RandomTensorOptions = {}): Tensor {
+    const t = Tensor.zeros(shape, randomDtype(options, 'Tensor.rand'));
+    (options.rng ?? globalRandom).fillUniform(t.data, 0, 1);
+    return t;
+  }
+
+  /**
+   * The 1-D tensor start, start + step, … up to but excluding `end`, like `torch.arange`:
+   * `arange(5)` is [0, 1, 2, 3, 4]; `arange(1, 2, 0.25)` is [1, 1.25, 1.5, 1.75]. Its length is
+   * ⌈(end − start) / step⌉; step defaults to 1 and must not be 0, dtype to 'float32'.
+   */
+  static arange(end: number): Tensor;
+  static arange(start: number, end: number, step?: number, dtype?: DType): Tensor;
+  static arange(startOrEnd: number, end?: number, step = 1, dtype: DType = 'float32'): Tensor {
+    const start = end === undefined ? 0 : startOrEnd;
+    const stop = end ?? startOrEnd;
+    if (![start, stop, step].every(Number.isFinite) || step === 0) {
+      throw new HandgradError(`Tensor.arange: start ${start}, end ${stop} and step ${step} must be finite numbers and step non-zero`);
+    }
+    const n = Math.max(0, Math.ceil((stop - start) / step));
+    const t = Tensor.zeros([n], dtype);
+    const d = t.data;
+    for (let i = 0; i < n; i++) d[i] = start + i * step;
+    return t;
   }
 
   /** A view with another shape over the same data (no copy). */
@@ -220,6 +303,7 @@ export class Tensor {
     return new Tensor(this.#data, s);
   }
 
+  /** A copy with its own data (same shape and dtype). */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
@@ -250,8 +334,19 @@ export class Tensor {
     return this.data[0]!;
   }
 
-  toString(): string {
-    return `Tensor(${shapeString(this.shape)}, ${this.dtype})`;
+  /**
+   * The values as PyTorch prints them, then the shape and dtype:
+   * `tensor([[0., 1., 2.], [3., 4., 5.]], shape=[2, 3], dtype=float32)` (rows on lines of their
+   * own). Past `options.threshold` (1000) elements only the first and last `edgeitems` (3) of each
+   * dimension print, around `...`. `String(t)`, template strings and Node's `console.log` use it.
+   */
+  toString(options?: PrintOptions): string {
+    return formatTensor(this.data, this.shape, this.dtype, options);
+  }
+
+  /** Node's `util.inspect` (and so `console.log`) prints the tensor's {@link Tensor.toString}. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 }
 

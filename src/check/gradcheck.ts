@@ -13,6 +13,7 @@ import { Embedding } from '../layers/embedding.js';
 import type { Loss } from '../layers/losses.js';
 import type { Module } from '../layers/module.js';
 
+/** Options of {@link gradcheck} and {@link gradcheckLoss}. */
 export interface GradcheckOptions {
   /** Finite-difference step. Default 1e-5 (truncation ~ε², roundoff ~1e-16/ε balance near here). */
   eps?: number;
@@ -39,6 +40,10 @@ export interface GradcheckOptions {
   constantEntries?: (parameter: string, index: number) => boolean;
 }
 
+/**
+ * The comparison for one tensor (the input or one parameter): the analytic gradient from backward
+ * against central finite differences, at the checked entries.
+ */
 export interface GradcheckEntry {
   /** 'input' or a parameter name like 'weight'. */
   tensor: string;
@@ -46,15 +51,23 @@ export interface GradcheckEntry {
   maxRelativeError: number;
   /** Where it occurred (flat index). */
   worstIndex: number;
+  /** The analytic value at worstIndex. */
   analytic: number;
+  /** The finite-difference value at worstIndex. */
   numeric: number;
+  /** The number of entries compared. */
   checked: number;
+  /** Whether maxRelativeError is within the tolerance. */
   passed: boolean;
 }
 
+/** The outcome of a gradient check of one layer or loss. */
 export interface GradcheckResult {
+  /** The layer's description, e.g. "Linear(4 → 3)". */
   layer: string;
+  /** Whether every entry passed. */
   passed: boolean;
+  /** One entry per checked tensor: the input (if checked), then each parameter. */
   entries: GradcheckEntry[];
 }
 

@@ -147,6 +147,7 @@ function setMasks(layer: Module, keep: Tensor): void {
   for (const [, c] of layer.children()) setMasks(c, keep);
 }
 
+/** Gradient-checks every layer case of the standard suite in float64 (each from its own seeded stream); one result per layer. */
 export function runLayerGradchecks(seed = 0, cases: readonly LayerCase[] = LAYER_CASES): GradcheckResult[] {
   return cases.map((c, i) => {
     const rng = new Random(seed * 1000 + i);
@@ -165,6 +166,7 @@ export function runLayerGradchecks(seed = 0, cases: readonly LayerCase[] = LAYER
   });
 }
 
+/** Gradient-checks every loss of the standard suite in float64; one result per loss. */
 export function runLossGradchecks(seed = 0): GradcheckResult[] {
   const rng = new Random(seed + 7919);
   const normal = (shape: number[]): Tensor => {

@@ -4,6 +4,10 @@
 
 import { HandgradError } from '../tensor.js';
 
+/**
+ * The error a data reader throws: its message names the file (and the byte offset, when the
+ * problem is at a place in the bytes), so the file can be opened in a hex viewer.
+ */
 export class DataError extends HandgradError {
   override name = 'DataError';
   /** The file (or name) the reader was given. */
@@ -13,6 +17,7 @@ export class DataError extends HandgradError {
   /** The message without the file and byte prefix. */
   readonly detail: string;
 
+  /** An error about `file` (at byte `offset`, when given); `message` says what is wrong. */
   constructor(file: string, message: string, offset?: number) {
     super(offset === undefined ? `${file}: ${message}` : `${file}: byte ${offset}: ${message}`);
     this.file = file;

@@ -18,12 +18,16 @@ import { ownKeys } from '../lookup.js';
 
 /** One file: its name (a path on the command line) and its bytes. */
 export interface DataFile {
+  /** The file's name or path (messages name it). */
   name: string;
+  /** The file's contents. */
   bytes: Uint8Array;
 }
 
+/** The file formats a data set can be read from: NumPy's .npz and .npy, MNIST's IDX, and pickles. */
 export type DataFormatName = 'npz' | 'npy' | 'idx' | 'pickle';
 
+/** What the {@link DATA_FORMATS} registry holds for each format. */
 export interface DataFormatSpec {
   /** The format's name in messages. */
   readonly label: string;
@@ -93,6 +97,7 @@ const NPY_ROLES = {
   yTest: { pattern: /^y_test\.npy$/i, expect: 'y_test.npy' },
 };
 
+/** The registry of data file formats by {@link DataFormatName}. */
 export const DATA_FORMATS = {
   npz: {
     label: 'NPZ',

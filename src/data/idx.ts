@@ -123,10 +123,15 @@ export function parseIdx(input: Uint8Array, file: string, options: ParseIdxOptio
   return arr;
 }
 
+/** The four IDX files of an MNIST-format data set, as bytes (gzipped or not). */
 export interface IdxFiles {
+  /** train-images-idx3-ubyte (its bytes). */
   trainImages: Uint8Array;
+  /** train-labels-idx1-ubyte. */
   trainLabels: Uint8Array;
+  /** t10k-images-idx3-ubyte. */
   testImages: Uint8Array;
+  /** t10k-labels-idx1-ubyte. */
   testLabels: Uint8Array;
 }
 

@@ -25,11 +25,13 @@ import { datasetNames, registeredDataset } from './registry.js';
 import { locateRegisteredFile, locateRegisteredPickle, type LocateOptions } from './registry-node.js';
 import type { Dataset } from './types.js';
 
+/** Options of {@link loadDataset}: where to look and how to split. */
 export interface LoadDatasetOptions extends LocateOptions {
   /** Seed of any split the reader makes (embedded MNIST, image folders; default 0). */
   seed?: number;
   /** Embedded MNIST split sizes (default 8000 / 2000). */
   trainSize?: number;
+  /** Embedded MNIST test split size (default 2000). */
   testSize?: number;
   /** Image folders: test fraction when the folder has no split (default 0.2). */
   testFraction?: number;
@@ -37,6 +39,7 @@ export interface LoadDatasetOptions extends LocateOptions {
   invert?: boolean;
   /** Omniglot folders: first N alphabets, split by 'image' or 'character'. */
   alphabets?: number;
+  /** Omniglot folders: split the test set by image or by character. */
   split?: 'image' | 'character';
   /** Receives each of the data set's warnings (Dataset.warnings); default `log`. */
   onWarning?: (message: string) => void;

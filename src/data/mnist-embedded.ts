@@ -24,6 +24,7 @@ import { maybeGunzip } from './idx.js';
 import { Random } from '../random.js';
 import type { Dataset } from './types.js';
 
+/** Options of the embedded MNIST subset's split. */
 export interface EmbeddedMnistOptions {
   /** Seed of the split permutation (default 0). */
   seed?: number;

@@ -24,6 +24,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93 N U M P Y
 /** The longest NPY header read (numpy writes under 200 bytes for a numeric array). */
 export const MAX_NPY_HEADER = 65536;
 
+/** True when `bytes` start with the NPY magic string "\x93NUMPY". */
 export function isNpy(bytes: Uint8Array): boolean {
   return bytes.length >= 6 && MAGIC.every((b, i) => bytes[i] === b);
 }

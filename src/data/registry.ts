@@ -11,6 +11,7 @@
 // computed here from Debian's files (decompressed); MNIST's are not recorded (no local copy to
 // check against), so an uncompressed MNIST copy is read unverified and says so in `source`.
 
+/** A file of a registered data set, with the checksums it is verified against. */
 export interface RegisteredFile {
   /** Canonical file name (the .gz). */
   file: string;
@@ -29,6 +30,7 @@ export interface RegisteredIdxFiles {
   testLabels: RegisteredFile;
 }
 
+/** A data set known by name: embedded in the package, or downloaded as IDX files and checksummed. */
 export type RegisteredDataset =
   | { name: string; kind: 'embedded'; description: string; classes: string[] }
   | {
@@ -54,10 +56,12 @@ export type RegisteredDataset =
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
+/** Fashion-MNIST's ten class names, index = label. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ];
 
+/** The registry of data sets by name ('mnist', 'fashion-mnist', …). */
 export const DATASETS: Record<string, RegisteredDataset> = {
   mnist: {
     name: 'mnist',

@@ -34,11 +34,13 @@ import {
 
 /** A trained image classifier, as dream needs it. */
 export interface DreamModel {
+  /** The network, whose last layer gives the class logits. */
   net: Sequential;
   /** One input image: [channels, height, width]. */
   inputShape: [number, number, number];
   /** The normalisation used in training, x = (pixel − mean) / std: one value, one per channel, or one per pixel (C·H·W). Default 0 / 1. */
   mean?: number | number[];
+  /** The standard deviation of the training normalisation (same forms as `mean`; default 1). */
   std?: number | number[];
   /** Class names, index = class. */
   classes?: string[];
@@ -46,15 +48,19 @@ export interface DreamModel {
   networkInputShape?: number[];
 }
 
+/** What {@link dream} returns: the image, the target's probability, the prediction and the history of the run. */
 export interface DreamResult {
   /** The final image (C, H, W) in pixel units (in [0, 1] when clamped), float64. */
   image: Tensor;
+  /** The class reported on (the first class objective's), or null. */
   target: number | null;
   /** Softmax probability and logit of the target on the final image (no jitter). */
   probability: number | null;
+  /** The target's logit on the final image, or null without a target. */
   logit: number | null;
   /** The class the model predicts for the final image, and its probability. */
   predicted: number;
+  /** The predicted class's softmax probability. */
   predictedProbability: number;
   /** The objective's score on the final image. */
   score: number;
@@ -64,6 +70,7 @@ export interface DreamResult {
   probabilities: number[];
   /** The score at every step. */
   scores: number[];
+  /** The options used, every default filled in. */
   options: ResolvedDreamOptions;
 }
 
@@ -164,15 +171,20 @@ function perFeature(v: number | number[] | undefined, [C, H, W]: [number, number
  * network: jitter, resize, normalise, forward/backward, and the adjoints back to the image.
  */
 export class PixelObjective {
+  /** The classifier the image is shown to. */
   readonly model: DreamModel;
+  /** What the image is optimised for: class logits or log-probabilities, or a layer's channel, each with a weight. */
   readonly objectives: Objective[];
+  /** The image shape the network takes. */
   readonly modelShape: ImageShape;
+  /** The dtype the network computes in. */
   readonly dtype: DType;
   private readonly mean: Float64Array;
   private readonly std: Float64Array;
   private readonly ws = new Workspace();
   private readonly x: Tensor;
 
+  /** Scores images for `objective` (one or several, whose weighted scores add) on `model`. */
   constructor(model: DreamModel, objective: Objective | Objective[]) {
     const [C, H, W] = model.inputShape;
     this.model = model;

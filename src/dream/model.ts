@@ -7,7 +7,9 @@ import { Sequential } from '../layers/sequential.js';
 import { HandgradError, shapeSize, shapeString, Tensor } from '../tensor.js';
 import type { DreamModel } from './dream.js';
 
+/** A trained classifier as a run or a bundle holds it: the model, its sample shapes, normalisation and class names. */
 export interface TrainedClassifier {
+  /** The network; its last layer gives the class logits. */
   model: Module;
   /** One sample as the data set holds it: [channels, height, width], or [features] (square images flattened). */
   sampleShape: readonly number[];
@@ -15,6 +17,7 @@ export interface TrainedClassifier {
   inputShape: readonly number[];
   /** x = (pixel − mean) / std, as in training: one value, or one per feature. */
   normalization: { mean: number[]; std: number[] };
+  /** Class names, index = class. */
   classes: readonly string[];
 }
 

@@ -19,6 +19,11 @@ import { HandgradError, shapeString, type Tensor } from '../tensor.js';
 import type { Module } from '../layers/module.js';
 import type { Sequential } from '../layers/sequential.js';
 
+/**
+ * What gradient descent on the input maximises, times `weight` (default 1): a class's logit or
+ * log-probability (read from the last layer), or of a named layer ("conv2", "relu1", …) the mean
+ * of one channel, one unit ('neuron', a flat index or [c, h, w]), or the mean square ('deepdream').
+ */
 export type Objective =
   | { kind: 'logit'; class: number; weight?: number }
   | { kind: 'logprob'; class: number; weight?: number }
@@ -68,6 +73,7 @@ export function objectiveLayer(model: Sequential, o: Objective): number {
   return o.kind === 'logit' || o.kind === 'logprob' ? model.layers.length - 1 : resolveLayer(model, o.layer);
 }
 
+/** An objective as a short label, e.g. "logit[3]", "0.5·mean conv2[7]" or "mean relu1²". */
 export function describeObjective(o: Objective): string {
   const w = o.weight !== undefined && o.weight !== 1 ? `${o.weight}·` : '';
   switch (o.kind) {

@@ -13,12 +13,18 @@ import { HandgradError, type Tensor } from '../tensor.js';
 import type { Objective } from './objectives.js';
 import type { PcaPrior } from './prior.js';
 
+/** How gradients are clipped: 'value' (each entry to [−clip, clip]) or 'norm' (the gradient's L2 norm to ≤ clip). */
 export type ClipMode = 'value' | 'norm';
+/** Where the image starts: 'noise' (grey noise, 0.5 + noise · N(0, 1) per pixel) or 'mean' (the training set's mean image). */
 export type DreamStart = 'noise' | 'mean';
 
+/** What the onStep callback of {@link dream} receives after each step. */
 export interface DreamStep {
+  /** The step, 1-based. */
   step: number;
+  /** The number of steps in the run. */
   steps: number;
+  /** The objective's score at this step's forward. */
   score: number;
   /** The target's probability at this step's forward (jittered), or null without a target. */
   probability: number | null;
@@ -26,6 +32,7 @@ export interface DreamStep {
   size: [number, number];
 }
 
+/** Options of {@link dream}: the objective, and the tricks that keep the image natural (each with its default). */
 export interface DreamOptions {
   /** What to maximise: one objective or several (their weighted scores add up). */
   objective: Objective | Objective[];
@@ -93,30 +100,45 @@ export type DreamTrick = Exclude<
 
 /** A numeric trick: what values it takes, its flag, the name of the flag's value and the help. */
 export interface NumberTrick {
+  /** A numeric option. */
   kind: 'number';
+  /** The command line's flag, e.g. '--lr'. */
   flag: string;
+  /** The name of the flag's value in the help. */
   arg: string;
+  /** The values it takes. */
   rule: NumberRule;
+  /** One line for the help. */
   help: string;
 }
 
 /** A switch: the flag sets the option to `value` (--no-clamp → clamp false, --plain → plain true). */
 export interface SwitchTrick {
+  /** A boolean option. */
   kind: 'switch';
+  /** The command line's flag, e.g. '--no-clamp'. */
   flag: string;
+  /** The value the flag sets. */
   value: boolean;
+  /** One line for the help. */
   help: string;
 }
 
 /** A choice among names. */
 export interface ChoiceTrick<T extends string = string> {
+  /** An option naming one of `choices`. */
   kind: 'choice';
+  /** The command line's flag. */
   flag: string;
+  /** The name of the flag's value in the help. */
   arg: string;
+  /** The names it takes. */
   choices: readonly T[];
+  /** One line for the help. */
   help: string;
 }
 
+/** How the command line offers one option of {@link DreamOptions}. */
 export type DreamTrickSpec = NumberTrick | SwitchTrick | ChoiceTrick;
 type SpecOf<T> = [T] extends [boolean] ? SwitchTrick : [T] extends [number] ? NumberTrick : [T] extends [string] ? ChoiceTrick<T> : never;
 

@@ -16,10 +16,13 @@ import { Random } from '../random.js';
 
 /** The top-k principal subspace of a set of images: mean (d), basis (k × d, orthonormal rows), variances (k). */
 export interface PcaPrior {
+  /** The data's mean image (d values). */
   mean: Float64Array;
   /** Row j = the j-th principal direction (unit norm), rows sorted by decreasing variance. */
   basis: Float64Array;
+  /** The number of directions kept. */
   k: number;
+  /** Values per image (C·H·W). */
   d: number;
   /** The variance of the data along each direction (the covariance's eigenvalues). */
   variances: Float64Array;

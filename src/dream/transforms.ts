@@ -7,9 +7,13 @@
 
 import { HandgradError, type FloatArray } from '../tensor.js';
 
+/** The shape of one image, channels first. */
 export interface ImageShape {
+  /** Channels (1 for grey, 3 for RGB). */
   channels: number;
+  /** Rows of pixels. */
   height: number;
+  /** Columns of pixels. */
   width: number;
 }
 

@@ -41,8 +41,11 @@ export class DirectoryLockedError extends HandgradError {
   }
 }
 
+/** A lock on a run directory held by this process: one training run writes a directory at a time. */
 export interface DirectoryLock {
+  /** The locked directory. */
   readonly dir: string;
+  /** Who holds it: this process's pid, host, start time and when it took the lock. */
   readonly owner: LockOwner;
   /** The stale lock this one replaced (its process was gone), or null. */
   readonly tookOverFrom: LockOwner | null;

@@ -14,13 +14,16 @@
 
 import { HandgradError, Tensor, shapeSize, shapeString } from '../tensor.js';
 
+/** The error readSafetensors throws on a malformed file: it names the problem and where in the header or data it is. */
 export class SafetensorsError extends HandgradError {
   override name = 'SafetensorsError';
 }
 
 /** Tensors by name, plus the free-form string metadata. */
 export interface SafetensorsFile {
+  /** The tensors by name, in the file's order. */
   tensors: Map<string, Tensor>;
+  /** The header's "__metadata__" strings ({} when none). */
   metadata: Record<string, string>;
 }
 

@@ -5,6 +5,7 @@
 
 import type { FloatArray } from '../tensor.js';
 
+/** GELU's form: 'none' (exact, x·Φ(x)) or 'tanh' (½x(1 + tanh(√(2/π)(x + 0.044715x³)))). */
 export type GeluApproximate = 'none' | 'tanh';
 
 /**
@@ -16,21 +17,33 @@ export type BatchNormStatistics = 'batch' | 'running';
 /** The per-element losses of elementwiseLoss / elementwiseLossBackward (MSELoss, BCELoss, BCEWithLogitsLoss). */
 export type ElementwiseLossKind = 'mse' | 'bce' | 'bceWithLogits';
 
+/** SGD's hyper-parameters for one sgdStep call (see torch.optim.SGD). */
 export interface SgdHyper {
+  /** The learning rate. */
   lr: number;
+  /** μ, the momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the momentum. */
   dampening: number;
+  /** L2 penalty wd, added to the gradient as wd·p. */
   weightDecay: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
   /** True on the first step, when PyTorch initialises the momentum buffer to the gradient. */
   firstStep: boolean;
 }
 
+/** Adam's hyper-parameters for one adamStep call (see torch.optim.Adam / AdamW). */
 export interface AdamHyper {
+  /** The learning rate. */
   lr: number;
+  /** β₁, the first moment's decay rate. */
   beta1: number;
+  /** β₂, the second moment's decay rate. */
   beta2: number;
+  /** ε, added to the denominator. */
   eps: number;
+  /** Weight decay wd. */
   weightDecay: number;
   /** AdamW: decay the weights directly (p ← p − lr·wd·p) instead of adding wd·p to the gradient. */
   decoupled: boolean;
@@ -38,19 +51,28 @@ export interface AdamHyper {
   step: number;
 }
 
+/** RMSprop's hyper-parameters for one rmspropStep call (see torch.optim.RMSprop). */
 export interface RmspropHyper {
+  /** The learning rate. */
   lr: number;
   /** Smoothing constant of the running mean of g². */
   alpha: number;
   /** Added to the root mean square (after the square root). */
   eps: number;
+  /** L2 penalty wd, added to the gradient as wd·p. */
   weightDecay: number;
+  /** μ, the momentum factor (0: none). */
   momentum: number;
   /** Divide by the centred root mean square √(E[g²] − E[g]²) instead of √E[g²]. */
   centered: boolean;
 }
 
+/**
+ * The kernel table every backend provides: the only functions layers and optimisers call. All
+ * arrays of one call share one dtype and are row-major; outputs are written in place.
+ */
 export interface Kernels {
+  /** The backend's name: 'ref', 'wasm', 'webgpu'. */
   readonly name: string;
 
   // ---- matrix products -------------------------------------------------------------------
@@ -79,19 +101,29 @@ export interface Kernels {
   mul(a: FloatArray, b: FloatArray, out: FloatArray): void;
 
   // ---- activations: forward y = f(x); backward dx = dy · f'(x) -----------------------------
+  /** y = scale · max(0, x). */
   reluForward(x: FloatArray, y: FloatArray, scale: number): void;
+  /** dx = dy · scale where x > 0, else 0. */
   reluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, scale: number): void;
+  /** y = x for x > 0, negativeSlope · x otherwise. */
   leakyReluForward(x: FloatArray, y: FloatArray, negativeSlope: number): void;
+  /** dx = dy for x > 0, negativeSlope · dy otherwise. */
   leakyReluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, negativeSlope: number): void;
+  /** y = σ(x) = 1 / (1 + e^(−x)). */
   sigmoidForward(x: FloatArray, y: FloatArray): void;
   /** Uses the saved output: σ'(x) = y(1 − y). */
   sigmoidBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  /** y = tanh(x). */
   tanhForward(x: FloatArray, y: FloatArray): void;
   /** Uses the saved output: tanh'(x) = 1 − y². */
   tanhBackward(y: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  /** y = x·Φ(x), or its tanh form. */
   geluForward(x: FloatArray, y: FloatArray, approximate: GeluApproximate): void;
+  /** dx = dy · (Φ(x) + x·φ(x)), or the tanh form's derivative. */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, approximate: GeluApproximate): void;
+  /** y = log(1 + e^(βx)) / β, and y = x where βx > threshold. */
   softplusForward(x: FloatArray, y: FloatArray, beta: number, threshold: number): void;
+  /** dx = dy · σ(βx), and dy where βx > threshold. */
   softplusBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, beta: number, threshold: number): void;
   /** y = x for x > 0, α(eˣ − 1) for x ≤ 0 (α ≥ 0). */
   eluForward(x: FloatArray, y: FloatArray, alpha: number): void;
@@ -317,7 +349,9 @@ export interface Kernels {
  * kind's name in the registry that makes it (src/backend.ts: BACKEND_KINDS).
  */
 export interface Backend<Kind extends string = string> {
+  /** The backend's kind, e.g. 'wasm'. */
   readonly name: Kind;
+  /** The kernels it runs. */
   readonly kernels: Kernels;
   /** Storage for a tensor; the wasm backend hands out views on its linear memory. */
   allocate(dtype: 'float32' | 'float64', size: number): FloatArray;

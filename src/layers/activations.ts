@@ -80,6 +80,7 @@ const RULES: { [T in ElementwiseType]: Rule<T> } = {
 
 /** An elementwise layer of type T: y = f(x) by its RULES row. */
 export abstract class Activation<T extends ElementwiseType> extends Module {
+  /** The layer's type name in configs: 'ReLU', 'Sigmoid', …. */
   readonly type: T;
   /** The options, every default filled in. */
   readonly options: ResolvedOptions<T>;
@@ -88,6 +89,7 @@ export abstract class Activation<T extends ElementwiseType> extends Module {
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
+  /** An elementwise layer of `type`; missing options take their defaults. */
   constructor(type: T, options: ElementwiseOptions<T>) {
     super();
     this.type = type;
@@ -119,37 +121,60 @@ export abstract class Activation<T extends ElementwiseType> extends Module {
   }
 }
 
+/** Options of {@link ReLU}: `scale` multiplies the output (default 1). */
 export type ReLUOptions = ElementwiseOptions<'ReLU'>;
+/** Options of {@link LeakyReLU}: `negativeSlope` (default 0.01). */
 export type LeakyReLUOptions = ElementwiseOptions<'LeakyReLU'>;
+/** Options of {@link GELU}: `approximate`, 'none' (exact, x·Φ(x); the default) or 'tanh'. */
 export type GELUOptions = ElementwiseOptions<'GELU'>;
+/** Options of {@link Softplus}: `beta` (> 0, default 1) and `threshold` (default 20), above which (βx) the layer is the identity. */
 export type SoftplusOptions = ElementwiseOptions<'Softplus'>;
+/** Options of {@link ELU}: `alpha` (≥ 0, default 1) scales the negative side α(eˣ − 1). */
 export type ELUOptions = ElementwiseOptions<'ELU'>;
 
+/** y = scale · max(0, x) elementwise, any shape (scale default 1); dx = dy · scale where x > 0, else 0. */
 export class ReLU extends Activation<'ReLU'> {
+  /** A ReLU with `options.scale` (default 1). */
   constructor(options: ReLUOptions = {}) { super('ReLU', options); }
+  /** The factor on the output. */
   get scale(): number { return this.options.scale; }
 }
+/** y = x where x > 0, else negativeSlope · x, elementwise, any shape (negativeSlope default 0.01). */
 export class LeakyReLU extends Activation<'LeakyReLU'> {
+  /** A LeakyReLU with `options.negativeSlope` (default 0.01). */
   constructor(options: LeakyReLUOptions = {}) { super('LeakyReLU', options); }
+  /** The slope for x ≤ 0. */
   get negativeSlope(): number { return this.options.negativeSlope; }
 }
+/** y = σ(x) = 1 / (1 + e^(−x)) elementwise, any shape; dx = dy · y(1 − y). */
 export class Sigmoid extends Activation<'Sigmoid'> {
   constructor() { super('Sigmoid', {}); }
 }
+/** y = tanh(x) elementwise, any shape; dx = dy · (1 − y²). */
 export class Tanh extends Activation<'Tanh'> {
   constructor() { super('Tanh', {}); }
 }
+/** y = x·Φ(x) elementwise (Φ the standard normal CDF), or its tanh approximation, any shape. */
 export class GELU extends Activation<'GELU'> {
+  /** A GELU, exact unless `options.approximate` is 'tanh'. */
   constructor(options: GELUOptions = {}) { super('GELU', options); }
+  /** 'none' (exact) or 'tanh' (½x(1 + tanh(√(2/π)(x + 0.044715x³)))). */
   get approximate(): 'none' | 'tanh' { return this.options.approximate; }
 }
+/** y = log(1 + e^(βx)) / β elementwise, and y = x where βx > threshold; any shape. */
 export class Softplus extends Activation<'Softplus'> {
+  /** A Softplus with `options.beta` (default 1) and `options.threshold` (default 20). */
   constructor(options: SoftplusOptions = {}) { super('Softplus', options); }
+  /** β, the sharpness. */
   get beta(): number { return this.options.beta; }
+  /** Above βx > threshold the layer passes x through. */
   get threshold(): number { return this.options.threshold; }
 }
+/** y = x where x > 0, else α(eˣ − 1), elementwise, any shape (α default 1). */
 export class ELU extends Activation<'ELU'> {
+  /** An ELU with `options.alpha` (default 1). */
   constructor(options: ELUOptions = {}) { super('ELU', options); }
+  /** α, the scale of the negative side. */
   get alpha(): number { return this.options.alpha; }
 }
 
@@ -180,8 +205,10 @@ export class Identity extends Module {
 
 // ---- activations by name ------------------------------------------------------------------------
 
+/** The activations by name, as configs, the CLI's flags and the playground spell them. */
 export type ActivationName = 'relu' | 'leaky-relu' | 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'softplus' | 'elu' | 'identity';
 
+/** What {@link ACTIVATIONS} holds for each {@link ActivationName}. */
 export interface ActivationEntry {
   /** The layer the name stands for. */
   readonly layer: ElementwiseConfig | ConfigMap['Identity'];
@@ -191,6 +218,7 @@ export interface ActivationEntry {
   readonly kink: boolean;
 }
 
+/** The registry of activations by name: each name's layer config, label, and whether f' jumps at 0. */
 export const ACTIVATIONS = {
   relu: { layer: { type: 'ReLU' }, label: 'ReLU', kink: true },
   'leaky-relu': { layer: { type: 'LeakyReLU' }, label: 'LeakyReLU(0.01)', kink: true },

@@ -14,6 +14,7 @@ import { INIT_NAMES } from './init.js';
 /** The largest size (features, channels, a kernel's side, …) a config may give: 2²⁴. */
 export const MAX_SIZE = 2 ** 24;
 
+/** Dropout's scaling semantics: 'inverted' (PyTorch's) and 'cmu' (the CMU assignment's). */
 export const DROPOUT_MODES = ['inverted', 'cmu'] as const;
 export const GELU_APPROXIMATIONS = ['none', 'tanh'] as const;
 
@@ -127,14 +128,17 @@ export type OptionsOf<S> = Simplify<
   { -readonly [K in keyof S as IsOptional<S[K]> extends true ? K : never]?: ValueOf<S[K]> }
 >;
 
+/** The type names of the elementwise layers: 'ReLU', 'LeakyReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softplus', 'ELU'. */
 export type ElementwiseType = keyof typeof ELEMENTWISE_SCHEMAS;
 export type StructuralType = keyof typeof STRUCTURAL_SCHEMAS;
+/** Every layer type a {@link LayerConfig} can name. */
 export type LayerType = ElementwiseType | StructuralType | 'Sequential';
 
 /** The options of each elementwise layer type, every one optional (PyTorch's defaults). */
 export type ElementwiseOptionsMap = { [T in ElementwiseType]: OptionsOf<(typeof ELEMENTWISE_SCHEMAS)[T]> };
 /** The same options with every default filled in. */
 export type ResolvedOptionsMap = { [T in ElementwiseType]: Required<ElementwiseOptionsMap[T]> };
+/** The options of the elementwise layer type T, every one optional. */
 export type ElementwiseOptions<T extends ElementwiseType> = ElementwiseOptionsMap[T];
 export type ResolvedOptions<T extends ElementwiseType> = ResolvedOptionsMap[T];
 
@@ -149,8 +153,11 @@ export type ConfigMap =
   { [T in StructuralType]: { type: T } & OptionsOf<(typeof STRUCTURAL_SCHEMAS)[T]> } &
   { Sequential: SequentialConfig };
 
+/** The config of a {@link Sequential}: its layers' configs, in order. */
 export interface SequentialConfig {
+  /** Always 'Sequential'. */
   type: 'Sequential';
+  /** The configs of the layers, in the order forward applies them. */
   layers: LayerConfig[];
 }
 
@@ -159,10 +166,12 @@ export type LayerConfig = ConfigMap[LayerType];
 export type ElementwiseConfig = ConfigMap[ElementwiseType];
 export type StructuralConfig = ConfigMap[StructuralType];
 
+/** Every layer type the registry can build, structural layers first. */
 export const LAYER_TYPES: readonly LayerType[] = [...ownKeys(STRUCTURAL_SCHEMAS), ...ownKeys(ELEMENTWISE_SCHEMAS), 'Sequential'];
 
 // ---- validation -------------------------------------------------------------------------------
 
+/** Bounds on a model built from a config (a hostile file cannot ask for a huge model). */
 export interface ConfigLimits {
   /** Parameters of the whole model (2²⁶ by default: 256 MiB of float32 weights). */
   maxParameters: number;
@@ -172,6 +181,7 @@ export interface ConfigLimits {
   maxDepth: number;
 }
 
+/** The limits used unless a caller gives others: 2²⁶ parameters, 10 000 layers, depth 32. */
 export const DEFAULT_LIMITS: ConfigLimits = { maxParameters: 2 ** 26, maxLayers: 10_000, maxDepth: 32 };
 
 /** Parameters a layer type creates, from its checked config (types without parameters: none). */

@@ -24,23 +24,45 @@ export function pair(layer: string, option: string, v: Pair, min: number): [numb
   return p;
 }
 
+/** Options of {@link Conv2d}. */
 export interface Conv2dOptions {
+  /** Step of the kernel, one number or [height, width] (default 1). */
   stride?: Pair;
+  /** Zeros added on each side, one number or [height, width] (default 0). */
   padding?: Pair;
+  /** Whether the layer adds a bias per output channel (default true). */
   bias?: boolean;
+  /** How the weight and bias are initialised (default 'pytorch': U(−1/√fan_in, 1/√fan_in), fan_in = inChannels·kh·kw). */
   init?: InitName;
+  /** The parameters' dtype (default 'float32'). */
   dtype?: DType;
+  /** The generator the initialiser draws from (default {@link globalRandom}). */
   rng?: Random;
 }
 
+/**
+ * A 2-D convolution (cross-correlation, as torch.nn.Conv2d).
+ *
+ * Shapes: x [batch, inChannels, H, W] → y [batch, outChannels, OH, OW] with
+ * OH = ⌊(H + 2·padding − kh) / stride⌋ + 1 (OW likewise); weight [outChannels, inChannels, kh, kw],
+ * bias [outChannels]. backward adds dW and db into the gradients and returns dx.
+ */
 export class Conv2d extends Module {
+  /** Channels of the input. */
   readonly inChannels: number;
+  /** Channels of the output (one kernel each). */
   readonly outChannels: number;
+  /** [kh, kw], the kernel's height and width. */
   readonly kernelSize: [number, number];
+  /** [sh, sw], the kernel's step. */
   readonly stride: [number, number];
+  /** [ph, pw], the zeros added on each side. */
   readonly padding: [number, number];
+  /** The kernels, shape [outChannels, inChannels, kh, kw]. */
   readonly weight: Parameter;
+  /** One bias per output channel, shape [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
+  /** The initialiser the parameters were drawn with (recorded in the layer's config). */
   readonly init: InitName;
   private x: Tensor | null = null;
   private y: Tensor | null = null;
@@ -50,6 +72,7 @@ export class Conv2d extends Module {
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
+  /** `kernelSize` is one number or [kh, kw]; the options give stride, padding, bias and initialiser. */
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
     super();
     this.inChannels = checkNumber('Conv2d', 'inChannels', inChannels, { min: 1, integer: true });

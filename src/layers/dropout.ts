@@ -9,18 +9,34 @@ import { Random, globalRandom } from '../random.js';
 import { onHost, shapeString, sameShape, type Tensor } from '../tensor.js';
 import { OutputBuffer, checkNumber, LayerError, Module, type LayerConfig } from './module.js';
 
+/**
+ * How Dropout scales: 'inverted' (PyTorch: y = x·m/(1 − p) in training, y = x in eval) or 'cmu'
+ * (the CMU assignment: y = x·m in training, y = x·(1 − p) in eval).
+ */
 export type DropoutMode = 'inverted' | 'cmu';
 
+/** Options of {@link Dropout}. */
 export interface DropoutOptions {
+  /** The probability of dropping each unit, in [0, 1) (default 0.5). */
   p?: number;
+  /** Where the 1/(1 − p) scaling goes (default 'inverted', as PyTorch). */
   mode?: DropoutMode;
   /** A seed for this layer's own stream, or a generator to share. Default: the global stream. */
   seed?: number;
+  /** The generator the masks are drawn from (default: a new Random(seed) when `seed` is given, else {@link globalRandom}). */
   rng?: Random;
 }
 
+/**
+ * Dropout: in training each unit is zeroed with probability p (mask m_i = 1 if u_i ≥ p, one uniform
+ * per unit from the layer's stream) and scaled as `mode` says; in eval it passes x through (scaled
+ * by 1 − p in 'cmu' mode). Any shape; y and dx have the shape of x. backward multiplies dy by the
+ * same scaled mask.
+ */
 export class Dropout extends Module {
+  /** The drop probability. */
   readonly p: number;
+  /** The scaling semantics. */
   readonly mode: DropoutMode;
   private rng: Random;
   /** The scaled mask of the last training forward: 0 or 1/(1−p) (inverted) or 0 or 1 (cmu). */
@@ -35,6 +51,7 @@ export class Dropout extends Module {
   /** The generator's four state words, handed to the dropoutMask kernel and back (no allocation per call). */
   private readonly rngWords = new Uint32Array(4);
 
+  /** A dropout layer with `options.p` (default 0.5) and `options.mode` (default 'inverted'). */
   constructor(options: DropoutOptions = {}) {
     super();
     this.p = checkNumber('Dropout', 'p', options.p ?? 0.5, { min: 0, max: 1, maxExclusive: true });

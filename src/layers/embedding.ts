@@ -13,18 +13,30 @@ import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { IndexStore } from './indices.js';
 import { OutputBuffer, checkNumber, Module, type LayerConfig } from './module.js';
 
+/** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
   /** A row that maps to zeros and is never trained (e.g. the padding token); negative counts from the end. */
   paddingIdx?: number | null;
+  /** The table's dtype (default 'float32'). */
   dtype?: DType;
+  /** The generator the N(0, 1) initialisation draws from (default {@link globalRandom}). */
   rng?: Random;
 }
 
+/**
+ * A lookup table of rows, as torch.nn.Embedding: y[i, :] = W[indices[i], :].
+ * Shapes: indices (…) of integral values in [0, numEmbeddings), any dtype → y (…, embeddingDim);
+ * weight [numEmbeddings, embeddingDim], initialised N(0, 1). backward adds dy's rows into the
+ * weight's gradient rows and returns zeros of the indices' shape (they are not differentiable).
+ */
 export class Embedding extends Module {
+  /** The number of rows. */
   readonly numEmbeddings: number;
+  /** The length of each row. */
   readonly embeddingDim: number;
   /** The padding row in [0, numEmbeddings), or null. */
   readonly paddingIdx: number | null;
+  /** W, shape [numEmbeddings, embeddingDim]. */
   readonly weight: Parameter;
   private readonly indices = new IndexStore();
   /** The indices of the last forward (a view of `indices`) and their tensor. */
@@ -34,6 +46,7 @@ export class Embedding extends Module {
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
+  /** A table of `numEmbeddings` rows of `embeddingDim` values, drawn N(0, 1) (the padding row zero). */
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
     this.numEmbeddings = checkNumber('Embedding', 'numEmbeddings', numEmbeddings, { min: 1, integer: true });

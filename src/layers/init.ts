@@ -4,7 +4,13 @@
 import { HandgradError, type FloatArray } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 
+/**
+ * How a layer's weights are initialised: 'pytorch' (U(±1/√fan_in), PyTorch's default for Linear
+ * and Conv2d), 'kaiming-uniform'/'kaiming-normal' (gain √2, for ReLU), 'xavier-uniform'/'xavier-normal'
+ * (Glorot), or 'zeros'.
+ */
 export type InitName = 'pytorch' | 'kaiming-uniform' | 'kaiming-normal' | 'xavier-uniform' | 'xavier-normal' | 'zeros';
+/** Every {@link InitName}, in the order menus list them. */
 export const INIT_NAMES: readonly InitName[] = ['pytorch', 'kaiming-uniform', 'kaiming-normal', 'xavier-uniform', 'xavier-normal', 'zeros'];
 
 /**

@@ -8,18 +8,35 @@ import { initBias, initWeight, type InitName } from './init.js';
 import { gradTarget, type Parameter } from '../parameter.js';
 import { OutputBuffer, checkNumber, Module, type LayerConfig } from './module.js';
 
+/** Options of {@link Linear}. */
 export interface LinearOptions {
+  /** Whether the layer adds a bias b (default true). */
   bias?: boolean;
+  /** How the weight and bias are initialised (default 'pytorch': U(−1/√in, 1/√in), as torch.nn.Linear). */
   init?: InitName;
+  /** The parameters' dtype (default 'float32'). */
   dtype?: DType;
+  /** The generator the initialiser draws from (default {@link globalRandom}). */
   rng?: Random;
 }
 
+/**
+ * A fully connected layer, y = x Wᵀ + b, as torch.nn.Linear.
+ *
+ * Shapes: x [batch, inFeatures] → y [batch, outFeatures] (leading dimensions beyond the batch are
+ * folded into it); weight [outFeatures, inFeatures], bias [outFeatures]. backward adds
+ * dW = dyᵀ x and db = Σ_batch dy into the gradients and returns dx = dy W.
+ */
 export class Linear extends Module {
+  /** The size of each input vector. */
   readonly inFeatures: number;
+  /** The size of each output vector. */
   readonly outFeatures: number;
+  /** W, shape [outFeatures, inFeatures]. */
   readonly weight: Parameter;
+  /** b, shape [outFeatures]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
+  /** The initialiser the parameters were drawn with (recorded in the layer's config). */
   readonly init: InitName;
   /** forward's input, kept for dW = dyᵀ x. */
   private x: Tensor | null = null;
@@ -29,6 +46,7 @@ export class Linear extends Module {
   /** The dx buffer as last zero-filled (computeInputGradient = false) and not written since. */
   private dxZeroed: Tensor | null = null;
 
+  /** A layer from `inFeatures` to `outFeatures` (positive integers), initialised by `options.init`. */
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
     this.inFeatures = checkNumber('Linear', 'inFeatures', inFeatures, { min: 1, integer: true });

@@ -10,31 +10,51 @@ import { onHost, Tensor, sameShape, shapeString, type FloatArray } from '../tens
 import { IndexStore } from './indices.js';
 import { OutputBuffer, LayerError, describeValue } from './module.js';
 
+/** How a loss reduces over elements: 'mean' divides the sum by the element count (by the batch size for the cross-entropies, as PyTorch), 'sum' does not. */
 export type Reduction = 'mean' | 'sum';
 
+/** Options of every loss. */
 export interface LossOptions {
+  /** 'mean' or 'sum' (default 'mean'). */
   reduction?: Reduction;
 }
 
+/**
+ * A loss function with a hand-written gradient: `forward(prediction, target)` returns the loss as a
+ * number and keeps what backward needs; `backward()` returns dL/dprediction, a tensor of the
+ * prediction's shape owned by the loss and reused by its next call (clone() it to keep it).
+ */
 export abstract class Loss {
+  /** 'mean' or 'sum'. */
   readonly reduction: Reduction;
+  /** The reused dL/dprediction tensor. */
   protected readonly gradBuf = new OutputBuffer();
+  /** The prediction of the last forward (null before the first). */
   protected pred: Tensor | null = null;
 
+  /** A loss reducing by `options.reduction` (default 'mean'). */
   constructor(options: LossOptions = {}) {
     const r = options.reduction ?? 'mean';
     if (r !== 'mean' && r !== 'sum') throw new LayerError(`${this.describe()}: option reduction must be 'mean' or 'sum', got '${String(r)}'`);
     this.reduction = r;
   }
 
+  /** The loss's name as error messages give it, e.g. "MSELoss". */
   abstract describe(): string;
+  /**
+   * The loss of `prediction` against `target` (the prediction's shape, or class indices where the
+   * loss takes them), as a number; keeps what backward needs.
+   */
   abstract forward(prediction: Tensor, target: Tensor | ArrayLike<number>): number;
+  /** dL/dprediction of the last forward, in the prediction's shape (a reused tensor). */
   abstract backward(): Tensor;
 
+  /** Throws a LayerError whose message starts with the loss's name. */
   protected fail(message: string): never {
     throw new LayerError(`${this.describe()}: ${message}`);
   }
 
+  /** Throws unless prediction and target are tensors of the same shape. */
   protected requireSameShape(prediction: unknown, target: unknown): asserts target is Tensor {
     if (!(prediction instanceof Tensor)) this.fail(`the prediction must be a Tensor, got ${describeValue(prediction)}`);
     if (!(target instanceof Tensor)) this.fail(`the target must be a Tensor of shape ${shapeString(prediction.shape)}, got ${describeValue(target)}`);
@@ -43,6 +63,7 @@ export abstract class Loss {
     }
   }
 
+  /** The last forward's prediction; throws when backward comes before any forward. */
   protected requireForward(): Tensor {
     if (!this.pred) this.fail('backward() called before forward(); compute the loss first');
     return this.pred;
@@ -63,6 +84,7 @@ export abstract class Loss {
 abstract class ElementwiseLoss extends Loss {
   private target: Tensor | null = null;
 
+  /** The elementwise loss kernel's name for ℓ. */
   protected abstract readonly kind: ElementwiseLossKind;
 
   /** Called when the kernel's sum is NaN: throws if element i of the inputs is not allowed (BCE). */
@@ -192,6 +214,7 @@ export class CrossEntropyLoss extends Loss {
   }
 }
 
+/** Options of {@link NLLLoss}. */
 export interface NLLLossOptions extends LossOptions {
   /** Targets equal to this class index add nothing to the loss and are not counted in the mean. Default −100. */
   ignoreIndex?: number;
@@ -205,12 +228,14 @@ export interface NLLLossOptions extends LossOptions {
  * LogSoftmax({dim: 1}) followed by NLLLoss is CrossEntropyLoss.
  */
 export class NLLLoss extends Loss {
+  /** Targets equal to this class index are skipped (default −100). */
   readonly ignoreIndex: number;
   private readonly labels = new IndexStore();
   private current: Int32Array | null = null;
   /** The targets counted in the last forward (those not equal to ignoreIndex). */
   private counted = 0;
 
+  /** An NLL loss with `options.reduction` (default 'mean') and `options.ignoreIndex` (default −100). */
   constructor(options: NLLLossOptions = {}) {
     super(options);
     const ii = options.ignoreIndex ?? -100;

@@ -13,11 +13,30 @@ import type { LayerConfig } from './config.js';
 
 export type { LayerConfig };
 
+/**
+ * The error a layer throws: its message starts with the layer's {@link Module.describe}, e.g.
+ * "Linear(784 → 128): expected an input of shape [batch, 784], got [1, 28, 28]".
+ */
 export class LayerError extends HandgradError {
+  /** Always 'LayerError'. */
   override name = 'LayerError';
 }
 
+/**
+ * A layer or a network of layers, with a hand-written forward and backward pass.
+ *
+ * The contract every module keeps:
+ * - `forward(x)` computes the output and keeps what `backward` needs (the input, masks, …);
+ * - `backward(dy)` takes dL/dy (the shape of the last output), returns dL/dx (the shape of the
+ *   last input) and ADDS the parameters' gradients into `p.grad` (never overwrites them), so
+ *   gradients of several backward calls accumulate until `zeroGrad()`;
+ * - the returned output and input-gradient tensors belong to the module and are reused by its
+ *   next call (no allocation in the training loop): `clone()` a result kept past the next call.
+ *
+ * Batch first: a batch of vectors is [batch, features], of images [batch, channels, height, width].
+ */
 export abstract class Module {
+  /** True in training mode (dropout drops, batch norm uses batch statistics); set by train()/eval(). */
   training = true;
   /**
    * When false, a layer with parameters (Linear, Conv2d) skips computing dL/dx in backward and
@@ -38,7 +57,17 @@ export abstract class Module {
 
   /** A short description used in every error message, e.g. "Linear(784 → 60)". */
   abstract describe(): string;
+  /**
+   * The output for the batch `x`; keeps what backward needs. The returned tensor belongs to the
+   * module and is overwritten by the next forward: clone() it to keep it.
+   */
   abstract forward(x: Tensor): Tensor;
+  /**
+   * Differentiates the last forward: takes dL/dy (the shape and dtype of the last output), ADDS
+   * dL/dθ into each parameter's `grad` (accumulates; zeroGrad() clears) and returns dL/dx in the shape
+   * of the last input (zeros when `computeInputGradient` is false). The returned tensor belongs to the
+   * module and is overwritten by the next backward.
+   */
   abstract backward(dy: Tensor): Tensor;
   /** The options that rebuild this layer (registry.ts). */
   abstract config(): LayerConfig;
@@ -73,20 +102,24 @@ export abstract class Module {
     return out;
   }
 
+  /** The direct submodules with their names (a copy of the list). */
   children(): [string, Module][] {
     return [...this.childModules];
   }
 
+  /** Sets the gradient of every parameter (own and submodules') to zero, now. */
   zeroGrad(): void {
     for (const p of this.parameters()) kernelsFor(p.grad.dtype).fill(p.grad.storage, 0);
   }
 
+  /** Switches this module and its submodules to training mode (or to evaluation when `mode` is false). */
   train(mode = true): this {
     this.training = mode;
     for (const [, c] of this.childModules) c.train(mode);
     return this;
   }
 
+  /** Switches this module and its submodules to evaluation mode: train(false). */
   eval(): this {
     return this.train(false);
   }
@@ -112,6 +145,7 @@ export abstract class Module {
 
   // ---- helpers for subclasses ----------------------------------------------------------
 
+  /** Creates a zero-filled parameter (value and gradient of `shape` and `dtype`) owned by this layer. */
   protected addParameter(name: string, shape: number[], dtype: DType): Parameter {
     const size = shapeSize(shape);
     const p = createParameter(name, new Tensor(allocateFor(dtype, size), shape), new Tensor(allocateFor(dtype, size), shape));
@@ -133,14 +167,17 @@ export abstract class Module {
     return entry[1];
   }
 
+  /** Registers a submodule under `name` (its parameters are named "name.weight", …). */
   protected addChild(name: string, m: Module): void {
     this.childModules.push([name, m]);
   }
 
+  /** Throws a {@link LayerError} whose message starts with this layer's description. */
   protected fail(message: string): never {
     throw new LayerError(`${this.describe()}: ${message}`);
   }
 
+  /** Throws unless `x` is a Tensor, naming `what` it is and what was passed. */
   protected requireTensor(x: unknown, what: string): asserts x is Tensor {
     if (!(x instanceof Tensor)) this.fail(`${what} must be a Tensor, got ${describeValue(x)}`);
   }
@@ -181,6 +218,10 @@ export function describeValue(x: unknown): string {
 export class OutputBuffer {
   private t: Tensor | null = null;
 
+  /**
+   * The buffer's tensor of `shape` and `dtype`: the same tensor as last time when they are unchanged
+   * (its values are those left by the last use), a new one otherwise.
+   */
   get(shape: readonly number[], dtype: DType): Tensor {
     const t = this.t;
     if (t && t.dtype === dtype && sameShape(t.shape, shape)) return t;
@@ -195,6 +236,7 @@ export class OutputBuffer {
     return t;
   }
 
+  /** Drops the held tensor; the next get() allocates. */
   clear(): void {
     this.t = null;
   }

@@ -17,6 +17,7 @@ import type { Parameter } from '../parameter.js';
 import { shapeSize, shapeString, type DType, type FloatArray, type Tensor } from '../tensor.js';
 import { OutputBuffer, checkNumber, LayerError, Module, describeValue, type LayerConfig } from './module.js';
 
+/** Options of {@link BatchNorm1d} and {@link BatchNorm2d}. */
 export interface BatchNormOptions {
   /** Added to the variance under the square root. Default 1e-5. */
   eps?: number;
@@ -26,19 +27,28 @@ export interface BatchNormOptions {
   affine?: boolean;
   /** Keep running estimates and use them in eval(). Default true. */
   trackRunningStats?: boolean;
+  /** The parameters' and buffers' dtype (default 'float32'). */
   dtype?: DType;
 }
 
 type BatchNormKind = 'BatchNorm1d' | 'BatchNorm2d';
 
 abstract class BatchNorm extends Module {
+  /** C, the number of channels (features) normalised. */
   readonly numFeatures: number;
+  /** ε, added to the variance under the square root. */
   readonly eps: number;
+  /** The batch's weight in the running estimates; null for their cumulative average. */
   readonly momentum: number | null;
+  /** Whether the layer learns γ (weight) and β (bias). */
   readonly affine: boolean;
+  /** Whether running estimates are kept (and used in eval()). */
   readonly trackRunningStats: boolean;
+  /** γ, the per-channel scale, shape [C] (initialised to 1); null unless affine. */
   readonly weight: Parameter | null;
+  /** β, the per-channel shift, shape [C] (initialised to 0); null unless affine. */
   readonly bias: Parameter | null;
+  /** The layer's type name in configs. */
   protected abstract readonly kind: BatchNormKind;
   /** forward's input, and whether it normalised with the batch's statistics (else the running ones). */
   private x: Tensor | null = null;
@@ -76,6 +86,8 @@ abstract class BatchNorm extends Module {
 
   /** The input shapes this layer takes, for messages: "[batch, C]" etc. */
   protected abstract expectedShapes(): string;
+  /** Whether an input of this rank is one the layer takes. */
+  /** Whether an input of this rank is one the layer takes. */
   protected abstract rankOk(rank: number): boolean;
 
   describe(): string {
@@ -183,6 +195,7 @@ abstract class BatchNorm extends Module {
 /** Batch normalisation of (N, C) features or (N, C, L) sequences, per channel C. */
 export class BatchNorm1d extends BatchNorm {
   protected readonly kind = 'BatchNorm1d';
+  /** Batch normalisation of `numFeatures` channels (eps 1e-5, momentum 0.1, affine and running statistics by default). */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super('BatchNorm1d', numFeatures, options);
   }
@@ -197,6 +210,7 @@ export class BatchNorm1d extends BatchNorm {
 /** Batch normalisation of (N, C, H, W) images, per channel C. */
 export class BatchNorm2d extends BatchNorm {
   protected readonly kind = 'BatchNorm2d';
+  /** Batch normalisation of `numFeatures` channels (eps 1e-5, momentum 0.1, affine and running statistics by default). */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super('BatchNorm2d', numFeatures, options);
   }
@@ -208,20 +222,27 @@ export class BatchNorm2d extends BatchNorm {
   }
 }
 
+/** Options of {@link LayerNorm}. */
 export interface LayerNormOptions {
   /** Added to the variance under the square root. Default 1e-5. */
   eps?: number;
   /** Learn an elementwise scale γ (weight) and shift β (bias) of the normalised shape. Default true. */
   elementwiseAffine?: boolean;
+  /** The parameters' dtype (default 'float32'). */
   dtype?: DType;
 }
 
 /** Layer normalisation over the trailing dimensions `normalizedShape` of each sample. */
 export class LayerNorm extends Module {
+  /** The trailing dimensions each sample is normalised over. */
   readonly normalizedShape: readonly number[];
+  /** ε, added to the variance under the square root. */
   readonly eps: number;
+  /** Whether the layer learns γ (weight) and β (bias). */
   readonly elementwiseAffine: boolean;
+  /** γ, the elementwise scale, of shape normalizedShape (initialised to 1); null unless elementwiseAffine. */
   readonly weight: Parameter | null;
+  /** β, the elementwise shift, of shape normalizedShape (initialised to 0); null unless elementwiseAffine. */
   readonly bias: Parameter | null;
   private x: Tensor | null = null;
   private y: Tensor | null = null;
@@ -231,6 +252,7 @@ export class LayerNorm extends Module {
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
+  /** Layer normalisation over the trailing `normalizedShape` (one size or several), eps 1e-5 and affine by default. */
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;

@@ -9,14 +9,25 @@ import { shapeString, shapeSize, Tensor, type FloatArray } from '../tensor.js';
 import { pair, type Pair } from './conv.js';
 import { OutputBuffer, LayerError, Module, type LayerConfig } from './module.js';
 
+/** Options of {@link MaxPool2d}. */
 export interface MaxPool2dOptions {
+  /** Step of the window, one number or [height, width] (default: the kernel size). */
   stride?: Pair;
+  /** Implicit −∞ padding on each side, at most half the kernel (default 0). */
   padding?: Pair;
 }
 
+/**
+ * y = the maximum of each kh×kw window of each channel, as torch.nn.MaxPool2d.
+ * Shapes: x [batch, C, H, W] → y [batch, C, OH, OW], OH = ⌊(H + 2·ph − kh) / sh⌋ + 1 (OW likewise).
+ * backward routes each dy to the input that won its window.
+ */
 export class MaxPool2d extends Module {
+  /** [kh, kw], the window's height and width. */
   readonly kernelSize: [number, number];
+  /** [sh, sw], the window's step. */
   readonly stride: [number, number];
+  /** [ph, pw], the padding on each side. */
   readonly padding: [number, number];
   private x: Tensor | null = null;
   private y: Tensor | null = null;
@@ -29,6 +40,7 @@ export class MaxPool2d extends Module {
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
+  /** A max pool over windows of `kernelSize` (one number or [kh, kw]); stride defaults to the kernel size. */
   constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
     super();
     this.kernelSize = pair('MaxPool2d', 'kernelSize', kernelSize, 1);
@@ -83,24 +95,32 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** Options of {@link AvgPool2d}. */
 export interface AvgPool2dOptions {
+  /** Step of the window, one number or [height, width] (default: the kernel size). */
   stride?: Pair;
+  /** Zero padding on each side, counted in each window's mean, at most half the kernel (default 0). */
   padding?: Pair;
 }
 
 /**
  * y = (1/(kh·kw)) Σ_window x: the mean of each window, zero padding included in the count
  * (PyTorch's defaults count_include_pad = True, ceil_mode = False).
+ * Shapes: x [batch, C, H, W] → y [batch, C, OH, OW], OH = ⌊(H + 2·ph − kh) / sh⌋ + 1 (OW likewise).
  */
 export class AvgPool2d extends Module {
+  /** [kh, kw], the window's height and width. */
   readonly kernelSize: [number, number];
+  /** [sh, sw], the window's step. */
   readonly stride: [number, number];
+  /** [ph, pw], the zero padding on each side. */
   readonly padding: [number, number];
   private x: Tensor | null = null;
   private y: Tensor | null = null;
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
 
+  /** An average pool over windows of `kernelSize` (one number or [kh, kw]); stride defaults to the kernel size. */
   constructor(kernelSize: Pair, options: AvgPool2dOptions = {}) {
     super();
     this.kernelSize = pair('AvgPool2d', 'kernelSize', kernelSize, 1);

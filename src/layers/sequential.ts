@@ -4,10 +4,17 @@
 import type { Tensor } from '../tensor.js';
 import { LayerError, Module, describeValue, type LayerConfig } from './module.js';
 
+/**
+ * Layers applied in order, y = l_n(…l1(l0(x))), as torch.nn.Sequential; backward runs them in
+ * reverse, each receiving the gradient the next one returned. Submodules are named '0', '1', …
+ * (parameters "0.weight", "2.bias", …).
+ */
 export class Sequential extends Module {
+  /** The layers, in the order forward applies them. */
   readonly layers: Module[];
   private ran = false;
 
+  /** A network of `layers` (Modules), applied in the order given. */
   constructor(...layers: Module[]) {
     super();
     layers.forEach((l, i) => {

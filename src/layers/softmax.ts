@@ -9,6 +9,7 @@ import type { Kernels } from '../kernels/table.js';
 import { shapeSize, shapeString, type Tensor } from '../tensor.js';
 import { OutputBuffer, LayerError, Module, describeValue, type LayerConfig } from './module.js';
 
+/** Options of {@link Softmax} and {@link LogSoftmax}. */
 export interface SoftmaxOptions {
   /**
    * The axis to normalise along (negative: from the end), e.g. 1 or −1 for logits [batch, classes].
@@ -20,7 +21,9 @@ export interface SoftmaxOptions {
 type SoftmaxKind = 'Softmax' | 'LogSoftmax';
 
 abstract class AlongAxis extends Module {
+  /** The axis normalised along, as given (negative: from the end). */
   readonly dim: number;
+  /** The layer's type name in configs. */
   protected abstract readonly kind: SoftmaxKind;
   private y: Tensor | null = null;
   private readonly out = new OutputBuffer();
@@ -35,7 +38,9 @@ abstract class AlongAxis extends Module {
     this.dim = dim;
   }
 
+  /** y ← f(x) for `outer` × `inner` lines of `size` values (the kernel call). */
   protected abstract apply(k: Kernels, x: Tensor, y: Tensor, outer: number, size: number, inner: number): void;
+  /** dx ← the backward of f from y and dy, over the same lines (the kernel call). */
   protected abstract applyBackward(k: Kernels, y: Tensor, dy: Tensor, dx: Tensor, outer: number, size: number, inner: number): void;
 
   describe(): string {
@@ -75,6 +80,7 @@ abstract class AlongAxis extends Module {
 /** y = softmax(x) along dim: each line sums to 1. */
 export class Softmax extends AlongAxis {
   protected readonly kind = 'Softmax';
+  /** The layer along `options.dim` (required, e.g. 1 or −1 for [batch, classes]). */
   constructor(options: SoftmaxOptions) {
     super('Softmax', options);
   }
@@ -90,6 +96,7 @@ export class Softmax extends AlongAxis {
 /** y = log softmax(x) along dim, computed as x − logsumexp(x) (never the log of a rounded 0). */
 export class LogSoftmax extends AlongAxis {
   protected readonly kind = 'LogSoftmax';
+  /** The layer along `options.dim` (required, e.g. 1 or −1 for [batch, classes]). */
   constructor(options: SoftmaxOptions) {
     super('LogSoftmax', options);
   }

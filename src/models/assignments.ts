@@ -27,27 +27,44 @@ import { activation, type ActivationName } from './mlp.js';
 /** The NYU activation names: f and g of MLP(in1, out1, f, in2, out2, g). */
 export type NyuFunction = ActivationName;
 
+/** The NYU network's parameters under the assignment's names (the layers' own tensors, not copies). */
 export interface NyuParameters {
+  /** W₁, shape [linear_1_out_features, linear_1_in_features]. */
   W1: Tensor;
+  /** b₁, shape [linear_1_out_features]. */
   b1: Tensor;
+  /** W₂, shape [linear_2_out_features, linear_2_in_features]. */
   W2: Tensor;
+  /** b₂, shape [linear_2_out_features]. */
   b2: Tensor;
 }
 
+/** The gradients of J under the assignment's names, each the shape of its parameter. */
 export interface NyuGradients {
+  /** dJ/dW₁. */
   dJdW1: Tensor;
+  /** dJ/db₁. */
   dJdb1: Tensor;
+  /** dJ/dW₂. */
   dJdW2: Tensor;
+  /** dJ/db₂. */
   dJdb2: Tensor;
 }
 
 /** Linear₁ → f → Linear₂ → g, i.e. ŷ = g(W₂ f(W₁x + b₁) + b₂), batch first. */
 export class MLP {
+  /** The network as one Sequential: Linear₁, f, Linear₂, g. */
   readonly net: Sequential;
+  /** Linear₁. */
   readonly linear1: Linear;
+  /** Linear₂. */
   readonly linear2: Linear;
   private ranForward = false;
 
+  /**
+   * The assignment's MLP(linear_1_in_features, linear_1_out_features, f_function, linear_2_in_features,
+   * linear_2_out_features, g_function); linear_1_out_features must equal linear_2_in_features.
+   */
   constructor(
     linear1InFeatures: number, linear1OutFeatures: number, fFunction: NyuFunction,
     linear2InFeatures: number, linear2OutFeatures: number, gFunction: NyuFunction,
@@ -110,17 +127,23 @@ export function bceLoss(y: Tensor, yHat: Tensor): { J: number; dJdy_hat: Tensor 
 
 /** The CMU base class: one input, one output. */
 export interface Transform {
+  /** The output for the batch x [batch, indim] (`train` false: evaluation mode, default true). */
   forward(x: Tensor, train?: boolean): Tensor;
+  /** Takes dL/dout, accumulates the parameters' gradients and returns dL/dx. */
   backward(gradWrtOut: Tensor): Tensor;
+  /** Updates the parameters from their gradients. */
   step(): void;
+  /** Clears the gradients. */
   zerograd(): void;
 }
 
 /** y = x Wᵀ + b with momentum SGD: G_M ← α·G_M + G, W ← W − lr·G_M (SGD, dampening 0). */
 export class LinearMap implements Transform {
+  /** The Linear layer holding W and b. */
   readonly layer: Linear;
   private readonly optimizer: SGD;
 
+  /** A map from `indim` to `outdim` features, with momentum `alpha` (default 0) and learning rate `lr` (default 0.01). */
   constructor(indim: number, outdim: number, alpha = 0, lr = 0.01, options: { dtype?: DType; rng?: Random } = {}) {
     this.layer = new Linear(indim, outdim, options);
     this.optimizer = new SGD(this.layer.parameters(), { lr, momentum: alpha });
@@ -142,10 +165,12 @@ export class LinearMap implements Transform {
     this.layer.zeroGrad();
   }
 
+  /** W, shape [outdim, indim] (the layer's own tensor). */
   getW(): Tensor {
     return this.layer.weight.value;
   }
 
+  /** b, shape [outdim] (the layer's own tensor). */
   getb(): Tensor {
     return this.layer.bias!.value;
   }
@@ -159,10 +184,13 @@ export class LinearMap implements Transform {
 
 /** max(0, x) followed by CMU dropout: train zeroes each unit with probability p, eval multiplies by 1 − p. */
 export class ReLU implements Transform {
+  /** The ReLU layer. */
   readonly relu = new ReLULayer();
+  /** The dropout layer, in 'cmu' mode. */
   readonly dropout: Dropout;
   private train = true;
 
+  /** A ReLU followed by dropout with probability `dropoutChance` (default 0: none). */
   constructor(dropoutChance = 0, options: { rng?: Random } = {}) {
     this.dropout = new Dropout({ p: dropoutChance, mode: 'cmu', rng: options.rng ?? globalRandom });
   }
@@ -230,7 +258,9 @@ export class SoftmaxCrossEntropyLoss {
 
 /** Shared body of the CMU networks: LinearMap → ReLU(dropout) → … → LinearMap (logits). */
 class CmuMLP implements Transform {
+  /** The linear maps, input to output. */
   readonly linears: LinearMap[];
+  /** The ReLU (and dropout) after each hidden linear map. */
   readonly relus: ReLU[];
 
   constructor(widths: number[], alpha: number, dropoutChance: number, lr: number, options: { dtype?: DType; rng?: Random }) {
@@ -278,14 +308,17 @@ class CmuMLP implements Transform {
     for (const l of this.linears) l.zerograd();
   }
 
+  /** Each linear map's W, input to output. */
   getWs(): Tensor[] {
     return this.linears.map((l) => l.getW());
   }
 
+  /** Each linear map's b, input to output. */
   getbs(): Tensor[] {
     return this.linears.map((l) => l.getb());
   }
 
+  /** Loads every linear map's W and b (shapes as getWs() and getbs() give them). */
   loadparams(Ws: Tensor[], bs: Tensor[]): void {
     if (Ws.length !== this.linears.length || bs.length !== this.linears.length) {
       throw new HandgradError(`loadparams: expected ${this.linears.length} weight matrices and bias vectors, got ${Ws.length} and ${bs.length}`);
@@ -296,6 +329,7 @@ class CmuMLP implements Transform {
 
 /** One hidden ReLU layer, logits out. */
 export class SingleLayerMLP extends CmuMLP {
+  /** inp → hiddenlayer (default 100) → outp, momentum `alpha` (default 0.1), dropout `dropoutChance` (default 0), `lr` (default 0.01). */
   constructor(inp: number, outp: number, hiddenlayer = 100, alpha = 0.1, dropoutChance = 0, lr = 0.01, options: { dtype?: DType; rng?: Random } = {}) {
     super([inp, hiddenlayer, outp], alpha, dropoutChance, lr, options);
   }
@@ -303,6 +337,7 @@ export class SingleLayerMLP extends CmuMLP {
 
 /** Two hidden ReLU layers, logits out. */
 export class TwoLayerMLP extends CmuMLP {
+  /** inp → hiddenlayers[0] → hiddenlayers[1] → outp (default [100, 100]), momentum `alpha` (default 0.1), dropout `dropoutChance` (default 0), `lr` (default 0.01). */
   constructor(inp: number, outp: number, hiddenlayers: [number, number] = [100, 100], alpha = 0.1, dropoutChance = 0, lr = 0.01, options: { dtype?: DType; rng?: Random } = {}) {
     super([inp, hiddenlayers[0], hiddenlayers[1], outp], alpha, dropoutChance, lr, options);
   }

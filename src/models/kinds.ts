@@ -10,6 +10,7 @@ import { HandgradError } from '../errors.js';
 import { isOwnKey, isRecord, ownKeys } from '../lookup.js';
 import { shapeSize, shapeString } from '../tensor.js';
 
+/** The model kinds by name: 'mlp' (any hidden widths), the CMU 'single-layer-mlp' and 'two-layer-mlp', the NYU 'nyu' net, and 'cnn'. */
 export type ModelKind = 'mlp' | 'single-layer-mlp' | 'two-layer-mlp' | 'nyu' | 'cnn';
 /** The NYU net's g. */
 export type OutputActivation = 'identity' | 'sigmoid';
@@ -18,6 +19,7 @@ export type LossKind = 'cross-entropy' | 'bce-one-hot';
 
 /** A model by name, with the options its kind reads. */
 export interface ModelSpec {
+  /** The kind of model. */
   kind: ModelKind;
   /** Hidden widths (the MLPs and the NYU net). */
   hidden?: number[];
@@ -41,6 +43,7 @@ export interface Dropout {
   mode: DropoutMode;
 }
 
+/** What the {@link MODEL_KINDS} registry holds for each kind. */
 export interface ModelKindSpec {
   /** The name in menus. */
   readonly label: string;
@@ -48,11 +51,13 @@ export interface ModelKindSpec {
   readonly help: string;
   /** How many hidden widths it takes: exactly this many, 'any' (one or more), 0 (none). */
   readonly hiddenLayers: number | 'any';
+  /** The hidden widths when the spec gives none. */
   readonly defaultHidden: readonly number[];
   /** Whether it reads spec.activation and spec.output. */
   readonly reads: { readonly activation: boolean; readonly output: boolean };
   /** The model for samples of `sampleShape` ([features] or [channels, H, W]) and `classes` outputs. */
   layers(spec: ResolvedModelSpec, sampleShape: readonly number[], classes: number, dropout: Dropout): LayerConfig;
+  /** What the model trains against. */
   loss(spec: ResolvedModelSpec): LossKind;
 }
 
@@ -71,6 +76,7 @@ function perceptron(spec: ResolvedModelSpec, sampleShape: readonly number[], cla
 
 const crossEntropy = (): LossKind => 'cross-entropy';
 
+/** The registry of model kinds by {@link ModelKind}. */
 export const MODEL_KINDS = {
   mlp: {
     label: 'MLP (Linear → activation per hidden width → Linear)',
@@ -113,6 +119,7 @@ export const MODEL_KINDS = {
   },
 } satisfies Record<ModelKind, ModelKindSpec>;
 
+/** Every {@link ModelKind}, in registry order. */
 export const MODEL_KIND_NAMES: readonly ModelKind[] = ownKeys(MODEL_KINDS);
 
 /**

@@ -13,6 +13,7 @@ import type { Random } from '../random.js';
 import { HandgradError, type DType } from '../tensor.js';
 
 export type { ActivationName };
+/** Every activation name, in registry order. */
 export const ACTIVATION_NAMES: readonly ActivationName[] = ownKeys(ACTIVATIONS);
 
 /** An activation layer by name (the NYU assignment's f and g: 'relu', 'sigmoid', 'identity', …). */
@@ -23,14 +24,19 @@ export function activation(name: ActivationName | string): Module {
   return layerFromConfig(ACTIVATIONS[name].layer);
 }
 
+/** Options of an MLP built by name. */
 export interface MLPOptions {
   /** Hidden activation. Default 'relu'. */
   activation?: ActivationName;
   /** Dropout probability after each hidden activation (0 = none). */
   dropout?: number;
+  /** Dropout's scaling (default 'inverted'). */
   dropoutMode?: DropoutMode;
+  /** The Linear layers' initialiser (default 'pytorch'). */
   init?: InitName;
+  /** The parameters' dtype (default 'float32'). */
   dtype?: DType;
+  /** The generator the weights (and dropout masks) draw from (default {@link globalRandom}). */
   rng?: Random;
 }
 

@@ -7,10 +7,15 @@ import type { FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
+/** Options of {@link Adam} and {@link AdamW} (PyTorch's names and defaults). */
 export interface AdamOptions {
+  /** The learning rate (default 1e-3). */
   lr?: number;
+  /** [β₁, β₂], the decay rates of the first and second moments, each in [0, 1) (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** ε, added to the denominator (default 1e-8). */
   eps?: number;
+  /** Weight decay wd (default 0 for Adam, 0.01 for AdamW). */
   weightDecay?: number;
 }
 
@@ -24,13 +29,22 @@ export interface AdamVariant {
 const ADAM: AdamVariant = { kind: 'adam', label: 'Adam', defaultWeightDecay: 0, decoupled: false };
 const ADAMW: AdamVariant = { kind: 'adamw', label: 'AdamW', defaultWeightDecay: 0.01, decoupled: true };
 
+/**
+ * Adam, exactly as torch.optim.Adam: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+ * p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε), with g = ∇ + wd·p.
+ */
 export class Adam extends Optimizer {
   readonly kind: 'adam' | 'adamw';
   private _lr: number;
+  /** β₁, the decay rate of the first moment. */
   readonly beta1: number;
+  /** β₂, the decay rate of the second moment. */
   readonly beta2: number;
+  /** ε, added to the denominator. */
   readonly eps: number;
+  /** The weight decay wd. */
   readonly weightDecay: number;
+  /** True for AdamW: the decay shrinks p ← p(1 − lr·wd) instead of adding wd·p to the gradient. */
   protected readonly decoupled: boolean;
   private readonly m: FloatArray[];
   private readonly v: FloatArray[];
@@ -38,7 +52,7 @@ export class Adam extends Optimizer {
   private readonly flatM: FloatArray | null;
   private readonly flatV: FloatArray | null;
 
-  /** `variant` is set by AdamW. */
+  /** Adam over `params`: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 by default (`variant` is set by AdamW). */
   constructor(params: Parameter[], options: AdamOptions = {}, variant: AdamVariant = ADAM) {
     super(params, variant.label);
     const what = variant.label;
@@ -95,6 +109,7 @@ export class Adam extends Optimizer {
 
 /** AdamW: decoupled weight decay; PyTorch's default weight decay for AdamW is 0.01. */
 export class AdamW extends Adam {
+  /** AdamW over `params`: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.01 by default. */
   constructor(params: Parameter[], options: AdamOptions = {}) {
     super(params, options, ADAMW);
   }

@@ -17,22 +17,32 @@ export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
 
+/** The optimisers by name, as training configs and the CLI's --optimizer spell them. */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
 /** The hyper-parameters a training config may give its optimiser; each optimiser reads some. */
 export interface OptimizerHyper {
+  /** The learning rate (required). */
   lr: number;
+  /** Momentum factor μ (SGD, RMSprop). */
   momentum?: number;
+  /** Weight decay (all). */
   weightDecay?: number;
+  /** Nesterov momentum (SGD). */
   nesterov?: boolean;
+  /** [β₁, β₂] (Adam, AdamW). */
   betas?: [number, number];
+  /** ε of the denominator (Adam, AdamW, RMSprop). */
   eps?: number;
+  /** Smoothing constant of the mean of g² (RMSprop). */
   alpha?: number;
+  /** Centred RMS (RMSprop). */
   centered?: boolean;
 }
 
 type HyperName = Exclude<keyof OptimizerHyper, 'lr'>;
 
+/** What the {@link OPTIMIZERS} registry holds for each optimiser. */
 export interface OptimizerSpec {
   /** The name in messages and plot titles. */
   readonly label: string;
@@ -42,9 +52,11 @@ export interface OptimizerSpec {
   readonly defaults: { readonly [K in HyperName]?: OptimizerHyper[K] };
   /** A combination of values it refuses: the option at fault and why, or null. */
   readonly check?: (h: OptimizerHyper) => { option: HyperName; problem: string } | null;
+  /** Makes the optimiser over `params` with the hyper-parameters `h` (missing ones take its defaults). */
   build(params: Parameter[], h: OptimizerHyper): Optimizer;
 }
 
+/** The registry of optimisers by {@link OptimizerName}; a training config names one. */
 export const OPTIMIZERS = {
   sgd: {
     label: 'SGD',
@@ -75,6 +87,7 @@ export const OPTIMIZERS = {
   },
 } satisfies Record<OptimizerName, OptimizerSpec>;
 
+/** Every {@link OptimizerName}, in registry order. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = ownKeys(OPTIMIZERS);
 
 /** The range of each hyper-parameter, as a test and the words for it. */

@@ -6,15 +6,23 @@ import { allocateFor } from '../backend.js';
 import { HandgradError, onHost, type FloatArray } from '../tensor.js';
 import { flatIsCurrent, flattenParameters, zeroGradOf, type FlatParameters, type Parameter } from '../parameter.js';
 
+/** An optimiser's state as plain JSON (saved in checkpoints): step count and per-parameter buffers. */
 export interface OptimizerState {
   /** The optimiser's registry name ('sgd', 'adam', 'adamw', 'rmsprop'; see optim/index.ts). */
   type: string;
+  /** The number of step() calls so far. */
   step: number;
   /** Named per-parameter buffers, in the order of the parameter list: buffers[i][name]. */
   buffers: Record<string, number[]>[];
 }
 
+/**
+ * Updates parameters from the gradients their layers' backward passes accumulated, as torch.optim:
+ * a training step is `opt.zeroGrad(); loss.forward(model.forward(x), y); model.backward(loss.backward()); opt.step()`.
+ * Its state (momentum buffers, moments, step count) is saved with state() and restored with loadState().
+ */
 export abstract class Optimizer {
+  /** The parameters updated, in the order given (the order of the state's buffers). */
   readonly params: Parameter[];
   /** Number of step() calls so far. */
   stepCount = 0;
@@ -30,6 +38,7 @@ export abstract class Optimizer {
    */
   protected readonly flat: FlatParameters | null;
 
+  /** An optimiser over `params` (a non-empty list, e.g. model.parameters()); `label` names it in messages. */
   constructor(params: Parameter[], label: string) {
     if (!Array.isArray(params) || params.length === 0) {
       throw new HandgradError(`${label}: expected a non-empty list of parameters (model.parameters()), got ${Array.isArray(params) ? 'an empty list' : typeof params}`);
@@ -58,7 +67,9 @@ export abstract class Optimizer {
     return this.flat && flatIsCurrent(this.params, this.flat) ? this.flat : null;
   }
 
+  /** Updates every parameter from its current gradient (one step of the rule) and counts the step. */
   abstract step(): void;
+  /** The learning rate, settable between steps (a schedule); setting a negative or non-finite value throws. */
   abstract get lr(): number;
   abstract set lr(value: number);
 
@@ -71,7 +82,9 @@ export abstract class Optimizer {
     for (const p of this.params) zeroGradOf(p);
   }
 
+  /** The state as JSON: the step count and each parameter's buffers. */
   abstract state(): OptimizerState;
+  /** Continues from a state read by state() from an optimiser of the same type over parameters of the same shapes. */
   abstract loadState(state: OptimizerState): void;
 
   /** Throws unless a saved state is this optimiser's (by registry name, or by label). */

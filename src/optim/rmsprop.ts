@@ -8,6 +8,7 @@ import type { FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
+/** Options of {@link RMSprop} (PyTorch's names and defaults). */
 export interface RMSpropOptions {
   /** Default 0.01, as PyTorch. */
   lr?: number;
@@ -15,19 +16,31 @@ export interface RMSpropOptions {
   alpha?: number;
   /** Added to the root mean square. Default 1e-8. */
   eps?: number;
+  /** L2 penalty wd: g ← ∇ + wd·p (default 0). */
   weightDecay?: number;
+  /** μ, the momentum factor (default 0: none). */
   momentum?: number;
   /** Normalise by the variance of g (the centred RMS) instead of E[g²]. Default false. */
   centered?: boolean;
 }
 
+/**
+ * RMSprop, exactly as torch.optim.RMSprop: g ← ∇ + wd·p; v ← αv + (1 − α)g²; r = √v + ε
+ * (centred: √(v − ḡ²) + ε with ḡ ← αḡ + (1 − α)g); p ← p − lr·g/r, or through a momentum buffer
+ * b ← μb + g/r, p ← p − lr·b.
+ */
 export class RMSprop extends Optimizer {
   readonly kind = 'rmsprop';
   private _lr: number;
+  /** α, the smoothing constant of the running mean of g². */
   readonly alpha: number;
+  /** ε, added after the root. */
   readonly eps: number;
+  /** The L2 penalty wd. */
   readonly weightDecay: number;
+  /** μ, the momentum factor. */
   readonly momentum: number;
+  /** Whether the denominator is the centred RMS. */
   readonly centered: boolean;
   private readonly squareAvg: FloatArray[];
   /** Running means of g (centered only; empty otherwise). */
@@ -35,6 +48,7 @@ export class RMSprop extends Optimizer {
   /** Momentum buffers (momentum > 0 only; empty otherwise). */
   private readonly buffers: FloatArray[];
 
+  /** RMSprop over `params`: lr 0.01, alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, not centred by default. */
   constructor(params: Parameter[], options: RMSpropOptions = {}) {
     super(params, 'RMSprop');
     this._lr = checkHyper('RMSprop', 'lr', options.lr ?? 1e-2, 0);

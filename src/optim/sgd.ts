@@ -8,25 +8,40 @@ import { HandgradError, type FloatArray } from '../tensor.js';
 import type { Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
+/** Options of {@link SGD} (PyTorch's names and defaults). */
 export interface SGDOptions {
+  /** The learning rate (required, ≥ 0). */
   lr: number;
+  /** μ, the momentum factor (default 0: none). */
   momentum?: number;
+  /** Dampening of the momentum, in [0, 1] (default 0). */
   dampening?: number;
+  /** L2 penalty wd: g ← ∇ + wd·p (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
 }
 
+/**
+ * Stochastic gradient descent, exactly as torch.optim.SGD: g ← ∇ + wd·p;
+ * b ← g (first step) or μ·b + (1 − dampening)·g; g ← g + μ·b (nesterov) or b; p ← p − lr·g.
+ */
 export class SGD extends Optimizer {
   readonly kind = 'sgd';
   private _lr: number;
+  /** μ, the momentum factor. */
   readonly momentum: number;
+  /** Dampening of the momentum. */
   readonly dampening: number;
+  /** The L2 penalty wd. */
   readonly weightDecay: number;
+  /** Whether the momentum is Nesterov's. */
   readonly nesterov: boolean;
   private readonly buffers: FloatArray[];
   /** The momentum buffers as one array laid out like the flat parameters (null: not flat, or no momentum). */
   private readonly flatBuffer: FloatArray | null;
 
+  /** SGD over `params` with `options.lr` (required) and momentum, dampening, weightDecay (default 0), nesterov (default false). */
   constructor(params: Parameter[], options: SGDOptions) {
     super(params, 'SGD');
     this._lr = checkHyper('SGD', 'lr', options?.lr, 0);

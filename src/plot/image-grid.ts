@@ -8,16 +8,21 @@ import { HandgradError } from '../tensor.js';
 
 export type { RgbaImage } from '../image.js';
 
+/** One cell of an image grid: an image and its caption. */
 export interface GridImage {
   /** (C, H, W) channels-first values; C = 1 (grey) or 3 (RGB). */
   data: ArrayLike<number>;
+  /** C: 1 (grey) or 3 (RGB). */
   channels: number;
+  /** H, rows of pixels. */
   height: number;
+  /** W, columns of pixels. */
   width: number;
   /** Caption lines under the image (upper-cased; letters, digits and - / . = : % ( ) + _ ). */
   label?: string | string[];
 }
 
+/** Options of {@link renderImageGrid} (each with its default). */
 export interface GridOptions {
   /** Cells per row. Default: ⌈√n⌉. */
   columns?: number;

@@ -12,10 +12,13 @@
 
 import { linearScale, niceDomain, tickFormat, tickStep, ticks, type LinearScale } from './scale.js';
 
+/** One line of a chart: its points and style. */
 export interface CurveSeries {
   /** Legend label; must be unique within a chart. */
   name: string;
+  /** The x values (epochs, steps). */
   x: number[];
+  /** The y values, one per x. */
   y: number[];
   /** Dashed line (e.g. the train curve beside a solid test curve). */
   dash?: boolean;
@@ -23,15 +26,21 @@ export interface CurveSeries {
   colorGroup?: string;
 }
 
+/** A line chart: title, axis labels, series and layout. */
 export interface CurvesSpec {
+  /** The chart's title. */
   title: string;
+  /** The x axis's label. */
   xLabel: string;
+  /** The y axis's label. */
   yLabel: string;
+  /** The lines drawn. */
   series: CurveSeries[];
   /** Fixed y range [lo, hi]; points outside are clipped. Default: fitted to the data and widened to round ticks. */
   yDomain?: [number, number];
-  /** Plot area in CSS pixels (axes, title and legend come on top). Default 560 × 320. */
+  /** Plot area width in CSS pixels (axes, title and legend come on top). Default 560. */
   width?: number;
+  /** Plot area height in CSS pixels (default 320). */
   height?: number;
   /** Format of the y tick labels: 'd', '.Nf', '.N%' or '.Ne' (d3-format's notation), e.g. '.0%'. Default: as many decimals as the tick step needs. */
   yFormat?: string;
@@ -39,7 +48,9 @@ export interface CurvesSpec {
 
 /** A chart and the file stem it is written to (relative to a folder, without .svg/.png). */
 export interface Chart {
+  /** The file stem, relative to the output folder, without .svg/.png. */
   file: string;
+  /** The chart. */
   spec: CurvesSpec;
 }
 

@@ -8,18 +8,27 @@ import type { Chart, CurveSeries } from '../plot/index.js';
 import { GRID_GROUPS, type GridGroup, type GridRun, type GridSettings, type RunOutcome } from '../train/grid.js';
 import type { EpochRecord } from '../train/loop.js';
 
+/** A run's history in numbers: final and best accuracies and losses. */
 export interface RunSummary {
+  /** Test accuracy after the last epoch, in [0, 1]. */
   finalTest: number;
+  /** The best test accuracy of any epoch. */
   bestTest: number;
+  /** The epoch (1-based) of the best test accuracy. */
   bestEpoch: number;
+  /** Training accuracy of the last epoch. */
   finalTrain: number;
+  /** Training loss of the last epoch. */
   finalTrainLoss: number;
+  /** Test loss after the last epoch. */
   finalTestLoss: number;
   /** Training time: the sum of the epochs' seconds (survives resumes). */
   seconds: number;
+  /** The number of epochs recorded. */
   epochs: number;
 }
 
+/** The summary of a run's history (one record per epoch, at least one). */
 export function summarize(history: readonly EpochRecord[]): RunSummary {
   const last = history[history.length - 1];
   let bestTest = NaN;
@@ -42,6 +51,7 @@ export function summarize(history: readonly EpochRecord[]): RunSummary {
   };
 }
 
+/** A duration as the report spells it ("—" when not finite). */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '—';
   if (s < 60) return `${s.toFixed(1)} s`;
@@ -55,6 +65,7 @@ export function pct(x: number): string {
   return Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—';
 }
 
+/** Each grid group's title in the report. */
 export const GROUP_TITLES: Record<GridGroup, string> = {
   '2.1': 'one hidden layer',
   '2.2': 'two hidden layers',
@@ -175,7 +186,9 @@ function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** A grid's report: report.md's text and its charts. */
 export interface GridReport {
+  /** report.md's text. */
   markdown: string;
   /** Two per group that recorded an epoch, at the paths the markdown links. */
   charts: Chart[];
@@ -183,7 +196,9 @@ export interface GridReport {
 
 /** Where runs were read from: a folder and the ids of the runs taken from it. */
 export interface RunSource {
+  /** The folder. */
   dir: string;
+  /** The ids of the runs read from it. */
   runs: readonly string[];
 }
 

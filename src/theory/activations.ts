@@ -8,19 +8,26 @@ import type { Module } from '../layers/module.js';
 import { Tensor } from '../tensor.js';
 import { check, linspace, maxAbsDiff, type TheoryCheck } from './check.js';
 
+/** The activations whose curves the theory panel draws. */
 export type CurveName = 'GELU' | 'LeakyReLU(0.1)' | 'ReLU' | 'Tanh' | 'Sigmoid' | 'Softplus';
+/** Every {@link CurveName}, in display order. */
 export const CURVE_NAMES: readonly CurveName[] = ['GELU', 'LeakyReLU(0.1)', 'ReLU', 'Tanh', 'Sigmoid', 'Softplus'];
 
+/** An activation's curve and derivative, computed by the library's layer (forward, and backward with dy = 1) and checked against closed forms and finite differences. */
 export interface ActivationCurve {
+  /** The activation. */
   name: CurveName;
   /** The formula shown beside the plot. */
   formula: string;
+  /** The derivative's formula shown beside the plot. */
   derivativeFormula: string;
+  /** The inputs x, evenly spaced. */
   xs: number[];
   /** f(x) from the layer's forward. */
   ys: number[];
   /** f′(x) from the layer's backward with dy = 1. */
   dys: number[];
+  /** Forward and backward against the closed forms, backward against central differences. */
   checks: TheoryCheck[];
 }
 

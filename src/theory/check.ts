@@ -2,6 +2,7 @@
 // tolerance it is held to. Every theory computation returns one or more of these, so the page
 // and the unit tests judge a claim by the same numbers.
 
+/** A numeric claim checked as pass/fail: the largest error found against a tolerance. */
 export interface TheoryCheck {
   /** What is being checked, in words ("GELU′ by backward vs closed form"). */
   name: string;
@@ -9,9 +10,11 @@ export interface TheoryCheck {
   error: number;
   /** The error must be at most this. */
   tolerance: number;
+  /** Whether the error is finite and at most the tolerance. */
   passed: boolean;
 }
 
+/** A check named `name` that passes when `error` is finite and ≤ `tolerance`. */
 export function check(name: string, error: number, tolerance: number): TheoryCheck {
   return { name, error, tolerance, passed: Number.isFinite(error) && error <= tolerance };
 }
@@ -21,6 +24,7 @@ export function claim(name: string, holds: boolean): TheoryCheck {
   return { name, error: holds ? 0 : 1, tolerance: 0, passed: holds };
 }
 
+/** max_i |a_i − b_i|; Infinity when the lengths differ, NaN when any difference is NaN. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;

@@ -9,34 +9,53 @@
 
 import { check, type TheoryCheck } from './check.js';
 
+/** What a node of the computation graph computes: an input, a product or a sum of its two inputs. */
 export type GraphOp = 'input' | 'mul' | 'add';
 
+/** A node of the computation graph, with its forward value and its gradient dw/d(node). */
 export interface GraphNode {
+  /** The node's name: 'x', 'a', 'w', …. */
   id: string;
+  /** What it computes. */
   op: GraphOp;
   /** Ids of the inputs (two for mul/add; the same id twice for x + x). */
   inputs: string[];
   /** The expression this node computes, for display. */
   label: string;
+  /** Its value in the forward pass. */
   value: number;
   /** dw/d(node), filled by the reverse pass. */
   grad: number;
 }
 
+/** An edge from an input to the node that uses it. */
 export interface GraphEdge {
+  /** The input node's id. */
   from: string;
+  /** The consuming node's id. */
   to: string;
   /** The local derivative ∂to/∂from along this edge (per edge, so x + x has two edges of 1). */
   local: number;
 }
 
+/**
+ * The graph a = xy + z, b = a(x + x), w = ab + b evaluated forward, differentiated by a reverse pass,
+ * and checked against the closed form and finite differences.
+ */
 export interface ComputationGraph {
+  /** The nodes in topological order. */
   nodes: GraphNode[];
+  /** Every edge, with its local derivative. */
   edges: GraphEdge[];
+  /** The output w. */
   w: number;
+  /** dw/dx, dw/dy, dw/dz from the reverse pass. */
   grads: { x: number; y: number; z: number };
+  /** w and its derivatives from the closed form. */
   closedForm: { w: number; x: number; y: number; z: number };
+  /** The derivatives by central differences. */
   finiteDifference: { x: number; y: number; z: number };
+  /** Reverse pass against the closed form and the finite differences. */
   checks: TheoryCheck[];
 }
 

@@ -9,19 +9,24 @@ import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { check, maxAbsDiff, type TheoryCheck } from './check.js';
 
+/** The Jacobian of x ↦ W₂W₁x from backward passes (one per output), beside the product W₂W₁. */
 export interface JacobianResult {
+  /** W₁, shape (b, a). */
   W1: number[][];
+  /** W₂, shape (c, b). */
   W2: number[][];
   /** Rows from backward passes. */
   byBackward: number[][];
   /** W₂W₁ by the matrix product. */
   product: number[][];
+  /** The rows by backward against the product. */
   checks: TheoryCheck[];
 }
 
 const rows = (data: ArrayLike<number>, r: number, c: number): number[][] =>
   Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => data[i * c + j]!));
 
+/** The Jacobian of Linear(a → b) → Linear(b → c) without biases (sizes default 4, 3, 2; weights drawn from `seed`), row k by backward(e_k). */
 export function jacobianOfProduct(a = 4, b = 3, c = 2, seed = 0): JacobianResult {
   const rng = new Random(seed);
   const l1 = new Linear(a, b, { bias: false, dtype: 'float64', rng });

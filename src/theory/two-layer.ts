@@ -14,7 +14,9 @@ import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { check, maxAbsDiff, type TheoryCheck } from './check.js';
 
+/** The activations f and g of the two-layer network: ReLU, 3·ReLU, tanh, σ or the identity. */
 export type TwoLayerActivation = 'relu' | '3relu' | 'tanh' | 'sigmoid' | 'identity';
+/** Every {@link TwoLayerActivation}. */
 export const TWO_LAYER_ACTIVATIONS: readonly TwoLayerActivation[] = ['relu', '3relu', 'tanh', 'sigmoid', 'identity'];
 
 interface ActSpec {
@@ -33,49 +35,79 @@ const ACTS: Record<TwoLayerActivation, ActSpec> = {
   identity: { make: () => new Identity(), label: 'identity', formula: '(·)', d: () => 1 },
 };
 
+/** One layer's step of the forward pass: its input and output values. */
 export interface ForwardRow {
+  /** The layer's name, e.g. "Linear₁". */
   layer: string;
   /** The formula used, and the shapes, shown on hover. */
   formula: string;
+  /** The input's shape. */
   inputShape: number[];
+  /** The output's shape. */
   outputShape: number[];
+  /** The input values, row-major. */
   input: number[];
+  /** The output values, row-major. */
   output: number[];
 }
 
+/** One parameter's gradient by backward, beside the same gradient by the written-out formula. */
 export interface GradientRow {
+  /** The parameter, e.g. "W₁". */
   parameter: string;
+  /** The gradient's formula. */
   formula: string;
+  /** The parameter's shape. */
   shape: number[];
+  /** dL/dparameter from backward, row-major. */
   gradient: number[];
   /** The same gradient by the written-out formula. */
   expected: number[];
 }
 
+/** The forward and backward tables of ŷ = g(W₂ f(W₁x + b₁) + b₂) on one input, with checks. */
 export interface TwoLayerTables {
+  /** The hidden activation. */
   f: TwoLayerActivation;
+  /** The output activation. */
   g: TwoLayerActivation;
+  /** The loss. */
   loss: 'mse' | 'bce';
+  /** The input (n values). */
   x: number[];
+  /** The target (k values). */
   y: number[];
+  /** The loss of ŷ against y. */
   lossValue: number;
+  /** The forward pass, layer by layer. */
   forward: ForwardRow[];
+  /** Every parameter's gradient. */
   gradients: GradientRow[];
+  /** backward against the formulas. */
   checks: TheoryCheck[];
 }
 
+/** Options of {@link twoLayerTables}. */
 export interface TwoLayerOptions {
+  /** The hidden activation (default '3relu'). */
   f?: TwoLayerActivation;
+  /** The output activation (default 'identity'). */
   g?: TwoLayerActivation;
+  /** The loss (default 'mse'). */
   loss?: 'mse' | 'bce';
+  /** Input size (default 4). */
   n?: number;
+  /** Hidden width (default 3). */
   hidden?: number;
+  /** Output size (default 2). */
   k?: number;
+  /** Seed of the weights, input and target (default 0). */
   seed?: number;
   /** An input of n values (default: seeded normal). */
   x?: number[];
 }
 
+/** The tables of the two-layer network of the NYU assignment (1.2(a)), built from the library's layers. */
 export function twoLayerTables(options: TwoLayerOptions = {}): TwoLayerTables {
   const f = options.f ?? '3relu', g = options.g ?? 'identity', lossName = options.loss ?? 'mse';
   const n = options.n ?? 4, H = options.hidden ?? 3, K = options.k ?? 2;

@@ -19,7 +19,9 @@ import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { check, claim, type TheoryCheck } from './check.js';
 
+/** The four XOR inputs (x₁, x₂). */
 export const XOR_POINTS: readonly (readonly [number, number])[] = [[1, 0], [0, 1], [1, 1], [0, 0]];
+/** Their labels: x₁ XOR x₂. */
 export const XOR_LABELS: readonly number[] = [1, 1, 0, 0];
 
 const step = (v: number): number => (v >= 0 ? 1 : 0);
@@ -33,12 +35,15 @@ export function perceptronCorrect(w1: number, w2: number, b: number): number {
   return n;
 }
 
+/** A search for a single step perceptron that fits XOR (there is none). */
 export interface XorSearch {
+  /** The number of (w₁, w₂, b) tried. */
   tried: number;
   /** Perceptrons that fit all four points (must be 0). */
   found: number;
   /** The most points any tried perceptron fits (3: XOR is one point short). */
   bestCorrect: number;
+  /** (w₁, w₂, b) of a perceptron that fits bestCorrect points. */
   best: [number, number, number];
 }
 
@@ -70,18 +75,28 @@ export function searchPerceptrons(steps = 41, range = 2, randomTrials = 20000, s
   return { tried, found, bestCorrect, best };
 }
 
+/** The condition one XOR point puts on a step perceptron's (w₁, w₂, b). */
 export interface XorInequality {
+  /** The point (x₁, x₂). */
   point: [number, number];
+  /** Its label. */
   label: number;
   /** The condition on (w₁, w₂, b) in words. */
   text: string;
 }
 
+/**
+ * Why one perceptron cannot fit XOR (four inequalities that contradict, and a search), and a
+ * four-neuron step network that does.
+ */
 export interface XorTheory {
+  /** The four points' inequalities. */
   inequalities: XorInequality[];
   /** The two pair sums that contradict each other. */
   contradiction: [string, string, string];
+  /** The search over perceptrons. */
   search: XorSearch;
+  /** The four-neuron network: its weights, hidden activations per point and outputs. */
   network: {
     hiddenWeight: number[][];
     hiddenBias: number[];
@@ -92,6 +107,7 @@ export interface XorTheory {
   };
   /** The written answer in the seed file, evaluated: it does not fit (1,1) and (0,0). */
   seedAnswerOutputs: number[];
+  /** No perceptron fits; the network fits all four points. */
   checks: TheoryCheck[];
 }
 
@@ -111,6 +127,7 @@ export function xorNetwork(weights: { w: number[][]; b: number[]; a: number[] })
   return { hidden, outputs: Array.from(out.data) };
 }
 
+/** Weights of a four-neuron step network that computes XOR: hidden w and b, output weights a. */
 export const XOR_NETWORK = {
   w: [[1, 2], [1, 2], [1, 2], [1, 2]],
   b: [0.5, -0.5, -1.5, -2.5],
@@ -120,6 +137,7 @@ export const XOR_NETWORK = {
 // As written in the seed's solution: w = (−1,1), (1,−1), (−1,−1), (1,1); b = 0.9, −0.9, 0.1, −0.9; a = 1, 1, 0, 0.
 const SEED_ANSWER = { w: [[-1, 1], [1, -1], [-1, -1], [1, 1]], b: [0.9, -0.9, 0.1, -0.9], a: [1, 1, 0, 0] };
 
+/** The XOR argument, its search (`searchSteps` values per axis, default 41) and the network, with checks. */
 export function xorTheory(searchSteps = 41): XorTheory {
   const inequalities: XorInequality[] = [
     { point: [1, 0], label: 1, text: '(1)  w₁ + b ≥ 0' },

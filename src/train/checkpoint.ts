@@ -28,7 +28,9 @@ const OPTIMIZER_PREFIX = 'optimizer/';
 
 /** A checkpoint read back: the state and the model's state dict by name. */
 export interface Checkpoint {
+  /** The training session's state: epoch, step, optimiser, generators, history. */
   state: TrainState;
+  /** The model's state dict: parameters and buffers by dotted name. */
   weights: Map<string, Tensor>;
 }
 

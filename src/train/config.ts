@@ -19,7 +19,9 @@ import { HandgradError, shapeSize, shapeString } from '../tensor.js';
 
 export type { OptimizerName } from '../optim/index.js';
 
+/** How inputs are normalised, from the training split: 'none'; 'global' (one mean and std over every feature); 'per-feature' (one per feature). */
 export type NormalizeMode = 'none' | 'global' | 'per-feature';
+/** Every {@link NormalizeMode}. */
 export const NORMALIZE_MODES: readonly NormalizeMode[] = ['none', 'global', 'per-feature'];
 
 /**
@@ -28,15 +30,21 @@ export const NORMALIZE_MODES: readonly NormalizeMode[] = ['none', 'global', 'per
  * are present, each given or at the optimiser's default.
  */
 export interface TrainConfig extends OptimizerHyper {
+  /** The network: a registered model kind with its sizes, or layer configs. */
   model: ModelSpec;
   /** The data set: a registered name or a path (resolved by the data readers). */
   data: string;
+  /** The optimiser by registry name (default 'sgd'). */
   optimizer: OptimizerName;
   /** Dropout probability after each hidden activation (0 = none). */
   dropout: number;
+  /** Dropout's scaling, 'inverted' (default, PyTorch's) or 'cmu'. */
   dropoutMode: DropoutMode;
+  /** Samples per minibatch (default 64). */
   batchSize: number;
+  /** Passes over the training split (default 10). */
   epochs: number;
+  /** Seeds the initial weights, the shuffling and the dropout masks (default 0). */
   seed: number;
   /** Input normalisation, computed on the training split. */
   normalize: NormalizeMode;
@@ -169,8 +177,11 @@ export function checkModelInput(config: LayerConfig, sampleShape: readonly numbe
   }
 }
 
+/** Options of building a model from a config. */
 export interface BuildOptions {
+  /** Dropout probability after each hidden activation (default 0: none). */
   dropout?: number;
+  /** Dropout's scaling (default 'inverted'). */
   dropoutMode?: DropoutMode;
   /** The stream the initial weights are drawn from (advanced as it is used). Default: a new Random(0). */
   initRng?: Random;

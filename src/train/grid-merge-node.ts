@@ -16,6 +16,7 @@ import { GRID, type GridSettings, type RunOutcome } from './grid.js';
 import { historyOf, isComplete, outcomeFromDisk } from './grid-runner-node.js';
 import { GRID_SETTINGS_FILE, inTableOrder, readGridSettings, SHARED_GRID_SETTINGS } from './grid-settings-node.js';
 
+/** Several grid folders (shards of one grid) read as one grid. */
 export interface MergedGrid {
   /** The settings the folders share; `runs` is the union of theirs. */
   settings: GridSettings;

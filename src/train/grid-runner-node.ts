@@ -24,6 +24,7 @@ import { readHistory } from './run-node.js';
 
 /** A grid to run: its runs, its folder, and the command line of each run. */
 export interface GridRunOptions {
+  /** The runs to train (complete ones are skipped). */
   runs: readonly GridRun[];
   /** The grid's folder: <out>/<id> for each run, <out>/logs. It must exist. */
   out: string;
@@ -37,6 +38,7 @@ export interface GridRunOptions {
   order?: { features: number; classes: number };
 }
 
+/** What {@link runGrid} reports as runs progress and finish. */
 export interface GridRunEvents {
   /** A run finished (or was already complete: skipped). */
   onFinish?: (outcome: RunOutcome, done: number, total: number, wallSeconds?: number) => void;
@@ -47,6 +49,7 @@ export interface GridRunEvents {
 /** The grid was stopped by a signal; its children were stopped with it and every run can be resumed. */
 export class GridStoppedError extends HandgradError {
   override name = 'GridStoppedError';
+  /** Stopped by `signal` (SIGINT, SIGTERM, …). */
   constructor(readonly signal: NodeJS.Signals) {
     super(`stopped by ${signal}; run the same command again to resume`);
   }
@@ -91,6 +94,7 @@ export function historyOf(run: GridRun, out: string, epochs: number): EpochRecor
   return readHistory(join(out, run.id, 'history.jsonl')).filter((r) => r.epoch <= epochs);
 }
 
+/** True when a run's history reaches `epochs` epochs. */
 export function isComplete(history: readonly EpochRecord[], epochs: number): boolean {
   const last = history[history.length - 1];
   return last !== undefined && last.epoch >= epochs;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { HandgradError } from '../tensor.js';
 import { GRID, type GridSettings } from './grid.js';
 
+/** The grid settings' file name in a grid folder. */
 export const GRID_SETTINGS_FILE = 'grid.json';
 
 /** The settings that must agree between the folders of one grid merged into one report. */

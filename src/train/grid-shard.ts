@@ -14,7 +14,9 @@ import { longestFirst, mlpWeights, type GridRun } from './grid.js';
 
 /** Shard `index` of `count`, 0 ≤ index < count. */
 export interface Shard {
+  /** This shard, 0-based. */
   index: number;
+  /** The number of shards. */
   count: number;
 }
 

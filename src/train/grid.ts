@@ -12,17 +12,24 @@
 import { HandgradError } from '../tensor.js';
 import type { EpochRecord } from './loop.js';
 
+/** The CMU assignment's experiment groups 2.1 to 2.4. */
 export type GridGroup = '2.1' | '2.2' | '2.3' | '2.4';
+/** Every {@link GridGroup}, in order. */
 export const GRID_GROUPS: readonly GridGroup[] = ['2.1', '2.2', '2.3', '2.4'];
 
+/** One run of the CMU experiment grid: an MLP and its hyper-parameters. */
 export interface GridRun {
   /** '2.1a' … '2.4c'; also the run's directory name under the experiments' --out. */
   id: string;
+  /** The group it belongs to. */
   group: GridGroup;
   /** Hidden layer widths of the MLP (features → hidden… → classes). */
   hidden: number[];
+  /** SGD momentum. */
   momentum: number;
+  /** Dropout probability after each hidden ReLU. */
   dropout: number;
+  /** The learning rate. */
   lr: number;
   /** Short description for legends and the report, e.g. "[60] m0.4 d0.2 lr0.001". */
   label: string;
@@ -32,6 +39,7 @@ export interface GridRun {
   compareWith?: string[];
 }
 
+/** The settings every grid run shares unless the command line overrides them (CMU dropout semantics). */
 export const GRID_DEFAULTS = {
   dropoutMode: 'cmu',
   batchSize: 64,
@@ -119,6 +127,7 @@ export function longestFirst(runs: readonly GridRun[], features: number, classes
 
 /** What became of one run. */
 export interface RunOutcome {
+  /** The run. */
   run: GridRun;
   /** ok: all epochs done; failed: the child exited with an error (or stopped short). */
   status: 'ok' | 'failed';
@@ -132,16 +141,23 @@ export interface RunOutcome {
 
 /** The grid's shared settings, written to <out>/grid.json and to the report's header. */
 export interface GridSettings {
+  /** The data set's name or path. */
   data: string;
+  /** Samples per minibatch. */
   batchSize: number;
+  /** The seed of every run. */
   seed: number;
+  /** Dropout's scaling ('cmu'). */
   dropoutMode: string;
+  /** Epochs per run. */
   epochs: number;
+  /** The backend the runs used, as backend().describe() says. */
   backend: string;
   /** e.g. "fashion-mnist (60000 train / 10000 test, 10 classes, samples 784)" */
   dataDescription?: string;
   /** The data's values per sample and its classes: the runs' costs, and so the shares of a sharded grid, follow from them. */
   features?: number;
+  /** The data's number of classes. */
   classes?: number;
   /**
    * The ids of the grid's runs, in table order: what its report lists. A grid run whole holds

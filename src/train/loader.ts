@@ -12,8 +12,11 @@ import { NORMALIZE_MODES, type NormalizeMode } from './config.js';
 
 /** x ↦ (x − mean[f]) / std[f]; one value of each for 'global', one per feature for 'per-feature'. */
 export interface Normalization {
+  /** 'none', 'global' or 'per-feature'. */
   mode: NormalizeMode;
+  /** The mean subtracted: one value ('global') or one per feature. */
   mean: number[];
+  /** The standard deviation divided by: one value ('global') or one per feature. */
   std: number[];
 }
 
@@ -75,6 +78,7 @@ export function normalizeInto(x: Float32Array, srcOffset: number, features: numb
   }
 }
 
+/** A minibatch: samples, in the model's input shape, and their labels. */
 export interface Batch {
   /** (n, …sampleShape) */
   x: Tensor;
@@ -84,18 +88,30 @@ export interface Batch {
   n: number;
 }
 
+/** Options of a {@link BatchLoader}. */
 export interface LoaderOptions {
+  /** Samples per batch (a positive integer). */
   batchSize: number;
   /** Reshuffle every epoch from `rng` (training). Without it the order is 0, 1, 2, … */
   shuffle?: boolean;
+  /** The stream that shuffles (required with `shuffle`). */
   rng?: Random;
+  /** The normalisation applied to each sample (default: none). */
   normalization?: Normalization;
 }
 
+/**
+ * Cuts a split into minibatches of the model's input shape, normalised, shuffled every epoch when
+ * asked. The batch tensors are reused from batch to batch (no allocation per batch).
+ */
 export class BatchLoader {
+  /** The split read. */
   readonly split: Split;
+  /** The shape of one sample in the batches. */
   readonly sampleShape: readonly number[];
+  /** Values per sample: the product of sampleShape. */
   readonly features: number;
+  /** Samples per full batch. */
   readonly batchSize: number;
   /** Number of batches per epoch (the last one may be smaller). */
   readonly batches: number;
@@ -108,6 +124,7 @@ export class BatchLoader {
   /** The split's x normalised once (the first batch makes it): a batch is then row copies. */
   private normalized: Float32Array | null = null;
 
+  /** A loader over `split` whose batches have shape [n, ...sampleShape]. */
   constructor(split: Split, sampleShape: readonly number[], options: LoaderOptions) {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new HandgradError(`BatchLoader: batchSize must be a positive integer, got ${batchSize}`);

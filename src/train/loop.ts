@@ -30,34 +30,45 @@ export interface EpochRecord {
    * the epochs trained so far as a fraction instead: 2.25 is a quarter into the third.
    */
   epoch: number;
+  /** Mean training loss over the epoch's minibatches. */
   trainLoss: number;
+  /** Mean training accuracy over the epoch's minibatches, in [0, 1]. */
   trainAccuracy: number;
+  /** Loss on the whole test split, in eval mode. */
   testLoss: number;
+  /** Accuracy on the whole test split, in eval mode, in [0, 1]. */
   testAccuracy: number;
   /** Seconds spent in the epoch's steps and its test pass (time between steps is not counted). */
   seconds: number;
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
+  /** The learning rate of the epoch. */
   lr: number;
 }
 
 /** One optimiser step. */
 export interface StepRecord {
+  /** The epoch, 1-based. */
   epoch: number;
   /** Batch index within the epoch, 0-based. */
   batch: number;
+  /** The number of batches in the epoch. */
   batches: number;
   /** Optimiser steps so far in the run, 1-based. */
   step: number;
+  /** The minibatch's loss. */
   loss: number;
   /** Accuracy on this minibatch. */
   accuracy: number;
   /** Running means over the epoch so far. */
   epochLoss: number;
+  /** Running mean of the minibatch accuracies over the epoch so far. */
   epochAccuracy: number;
   /** Seconds spent in the epoch's steps so far, and training samples per second over them. */
   seconds: number;
+  /** Training samples per second of the epoch so far. */
   samplesPerSecond: number;
+  /** The learning rate of the step. */
   lr: number;
 }
 
@@ -65,15 +76,21 @@ type StreamState = { words: RandomState; spare: number | null };
 
 /** Everything beyond the weights that a checkpoint must hold to continue a run exactly. */
 export interface TrainState {
+  /** The format's version. */
   version: 1;
+  /** The run's training config, every default filled in. */
   config: TrainConfig;
   /** The model's LayerConfig (rebuilds it through the registry). */
   model: LayerConfig;
+  /** The input normalisation computed from the training split. */
   normalization: Normalization;
   /** Completed epochs. */
   epoch: number;
+  /** One record per completed epoch. */
   history: EpochRecord[];
+  /** The optimiser's state (moments, momentum buffers, step count). */
   optimizer: OptimizerState;
+  /** The shuffling and dropout streams' states. */
   rng: { shuffle: StreamState; dropout: StreamState };
 }
 
@@ -83,7 +100,9 @@ export interface TrainState {
  */
 export class TrainingDivergedError extends HandgradError {
   override name = 'TrainingDivergedError';
+  /** A tenth of the learning rate in use, rounded to 3 significant digits. */
   readonly suggestedLr: number;
+  /** The loss `loss` at `epoch`, batch index `batch`, with learning rate `lr`. */
   constructor(readonly epoch: number, readonly batch: number, readonly loss: number, readonly lr: number) {
     const suggestedLr = +(lr / 10).toPrecision(3);
     super(
@@ -95,7 +114,9 @@ export class TrainingDivergedError extends HandgradError {
   }
 }
 
+/** What {@link TrainingSession.run} calls as it goes, and when it stops. */
 export interface TrainCallbacks {
+  /** Called after every optimiser step. */
   onStep?: (record: StepRecord) => void;
   /** Called after every epoch (after its record is in the history); awaited (checkpoints go here). */
   onEpoch?: (record: EpochRecord, session: TrainingSession) => void | Promise<void>;
@@ -109,11 +130,15 @@ export interface TrainCallbacks {
 
 /** A trained model to start from: its layers, its weights (by state-dict name) and the normalisation it was trained with. */
 export interface StartingModel {
+  /** The model's layer config. */
   config: LayerConfig;
+  /** Its parameters and buffers by state-dict name. */
   weights: Map<string, Tensor>;
+  /** The input normalisation it was trained with. */
   normalization: Normalization;
 }
 
+/** Options of a {@link TrainingSession}. */
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
   resume?: { state: TrainState; weights: Map<string, Tensor> };
@@ -126,7 +151,9 @@ export interface SessionOptions {
 
 /** What runFor did: the steps it took, the last one's record, and the epoch it finished, if any. */
 export interface SliceResult {
+  /** The optimiser steps taken. */
   steps: number;
+  /** The last step's record. */
   last: StepRecord;
   /** The record of the epoch whose last batch the slice trained (runFor stops there), or null. */
   epoch: EpochRecord | null;
@@ -151,17 +178,25 @@ const pause = (): Promise<void> => new Promise((r) => {
 
 /** A model, its optimiser, its data and its streams: one run, which can be checkpointed and resumed. */
 export class TrainingSession {
+  /** The data set trained on and tested against. */
   readonly data: Dataset;
+  /** The model's config (saved with checkpoints and bundles). */
   readonly modelConfig: LayerConfig;
+  /** The network being trained. */
   readonly model: Module;
+  /** The optimiser over the model's parameters. */
   readonly optimizer: Optimizer;
+  /** The input normalisation, from the training split (or the resumed state). */
   readonly normalization: Normalization;
   /** The shape of one sample as the model sees it (flat for MLPs, [C, H, W] for the cnn). */
   readonly inputShape: number[];
+  /** The stream that shuffles each epoch's batches. */
   readonly shuffleRng: Random;
+  /** The stream the dropout layers draw their masks from. */
   readonly dropoutRng: Random;
   /** Completed epochs. */
   epoch = 0;
+  /** One record per completed epoch. */
   readonly history: EpochRecord[] = [];
   /** The loss the model kind trains with, and its targets. */
   readonly objective: Objective;
@@ -171,6 +206,7 @@ export class TrainingSession {
   /** The epoch in progress, or null between epochs (the next step starts one). */
   private open: OpenEpoch | null = null;
 
+  /** A run of `config` (missing fields take their defaults) on `data`; `options.resume` continues a checkpoint. */
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
     checkDataset(data);
     const { resume, from } = options;

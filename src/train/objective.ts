@@ -12,12 +12,19 @@ const LOSSES: Record<LossKind, { make: () => Loss; oneHot: boolean }> = {
   'bce-one-hot': { make: () => new BCELoss(), oneHot: true },
 };
 
+/**
+ * The loss a model of a given kind trains against, from class-index labels: softmax cross-entropy,
+ * or BCE on one-hot rows made from the labels (the NYU net with g = σ).
+ */
 export class Objective {
+  /** 'cross-entropy' or 'bce-one-hot'. */
   readonly kind: LossKind;
+  /** The loss layer itself (its backward gives dL/dprediction). */
   readonly loss: Loss;
   private readonly oneHot: boolean;
   private readonly targets = new OutputBuffer();
 
+  /** The objective of `kind`. */
   constructor(kind: LossKind) {
     this.kind = kind;
     this.loss = LOSSES[kind].make();

@@ -33,17 +33,27 @@ export const MODEL_FILE = 'model.safetensors';
 
 /** What config.json holds. */
 export interface RunConfigFile {
+  /** The handgrad version that wrote it. */
   handgrad: string;
+  /** When the run was created (ISO time). */
   created: string;
+  /** The training config, every default filled in. */
   config: TrainConfig;
+  /** The model's layer config. */
   model: LayerConfig;
+  /** The input normalisation from the training split. */
   normalization: Normalization;
+  /** The data set: its name, how it was given, its shapes, classes, sizes and source. */
   data: { name: string; spec: string; dataDir?: string; sampleShape: number[]; classes: string[]; trainSize: number; testSize: number; source: Record<string, unknown> };
 }
 
+/** Options of {@link runTraining}. */
 export interface RunOptions {
+  /** The training config. */
   config: TrainConfig;
+  /** The data set to train on. */
   data: Dataset;
+  /** The run directory (config, history, checkpoints, model). */
   outDir: string;
   /** Continue from the directory's checkpoint when there is one (else start fresh). */
   resume?: boolean;
@@ -51,14 +61,19 @@ export interface RunOptions {
   lock?: DirectoryLock;
   /** The --data-dir the data came from (recorded for eval). */
   dataDir?: string;
+  /** Called after every optimiser step. */
   onStep?: (r: StepRecord) => void;
+  /** Called after every epoch, once its checkpoint is written. */
   onEpoch?: (r: EpochRecord) => void;
   /** Stop after this epoch (tests of resume); the run stays resumable. */
   stopAfterEpoch?: number;
+  /** Aborting stops the run between batches; it stays resumable. */
   signal?: AbortSignal;
 }
 
+/** What {@link runTraining} returns. */
 export interface RunResult {
+  /** The training session, with its model and history. */
   session: TrainingSession;
   /** The run continued from a checkpoint at this epoch (0 = a fresh start). */
   resumedFrom: number;

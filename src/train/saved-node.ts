@@ -9,6 +9,7 @@ import type { LoadedModel } from './bundle.js';
 import { readModelFile } from './bundle-node.js';
 import { MODEL_FILE } from './run-node.js';
 
+/** A trained model read from a run directory or a bundle file, with where it came from. */
 export interface SavedModel extends LoadedModel {
   /** The run directory, or the folder of a bundle given alone. */
   dir: string;

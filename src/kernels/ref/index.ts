@@ -282,6 +282,7 @@ function col2im(
   }
 }
 
+/** The reference kernels: plain TypeScript loops over float32 or float64 arrays, the definition every other backend is tested against. */
 export const refKernels: Kernels = {
   name: 'ref',
   ...activationKernels,

@@ -21,6 +21,7 @@ import { MAX_PAGES, WasmRuntime, type RuntimeOptions } from './runtime.js';
 
 export { WasmRuntime } from './runtime.js';
 
+/** Options of the wasm backend (initWasm, initBackend). */
 export interface WasmOptions extends RuntimeOptions {
   /** Threads for GEMM and the optimiser steps, the calling thread included. Needs SharedArrayBuffer. */
   threads?: number;

@@ -18,6 +18,7 @@ import { BROWSER_WORKER_SOURCE } from './worker-source.js';
 export { WEBGPU_SUPPORT, hostKernels } from './support.js';
 export type { AdapterDescription } from './protocol.js';
 
+/** Options of the webgpu backend (initWebGPU, initBackend). */
 export interface WebGPUOptions {
   /** Seconds to wait for the device (a readback, ring space) before failing. Default 120. */
   timeoutSeconds?: number;
@@ -39,7 +40,9 @@ export interface WebGPUOptions {
 
 /** The webgpu Backend, with what it says about its device. */
 export interface WebGPUBackend extends Backend {
+  /** Always 'webgpu'. */
   readonly name: 'webgpu';
+  /** The adapter the device came from: vendor, architecture, description. */
   readonly adapter: AdapterDescription;
   /** True for a CPU implementation of WebGPU (SwiftShader, llvmpipe): correct, slow. */
   readonly software: boolean;

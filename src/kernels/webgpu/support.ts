@@ -16,6 +16,7 @@ export type Support = 'device' | { readonly host: string };
 /** The row of a kernel without a WGSL version: the reference loop on the host mirrors. */
 const NO_WGSL = { host: 'no WGSL version: the reference loop runs on the host mirrors' } as const;
 
+/** Where each kernel runs on the webgpu backend: 'device' (a WGSL shader) or the reason it runs on the host mirrors. */
 export const WEBGPU_SUPPORT = {
   gemm: 'device',
   addRowVector: 'device',
