@@ -8,7 +8,8 @@
 //   ones before it wrote (`train … --out runs/cnn` before `dream --model runs/cnn`). `npx handgrad`
 //   runs this checkout's bin/handgrad.js; `node <file>` runs from the repository root. The one
 //   rewrite, to keep `npm test` short: `--epochs N` becomes `--epochs 1` (and `train` and
-//   `experiments` without it get `--epochs 1`), except the bare `npx handgrad train`, which runs
+//   `experiments` without it get `--epochs 1`; `experiments report` trains nothing), except the
+//   bare `npx handgrad train`, which runs
 //   as written and must reach its 93%. `serve` gets `--port 0` and the playground built into the
 //   temporary folder (`--dir`), and is stopped once its page answers.
 // - Every command must exit 0; each subcommand's key output is checked (a train prints its test
@@ -130,7 +131,7 @@ function rewrite(argv: string[]): string[] {
   const bare = args.length === 1 && sub === 'train';
   const e = args.indexOf('--epochs');
   if (!bare && e >= 0) args[e + 1] = '1';
-  else if (!bare && (sub === 'train' || sub === 'experiments')) args.push('--epochs', '1');
+  else if (!bare && (sub === 'train' || (sub === 'experiments' && args[1] !== 'report'))) args.push('--epochs', '1');
   return args;
 }
 
