@@ -9,10 +9,11 @@
 //   runs this checkout's bin/handgrad.js; `node <file>` runs from the repository root. The one
 //   rewrite, to keep `npm test` short: `--epochs N` becomes `--epochs 1` (and `train` and
 //   `experiments` without it get `--epochs 1`; `experiments report` trains nothing), except the
-//   bare `npx handgrad train`, which runs
-//   as written and must reach its 93%. `serve` gets `--port 0` and the playground built into the
+//   bare `npx handgrad train`, which runs as written and must reach its 93%. `serve` gets
+//   `--port 0` and the playground built into the
 //   temporary folder (`--dir`), and is stopped once its page answers.
-// - Every command must exit 0; each subcommand's key output is checked (a train prints its test
+// - Every command must exit 0 (`experiments report` of the tour's one shard: 1, naming the
+//   missing runs); each subcommand's key output is checked (a train prints its test
 //   accuracy and writes its --out folder, dream writes images, …).
 // - A block that must not run is marked in the README by `<!-- not-run: <reason> -->` on the line
 //   before its fence. Any other command than `npx handgrad …` and `node …`, or an unmarked block
@@ -205,7 +206,11 @@ describe('the command-line tour, in order, in one folder', () => {
         }
         const r = spawnSync(process.execPath, [join(ROOT, 'bin/handgrad.js'), ...args], { cwd: work, env: userEnv(), encoding: 'utf8', timeout: 900_000 });
         const out = `${r.stdout}${r.stderr}`;
-        expect(r.status, `handgrad ${args.join(' ')}:\n${out}`).toBe(0);
+        // `experiments report` over a grid the tour ran one shard of writes the report and exits 1,
+        // naming the runs that are missing; every other command exits 0
+        const partial = args[0] === 'experiments' && args[1] === 'report' && /^missing \(in none of the folders\): /m.test(out);
+        expect(r.status, `handgrad ${args.join(' ')}:\n${out}`).toBe(partial ? 1 : 0);
+        if (partial) expect(existsSync(join(work, args[2]!, 'report.md'))).toBe(true);
         checkOutput(args, out);
       } else if (c.argv[0] === 'node') {
         const r = spawnSync(process.execPath, c.argv.slice(1), { cwd: ROOT, env: userEnv(), encoding: 'utf8', timeout: 300_000 });
