@@ -17,6 +17,7 @@ Files:
                float64 and float32 results
   optim.json   10 steps of SGD / Adam / AdamW / RMSprop on a fixed quadratic, every iterate, in
                float64 and in float32
+  schedulers.json, clip.json   see fixtures_train.py
   e2e.json     an MLP and a small CNN: initial weights, logits, loss, every gradient, and the
                losses of 20 SGD steps (momentum 0.9) on a fixed batch
 """
@@ -29,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from fixtures_train import make_clip, make_schedulers
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures')
 torch.set_grad_enabled(True)
@@ -616,6 +619,8 @@ def main():
     write('edges.json', {'meta': meta, 'cases': make_edges()})
     write('optim.json', {'meta': meta, **make_optim()})
     write('e2e.json', {'meta': meta, **make_e2e()})
+    write('schedulers.json', {'meta': meta, **make_schedulers()})
+    write('clip.json', {'meta': meta, **make_clip()})
 
 
 if __name__ == '__main__':

@@ -17,6 +17,10 @@
       load_state_dict(strict=True); then normalises the samples (a JSON list of flat samples,
       raw pixel values) with the bundle's normalisation and prints JSON:
       {"loader": ..., "classes": [...], "logits": [[...], ...]}
+  /usr/bin/python3 scripts/safetensors_fixture.py checkpoint CHECKPOINT.safetensors SAMPLES.json
+      the same for a handgrad training checkpoint: the model's state dict (every tensor but the
+      optimiser's 'optimizer/…' and early stopping's 'best/…') into the network of the state's
+      model config with load_state_dict(strict=True), normalised with the state's normalisation
 
 The layout (https://github.com/huggingface/safetensors): 8-byte little-endian header length N,
 N bytes of JSON header (padded with spaces to a multiple of 8), then the data; tensors sorted by
@@ -92,7 +96,7 @@ def torch_module(c):
                          padding=pair(c.get('padding', 0)), bias=c.get('bias', True))
     if t == 'MaxPool2d':
         k = pair(c['kernelSize'])
-        return nn.MaxPool2d(k, stride=pair(c.get('stride') or k), padding=pair(c.get('padding', 0)))
+        return nn.MaxPool2d(k, stride=pair(c['stride']) if c.get('stride') else k, padding=pair(c.get('padding', 0)))
     if t == 'Flatten':
         return nn.Flatten()
     if t == 'ReLU':
@@ -105,18 +109,26 @@ def torch_module(c):
         return nn.Softplus(beta=c.get('beta', 1), threshold=c.get('threshold', 20))
     if t == 'Dropout':
         return Scale(nn.Identity(), 1 - c['p']) if c.get('mode') == 'cmu' else nn.Identity()
+    if t in ('BatchNorm1d', 'BatchNorm2d'):
+        return getattr(nn, t)(c['numFeatures'], eps=c.get('eps', 1e-5), momentum=c.get('momentum', 0.1),
+                              affine=c.get('affine', True), track_running_stats=c.get('trackRunningStats', True))
     if t in ('Sigmoid', 'Tanh', 'Identity'):
         return getattr(nn, t)()
     sys.exit(f'bundle: no torch module for layer type {t!r}')
 
 
-def bundle(path, samples_path):
+def bundle(path, samples_path, checkpoint=False):
     try:
         from safetensors.torch import load_file
         tensors, loader = load_file(path), 'safetensors.torch.load_file'
         meta = read(path)[1]
     except ImportError:
         (tensors, meta), loader = read(path), 'safetensors_fixture.read'
+    if checkpoint:
+        state = json.loads(meta['state'])
+        tensors = {k: v for k, v in tensors.items() if not k.startswith(('optimizer/', 'best/'))}
+        meta = {'model': json.dumps(state['model']), 'normalization': json.dumps(state['normalization']),
+                'data': json.dumps({'sampleShape': state.get('sampleShape', [])}), 'classes': 'null'}
     model = torch_module(json.loads(meta['model']))
     model.load_state_dict(tensors, strict=True)
     model.eval()
@@ -152,11 +164,13 @@ def main():
             json.dump(expected, f, indent=1)
     elif cmd == 'bundle':
         bundle(path, sys.argv[3])
+    elif cmd == 'checkpoint':
+        bundle(path, sys.argv[3], checkpoint=True)
     elif cmd == 'read':
         tensors, meta = read(path)
         print(json.dumps({'metadata': meta, 'tensors': {k: {'dtype': str(v.dtype), 'shape': list(v.shape), 'values': v.flatten().tolist()} for k, v in tensors.items()}}))
     else:
-        sys.exit('usage: safetensors_fixture.py write|read FILE, or bundle FILE SAMPLES.json')
+        sys.exit('usage: safetensors_fixture.py write|read FILE, or bundle|checkpoint FILE SAMPLES.json')
 
 
 if __name__ == '__main__':

@@ -20,3 +20,5 @@ export {
 export { layerFromConfig, LAYER_TYPES } from './layers/registry.js';
 export { initWeight, initBias, INIT_NAMES, type InitName } from './layers/init.js';
 export { mlp, activation, ACTIVATION_NAMES, type ActivationName, type MLPOptions } from './models/mlp.js';
+export * as utils from './optim/clip.js';
+export { summarize, formatSummary, summaryTotals, formatBytes, type ModelSummary, type SummaryRow } from './layers/summary.js';

@@ -4,7 +4,7 @@
 // with.
 
 import type { Command } from 'commander';
-import { AUTO_ORDER, BACKEND_KINDS, type BackendChoice, type BackendKind } from '../index.js';
+import { AUTO_ORDER, BACKEND_KINDS, data, type BackendChoice, type BackendKind } from '../index.js';
 import { describeRule, meetsRule, type NumberRule } from '../node.js';
 import { UsageError } from './errors.js';
 
@@ -56,7 +56,7 @@ export interface DataFlags {
 }
 
 /** The help of --data. */
-export const DATA_HELP = 'data set: a registered name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path';
+export const DATA_HELP = `data set: a registered name (${data.datasetNames().join(', ')}) or a path`;
 
 /** Declares --data (with a default, or "the run's own" when there is none) and --data-dir. */
 export function addDataOptions(cmd: Command, dflt?: string): Command {

@@ -13,6 +13,7 @@ import { register as registerPredict } from './predict.js';
 import { register as registerServe } from './serve.js';
 import { register as registerExperiments } from './experiments.js';
 import { register as registerDream } from './dream.js';
+import { register as registerSummary } from './summary.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerExperiments(program);
   registerDream(program);
+  registerSummary(program);
   return program;
 }
 

@@ -81,9 +81,28 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     (r) => parseNumber('--epochs', text(r), { min: 1, integer: true }), (c) => c.epochs, (d, v) => (d.rest.epochs = v), false),
   configFlag('--seed <n>', 'seed', 'seed of the initial weights, the shuffling and the dropout masks', DEFAULT_CONFIG.seed,
     (r) => parseNumber('--seed', text(r), SEED_RULE), (c) => c.seed, (d, v) => (d.rest.seed = v)),
+  configFlag('--lr-schedule <spec>', 'lrSchedule', `learning-rate schedule: ${optim.SCHEDULE_NAMES.map((k) => optim.SCHEDULES[k].help).join('; ')}`, undefined,
+    parseSchedule, (c) => c.lrSchedule ?? undefined, (d, v) => (d.rest.lrSchedule = v)),
+  configFlag('--clip-grad-norm <x>', 'clipGradNorm', "clip the gradients' total 2-norm to x before every step (default: no clipping)", undefined,
+    (r) => parseNumber('--clip-grad-norm', text(r), { min: 0, minExclusive: true }), (c) => c.clipGradNorm, (d, v) => (d.rest.clipGradNorm = v)),
+  configFlag('--val <fraction>', 'val', 'hold out this fraction of the training data (seeded) for validation metrics and --early-stop (default: none)', undefined,
+    (r) => parseNumber('--val', text(r), { min: 0, minExclusive: true, max: 1, maxExclusive: true }), (c) => c.val, (d, v) => (d.rest.val = v)),
+  configFlag('--early-stop <patience>', 'earlyStop', 'stop after this many epochs without a better validation loss and keep the best epoch\'s weights (needs --val)', undefined,
+    (r) => parseNumber('--early-stop', text(r), { min: 1, integer: true }), (c) => c.earlyStop, (d, v) => (d.rest.earlyStop = v)),
+  configFlag('--batch-norm', 'model.batchNorm', 'BatchNorm after every hidden Linear / convolution, before the activation', undefined,
+    (r) => r === true, (c) => c.model.batchNorm ?? false, (d, v) => (d.model.batchNorm = v)),
   configFlag('--normalize <mode>', 'normalize', 'input normalisation from the training split: none, global, per-feature', DEFAULT_CONFIG.normalize,
     (r) => parseChoice('--normalize', text(r), training.NORMALIZE_MODES), (c) => c.normalize, (d, v) => (d.rest.normalize = v)),
 ];
+
+/** --lr-schedule's short form ('step:30:0.1', 'cosine', …) as a checked schedule config. */
+function parseSchedule(raw: string | true): optim.ScheduleConfig {
+  try {
+    return optim.resolveSchedule(optim.parseSchedule(text(raw), '--lr-schedule'), '--lr-schedule');
+  } catch (e) {
+    throw e instanceof HandgradError ? new UsageError(e.message) : e;
+  }
+}
 
 /** The flag of a spec: '--weight-decay <x>' → '--weight-decay'. */
 function keyFlag(spec: string): string {
@@ -128,7 +147,7 @@ export function configFromFlags(f: TrainFlags): TrainConfig {
 function configError(e: unknown): unknown {
   if (!(e instanceof HandgradError)) return e;
   const option = e.code === 'invalid-option' ? e.subject.option : undefined;
-  const flag = CONFIG_FLAGS.find((f) => f.field === option);
+  const flag = CONFIG_FLAGS.find((f) => f.field === option || (typeof option === 'string' && option.startsWith(`${f.field}.`)));
   if (typeof option !== 'string' || !flag) return new UsageError(e.message);
   return new UsageError(e.message.replace(`train config: ${option} `, `${keyFlag(flag.spec)} `));
 }

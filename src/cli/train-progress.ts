@@ -21,10 +21,14 @@ export function lossText(x: number): string {
   return Math.abs(x) < 1e5 ? x.toFixed(4) : x.toExponential(2);
 }
 
-/** "epoch  3/10  train loss 0.2512 acc 92.8%  test loss 0.2630 acc 92.4%  1.9s  41000 samples/s" */
-export function epochLine(r: training.EpochRecord, epochs: number): string {
-  return `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  train loss ${lossText(r.trainLoss)} acc ${pct(r.trainAccuracy)}` +
-    `  test loss ${lossText(r.testLoss)} acc ${pct(r.testAccuracy)}  ${r.seconds.toFixed(1)}s  ${Math.round(r.samplesPerSecond)} samples/s`;
+/**
+ * "epoch  3/10  train loss 0.2512 acc 92.8%  [val loss 0.2580 acc 92.6%]  test loss 0.2630 acc 92.4%  [lr 0.0031]  1.9s  41000 samples/s"
+ * (the validation metrics with a validation split, the lr with a schedule).
+ */
+export function epochLine(r: training.EpochRecord, epochs: number, showLr = false): string {
+  const val = r.valLoss !== undefined && r.valAccuracy !== undefined ? `  val loss ${lossText(r.valLoss)} acc ${pct(r.valAccuracy)}` : '';
+  return `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  train loss ${lossText(r.trainLoss)} acc ${pct(r.trainAccuracy)}${val}` +
+    `  test loss ${lossText(r.testLoss)} acc ${pct(r.testAccuracy)}${showLr ? `  lr ${r.lr.toPrecision(3)}` : ''}  ${r.seconds.toFixed(1)}s  ${Math.round(r.samplesPerSecond)} samples/s`;
 }
 
 export interface TrainingProgress {
@@ -34,8 +38,8 @@ export interface TrainingProgress {
   stop: () => void;
 }
 
-/** The callbacks of a run of `epochs` epochs: a bar when `bar` is true, and `log` for each epoch's line. */
-export function trainingProgress(epochs: number, bar: boolean, log: (line: string) => void): TrainingProgress {
+/** The callbacks of a run of `epochs` epochs: a bar when `bar` is true, and `log` for each epoch's line (with its lr when `showLr`). */
+export function trainingProgress(epochs: number, bar: boolean, log: (line: string) => void, showLr = false): TrainingProgress {
   let current: cliProgress.SingleBar | null = null;
   const stop = (): void => {
     current?.stop();
@@ -61,7 +65,7 @@ export function trainingProgress(epochs: number, bar: boolean, log: (line: strin
     onEpoch: (r) => {
       // clear the bar (clearOnComplete), print the epoch's line; the next step starts a new bar
       stop();
-      log(epochLine(r, epochs));
+      log(epochLine(r, epochs, showLr));
     },
     stop,
   };

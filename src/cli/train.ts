@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { backend, training, type Dataset } from '../index.js';
+import { backend, nn, training, type Dataset } from '../index.js';
 import {
   hasCheckpoint, lockRunDirectory, readCheckpoint, readHistory, runCharts, runDirectoryState, runLabel, runTraining, writeCharts, type DirectoryLock,
 } from '../node.js';
@@ -14,7 +14,7 @@ import { asFlag, UsageError, writingInto } from './errors.js';
 import { addBackendOptions, readBackendFlags } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 import { CONFIG_FLAGS, configFromFlags, resumedConfig, type TrainFlags } from './train-flags.js';
-import { divergence, pct, trainingProgress } from './train-progress.js';
+import { divergence, lossText, pct, trainingProgress } from './train-progress.js';
 
 type TrainConfig = training.TrainConfig;
 
@@ -88,11 +88,16 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
   const log = (s: string): void => {
     if (!quiet) console.log(s);
   };
-  const progress = trainingProgress(config.epochs, process.stdout.isTTY === true && f.progress !== false && !quiet, log);
+  const progress = trainingProgress(config.epochs, process.stdout.isTTY === true && f.progress !== false && !quiet, log, config.lrSchedule !== null);
   log(`handgrad train: ${data.name} (${data.train.n} train / ${data.test.n} test, ${data.classes.length} classes) → ${outDir}`);
   for (const note of notes) log(`note: ${note}`);
   log(`backend: ${backend().describe()}`);
-  const label = runLabel(config, training.modelConfig(config.model, data.sampleShape, data.classes.length, config.dropout, config.dropoutMode), data.name);
+  const layers = training.modelConfig(config.model, data.sampleShape, data.classes.length, config.dropout, config.dropoutMode);
+  const label = runLabel(config, layers, data.name);
+  if (!quiet) {
+    const model = training.buildFromConfig(layers);
+    log(`model: ${model.config().type === 'Sequential' ? `${model.children().length} layers, ` : ''}${nn.summaryTotals(model.summary(training.modelInputShape(layers, data.sampleShape), config.batchSize))}`);
+  }
   let result: Awaited<ReturnType<typeof runTraining>>;
   try {
     const run = { config, data, outDir, lock, resume: f.resume === true, onStep: progress.onStep, onEpoch: progress.onEpoch };
@@ -109,6 +114,14 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
   const last = session.history[session.history.length - 1];
   if (!last) return;
   const total = session.history.reduce((s, r) => s + r.seconds, 0);
+  const best = session.earlyStopping?.state;
+  if (best?.stopped) {
+    const r = session.history[best.bestEpoch - 1];
+    log(`early stop after epoch ${last.epoch}: no better validation loss for ${config.earlyStop} epochs; the model holds epoch ${best.bestEpoch}'s weights`);
+    if (r) console.log(`test accuracy ${pct(r.testAccuracy)} at epoch ${best.bestEpoch} (best validation loss ${lossText(best.bestLoss ?? NaN)}), ${total.toFixed(1)}s of training`);
+    log(`run written to ${outDir}/`);
+    return;
+  }
   let line = `test accuracy ${pct(last.testAccuracy)} after ${last.epoch} epochs (${total.toFixed(1)}s of training)`;
   if (data.name === 'mnist' && config.data === 'mnist') {
     line += ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: ${last.testAccuracy >= MNIST_TARGET ? 'reached' : 'NOT reached'}`;

@@ -1,16 +1,10 @@
 // Folders of PNG images (Node only: reads the file system; decodes with pngjs).
 //
-// Two layouts:
-//  1. Generic:   root/<class>/*.png            classes = sub-folder names, sorted
-//                root/train/<class>/*.png and root/test/<class>/*.png when both exist (the
-//                split is then the folders'); otherwise a seeded split by image, per class.
-//  2. Omniglot:  root/images_background/<alphabet>/<character>/*.png  (or root = images_background)
-//                label = alphabet; `alphabets: N` keeps the first N alphabets in sorted order;
-//                split 'image' (default): per character, a seeded ⌊testFraction·k⌉ of its k
-//                drawings go to test, so every character is seen in training;
-//                split 'character': per alphabet, a seeded ⌊testFraction·c⌉ of its c characters
-//                (at least one when c > 1) go to test with all their drawings — the harder
-//                "new characters of known alphabets" task.
+// Layout: root/<class>/*.png            classes = sub-folder names, sorted
+//         root/train/<class>/*.png and root/test/<class>/*.png when both exist (the split is
+//         then the folders'); otherwise a seeded split by image, per class.
+// Omniglot's own layout (<alphabet>/<character>/*.png) is read by omniglot-node.ts, with the
+// helpers exported here.
 //
 // Pixels: grayscale = (0.299 R + 0.587 G + 0.114 B) / 255, times alpha/255 (transparent = 0);
 // `invert: true` gives 1 − value (Omniglot draws black strokes on white). All images must share
@@ -37,13 +31,6 @@ export interface ImageFolderOptions {
   invert?: boolean;
   /** Data set name (default: the folder's name). */
   name?: string;
-}
-
-export interface OmniglotFolderOptions extends ImageFolderOptions {
-  /** Keep the first N alphabets in sorted order (default: all). */
-  alphabets?: number;
-  /** 'image' (default) or 'character'; see the file header. */
-  split?: 'image' | 'character';
 }
 
 interface Decoded {
@@ -75,7 +62,7 @@ export function decodePngGray(bytes: Uint8Array, file: string, invert = false, e
   return { width, height, pixels };
 }
 
-function isDir(p: string): boolean {
+export function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory();
   } catch {
@@ -83,14 +70,16 @@ function isDir(p: string): boolean {
   }
 }
 
-function subdirs(dir: string): string[] {
+/** The sub-folders of `dir` (no hidden ones), sorted. */
+export function subdirs(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
     .map((d) => d.name)
     .sort();
 }
 
-function pngFiles(dir: string): string[] {
+/** The .png files of `dir` (no hidden ones), sorted. */
+export function pngFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isFile() && !d.name.startsWith('.') && d.name.toLowerCase().endsWith('.png'))
     .map((d) => d.name)
@@ -98,17 +87,18 @@ function pngFiles(dir: string): string[] {
 }
 
 /** The size of the first image read; every later image (train or test) must match it. */
-interface SizeGuard {
+export interface SizeGuard {
   size?: { w: number; h: number; first: string };
 }
 
 /** Accumulates decoded images of one size into a Split. */
-class SplitBuilder {
+export class SplitBuilder {
   private chunks: Float32Array[] = [];
   private labels: number[] = [];
   constructor(private guard: SizeGuard, private invert: boolean) {}
-  add(file: string, label: number): void {
-    const img = decodePngGray(readDataFile(file), file, this.invert, ({ width, height }) => {
+  /** Decodes the PNG `file` (its bytes, or read from the path `file`) as the next sample, of class `label`. */
+  add(file: string, label: number, bytes: Uint8Array = readDataFile(file)): void {
+    const img = decodePngGray(bytes, file, this.invert, ({ width, height }) => {
       const size = this.guard.size;
       if (!size) this.guard.size = { w: width, h: height, first: file };
       else if (width !== size.w || height !== size.h) {
@@ -131,12 +121,13 @@ class SplitBuilder {
 }
 
 /** How many of k items go to test: round(f·k), at least 1 when k > 1 and f > 0, at most k − 1. */
-function testCount(k: number, f: number): number {
+export function testCount(k: number, f: number): number {
   if (k <= 1 || f <= 0) return 0;
   return Math.min(k - 1, Math.max(1, Math.round(f * k)));
 }
 
-function checkFraction(f: number): void {
+/** A test fraction must be in [0, 1). */
+export function checkFraction(f: number): void {
   if (!(f >= 0 && f < 1)) throw new DataError('image folder', `testFraction must be in [0, 1), got ${f}`);
 }
 
@@ -196,66 +187,8 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   };
 }
 
-/** Omniglot's own layout: images_background/<alphabet>/<character>/*.png, label = alphabet. */
-export function loadOmniglotFolder(root: string, options: OmniglotFolderOptions = {}): Dataset {
-  const base = isDir(join(root, 'images_background')) ? join(root, 'images_background') : root;
-  if (!isDir(base)) {
-    throw new DataError(root, 'not a directory; expected Omniglot\'s images_background/<alphabet>/<character>/*.png');
-  }
-  const invert = options.invert ?? false;
-  const seed = options.seed ?? 0;
-  const testFraction = options.testFraction ?? 0.2;
-  checkFraction(testFraction);
-  const splitBy = options.split ?? 'image';
-  if (splitBy !== 'image' && splitBy !== 'character') {
-    throw new DataError(root, `split must be 'image' or 'character', got '${String(splitBy)}'`);
-  }
-  const all = subdirs(base);
-  const n = options.alphabets ?? all.length;
-  if (!Number.isInteger(n) || n < 1 || n > all.length) {
-    throw new DataError(base, `alphabets must be an integer in [1, ${all.length}] (the folder holds ${all.length} alphabets), got ${n}`);
-  }
-  const alphabets = all.slice(0, n);
-  const rng = new Random(seed);
-  const guard: SizeGuard = {};
-  const train = new SplitBuilder(guard, invert);
-  const test = new SplitBuilder(guard, invert);
-  alphabets.forEach((alphabet, label) => {
-    const chars = subdirs(join(base, alphabet));
-    if (chars.length === 0) throw new DataError(join(base, alphabet), 'alphabet folder holds no character sub-folders');
-    const testChars = new Uint8Array(chars.length);
-    if (splitBy === 'character') {
-      const perm = rng.permutation(chars.length);
-      for (let k = 0; k < testCount(chars.length, testFraction); k++) testChars[perm[k]!] = 1;
-    }
-    chars.forEach((ch, ci) => {
-      const dir = join(base, alphabet, ch);
-      const files = pngFiles(dir);
-      if (files.length === 0) throw new DataError(dir, 'character folder holds no .png files');
-      const isTest = new Uint8Array(files.length);
-      if (splitBy === 'image') {
-        const perm = rng.permutation(files.length);
-        for (let k = 0; k < testCount(files.length, testFraction); k++) isTest[perm[k]!] = 1;
-      } else if (testChars[ci]) isTest.fill(1);
-      files.forEach((f, i) => (isTest[i] ? test : train).add(join(dir, f), label));
-    });
-  });
-  const size = guard.size;
-  if (!size) throw new DataError(base, 'holds no .png images');
-  const tr = train.finish();
-  const te = test.finish();
-  return {
-    name: options.name ?? `omniglot${n}`,
-    sampleShape: [1, size.h, size.w],
-    classes: alphabets,
-    train: tr,
-    test: te,
-    source: { format: 'omniglot-folder', root: base, alphabets: n, split: splitBy, testFraction, seed, invert },
-    warnings: classesOf(base, [{ what: `${base}: train`, y: tr.y }, { what: `${base}: test`, y: te.y }], { names: alphabets, flagRare: false }).warnings,
-  };
-}
-
-function baseName(p: string): string {
+/** The last component of a path. */
+export function baseName(p: string): string {
   const parts = p.split(/[\\/]+/).filter((s) => s.length > 0);
   return parts[parts.length - 1] ?? p;
 }

@@ -1,5 +1,6 @@
 // loadDataset(spec): one entry point for the CLI and scripts (Node only). `spec` is a registered
-// name (mnist, mnist-idx, fashion-mnist, omniglot12) or a path whose format is recognised:
+// name (registry.ts: mnist, mnist-idx, fashion-mnist, omniglot-small, omniglot12) or a path whose
+// format is recognised:
 //   file   a one-file format of the data-format registry (formats.ts), by its name or its first
 //          bytes: .npz (x_train, y_train, x_test, y_test), .pkl / .pickle (the safe pickle reader)
 //   folder holding the four IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,
@@ -7,6 +8,7 @@
 //          also accepted)                                  → the registry's IDX format
 //          holding x_train.npy, y_train.npy, x_test.npy, y_test.npy → its NPY format
 //          holding images_background/, or <alphabet>/<character>/*.png → Omniglot layout
+//          (omniglot-node.ts: split by drawer for Omniglot's own file names)
 //          holding <class>/*.png (or train/ and test/ of them) → image folder
 // Anything else is an error that says what was expected and lists the registered names.
 // Every file is read with readDataFile: regular files only (a FIFO or a device is refused by
@@ -18,8 +20,9 @@ import { DataError } from './errors.js';
 import { readDataFile } from './file-node.js';
 import { DATA_FORMATS, sniffDataFile, type DataFile, type DataFormatSpec } from './formats.js';
 import { idxDataset } from './idx.js';
-import { loadImageFolder, loadOmniglotFolder } from './image-folder-node.js';
+import { loadImageFolder } from './image-folder-node.js';
 import { loadEmbeddedMnist } from './mnist-embedded-node.js';
+import { loadOmniglotFolder, loadOmniglotZips, type OmniglotSplit } from './omniglot-node.js';
 import { pickleDataset } from './pickle.js';
 import { datasetNames, registeredDataset } from './registry.js';
 import { locateRegisteredFile, locateRegisteredPickle, type LocateOptions } from './registry-node.js';
@@ -37,10 +40,10 @@ export interface LoadDatasetOptions extends LocateOptions {
   testFraction?: number;
   /** Image folders: 1 − pixel. */
   invert?: boolean;
-  /** Omniglot folders: first N alphabets, split by 'image' or 'character'. */
+  /** Omniglot folders and omniglot-small: keep the first N alphabets (sorted). */
   alphabets?: number;
-  /** Omniglot folders: split the test set by image or by character. */
-  split?: 'image' | 'character';
+  /** Omniglot folders and omniglot-small: split by 'drawer', 'image' or 'character' (omniglot-node.ts). */
+  split?: OmniglotSplit;
   /** Receives each of the data set's warnings (Dataset.warnings); default `log`. */
   onWarning?: (message: string) => void;
 }
@@ -89,6 +92,18 @@ async function load(spec: string, options: LoadDatasetOptions): Promise<Dataset>
     if (reg.kind === 'pickle') {
       const path = locateRegisteredPickle(spec, options);
       return pickleDataset(readDataFile(path), path, { name: spec, source: { registered: spec } });
+    }
+    if (reg.kind === 'omniglot-zips') {
+      const zips = [];
+      for (const file of reg.files) zips.push(await locateRegisteredFile(spec, file, options));
+      const ds = loadOmniglotZips(zips, {
+        ...omniglotOptions(options), name: spec,
+        ...(options.split === undefined || options.split === 'drawer' ? { split: 'drawer', testDrawers: reg.testDrawers } : {}),
+      });
+      if (ds.classes.join('/') !== reg.classes.join('/') && options.alphabets === undefined) {
+        throw new DataError(spec, `the zips hold the alphabets ${ds.classes.join(', ')}; expected ${reg.classes.join(', ')}`);
+      }
+      return { ...ds, source: { registered: spec, ...ds.source, checksums: Object.fromEntries(zips.map((z) => [z.path, z.checked])) } };
     }
     const found = {
       trainImages: await locateRegisteredFile(spec, reg.files.trainImages, options),
@@ -166,16 +181,8 @@ function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
     return DATA_FORMATS.npy.parse(readFiles(npy), { name: basename(dir) });
   }
   // Images
-  const folderOpts = {
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.testFraction !== undefined ? { testFraction: options.testFraction } : {}),
-    ...(options.invert !== undefined ? { invert: options.invert } : {}),
-  };
-  const omniglotOpts = {
-    ...folderOpts,
-    ...(options.alphabets !== undefined ? { alphabets: options.alphabets } : {}),
-    ...(options.split !== undefined ? { split: options.split } : {}),
-  };
+  const folderOpts = folderOptions(options);
+  const omniglotOpts = omniglotOptions(options);
   if (stat(join(dir, 'images_background'))?.isDirectory()) return loadOmniglotFolder(dir, omniglotOpts);
   const subs = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
   if (subs.length === 0) throw new DataError(dir, `folder holds nothing recognisable; ${expectedText()}`);
@@ -186,4 +193,22 @@ function loadDirectory(dir: string, options: LoadDatasetOptions): Dataset {
   if (entries.some((e) => e.isFile() && e.name.toLowerCase().endsWith('.png'))) return loadImageFolder(dir, folderOpts);
   if (entries.some((e) => e.isDirectory())) return loadOmniglotFolder(dir, omniglotOpts);
   throw new DataError(dir, `folder holds nothing recognisable; ${expectedText()}`);
+}
+
+/** The options of a generic image folder that `options` set. */
+function folderOptions(options: LoadDatasetOptions): { seed?: number; testFraction?: number; invert?: boolean } {
+  return {
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.testFraction !== undefined ? { testFraction: options.testFraction } : {}),
+    ...(options.invert !== undefined ? { invert: options.invert } : {}),
+  };
+}
+
+/** The options of an Omniglot reader that `options` set. */
+function omniglotOptions(options: LoadDatasetOptions): ReturnType<typeof folderOptions> & { alphabets?: number; split?: OmniglotSplit } {
+  return {
+    ...folderOptions(options),
+    ...(options.alphabets !== undefined ? { alphabets: options.alphabets } : {}),
+    ...(options.split !== undefined ? { split: options.split } : {}),
+  };
 }

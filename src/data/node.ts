@@ -2,12 +2,14 @@
 // registered files. Re-exports the browser-safe part too, so Node code imports one module.
 export * from './index.js';
 export { loadDataset, type LoadDatasetOptions } from './load-node.js';
-export { loadImageFolder, loadOmniglotFolder, decodePngGray, type ImageFolderOptions, type OmniglotFolderOptions } from './image-folder-node.js';
+export { loadImageFolder, decodePngGray, type ImageFolderOptions } from './image-folder-node.js';
+export { loadOmniglotFolder, loadOmniglotZips, drawerOf, type OmniglotOptions, type OmniglotSplit, type NamedBytes } from './omniglot-node.js';
 export {
   locateRegisteredFile,
   locateRegisteredPickle,
   downloadVerified,
   verifyRegistered,
+  verifyExact,
   searchDirs,
   defaultCacheDir,
   sha256Hex,

@@ -5,7 +5,8 @@
 //   2. $HANDGRAD_DATA
 //   3. the cache: options.cacheDir, else $XDG_CACHE_HOME/handgrad, else ~/.cache/handgrad
 //   4. the data set's system folders (Debian's /usr/share/datasets/fashion-mnist)
-// In each folder both <dir>/<name>/<file> and <dir>/<file> are tried, gzipped (.gz) or not.
+// In each folder both <dir>/<name>/<file> and <dir>/<file> are tried, gzipped (.gz) or not (IDX
+// files; a zip is looked for under its own name only).
 // If no copy is found and downloads are allowed, the file is fetched from the mirrors into
 // <cache>/<name>/<file>: streamed to a temporary file beside it, hashed on the way, fsynced,
 // and renamed into place only when the SHA-256 matches, so a crash or a bad mirror never
@@ -56,11 +57,12 @@ export function searchDirs(name: string, options: LocateOptions = {}): string[] 
   return dirs;
 }
 
-/** Candidate paths of `file` (a name, with or without .gz) under the search folders. */
-function candidates(name: string, file: string, dirs: string[]): string[] {
+/** Candidate paths of `file` under the search folders: gzipped or not when `gz` (IDX files), else the name alone. */
+function candidates(name: string, file: string, dirs: string[], gz: boolean): string[] {
   const bare = file.endsWith('.gz') ? file.slice(0, -3) : file;
+  const names = gz ? [`${bare}.gz`, bare] : [file];
   const out: string[] = [];
-  for (const d of dirs) for (const sub of [join(d, name), d]) for (const f of [`${bare}.gz`, bare]) out.push(join(sub, f));
+  for (const d of dirs) for (const sub of [join(d, name), d]) for (const f of names) out.push(join(sub, f));
   return out;
 }
 
@@ -82,6 +84,13 @@ export function sha256Hex(bytes: Uint8Array): string {
  */
 export function verifyRegistered(path: string, bytes: Uint8Array, spec: RegisteredFile, hint = ''): 'gz' | 'content' | 'unverified' {
   return verifyAndInflate(path, bytes, spec, hint).checked;
+}
+
+/** Checks `bytes` (read from `path`) against a file that has one form only (a zip): its SHA-256 must match. */
+export function verifyExact(path: string, bytes: Uint8Array, spec: RegisteredFile, hint = ''): 'sha256' {
+  const sum = sha256Hex(bytes);
+  if (sum !== spec.sha256) throw new DataError(path, `checksum mismatch: SHA-256 ${sum}; expected ${spec.sha256} for ${spec.file}${hint}`);
+  return 'sha256';
 }
 
 /** verifyRegistered, also returning the decompressed bytes when it had to inflate them. */
@@ -187,20 +196,28 @@ export interface LocatedFile {
   path: string;
   /** The file's bytes, or its decompressed content when verifying had to inflate it (IDX parsers take either). */
   bytes: Uint8Array;
-  /** 'gz' | 'content' (checksum matched) | 'unverified' | 'downloaded'. */
+  /** 'gz' | 'content' (an IDX file's checksum matched) | 'sha256' (a zip's matched) | 'unverified' | 'downloaded'. */
   checked: string;
 }
 
-/** Finds (or downloads) one registered file of IDX data set `name` and verifies it. */
+/**
+ * Finds (or downloads) one registered file of data set `name` and verifies it: an IDX file
+ * (gzipped or not, by either sum) or one of Omniglot-small's zips (by its own sum).
+ */
 export async function locateRegisteredFile(name: string, spec: RegisteredFile, options: LocateOptions = {}): Promise<LocatedFile> {
   const reg = registeredDataset(name);
-  if (!reg || reg.kind !== 'idx') throw new DataError(name, `not a registered IDX data set (registered: ${datasetNames().join(', ')})`);
+  if (!reg || (reg.kind !== 'idx' && reg.kind !== 'omniglot-zips')) {
+    throw new DataError(name, `not a registered data set of downloadable files (registered: ${datasetNames().join(', ')})`);
+  }
+  const idx = reg.kind === 'idx';
+  const verify = (path: string, bytes: Uint8Array, hint = ''): { checked: string; raw: Uint8Array } =>
+    idx ? verifyAndInflate(path, bytes, spec, hint) : { checked: verifyExact(path, bytes, spec, hint), raw: bytes };
   const dirs = searchDirs(name, options);
-  const tried = candidates(name, spec.file, dirs);
+  const tried = candidates(name, spec.file, dirs, idx);
   for (const p of tried) {
     if (!isFile(p)) continue;
     const bytes = readDataFile(p);
-    const { checked, raw } = verifyAndInflate(p, bytes, spec, '. Delete or replace this copy (it is searched before the download cache).');
+    const { checked, raw } = verify(p, bytes, '. Delete or replace this copy (it is searched before the download cache).');
     return { path: p, bytes: raw, checked };
   }
   const cache = options.cacheDir ?? defaultCacheDir(options.env ?? process.env);
@@ -215,7 +232,7 @@ export async function locateRegisteredFile(name: string, spec: RegisteredFile, o
   await downloadVerified(
     mirrors.map((m) => m + spec.file),
     dest,
-    (bytes, url) => void verifyRegistered(url, bytes, spec),
+    (bytes, url) => void verify(url, bytes),
     { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.log ? { log: options.log } : {}) },
   );
   return { path: dest, bytes: readDataFile(dest), checked: 'downloaded' };

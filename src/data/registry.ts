@@ -10,6 +10,8 @@
 // other .gz bytes) are accepted when their content matches. The Fashion-MNIST raw sums were
 // computed here from Debian's files (decompressed); MNIST's are not recorded (no local copy to
 // check against), so an uncompressed MNIST copy is read unverified and says so in `source`.
+// Omniglot-small's zips are checked byte for byte against the sums of the files in the Omniglot
+// repository (there is no other packaging of them).
 
 /** A file of a registered data set, with the checksums it is verified against. */
 export interface RegisteredFile {
@@ -46,6 +48,19 @@ export type RegisteredDataset =
     }
   | {
       name: string;
+      kind: 'omniglot-zips';
+      description: string;
+      /** The alphabets, sorted: the union of the zips' alphabets (the label is the index). */
+      classes: string[];
+      /** The zips, each <subset>/<alphabet>/<character>/<id>_<drawer>.png inside; `sha256` is the zip's own sum. */
+      files: RegisteredFile[];
+      /** Base URLs tried in order; the file name is appended. */
+      mirrors: string[];
+      /** Drawers (the number after the last '_' of a drawing's name) of the test split; the others train. */
+      testDrawers: readonly number[];
+    }
+  | {
+      name: string;
       kind: 'pickle';
       description: string;
       /** The file name looked for in the data folders. */
@@ -59,6 +74,11 @@ const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 /** Fashion-MNIST's ten class names, index = label. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+];
+
+/** The eight alphabets of Omniglot's two small background subsets, sorted by code point. */
+export const OMNIGLOT_SMALL_ALPHABETS = [
+  'Balinese', 'Early_Aramaic', 'Greek', 'Japanese_(katakana)', 'Korean', 'Latin', 'Sanskrit', 'Tagalog',
 ];
 
 /** The registry of data sets by name ('mnist', 'fashion-mnist', …). */
@@ -115,6 +135,20 @@ export const DATASETS: Record<string, RegisteredDataset> = {
       'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/',
     ],
     systemDirs: ['/usr/share/datasets/fashion-mnist'],
+  },
+  'omniglot-small': {
+    name: 'omniglot-small',
+    kind: 'omniglot-zips',
+    description:
+      "Omniglot's two small background subsets (Lake et al.; MIT licence): which of 8 alphabets a 105×105 drawing is from (ink 0, paper 1), " +
+      '4840 drawings by 20 drawers each, split by drawer: 1–16 train (3872), 17–20 test (968)',
+    classes: OMNIGLOT_SMALL_ALPHABETS,
+    files: [
+      { file: 'images_background_small1.zip', bytes: 1319022, sha256: 'f38eb80f801274ac2b4dff5b24289016bfaba4a7d5bb50deebf27104ad6cb8a4' },
+      { file: 'images_background_small2.zip', bytes: 1580917, sha256: '3ccaa407515a8778e5d0861875af38b17e418f301ad5bb3b5a6b65d901a41c7f' },
+    ],
+    mirrors: ['https://github.com/brendenlake/omniglot/raw/master/python/'],
+    testDrawers: [17, 18, 19, 20],
   },
   omniglot12: {
     name: 'omniglot12',

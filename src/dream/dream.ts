@@ -18,6 +18,9 @@
 //   9. tricks on the image: weight decay img ← (1 − wd) · img, blur every k steps (σ),
 //      project back onto the PCA span, clamp to [0, 1]; upscale to the next octave's size when
 //      its turn comes.
+// The PCA prior (7, 9) lets go in the final `priorRelax` fraction of the steps: the step has
+// decayed by then, so the network finishes what the span alone cannot reach while the image
+// stays close to the prior's.
 // Browser-safe: no Node modules.
 
 import { OutputBuffer, type Module } from '../layers/module.js';
@@ -290,6 +293,8 @@ export function dream(model: DreamModel, options: DreamOptions): DreamResult {
     const probabilities: number[] = [];
     const scores: number[] = [];
     const scratch = new Float64Array(H * W);
+    // the prior lets go for the last ⌊priorRelax · steps⌉ steps
+    const relaxFrom = o.steps - Math.round(o.priorRelax * o.steps);
     for (let t = 0; t < o.steps; t++) {
       const want = Math.min(o.octaves - 1, Math.floor((t * o.octaves) / o.steps));
       if (want !== octave) {
@@ -314,7 +319,7 @@ export function dream(model: DreamModel, options: DreamOptions): DreamResult {
       }
       const prob = o.target !== null && r.output.rank === 2 ? softmaxAt(r.output.data.subarray(0, r.output.shape[1]!), o.target) : null;
       if (prob !== null) probabilities.push(prob);
-      const onPrior = options.pca && !o.plain && s.height === H && s.width === W ? options.pca : null;
+      const onPrior = options.pca && !o.plain && s.height === H && s.width === W && t < relaxFrom ? options.pca : null;
       // tricks on the gradient: with the PCA prior, dS/dz = Uᵀ g, i.e. g ← U Uᵀ g
       if (onPrior) projectOntoPrior(grad, onPrior, false);
       if (o.gradBlurSigma > 0) gaussianBlur(grad, s, o.gradBlurSigma, scratch);

@@ -10,7 +10,7 @@ export {
   type DreamOptions, type DreamStep, type ResolvedDreamOptions, type ClipMode, type DreamStart, type DreamTrick, type DreamTrickSpec,
   type NumberTrick, type SwitchTrick, type ChoiceTrick,
 } from './options.js';
-export { dreamModelOf, layerChannels, type TrainedClassifier } from './model.js';
+export { dreamModelOf, layerChannels, sequentialOf, type TrainedClassifier, type DreamNetwork } from './model.js';
 export { evaluateObjective, layerNames, resolveLayer, objectiveLayer, describeObjective, type Objective } from './objectives.js';
 export {
   roll, gaussianBlur, gaussianKernel, clampInPlace, totalVariation, resizeBilinear, resizeBilinearAdjoint, octaveSizes,

@@ -1,16 +1,30 @@
 // A trained classifier as dream takes it (dream.ts DreamModel), from what a run or a model
 // bundle records: the network, the shape of one sample in the data set and as the network takes
-// it, the input normalisation and the class names. Browser-safe.
+// it, the input normalisation and the class names. The network is a Sequential (what `train`
+// builds and a bundle holds), the NYU adapter's MLP (its `net`) or a CMU adapter's network (its
+// `layers`, run in order as one Sequential). Browser-safe.
 
-import type { Module } from '../layers/module.js';
+import { Module } from '../layers/module.js';
 import { Sequential } from '../layers/sequential.js';
 import { HandgradError, shapeSize, shapeString, Tensor } from '../tensor.js';
 import type { DreamModel } from './dream.js';
 
+/** A network dream can run: a Sequential, the NYU MLP ({ net }) or a CMU SingleLayerMLP/TwoLayerMLP ({ layers }). */
+export type DreamNetwork = Module | { readonly net: Module } | { readonly layers: readonly Module[] };
+
+/** The Sequential that runs `m`: itself, the NYU MLP's `net`, or a CMU network's layers in order (the same layer objects). */
+export function sequentialOf(m: DreamNetwork): Sequential {
+  if (m instanceof Sequential) return m;
+  if ('net' in m && m.net instanceof Sequential) return m.net;
+  if ('layers' in m && Array.isArray(m.layers) && m.layers.every((l) => l instanceof Module)) return new Sequential(...m.layers);
+  const what = m instanceof Module ? m.describe() : `an object with keys ${Object.keys(m).join(', ')}`;
+  throw new HandgradError(`dream needs a Sequential model (or the NYU MLP, or a CMU network), got ${what}`);
+}
+
 /** A trained classifier as a run or a bundle holds it: the model, its sample shapes, normalisation and class names. */
 export interface TrainedClassifier {
-  /** The network; its last layer gives the class logits. */
-  model: Module;
+  /** The network (a Sequential, the NYU MLP or a CMU network); its last layer gives the class logits. */
+  model: DreamNetwork;
   /** One sample as the data set holds it: [channels, height, width], or [features] (square images flattened). */
   sampleShape: readonly number[];
   /** One sample as the network takes it: [C, H, W] for a CNN, [C·H·W] for an MLP. */
@@ -27,8 +41,7 @@ export interface TrainedClassifier {
  * was trained on, so an MLP on flattened images dreams images too.
  */
 export function dreamModelOf(c: TrainedClassifier): DreamModel {
-  const net = c.model;
-  if (!(net instanceof Sequential)) throw new HandgradError(`dream needs a Sequential model, got ${net.describe()}`);
+  const net = sequentialOf(c.model);
   const shape = c.sampleShape;
   const side = shape.length === 1 ? Math.sqrt(shape[0]!) : NaN;
   let inputShape: [number, number, number];

@@ -86,6 +86,8 @@ export interface DreamOptions {
   start?: DreamStart;
   /** A data prior (prior.ts pcaPrior): keep the image in the span of the training set's top-k principal components, img = mean + U z; the gradient is projected onto the span, the image projected back after every step. Applied at the model's size (the last octave). Default: none. */
   pca?: PcaPrior;
+  /** With the PCA prior: the fraction of the final steps in which the prior lets go (neither the gradient nor the image is projected onto its span), so the network can finish what the span alone cannot reach while the decayed step keeps the image close. Default 0.05 with the PCA prior. */
+  priorRelax?: number;
   /** Plain gradient ascent: every trick above off (no blur, clamp, decay, gradient blur, clipping, octaves, step normalisation); normalisation and jitter stay. Options given explicitly still win. */
   plain?: boolean;
   /** Called after every step (progress bars). */
@@ -168,6 +170,7 @@ export const DREAM_TRICKS: { readonly [K in DreamTrick]: SpecOf<NonNullable<Drea
   l1: { kind: 'number', flag: 'l1', arg: 'w', rule: weight, help: 'weight of an L1 (sparsity) penalty pushing pixels to black (default 0)' },
   prior: { kind: 'number', flag: 'mean-prior', arg: 'w', rule: weight, help: 'weight of an L2 pull towards the training mean image (default 0)' },
   start: { kind: 'choice', flag: 'start', arg: 'kind', choices: ['noise', 'mean'], help: "'noise' (grey 0.5 + noise) or 'mean' (the training mean image + noise) (default mean with the PCA prior, else noise)" },
+  priorRelax: { kind: 'number', flag: 'prior-relax', arg: 'f', rule: { min: 0, max: 1, maxExclusive: true }, help: 'with the PCA prior: the fraction of the final steps without it (default 0.05)' },
   plain: { kind: 'switch', flag: 'plain', value: true, help: 'plain gradient ascent: every trick off (normalisation and jitter stay)' },
 };
 
@@ -242,6 +245,7 @@ export function resolveDreamOptions(o: DreamOptions): ResolvedDreamOptions {
     l1: num('l1', o.l1, 0),
     prior,
     pca: pca ? o.pca!.k : 0,
+    priorRelax: num('priorRelax', o.priorRelax, pca ? 0.05 : 0),
     plain,
   };
 }

@@ -28,14 +28,23 @@ export interface PcaPrior {
   variances: Float64Array;
 }
 
+/** Above this many features the covariance (d × d) is never formed: C q is computed from the samples. */
+export const PCA_DENSE_MAX_FEATURES = 2048;
+
 /**
  * PCA of n samples of d features (row-major, `samples[i·d + j]`, any scale; pass `scale` to
  * convert, e.g. 1/255 for bytes): mean, covariance C = (1/n) Σ (x − m)(x − m)ᵀ, then the top-k
  * eigenvectors by subspace iteration (Q ← orth(C Q), `iterations` times, from a seeded random
  * start) and a final Rayleigh–Ritz step (the eigenvectors of Qᵀ C Q, by Jacobi rotations) to
- * sort them.
+ * sort them. Up to PCA_DENSE_MAX_FEATURES features (or with `dense: true`) C is formed once (d² values); above, each
+ * product C Q is (1/n) Σ (x − m) ((x − m)ᵀ Q), 2·n·d·k operations and no d × d matrix (a
+ * 105×105 image has d = 11025: C would take 970 MB), and `iterations` defaults to 12 instead of
+ * 40 (each costs n·d·k: the prior needs the leading directions' span, not their last digits).
  */
-export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: number, { scale = 1, iterations = 40, seed = 0 } = {}): PcaPrior {
+export function pcaPrior(
+  samples: ArrayLike<number>, n: number, d: number, k: number,
+  { scale = 1, dense = d <= PCA_DENSE_MAX_FEATURES, iterations = dense ? 40 : 12, seed = 0 }: { scale?: number; dense?: boolean; iterations?: number; seed?: number } = {},
+): PcaPrior {
   if (!(Number.isInteger(n) && n >= 2 && Number.isInteger(d) && d >= 1 && samples.length >= n * d)) {
     throw new HandgradError(`pcaPrior: need n ≥ 2 samples of d features (${n}·${d} values), got ${samples.length} values`);
   }
@@ -43,19 +52,7 @@ export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: nu
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += samples[i * d + j]! * scale;
   for (let j = 0; j < d; j++) mean[j]! /= n;
-  // covariance, upper triangle accumulated row by row, then mirrored
-  const C = new Float64Array(d * d);
-  const x = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) x[j] = samples[i * d + j]! * scale - mean[j]!;
-    for (let a = 0; a < d; a++) {
-      const xa = x[a]!;
-      if (xa === 0) continue;
-      const row = a * d;
-      for (let b = a; b < d; b++) C[row + b]! += xa * x[b]!;
-    }
-  }
-  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) C[b * d + a] = C[a * d + b] = C[a * d + b]! / n;
+  const applyC = dense ? denseCovariance(samples, n, d, scale, mean) : sampleCovariance(samples, n, d, scale, mean);
   // subspace iteration on Q (k × d, rows)
   const rng = new Random(seed);
   const Q = new Float64Array(k * d);
@@ -63,12 +60,12 @@ export function pcaPrior(samples: ArrayLike<number>, n: number, d: number, k: nu
   orthonormaliseRows(Q, k, d);
   const Z = new Float64Array(k * d);
   for (let it = 0; it < iterations; it++) {
-    mulRowsBySymmetric(Q, C, k, d, Z);
+    applyC(Q, k, Z);
     Q.set(Z);
     orthonormaliseRows(Q, k, d);
   }
   // Rayleigh–Ritz: T = Q C Qᵀ (k × k), T = V Λ Vᵀ, basis = Vᵀ Q
-  mulRowsBySymmetric(Q, C, k, d, Z);
+  applyC(Q, k, Z);
   const T = new Float64Array(k * k);
   for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
     let s = 0;
@@ -128,6 +125,47 @@ export function priorFromSplit(split: Split, imageShape: readonly [number, numbe
   const m = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j]! += x[i * d + j]! / n;
   return { meanImage: new Tensor(m, [C, H, W]), samples: n, explainedVariance: 0 };
+}
+
+/** out (k × d) = rows of Q (k × d) each multiplied by the covariance: q ↦ C q. */
+type CovarianceProduct = (Q: Float64Array, k: number, out: Float64Array) => void;
+
+/** C formed once (upper triangle accumulated row by row, then mirrored); products by mulRowsBySymmetric. */
+function denseCovariance(samples: ArrayLike<number>, n: number, d: number, scale: number, mean: Float64Array): CovarianceProduct {
+  const C = new Float64Array(d * d);
+  const x = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) x[j] = samples[i * d + j]! * scale - mean[j]!;
+    for (let a = 0; a < d; a++) {
+      const xa = x[a]!;
+      if (xa === 0) continue;
+      const row = a * d;
+      for (let b = a; b < d; b++) C[row + b]! += xa * x[b]!;
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) C[b * d + a] = C[a * d + b] = C[a * d + b]! / n;
+  return (Q, k, out) => mulRowsBySymmetric(Q, C, k, d, out);
+}
+
+/** C q = (1/n) Σᵢ (xᵢ − m) ((xᵢ − m)ᵀ q) for every row q of Q, from the samples. */
+function sampleCovariance(samples: ArrayLike<number>, n: number, d: number, scale: number, mean: Float64Array): CovarianceProduct {
+  const x = new Float64Array(d);
+  return (Q, k, out) => {
+    out.fill(0);
+    const dots = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) x[j] = samples[i * d + j]! * scale - mean[j]!;
+      for (let r = 0; r < k; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += Q[r * d + j]! * x[j]!;
+        dots[r] = s / n;
+      }
+      for (let r = 0; r < k; r++) {
+        const s = dots[r]!;
+        for (let j = 0; j < d; j++) out[r * d + j]! += s * x[j]!;
+      }
+    }
+  };
 }
 
 /** out (k × d) = Q (k × d) · C (d × d, symmetric): each row q ↦ C q. */

@@ -73,7 +73,9 @@ function littleEndian(): boolean {
 
 /**
  * Serialises named tensors (float32 → F32, float64 → F64) and optional string metadata.
- * `tensors` may be a Map, a plain object, or [name, tensor] pairs (e.g. from namedParameters()).
+ * `tensors` may be a Map, a plain object, or [name, tensor] pairs, e.g. `writeSafetensors(model.stateDict())`
+ * (parameters and buffers under PyTorch's names). To save a whole model with its config,
+ * normalisation and class names, so that it loads back in one call, use `saveModel`/`loadModel`.
  */
 export function writeSafetensors(
   tensors: Map<string, Tensor> | Record<string, Tensor> | [string, Tensor][],

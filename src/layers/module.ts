@@ -10,6 +10,7 @@ import { allocateFor, kernelsFor } from '../backend.js';
 import { createParameter, type Parameter } from '../parameter.js';
 import { HandgradError, onHost, Tensor, shapeSize, shapeString, type DType } from '../tensor.js';
 import type { LayerConfig } from './config.js';
+import { summarize, type ModelSummary } from './summary.js';
 
 export type { LayerConfig };
 
@@ -105,6 +106,14 @@ export abstract class Module {
   /** The direct submodules with their names (a copy of the list). */
   children(): [string, Module][] {
     return [...this.childModules];
+  }
+
+  /**
+   * One row per layer with its output shape and parameter count, the totals, and the memory of
+   * the parameters and of the activations for a batch of `batchSize` (summary.ts).
+   */
+  summary(inputShape: readonly number[], batchSize = 1): ModelSummary {
+    return summarize(this, inputShape, batchSize);
   }
 
   /** Sets the gradient of every parameter (own and submodules') to zero, now. */

@@ -2,6 +2,9 @@
 // the training config and the playground. Each entry says which options of a ModelSpec it reads,
 // builds the model's LayerConfig for the data's sample shape and number of classes, and names the
 // loss the model trains with (the NYU net with g = σ trains with BCE on one-hot targets).
+// With batchNorm, a BatchNorm1d follows every hidden Linear and a BatchNorm2d every convolution,
+// before the activation (the placement of Ioffe and Szegedy and of torchvision's models); the
+// Linear or Conv2d before it keeps its bias.
 
 import { ACTIVATIONS, type ActivationName } from '../layers/activations.js';
 import { MAX_SIZE, type LayerConfig } from '../layers/config.js';
@@ -27,6 +30,8 @@ export interface ModelSpec {
   activation?: ActivationName;
   /** The NYU net's g: 'identity' (the outputs are logits) or 'sigmoid'. Default 'identity'. */
   output?: OutputActivation;
+  /** A BatchNorm after every hidden Linear / convolution, before its activation. Default false. */
+  batchNorm?: boolean;
 }
 
 /** A spec with every option its kind reads filled in. */
@@ -35,6 +40,7 @@ export interface ResolvedModelSpec {
   hidden: number[];
   activation: ActivationName;
   output: OutputActivation;
+  batchNorm: boolean;
 }
 
 export interface Dropout {
@@ -61,12 +67,14 @@ export interface ModelKindSpec {
   loss(spec: ResolvedModelSpec): LossKind;
 }
 
-/** Linear → act → (Dropout) per hidden width, then Linear → classes; flat samples. */
+/** Linear → (BatchNorm1d) → act → (Dropout) per hidden width, then Linear → classes; flat samples. */
 function perceptron(spec: ResolvedModelSpec, sampleShape: readonly number[], classes: number, dropout: Dropout, act: ActivationName): LayerConfig[] {
   const layers: LayerConfig[] = [];
   let width = shapeSize(sampleShape);
   for (const h of spec.hidden) {
-    layers.push({ type: 'Linear', inFeatures: width, outFeatures: h }, ACTIVATIONS[act].layer);
+    layers.push({ type: 'Linear', inFeatures: width, outFeatures: h });
+    if (spec.batchNorm) layers.push({ type: 'BatchNorm1d', numFeatures: h });
+    layers.push(ACTIVATIONS[act].layer);
     if (dropout.p > 0) layers.push({ type: 'Dropout', p: dropout.p, mode: dropout.mode });
     width = h;
   }
@@ -80,7 +88,7 @@ const crossEntropy = (): LossKind => 'cross-entropy';
 export const MODEL_KINDS = {
   mlp: {
     label: 'MLP (Linear → activation per hidden width → Linear)',
-    help: 'in → [Linear → activation → (Dropout)] per --hidden width → Linear → classes',
+    help: 'in → [Linear → (BN) → activation → (Dropout)] per --hidden width → Linear → classes',
     hiddenLayers: 'any', defaultHidden: [128], reads: { activation: true, output: false },
     layers: (spec, shape, classes, dropout) => ({ type: 'Sequential', layers: perceptron(spec, shape, classes, dropout, spec.activation) }),
     loss: crossEntropy,
@@ -112,9 +120,9 @@ export const MODEL_KINDS = {
   },
   cnn: {
     label: 'small CNN (conv 8, conv 16, fc 64)',
-    help: 'conv 8 → ReLU → pool → conv 16 → ReLU → pool → Linear 64 → ReLU → (Dropout) → Linear → classes',
+    help: 'conv 8 → (BN) → ReLU → pool → conv 16 → (BN) → ReLU → pool → Linear 64 → (BN) → ReLU → (Dropout) → Linear → classes',
     hiddenLayers: 0, defaultHidden: [], reads: { activation: false, output: false },
-    layers: (_spec, shape, classes, dropout) => ({ type: 'Sequential', layers: cnnLayers(shape, classes, dropout) }),
+    layers: (spec, shape, classes, dropout) => ({ type: 'Sequential', layers: cnnLayers(shape, classes, dropout, spec.batchNorm) }),
     loss: crossEntropy,
   },
 } satisfies Record<ModelKind, ModelKindSpec>;
@@ -123,11 +131,11 @@ export const MODEL_KINDS = {
 export const MODEL_KIND_NAMES: readonly ModelKind[] = ownKeys(MODEL_KINDS);
 
 /**
- * conv 1→8 3×3 pad 1, ReLU, maxpool 2, conv 8→16 3×3 pad 1, ReLU, maxpool 2, flatten,
- * linear 16·⌊H/4⌋·⌊W/4⌋ → 64, ReLU, (Dropout), linear 64 → classes. Flat square samples ([784])
- * are read as [1, 28, 28].
+ * conv 1→8 3×3 pad 1, (BN), ReLU, maxpool 2, conv 8→16 3×3 pad 1, (BN), ReLU, maxpool 2, flatten,
+ * linear 16·⌊H/4⌋·⌊W/4⌋ → 64, (BN), ReLU, (Dropout), linear 64 → classes. Flat square samples
+ * ([784]) are read as [1, 28, 28].
  */
-function cnnLayers(sampleShape: readonly number[], classes: number, dropout: Dropout): LayerConfig[] {
+function cnnLayers(sampleShape: readonly number[], classes: number, dropout: Dropout, batchNorm: boolean): LayerConfig[] {
   const side = sampleShape.length === 1 ? Math.sqrt(sampleShape[0]!) : NaN;
   if (sampleShape.length !== 3 && !Number.isInteger(side)) {
     throw new HandgradError(`buildModel: the cnn needs image samples [channels, height, width], got samples of shape ${shapeString(sampleShape)}`);
@@ -136,15 +144,19 @@ function cnnLayers(sampleShape: readonly number[], classes: number, dropout: Dro
   if (H < 4 || W < 4) throw new HandgradError(`buildModel: the cnn needs images of at least 4×4, got ${H}×${W}`);
   // Two 'same' convolutions keep H×W; each 2×2 max-pool halves it (rounding down).
   const flat = 16 * Math.floor(Math.floor(H / 2) / 2) * Math.floor(Math.floor(W / 2) / 2);
+  const bn2d = (c: number): LayerConfig[] => (batchNorm ? [{ type: 'BatchNorm2d', numFeatures: c }] : []);
   return [
     { type: 'Conv2d', inChannels: C, outChannels: 8, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1] },
+    ...bn2d(8),
     { type: 'ReLU' },
     { type: 'MaxPool2d', kernelSize: [2, 2] },
     { type: 'Conv2d', inChannels: 8, outChannels: 16, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1] },
+    ...bn2d(16),
     { type: 'ReLU' },
     { type: 'MaxPool2d', kernelSize: [2, 2] },
     { type: 'Flatten' },
     { type: 'Linear', inFeatures: flat, outFeatures: 64 },
+    ...(batchNorm ? [{ type: 'BatchNorm1d', numFeatures: 64 } as const] : []),
     { type: 'ReLU' },
     ...(dropout.p > 0 ? [{ type: 'Dropout', p: dropout.p, mode: dropout.mode } as const] : []),
     { type: 'Linear', inFeatures: 64, outFeatures: classes },
@@ -157,7 +169,7 @@ export const MAX_HIDDEN_LAYERS = 1000;
 /**
  * Checks a model spec from outside (a config file, a checkpoint, flags) and fills in the options
  * its kind reads. An option its kind does not read is refused. Errors: HandgradError, code
- * 'invalid-option', subject.option 'model.kind', 'model.hidden', 'model.activation' or 'model.output'.
+ * 'invalid-option', subject.option 'model.kind', 'model.hidden', 'model.activation', 'model.output' or 'model.batchNorm'.
  */
 export function resolveModelSpec(spec: unknown, source = 'model'): ResolvedModelSpec {
   const bad = (field: string, problem: string): never => {
@@ -165,7 +177,7 @@ export function resolveModelSpec(spec: unknown, source = 'model'): ResolvedModel
   };
   if (!isRecord(spec)) return bad('kind', 'must be given: the model must be an object with a "kind"');
   const field = (name: string): unknown => (Object.hasOwn(spec, name) ? spec[name] : undefined);
-  for (const key of Object.keys(spec)) if (!['kind', 'hidden', 'activation', 'output'].includes(key)) bad(key, 'is not a model option (they are kind, hidden, activation, output)');
+  for (const key of Object.keys(spec)) if (!['kind', 'hidden', 'activation', 'output', 'batchNorm'].includes(key)) bad(key, 'is not a model option (they are kind, hidden, activation, output, batchNorm)');
   const kind = field('kind');
   if (!isOwnKey(MODEL_KINDS, kind)) return bad('kind', `must be one of ${MODEL_KIND_NAMES.join(', ')}, got ${JSON.stringify(kind) ?? 'nothing'}`);
   const entry: ModelKindSpec = MODEL_KINDS[kind];
@@ -192,8 +204,11 @@ export function resolveModelSpec(spec: unknown, source = 'model'): ResolvedModel
     if (!entry.reads.output) bad('output', `does not apply to ${kind}`);
     if (output !== 'identity' && output !== 'sigmoid') bad('output', `must be 'identity' or 'sigmoid', got ${JSON.stringify(output)}`);
   }
+  const batchNorm = field('batchNorm');
+  if (batchNorm !== undefined && typeof batchNorm !== 'boolean') bad('batchNorm', `must be true or false, got ${JSON.stringify(batchNorm)}`);
   return {
     kind,
+    batchNorm: batchNorm === true,
     hidden: widths,
     activation: isOwnKey(ACTIVATIONS, activation) ? activation : 'relu',
     output: output === 'sigmoid' ? 'sigmoid' : 'identity',
@@ -208,6 +223,7 @@ export function storedModelSpec(spec: ResolvedModelSpec): ModelSpec {
     ...(entry.hiddenLayers !== 0 ? { hidden: [...spec.hidden] } : {}),
     ...(entry.reads.activation ? { activation: spec.activation } : {}),
     ...(entry.reads.output ? { output: spec.output } : {}),
+    ...(spec.batchNorm ? { batchNorm: true } : {}),
   };
 }
 

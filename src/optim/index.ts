@@ -16,6 +16,17 @@ export { Optimizer, type OptimizerState } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export { LRScheduler, type SchedulerState } from './scheduler.js';
+export {
+  StepLR, MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR,
+  type StepLROptions, type MultiStepLROptions, type ExponentialLROptions, type LinearLROptions, type CosineAnnealingLROptions,
+} from './schedulers.js';
+export { OneCycleLR, type OneCycleLROptions, type AnnealStrategy } from './onecycle.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './plateau.js';
+export {
+  SCHEDULES, SCHEDULE_NAMES, buildSchedule, resolveSchedule, parseSchedule,
+  type ScheduleName, type ScheduleConfig, type ScheduleSpec, type ScheduleContext, type ScheduleValue,
+} from './schedules.js';
 
 /** The optimisers by name, as training configs and the CLI's --optimizer spell them. */
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';

@@ -28,7 +28,7 @@ export interface CheckpointRead extends Checkpoint {
 
 /** Writes the session's checkpoint into `dir`, keeping the one it replaces as the previous. */
 export function writeCheckpoint(dir: string, session: TrainingSession): void {
-  writeFileAtomic(join(dir, CHECKPOINT_FILE), checkpointToBytes(session.state(), session.model), { previous: join(dir, PREVIOUS_CHECKPOINT_FILE) });
+  writeFileAtomic(join(dir, CHECKPOINT_FILE), checkpointToBytes(session.state(), session.model, session.earlyStopping?.bestTensors()), { previous: join(dir, PREVIOUS_CHECKPOINT_FILE) });
 }
 
 /** True when `dir` holds a checkpoint (current, previous or of the old layout), readable or not. */

@@ -6,12 +6,13 @@
 //     optimizer/<i>/<buffer>     the optimiser's buffer of its i-th parameter (PyTorch's
 //                                optimizer.state_dict() numbers parameters the same way),
 //                                in that parameter's dtype
+//     best/<state-dict name>     the best epoch's state dict (runs with early stopping)
 //   __metadata__
 //     format   "handgrad-checkpoint"
 //     version  "1"
 //     state    the TrainState as JSON (config, model config, normalisation, completed epochs,
-//              history, the shuffle and dropout streams), its optimizer.buffers replaced by the
-//              buffers' names per parameter
+//              history, the shuffle and dropout streams, the scheduler's and early stopping's
+//              counters), its optimizer.buffers replaced by the buffers' names per parameter
 
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../layers/module.js';
@@ -25,23 +26,26 @@ import type { TrainState } from './loop.js';
 export const CHECKPOINT_FORMAT = 'handgrad-checkpoint';
 const CHECKPOINT_VERSION = '1';
 const OPTIMIZER_PREFIX = 'optimizer/';
+const BEST_PREFIX = 'best/';
 
-/** A checkpoint read back: the state and the model's state dict by name. */
+/** A checkpoint read back: the state, the model's state dict by name, and the best epoch's (early stopping). */
 export interface Checkpoint {
   /** The training session's state: epoch, step, optimiser, generators, history. */
   state: TrainState;
   /** The model's state dict: parameters and buffers by dotted name. */
   weights: Map<string, Tensor>;
+  /** The best epoch's state dict (runs with early stopping; empty otherwise). */
+  best: Map<string, Tensor>;
 }
 
-/** Serialises a session's state and its model (state dict) into one safetensors file. */
-export function checkpointToBytes(state: TrainState, model: Module): Uint8Array {
+/** Serialises a session's state, its model (state dict) and the best epoch's state dict into one safetensors file. */
+export function checkpointToBytes(state: TrainState, model: Module, best: [string, Tensor][] = []): Uint8Array {
   const params = model.parameters();
   const { buffers, ...optimizer } = state.optimizer;
   if (buffers.length !== 0 && buffers.length !== params.length) {
     throw new HandgradError(`checkpoint: the optimiser holds buffers for ${buffers.length} parameters, the model has ${params.length}`);
   }
-  const tensors: [string, Tensor][] = model.stateDict();
+  const tensors: [string, Tensor][] = [...model.stateDict(), ...best.map(([n, t]): [string, Tensor] => [`${BEST_PREFIX}${n}`, t])];
   const names = buffers.map((b, i) => {
     const dtype = params[i]!.value.dtype;
     for (const [name, values] of Object.entries(b)) {
@@ -88,6 +92,13 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
     return Array.isArray(words) && words.length === 4 && words.every((w) => Number.isInteger(w));
   };
   need(!!st.rng && okStream(st.rng.shuffle) && okStream(st.rng.dropout), '"rng" must hold the shuffle and dropout stream states');
+  const sched = st.scheduler;
+  need(sched === undefined || sched === null || (typeof sched === 'object' && typeof sched.type === 'string' && Number.isInteger(sched.lastEpoch) &&
+    typeof sched.lr === 'number' && typeof sched.extra === 'object' && sched.extra !== null), '"scheduler" must be null or {type, lastEpoch, lr, extra}');
+  const es = st.earlyStop;
+  need(es === undefined || es === null || (typeof es === 'object' && (es.bestLoss === null || typeof es.bestLoss === 'number') &&
+    Number.isInteger(es.bestEpoch) && es.bestEpoch >= 0 && es.bestEpoch <= (st.epoch ?? 0) && Number.isInteger(es.bad) && es.bad >= 0 &&
+    typeof es.stopped === 'boolean'), '"earlyStop" must be null or {bestLoss, bestEpoch ≤ epoch, bad, stopped}');
   // The config and the model config go through the same schemas as a new run's, here, so a
   // damaged state is reported with this file's name (and a resume falls back to the previous file).
   try {
@@ -100,7 +111,11 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
 
   // Split the tensors: optimiser buffers back into the state, the rest is the model's state dict.
   const weights = new Map<string, Tensor>();
-  for (const [name, t] of file.tensors) if (!name.startsWith(OPTIMIZER_PREFIX)) weights.set(name, t);
+  const best = new Map<string, Tensor>();
+  for (const [name, t] of file.tensors) {
+    if (name.startsWith(BEST_PREFIX)) best.set(name.slice(BEST_PREFIX.length), t);
+    else if (!name.startsWith(OPTIMIZER_PREFIX)) weights.set(name, t);
+  }
   const buffers: OptimizerState['buffers'] = (names as string[][]).map((list, i) => {
     const b: Record<string, number[]> = {};
     for (const name of list) {
@@ -111,7 +126,7 @@ export function checkpointFromBytes(bytes: Uint8Array, source: string): Checkpoi
     return b;
   });
   const expected = buffers.reduce((n, b) => n + Object.keys(b).length, 0);
-  if (file.tensors.size - weights.size !== expected) fail(`${file.tensors.size - weights.size} optimiser tensors, the state names ${expected}`);
+  if (file.tensors.size - weights.size - best.size !== expected) fail(`${file.tensors.size - weights.size - best.size} optimiser tensors, the state names ${expected}`);
   const state: TrainState = { ...(st as Omit<TrainState, 'optimizer'>), optimizer: { type: opt!.type as string, step: opt!.step as number, buffers } };
-  return { state, weights };
+  return { state, weights, best };
 }

@@ -13,7 +13,9 @@ import { layerFromConfig } from '../layers/registry.js';
 import type { Module } from '../layers/module.js';
 import { isOwnKey, isRecord } from '../lookup.js';
 import { modelLayers, resolveModelSpec, storedModelSpec, type ModelSpec } from '../models/kinds.js';
-import { OPTIMIZER_NAMES, isOptimizerName, resolveOptimizerHyper, type OptimizerHyper, type OptimizerName } from '../optim/index.js';
+import {
+  OPTIMIZER_NAMES, isOptimizerName, resolveOptimizerHyper, resolveSchedule, type OptimizerHyper, type OptimizerName, type ScheduleConfig,
+} from '../optim/index.js';
 import { globalRandom, Random } from '../random.js';
 import { HandgradError, shapeSize, shapeString } from '../tensor.js';
 
@@ -48,6 +50,14 @@ export interface TrainConfig extends OptimizerHyper {
   seed: number;
   /** Input normalisation, computed on the training split. */
   normalize: NormalizeMode;
+  /** The learning-rate schedule (optim/schedules.ts), or null for a constant lr. */
+  lrSchedule: ScheduleConfig | null;
+  /** Clip the gradients' total 2-norm to this before every step (0 = no clipping). */
+  clipGradNorm: number;
+  /** The fraction of the training data held out as a seeded validation split (0 = none). */
+  val: number;
+  /** Stop after this many epochs without a better validation loss, keeping the best epoch's weights (0 = never). */
+  earlyStop: number;
 }
 
 /** The fields every run has, with their defaults (the optimiser's own come from its registry entry). */
@@ -62,6 +72,10 @@ const RUN_DEFAULTS = {
   epochs: 10,
   seed: 0,
   normalize: 'global',
+  lrSchedule: null,
+  clipGradNorm: 0,
+  val: 0,
+  earlyStop: 0,
 } as const satisfies Omit<TrainConfig, Exclude<keyof OptimizerHyper, 'lr'>>;
 
 /** Fields of configs written by older versions that describe the process, not the run: dropped. */
@@ -86,7 +100,7 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
     }
   }
   const pick = (name: keyof typeof RUN_DEFAULTS): unknown => field(name) ?? RUN_DEFAULTS[name];
-  const int = (name: 'batchSize' | 'epochs' | 'seed', min: number, max: number): number => {
+  const int = (name: 'batchSize' | 'epochs' | 'seed' | 'earlyStop', min: number, max: number): number => {
     const v = pick(name);
     return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : bad(name, `an integer in [${min}, ${max}]`, v);
   };
@@ -100,6 +114,17 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
   if (!isOptimizerName(optimizer)) return bad('optimizer', `one of ${OPTIMIZER_NAMES.join(', ')}`, optimizer);
   const dropout = pick('dropout');
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('dropout', 'a number in [0, 1)', dropout);
+  const clip = pick('clipGradNorm');
+  if (typeof clip !== 'number' || !Number.isFinite(clip) || clip < 0) bad('clipGradNorm', 'a number ≥ 0 (0: no clipping)', clip);
+  const val = pick('val');
+  if (typeof val !== 'number' || !(val >= 0 && val < 1)) bad('val', 'a fraction in [0, 1) (0: no validation split)', val);
+  const earlyStop = int('earlyStop', 0, 2 ** 24);
+  if (earlyStop > 0 && val === 0) {
+    throw new HandgradError('train config: earlyStop needs a validation split (val > 0): early stopping never looks at the test set', { code: 'invalid-option', subject: { option: 'earlyStop' } });
+  }
+  const epochs = int('epochs', 1, 2 ** 24);
+  const schedule = pick('lrSchedule');
+  const lrSchedule = schedule === null ? null : resolveSchedule(schedule, 'train config', { epochs, stepsPerEpoch: 1 });
   const hyper: OptimizerHyper = { lr: partial.lr ?? RUN_DEFAULTS.lr };
   for (const key of OPTIMIZER_FIELDS) if (key !== 'lr' && field(key) !== undefined) copyHyper(hyper, partial, key);
   return {
@@ -110,9 +135,13 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): TrainConfig {
     dropout: Number(dropout),
     dropoutMode: choice('dropoutMode', DROPOUT_MODES),
     batchSize: int('batchSize', 1, 2 ** 24),
-    epochs: int('epochs', 1, 2 ** 24),
+    epochs,
     seed: int('seed', 0, 2 ** 32 - 1),
     normalize: choice('normalize', NORMALIZE_MODES),
+    lrSchedule,
+    clipGradNorm: Number(clip),
+    val: Number(val),
+    earlyStop,
   };
 }
 
@@ -228,8 +257,8 @@ export function dropoutLayers(m: Module): Dropout[] {
   return out;
 }
 
-/** The three seeded streams of a run, derived from its one seed. */
-export function runStreams(seed: number): { init: Random; shuffle: Random; dropout: Random } {
-  return { init: new Random(seed), shuffle: new Random(seed + 0x5eed0001), dropout: new Random(seed + 0x5eed0002) };
+/** The seeded streams of a run, derived from its one seed (the validation split's drawn once, when the run starts). */
+export function runStreams(seed: number): { init: Random; shuffle: Random; dropout: Random; split: Random } {
+  return { init: new Random(seed), shuffle: new Random(seed + 0x5eed0001), dropout: new Random(seed + 0x5eed0002), split: new Random(seed + 0x5eed0003) };
 }
 

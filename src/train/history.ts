@@ -6,9 +6,13 @@ import type { EpochRecord } from './loop.js';
 /** The CSV columns, in order: the fields of an EpochRecord. */
 export const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'seconds', 'samplesPerSecond', 'lr'] as const;
 
-/** The records as CSV: the HISTORY_FIELDS header, then one row per record. */
+/** The columns of a run with a validation split, after HISTORY_FIELDS. */
+export const VAL_FIELDS = ['valLoss', 'valAccuracy'] as const;
+
+/** The records as CSV: the HISTORY_FIELDS header (and VAL_FIELDS when a record has them), then one row per record. */
 export function historyCsv(history: readonly EpochRecord[]): string {
-  return [HISTORY_FIELDS.join(','), ...history.map((r) => HISTORY_FIELDS.map((f) => String(r[f])).join(','))].join('\n') + '\n';
+  const fields = history.some((r) => r.valLoss !== undefined) ? [...HISTORY_FIELDS, ...VAL_FIELDS] : HISTORY_FIELDS;
+  return [fields.join(','), ...history.map((r) => fields.map((f) => String(r[f] ?? '')).join(','))].join('\n') + '\n';
 }
 
 /** The records as JSON lines, one per record. */

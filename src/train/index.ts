@@ -16,7 +16,7 @@ export {
   type EpochRecord, type StepRecord, type TrainState, type TrainCallbacks, type SessionOptions, type SliceResult, type StartingModel,
 } from './loop.js';
 export { evaluateModel, countCorrect, softmaxRow, type Evaluation } from './evaluate.js';
-export { HISTORY_FIELDS, historyCsv, historyJsonl } from './history.js';
+export { HISTORY_FIELDS, VAL_FIELDS, historyCsv, historyJsonl } from './history.js';
 export { checkpointToBytes, checkpointFromBytes, CHECKPOINT_FORMAT, type Checkpoint } from './checkpoint.js';
 export { saveModel, loadModel, sessionModelInfo, BUNDLE_FORMAT, type ModelInfo, type LoadedModel, type BundleData } from './bundle.js';
 export { saveModelFile, loadModelFile } from './bundle-file.js';

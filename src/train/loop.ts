@@ -1,7 +1,8 @@
 // The training loop. It owns the order of one step:
-//   forward → loss → zeroGrad → backward → step
+//   forward → loss → zeroGrad → backward → (clip the gradients' norm) → step → (per-step schedule)
 // runs the model in train() mode for the epoch's minibatches and in eval() mode for the full
-// test pass, and emits one typed record per step and one per epoch, which the CLI, the plots,
+// test pass and the validation pass, then steps a per-epoch schedule (ReduceLROnPlateau reads
+// the validation loss, or the training loss without a validation split) and early stopping; it emits one typed record per step and one per epoch, which the CLI, the plots,
 // the checkpoints and the browser playground all read. Browser-safe: no fs.
 //
 // A TrainingSession has two faces over one step():
@@ -11,17 +12,21 @@
 // An epoch ends inside the step that trains its last batch: the test pass runs, the epoch's
 // record joins the history, and the next step starts the next epoch with a new shuffle.
 
-import type { Dataset } from '../data/types.js';
+import type { Dataset, Split } from '../data/types.js';
 import { validateLayerConfig, type LayerConfig } from '../layers/config.js';
 import type { Module } from '../layers/module.js';
 import { modelLoss } from '../models/kinds.js';
-import { OPTIMIZERS, type Optimizer, type OptimizerState } from '../optim/index.js';
+import { clipGradNorm } from '../optim/clip.js';
+import { buildSchedule, OPTIMIZERS, SCHEDULES, type LRScheduler, type Optimizer, type OptimizerState, type SchedulerState } from '../optim/index.js';
+import type { Parameter } from '../parameter.js';
 import type { Random, RandomState } from '../random.js';
 import { HandgradError, type Tensor, shapeString } from '../tensor.js';
 import { buildFromConfig, checkModelInput, modelConfig, modelInputShape, resolveConfig, runStreams, type TrainConfig } from './config.js';
+import { EarlyStopping, type EarlyStopState } from './early-stop.js';
 import { countCorrect, evaluateLoader, type Evaluation } from './evaluate.js';
 import { BatchLoader, checkNormalization, computeNormalization, type Normalization } from './loader.js';
 import { Objective } from './objective.js';
+import { validationSplit } from './split.js';
 
 /** One epoch: training metrics are means over the epoch's minibatches in train mode; test metrics a full pass in eval mode. */
 export interface EpochRecord {
@@ -42,8 +47,12 @@ export interface EpochRecord {
   seconds: number;
   /** Training samples per second of the epoch (training time only). */
   samplesPerSecond: number;
-  /** The learning rate of the epoch. */
+  /** The learning rate of the epoch's last step. */
   lr: number;
+  /** Validation metrics, in eval mode (runs with a validation split only). */
+  valLoss?: number;
+  /** Validation accuracy (runs with a validation split only). */
+  valAccuracy?: number;
 }
 
 /** One optimiser step. */
@@ -92,6 +101,10 @@ export interface TrainState {
   optimizer: OptimizerState;
   /** The shuffling and dropout streams' states. */
   rng: { shuffle: StreamState; dropout: StreamState };
+  /** The learning-rate scheduler's state (runs with a schedule). */
+  scheduler?: SchedulerState | null;
+  /** Early stopping's counters (runs with earlyStop); the best weights travel beside them. */
+  earlyStop?: EarlyStopState | null;
 }
 
 /**
@@ -141,7 +154,7 @@ export interface StartingModel {
 /** Options of a {@link TrainingSession}. */
 export interface SessionOptions {
   /** Continue from a checkpoint: its state and its weights (by namedParameters() name). */
-  resume?: { state: TrainState; weights: Map<string, Tensor> };
+  resume?: { state: TrainState; weights: Map<string, Tensor>; best?: Map<string, Tensor> };
   /**
    * Train on from a trained model (a model bundle's, loadModel) instead of a fresh one of
    * config.model; the optimiser, the streams and the epoch count start afresh.
@@ -200,9 +213,23 @@ export class TrainingSession {
   readonly history: EpochRecord[] = [];
   /** The loss the model kind trains with, and its targets. */
   readonly objective: Objective;
+  /** The schedule that sets the optimiser's lr (null: a constant lr). */
+  readonly scheduler: LRScheduler | null;
+  /** Early stopping on the validation loss (null without earlyStop). */
+  readonly earlyStopping: EarlyStopping | null;
+  /** The samples trained on: the training split less the validation split. */
+  readonly trainSplit: Split;
+  /** The validation split carved from the training data (null without val). */
+  readonly valSplit: Split | null;
   private settings: TrainConfig;
   private readonly trainLoader: BatchLoader;
   private readonly testLoader: BatchLoader;
+  private readonly valLoader: BatchLoader | null;
+  private readonly params: Parameter[];
+  /** The schedule steps after every optimiser step (else after every epoch). */
+  private readonly perStep: boolean;
+  /** The lr of the last optimiser step. */
+  private lastLr: number;
   /** The epoch in progress, or null between epochs (the next step starts one). */
   private open: OpenEpoch | null = null;
 
@@ -219,6 +246,9 @@ export class TrainingSession {
     this.shuffleRng = streams.shuffle;
     this.dropoutRng = streams.dropout;
     const features = data.train.x.length / data.train.n;
+    const split = c.val > 0 ? validationSplit(data.train, features, c.val, streams.split) : null;
+    this.trainSplit = split?.train ?? data.train;
+    this.valSplit = split?.val ?? null;
     const start = resume ? { config: resume.state.model, normalization: resume.state.normalization, source: 'checkpoint' }
       : from ? { config: from.config, normalization: from.normalization, source: 'starting model' } : null;
     if (start) {
@@ -227,26 +257,46 @@ export class TrainingSession {
       this.normalization = checkNormalization(start.normalization, features, start.source);
     } else {
       this.modelConfig = modelConfig(c.model, data.sampleShape, data.classes.length, c.dropout, c.dropoutMode);
-      this.normalization = computeNormalization(data.train, features, c.normalize);
+      this.normalization = computeNormalization(this.trainSplit, features, c.normalize);
     }
     this.model = buildFromConfig(this.modelConfig, { initRng: streams.init, dropoutRng: this.dropoutRng });
     // The data is not trained: the first layer with weights need not compute dL/dx.
     const first = firstLayerWithParameters(this.model);
     if (first) first.computeInputGradient = false;
-    this.optimizer = OPTIMIZERS[c.optimizer].build(this.model.parameters(), c);
+    this.params = this.model.parameters();
+    this.optimizer = OPTIMIZERS[c.optimizer].build(this.params, c);
     this.objective = new Objective(modelLoss(c.model));
     if (from) loadWeights(this.model, from.weights, 'starting model');
-    if (resume) {
-      loadWeights(this.model, resume.weights, 'checkpoint');
-      this.optimizer.loadState(resume.state.optimizer);
-      this.shuffleRng.setState(resume.state.rng.shuffle);
-      this.dropoutRng.setState(resume.state.rng.dropout);
-      this.epoch = resume.state.epoch;
-      this.history.push(...resume.state.history);
-    }
     this.inputShape = modelInputShape(this.modelConfig, data.sampleShape);
-    this.trainLoader = new BatchLoader(data.train, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
+    this.trainLoader = new BatchLoader(this.trainSplit, this.inputShape, { batchSize: c.batchSize, shuffle: true, rng: this.shuffleRng, normalization: this.normalization });
     this.testLoader = new BatchLoader(data.test, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization });
+    this.valLoader = this.valSplit ? new BatchLoader(this.valSplit, this.inputShape, { batchSize: Math.max(c.batchSize, 500), normalization: this.normalization }) : null;
+    this.scheduler = c.lrSchedule ? buildSchedule(this.optimizer, c.lrSchedule, { epochs: c.epochs, stepsPerEpoch: this.trainLoader.batches }, 'train config') : null;
+    this.perStep = c.lrSchedule !== null && SCHEDULES[c.lrSchedule.type].interval === 'step';
+    this.earlyStopping = c.earlyStop > 0 ? new EarlyStopping(c.earlyStop, this.model) : null;
+    if (resume) {
+      const s = resume.state;
+      loadWeights(this.model, resume.weights, 'checkpoint');
+      this.optimizer.loadState(s.optimizer);
+      if (this.scheduler) {
+        if (!s.scheduler) throw new HandgradError('checkpoint: the run has a learning-rate schedule but the checkpoint holds no scheduler state');
+        this.scheduler.loadState(s.scheduler);
+      }
+      if (this.earlyStopping) {
+        if (!s.earlyStop) throw new HandgradError('checkpoint: the run stops early but the checkpoint holds no early-stopping state');
+        this.earlyStopping.load(s.earlyStop, resume.best ?? new Map());
+      }
+      this.shuffleRng.setState(s.rng.shuffle);
+      this.dropoutRng.setState(s.rng.dropout);
+      this.epoch = s.epoch;
+      this.history.push(...s.history);
+    }
+    this.lastLr = this.optimizer.lr;
+  }
+
+  /** The run has stopped early (its model holds the best epoch's weights). */
+  get stoppedEarly(): boolean {
+    return this.earlyStopping?.state.stopped ?? false;
   }
 
   /** The run's config, with the learning rate in use (setLearningRate changes it). */
@@ -284,6 +334,8 @@ export class TrainingSession {
       history: this.history.map((r) => ({ ...r })),
       optimizer: this.optimizer.state(),
       rng: { shuffle: this.shuffleRng.getState(), dropout: this.dropoutRng.getState() },
+      scheduler: this.scheduler?.state() ?? null,
+      earlyStop: this.earlyStopping ? { ...this.earlyStopping.state } : null,
     };
   }
 
@@ -292,8 +344,10 @@ export class TrainingSession {
    * `confusion: true` the confusion matrix too (row = true class, column = predicted). The model
    * is left in eval mode; the next step switches it back.
    */
-  evaluate(options: { split?: 'test' | 'train'; confusion?: boolean } = {}): Evaluation {
-    const loader = options.split === 'train' ? new BatchLoader(this.data.train, this.inputShape, { batchSize: 500, normalization: this.normalization }) : this.testLoader;
+  evaluate(options: { split?: 'test' | 'train' | 'val'; confusion?: boolean } = {}): Evaluation {
+    if (options.split === 'val' && !this.valLoader) throw new HandgradError('evaluate: the run has no validation split (val is 0)');
+    const loader = options.split === 'train' ? new BatchLoader(this.trainSplit, this.inputShape, { batchSize: 500, normalization: this.normalization })
+      : options.split === 'val' ? this.valLoader! : this.testLoader;
     return evaluateLoader(this.model, loader, this.objective, options.confusion ? this.data.classes.length : undefined);
   }
 
@@ -305,7 +359,8 @@ export class TrainingSession {
    */
   step(): StepRecord {
     const t0 = now();
-    const { model, optimizer, objective, trainLoader: loader } = this;
+    const { model, optimizer, objective, trainLoader: loader, scheduler } = this;
+    if (this.stoppedEarly) throw new HandgradError(`TrainingSession.step: the run stopped early after epoch ${this.epoch}`);
     if (!this.open) {
       loader.startEpoch();
       this.open = { batch: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 };
@@ -321,7 +376,12 @@ export class TrainingSession {
     const right = countCorrect(logits, batch.y, batch.n);
     optimizer.zeroGrad();
     model.backward(objective.backward());
+    if (this.settings.clipGradNorm > 0) clipGradNorm(this.params, this.settings.clipGradNorm);
+    const lr = optimizer.lr;
+    this.lastLr = lr;
     optimizer.step();
+    // the schedule steps after every optimiser step but the run's last (whose next lr is never used)
+    if (this.perStep && optimizer.stepCount < this.settings.epochs * loader.batches) scheduler!.step();
     e.batch = b + 1;
     e.lossSum += loss;
     e.correct += right;
@@ -330,7 +390,7 @@ export class TrainingSession {
     const record: StepRecord = {
       epoch, batch: b, batches: loader.batches, step: optimizer.stepCount, loss, accuracy: right / batch.n,
       epochLoss: e.lossSum / e.batch, epochAccuracy: e.correct / e.seen, seconds: e.seconds,
-      samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0, lr: optimizer.lr,
+      samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0, lr,
     };
     if (e.batch === loader.batches) this.endEpoch(e);
     return record;
@@ -380,7 +440,7 @@ export class TrainingSession {
   async run(callbacks: TrainCallbacks = {}): Promise<EpochRecord[]> {
     const last = Math.min(this.settings.epochs, callbacks.stopAfterEpoch ?? this.settings.epochs);
     const yieldEvery = callbacks.yieldEvery ?? 25;
-    while (this.epoch < last) {
+    while (this.epoch < last && !this.stoppedEarly) {
       if (callbacks.signal?.aborted) {
         this.open = null;
         return this.history;
@@ -397,18 +457,23 @@ export class TrainingSession {
   private endEpoch(e: OpenEpoch): void {
     const t0 = now();
     const test = evaluateLoader(this.model, this.testLoader, this.objective);
+    const val = this.valLoader ? evaluateLoader(this.model, this.valLoader, this.objective) : null;
     this.model.train();
     this.epoch += 1;
+    const trainLoss = e.lossSum / e.batch;
     this.history.push({
       epoch: this.epoch,
-      trainLoss: e.lossSum / e.batch,
+      trainLoss,
       trainAccuracy: e.correct / e.seen,
       testLoss: test.loss,
       testAccuracy: test.accuracy,
       seconds: e.seconds + (now() - t0) / 1000,
       samplesPerSecond: e.seconds > 0 ? e.seen / e.seconds : 0,
-      lr: this.optimizer.lr,
+      lr: this.lastLr,
+      ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
     });
+    if (this.scheduler && !this.perStep) this.scheduler.step(val ? val.loss : trainLoss);
+    if (this.earlyStopping && val) this.earlyStopping.update(this.epoch, val.loss);
     this.open = null;
   }
 }

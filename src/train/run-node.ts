@@ -22,7 +22,7 @@ import { sessionModelInfo } from './bundle.js';
 import { writeModelFile } from './bundle-node.js';
 import type { TrainConfig } from './config.js';
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-node.js';
-import { HISTORY_FIELDS, historyCsv, historyJsonl } from './history.js';
+import { HISTORY_FIELDS, type VAL_FIELDS, historyCsv, historyJsonl } from './history.js';
 import { TrainingSession, type EpochRecord, type StepRecord, type TrainState } from './loop.js';
 import type { LayerConfig } from '../layers/module.js';
 import { HandgradError } from '../tensor.js';
@@ -110,7 +110,14 @@ export function readHistory(file: string): EpochRecord[] {
     };
     const epoch = field('epoch', true);
     if (!Number.isInteger(epoch) || epoch < 1) throw new HandgradError(`${file}:${i + 1}: field 'epoch' must be an integer ≥ 1, got ${epoch}`);
+    const val = (k: (typeof VAL_FIELDS)[number]): { [key: string]: number } => {
+      const v: unknown = (r as Record<string, unknown>)[k];
+      if (v === undefined) return {};
+      if (typeof v === 'number' || v === null) return { [k]: v ?? NaN };
+      throw new HandgradError(`${file}:${i + 1}: field '${k}' not a number`);
+    };
     out.push({
+      ...val('valLoss'), ...val('valAccuracy'),
       epoch, trainLoss: field('trainLoss', true), trainAccuracy: field('trainAccuracy', true), testLoss: field('testLoss', true),
       testAccuracy: field('testAccuracy', true), seconds: field('seconds', false), samplesPerSecond: field('samplesPerSecond', false), lr: field('lr', false),
     });
@@ -175,7 +182,7 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     fellBack = cp.fellBack;
     // A resumed run keeps its checkpoint's config; only the number of epochs may be raised.
     const state: TrainState = { ...cp.state, config: { ...cp.state.config, epochs: Math.max(opts.config.epochs, cp.state.epoch) } };
-    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights } });
+    session = new TrainingSession({}, data, { resume: { state, weights: cp.weights, best: cp.best } });
     resumedFrom = state.epoch;
     if (state.config.epochs !== cp.state.config.epochs) writeConfig(outDir, session, opts);
     // the bundle and the history may be ahead of (or behind) the checkpoint a kill left: match them to it
@@ -188,7 +195,7 @@ async function runLocked(opts: RunOptions): Promise<RunResult> {
     writeCheckpoint(outDir, session);
     writeModel(outDir, session, opts);
   }
-  const alreadyComplete = session.epoch >= session.config.epochs;
+  const alreadyComplete = session.epoch >= session.config.epochs || session.stoppedEarly;
   await session.run({
     onStep: opts.onStep,
     stopAfterEpoch: opts.stopAfterEpoch,

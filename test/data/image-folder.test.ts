@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodePngGray, loadImageFolder, loadOmniglotFolder } from '../../src/data/image-folder-node.js';
+import { decodePngGray, loadImageFolder } from '../../src/data/image-folder-node.js';
+import { loadOmniglotFolder } from '../../src/data/omniglot-node.js';
 import { loadDataset } from '../../src/data/load-node.js';
 import { dataError, tempDir } from './helpers.js';
 

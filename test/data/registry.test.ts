@@ -28,8 +28,8 @@ if (fashion.kind !== 'idx') throw new Error('fashion-mnist must be an IDX entry'
 const noEnv = { HOME: '/nonexistent' } as Record<string, string | undefined>;
 
 describe('the registry table', () => {
-  it('lists the four names and an embedded default', () => {
-    expect(datasetNames()).toEqual(['mnist', 'mnist-idx', 'fashion-mnist', 'omniglot12']);
+  it('lists the five names and an embedded default', () => {
+    expect(datasetNames()).toEqual(['mnist', 'mnist-idx', 'fashion-mnist', 'omniglot-small', 'omniglot12']);
     expect(DATASETS['mnist']!.kind).toBe('embedded');
     for (const n of ['mnist-idx', 'fashion-mnist']) {
       const d = DATASETS[n]!;
@@ -229,7 +229,7 @@ describe('loadDataset recognises paths', () => {
     const proto = await dataErrorAsync(() => loadDataset('constructor'));
     expect(proto.message).toMatch(/^constructor: unknown data set/);
     const e = await dataErrorAsync(() => loadDataset('cifar10'));
-    expect(e.message).toMatch(/^cifar10: unknown data set: no registered name and no such file or folder; expected a registered name \(mnist, mnist-idx, fashion-mnist, omniglot12\)/);
+    expect(e.message).toMatch(/^cifar10: unknown data set: no registered name and no such file or folder; expected a registered name \(mnist, mnist-idx, fashion-mnist, omniglot-small, omniglot12\)/);
     const dir = tempDir('partial');
     writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), new Uint8Array([1]));
     const part = await dataErrorAsync(() => loadDataset(dir));

@@ -46,7 +46,7 @@ beforeAll(async () => {
     train: { x: halve(tr.x, 1500), y: tr.y, n: 1500 }, test: { x: halve(te.x, 500), y: te.y, n: 500 },
     source: { test: 'the first Fashion-MNIST images, 2×2-averaged to 14×14' },
   };
-  const config = { data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted' } as const;
+  const config = { data: 'fashion-mnist-14', epochs: 2, batchSize: 50, lr: 0.05, momentum: 0.9, seed: 1, normalize: 'global', optimizer: 'sgd', weightDecay: 0, nesterov: false, dropout: 0, dropoutMode: 'inverted', lrSchedule: null, clipGradNorm: 0, val: 0, earlyStop: 0 } as const;
   await runTraining({ config: { ...config, model: { kind: 'cnn' } }, data, outDir: runDir });
   // the NYU assignment's network: an MLP on the flattened images, which the run records as [1, 14, 14]
   mlpDir = join(dir, 'mlp');
@@ -98,7 +98,7 @@ describe('handgrad dream', () => {
     expect(r.out).toMatch(/lowest target probability/);
   }, 120_000);
 
-  it('dreams an MLP trained on flattened images: the image is 14×14, the network gets its 196 values', async () => {
+  it('dreams an MLP trained on flattened images, from its run and from its bundle file: the image is 14×14, the network gets its 196 values', async () => {
     const out = join(dir, 'mlp-dream');
     const r = await cli('dream', '--model', mlpDir, '--class', 'trouser', '--steps', '60', '--pca', '0', '--out', out, '--quiet');
     expect(r.err).toBe('');
@@ -108,6 +108,13 @@ describe('handgrad dream', () => {
     expect(doc.entries[0]).toMatchObject({ class: 1, label: 'Trouser' });
     expect(doc.entries[0].probability).toBeGreaterThan(0.9);
     expect([png(join(out, 'class-1-trouser.png')).width, png(join(out, 'class-1-trouser.png')).height]).toEqual([14 * 8, 14 * 8]);
+    // the same MLP loaded from its model bundle file alone (what `--model x.safetensors` takes)
+    const fromBundle = await cli('dream', '--model', join(mlpDir, 'model.safetensors'), '--class', 'trouser', '--steps', '60', '--pca', '0', '--out', join(dir, 'mlp-bundle'), '--quiet');
+    expect(fromBundle.err).toBe('');
+    expect(fromBundle.code).toBe(0);
+    const bundled = JSON.parse(readFileSync(join(dir, 'mlp-bundle', 'dream.json'), 'utf8'));
+    expect(bundled.inputShape).toEqual([1, 14, 14]);
+    expect(bundled.entries[0].probability).toBeCloseTo(doc.entries[0].probability, 10);
     // a middle layer of an MLP: its units
     const r2 = await cli('dream', '--model', mlpDir, '--layer', 'linear1', '--channel', '3', '--steps', '10', '--pca', '0', '--out', join(dir, 'mlp-layer'), '--quiet');
     expect(r2.code).toBe(0);

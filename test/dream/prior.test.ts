@@ -78,6 +78,16 @@ describe('PCA prior on real Fashion-MNIST images', () => {
   const { x } = fashion('train', N);
   const p = pcaPrior(x, N, 784, 12, { iterations: 60 });
 
+  it('without the covariance matrix (the form for large images), the same directions and variances', () => {
+    const q = pcaPrior(x, N, 784, 12, { iterations: 60, dense: false });
+    for (let a = 0; a < 6; a++) {
+      expect(q.variances[a]!).toBeCloseTo(p.variances[a]!, 6);
+      let dot = 0;
+      for (let j = 0; j < 784; j++) dot += p.basis[a * 784 + j]! * q.basis[a * 784 + j]!;
+      expect(Math.abs(dot)).toBeCloseTo(1, 4);
+    }
+  });
+
   it('finds orthonormal directions, sorted, whose variance matches the data; projection is idempotent', () => {
     for (let a = 0; a < p.k; a++) {
       for (let b = 0; b <= a; b++) {
@@ -156,13 +166,27 @@ describe('the new terms inside a dream (tiny CNN, 14×14 Fashion-MNIST)', () => 
   it('the PCA prior keeps the image in the span and switches the pixel-space defaults', () => {
     const p = pcaPrior(small, N, 196, 8);
     const o = resolveDreamOptions({ objective: base.objective, pca: p });
-    expect(o).toMatchObject({ init: 'mean', octaves: 1, blurEvery: 0, gradBlurSigma: 0, weightDecay: 0, tv: 0.35, pca: 8, lr: 0.05, steps: 300 });
+    expect(o).toMatchObject({ init: 'mean', octaves: 1, blurEvery: 0, gradBlurSigma: 0, weightDecay: 0, tv: 0.35, pca: 8, lr: 0.05, steps: 300, priorRelax: 0.05 });
     expect(o.lrEnd).toBeCloseTo(0.005, 12);
-    expect(resolveDreamOptions({ objective: base.objective, pca: p, plain: true })).toMatchObject({ init: 'noise', pca: 0, tv: 0 });
-    const r = dream(model, { objective: base.objective, pca: p, steps: 60, clamp: false });
+    expect(resolveDreamOptions({ objective: base.objective, pca: p, plain: true })).toMatchObject({ init: 'noise', pca: 0, tv: 0, priorRelax: 0 });
+    const r = dream(model, { objective: base.objective, pca: p, steps: 60, clamp: false, priorRelax: 0 });
     const proj = Float64Array.from(r.image.data);
     projectOntoPrior(proj, p, true);
     expect(dist(proj, r.image.data)).toBeLessThan(1e-9);
     expect(r.probability!).toBeGreaterThan(0.9);
+  });
+
+  it('the prior lets go in the final steps: the image leaves the span by little, the probability only rises', () => {
+    const p = pcaPrior(small, N, 196, 8);
+    const held = dream(model, { objective: base.objective, pca: p, steps: 60, priorRelax: 0 });
+    const relaxed = dream(model, { objective: base.objective, pca: p, steps: 60, priorRelax: 0.25 });
+    // the first 45 steps are the same
+    expect(relaxed.probabilities.slice(0, 45)).toEqual(held.probabilities.slice(0, 45));
+    const proj = Float64Array.from(relaxed.image.data);
+    projectOntoPrior(proj, p, true);
+    const off = dist(proj, relaxed.image.data);
+    expect(off).toBeGreaterThan(1e-6);
+    expect(off).toBeLessThan(0.5 * dist(relaxed.image.data, p.mean));
+    expect(relaxed.probability!).toBeGreaterThanOrEqual(held.probability! - 1e-6);
   });
 });
