@@ -57,6 +57,28 @@ function nodeOnlyModules(): Plugin {
   };
 }
 
+// The build logs only warnings, which would hide Vite's own "Local: http://…" line; this prints
+// the address once the server listens, in the words `handgrad serve` uses.
+function printUrl(): Plugin {
+  const announce = (httpServer: { once(event: 'listening', fn: () => void): unknown; address(): unknown } | null): void => {
+    httpServer?.once('listening', () => {
+      const addr = httpServer.address();
+      if (typeof addr !== 'object' || addr === null || !('port' in addr) || !('address' in addr)) return;
+      const host = String(addr.address);
+      console.log(`handgrad playground: http://${host.includes(':') ? `[${host}]` : host}:${String(addr.port)}/  (Ctrl+C to stop)`);
+    });
+  };
+  return {
+    name: 'handgrad-print-url',
+    configureServer(server) {
+      announce(server.httpServer);
+    },
+    configurePreviewServer(server) {
+      announce(server.httpServer);
+    },
+  };
+}
+
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -70,7 +92,7 @@ export default defineConfig({
     // also exports initWasm before src/index.ts does.
     alias: { handgrad: process.env.HANDGRAD_ENTRY ?? fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
   },
-  plugins: [nodeOnlyModules(), embeddedMnist()],
+  plugins: [nodeOnlyModules(), embeddedMnist(), printUrl()],
   worker: { format: 'es', plugins: () => [nodeOnlyModules()] },
   server: { headers: isolation, host: '127.0.0.1' },
   preview: { headers: isolation, host: '127.0.0.1' },

@@ -16,7 +16,7 @@ import { asFlag, UsageError, writingInto } from './errors.js';
 import { addBackendOptions, readBackendFlags } from './flags.js';
 import { prepareOutputFolder } from './output.js';
 import { addDenseOption, CONFIG_FLAGS, configFromFlags, resumedConfig, type TrainFlags } from './train-flags.js';
-import { inputPathLine, pct, trainingProgress } from './train-progress.js';
+import { divergence, inputPathLine, lossText, pct, trainingProgress } from './train-progress.js';
 
 type TrainConfig = training.TrainConfig;
 
@@ -121,7 +121,7 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
   if (best?.stopped) {
     const r = session.history[best.bestEpoch - 1];
     log(`early stop after epoch ${last.epoch}: no better validation loss for ${config.earlyStop} epochs; the model holds epoch ${best.bestEpoch}'s weights`);
-    if (r) console.log(`test accuracy ${pct(r.testAccuracy)} at epoch ${best.bestEpoch} (best validation loss ${(best.bestLoss ?? NaN).toFixed(4)}), ${total.toFixed(1)}s of training`);
+    if (r) console.log(`test accuracy ${pct(r.testAccuracy)} at epoch ${best.bestEpoch} (best validation loss ${lossText(best.bestLoss ?? NaN)}), ${total.toFixed(1)}s of training`);
     log(`run written to ${outDir}/`);
     return;
   }
@@ -130,6 +130,8 @@ async function train(f: TrainFlags, config: TrainConfig, data: Dataset, outDir: 
     line += ` — target ≥ ${pct(MNIST_TARGET)} on the embedded MNIST: ${last.testAccuracy >= MNIST_TARGET ? 'reached' : 'NOT reached'}`;
   }
   console.log(line);
+  const diverged = divergence(session.history, data.classes.length, config.lr);
+  if (diverged) console.log(diverged);
   log(`run written to ${outDir}/ (config.json, history.csv, history.jsonl, model.safetensors, checkpoint.safetensors${plots.length ? ', ' + plots.join(', ') : ''})`);
 }
 

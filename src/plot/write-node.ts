@@ -1,7 +1,7 @@
 // Charts to files (Node only): each chart is rendered to SVG (index.ts) and rasterised to PNG
 // (png-node.ts), and both are written atomically as <dir>/<file>.svg and <dir>/<file>.png. The
-// renderers (Vega-Lite, resvg) take about a second to load; they load on the first chart, so
-// a command that draws none does not wait for them.
+// rasteriser (resvg, a native module) loads on the first chart, so a command that draws none does
+// not load it.
 
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,8 +1,8 @@
-// The line charts: Vega-Lite → SVG (labelled axes, legend, one path per series) and SVG → PNG
+// The line charts: spec → SVG (labelled axes, legend, one path per series) and SVG → PNG
 // (resvg, with a font so that text is drawn).
 import { describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
-import { curvesSpec, renderCurves } from '../../src/plot/index.js';
+import { curvesLayout, renderCurves } from '../../src/plot/index.js';
 import { plotFont, svgToPng } from '../../src/plot/png-node.js';
 
 const xs = Array.from({ length: 30 }, (_, i) => i + 1);
@@ -40,7 +40,7 @@ describe('renderCurves', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     const t = texts(svg);
     for (const s of [spec.title, spec.xLabel, spec.yLabel, ...spec.series.map((x) => x.name)]) expect(t).toContain(s);
-    // vega writes each line of a line mark as one <path aria-roledescription="line mark">
+    // each series is one <path aria-roledescription="line mark">
     const lines = svg.match(/aria-roledescription="line mark"/g) ?? [];
     expect(lines.length).toBe(3);
     // the dashed series is dashed, the others are not
@@ -59,8 +59,10 @@ describe('renderCurves', () => {
     const t = texts(svg);
     expect(t).toContain('200%');
     expect(t).toContain('0%');
-    const vl = curvesSpec({ ...spec, yDomain: [0, 2] }) as { encoding: { y: { scale: { domain: number[] } } } };
-    expect(vl.encoding.y.scale.domain).toEqual([0, 2]);
+    const layout = curvesLayout({ ...spec, yDomain: [0, 2], yFormat: '.0%' });
+    expect(layout.y.domain).toEqual([0, 2]);
+    expect(layout.y.ticks[0]).toBe(0);
+    expect(layout.y.ticks.at(-1)).toBe(2);
   });
 
   it('marks the points of short series (a one-epoch run), keeping line symbols in the legend', async () => {

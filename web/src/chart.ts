@@ -1,6 +1,6 @@
 // A small SVG line chart for the live view. Chosen over Vega-Lite here because the curves are
 // redrawn several times a second while training, and vega + vega-lite would add ~1 MB to the page
-// and re-parse a spec per redraw; the command line's plots use Vega-Lite.
+// and re-parse a spec per redraw.
 //
 // The chart is drawn at the size it is shown (its viewBox is its CSS width in pixels), so its text
 // is as large on a phone as on a desktop; the legend sits in a row above the plot, clear of the
