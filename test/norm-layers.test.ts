@@ -5,13 +5,14 @@
 // layer, what it got and what it expected.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradcheck, HandgradError, nn, Random, Tensor, training } from '../src/index.js';
 import { expectClose } from './harness.js';
 import { TOL } from './tolerances.js';
+import { torchReady } from './torch.js';
 
 const randn = (shape: number[], rng: Random, scale = 1, shift = 0): Tensor => {
   const t = Tensor.zeros(shape, 'float64');
@@ -127,14 +128,6 @@ describe('state dict: PyTorch names and order, through a model bundle', () => {
     expect((b.children()[1]![1] as nn.BatchNorm2d).numBatchesTracked).toBe(3);
   });
 
-  const torchReady = existsSync('/usr/bin/python3') && (() => {
-    try {
-      execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   // PyTorch's side: the same Sequential, load_state_dict(strict=True) from the file handgrad wrote
   // (read by scripts/safetensors_fixture.py), eval, and its output on the same input.
   const TORCH_SIDE = `

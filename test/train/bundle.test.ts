@@ -2,7 +2,7 @@
 // set; read back by the library, by `eval`/`predict` with no config.json beside it, and by
 // PyTorch's load_state_dict.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,6 +16,7 @@ import { evaluateModel } from '../../src/train/evaluate.js';
 import { TrainingSession } from '../../src/train/loop.js';
 import { loadSavedModel } from '../../src/train/saved-node.js';
 import { blobs } from './helpers.js';
+import { torchReady } from '../torch.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'hg-bundle-'));
 
@@ -169,14 +170,6 @@ describe('the bundle in a run directory and alone', () => {
     expect(err[0]).toMatch(/^handgrad: --model: .*plain\.safetensors: not a handgrad model bundle/);
   });
 
-  const torchReady = existsSync('/usr/bin/python3') && (() => {
-    try {
-      execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   it.skipIf(!torchReady).each([['mlp'], ['cnn']] as const)('PyTorch fills the same network with load_state_dict(strict=True) and computes its logits (%s)', async (kind) => {
     const s = await trained(kind);
     const dir = tmp();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { readSafetensors, writeSafetensors, SafetensorsError } from '../../src/i
 import { Tensor } from '../../src/tensor.js';
 import { buildFromConfig } from '../../src/train/config.js';
 import { loadWeights } from '../../src/train/loop.js';
+import { torchReady } from '../torch.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 
@@ -87,14 +88,6 @@ describe('safetensors', () => {
     Array.from(y.data).forEach((v, i) => expect(v).toBeCloseTo(expected.output[i]!, 6));
   });
 
-  const torchReady = existsSync('/usr/bin/python3') && (() => {
-    try {
-      execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   it.skipIf(!torchReady)('is read by PyTorch (torch.frombuffer) with the same values (runs only where python3-torch exists)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hg-st-'));
     const path = join(dir, 'w.safetensors');

@@ -6,7 +6,7 @@
 // loads into PyTorch with load_state_dict(strict=True) and gives the same logits.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { CHECKPOINT_FILE, readCheckpoint } from '../../src/train/checkpoint-node
 import { readHistory, runTraining } from '../../src/train/run-node.js';
 import { Random } from '../../src/random.js';
 import { blobs } from './helpers.js';
+import { torchReady } from '../torch.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'hg-toolkit-'));
 const stateOf = (m: Module): [string, number[]][] => m.stateDict().map(([n, t]) => [n, Array.from(t.data)]);
@@ -150,14 +151,6 @@ describe('resume with a schedule, BatchNorm, clipping and early stopping', () =>
     });
   }
 
-  const torchReady = existsSync('/usr/bin/python3') && (() => {
-    try {
-      execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   it.skipIf(!torchReady)('a BatchNorm CNN checkpoint loads into PyTorch with load_state_dict(strict=True) and gives the same logits', async () => {
     const data = images();
     const dir = tmp();
