@@ -4,40 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { handgrad, type Result } from '../cli/in-process.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { readCheckpoint } from '../../src/train/checkpoint-node.js';
 
-interface Result {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-/** Runs `handgrad …args` in-process and collects what it printed and its exit code. */
-async function handgrad(...args: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s).trimEnd()), true));
-  process.exitCode = 0;
-  try {
-    await run(['node', 'handgrad', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
-}
-
-afterEach(() => {
-  process.exitCode = 0;
-});
 
 const root = mkdtempSync(join(tmpdir(), 'hg-cli-'));
 const runDir = join(root, 'tiny');

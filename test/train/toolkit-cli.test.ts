@@ -7,37 +7,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { handgrad } from '../cli/in-process.js';
 
-interface Result {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-async function handgrad(...args: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (err.push(String(s).trimEnd()), true));
-  process.exitCode = 0;
-  try {
-    await run(['node', 'handgrad', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    stderr.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
-}
-
-afterEach(() => {
-  process.exitCode = 0;
-});
 
 describe('train with a schedule, clipping, a validation split and BatchNorm', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'hg-toolkit-cli-')), 'run');
