@@ -70,7 +70,7 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
       'threads > 1 needs SharedArrayBuffer (in browsers: a cross-origin isolated page); otherwise GEMM runs on one thread.',
       'Relaxed SIMD only where the engine validates it (Node 20: a V8 flag set before compiling); else the standard SIMD128 build.',
       'The kernels of referenceKernels (ELU, RMSprop, average pooling, layer norm, softmax, NLL, embeddings) have no ' +
-        'WebAssembly version: the backend runs the reference kernels on its float32 arrays (REFERENCE_ONLY and rmspropStep in ' +
+        'WebAssembly version: the backend runs the reference kernels on its float32 arrays (every kernel without a line in ' +
         'src/kernels/wasm/kernels.ts), so their results are the reference\'s.',
       'A float32 array outside WASM memory (a plain memory that is full, or a caller\'s own Float32Array) is copied in and out ' +
         'around each kernel call (staging): correct, slower.',

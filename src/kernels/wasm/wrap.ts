@@ -20,8 +20,17 @@ import type { Kernels } from '../table.js';
 import { callExport, kernelExport } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
 
-/** The table entries the generic wrapper runs: all but GEMM, the sparse products and the optimiser steps (threaded jobs, hand-written). */
-export type GenericName = Exclude<keyof Kernels, 'name' | 'gemm' | 'sparseGemmForward' | 'sparseGemmBackward' | 'sgdStep' | 'adamStep' | 'rmspropStep'>;
+/** The kernels written by hand as threaded jobs (kernels.ts, sparse.ts). */
+type HandWritten = 'gemm' | 'sparseGemmForward' | 'sparseGemmBackward';
+
+/**
+ * The table entries the generic wrapper can run: every kernel whose arguments are arrays,
+ * numbers and enum strings (the optimiser steps take their hyperparameters as an object and are
+ * written by hand or run the reference), less the hand-written ones.
+ */
+export type GenericName = {
+  [K in Exclude<keyof Kernels, 'name' | HandWritten>]: Kernels[K] extends Fallback['call'] ? K : never;
+}[Exclude<keyof Kernels, 'name' | HandWritten>];
 
 /** How one argument of a table entry (of type P) reaches the export. */
 type ArgSpec<P> =

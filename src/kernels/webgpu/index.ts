@@ -12,7 +12,7 @@ import { DeviceClient } from './client.js';
 import { createDeviceKernels, type GemmChoice, type KernelCounts } from './kernels.js';
 import { createChannel, SERVER_LAYOUT, type AdapterDescription, type ServerHello } from './protocol.js';
 import type { ServerInit } from './server.js';
-import { runsOnDevice, WEBGPU_SUPPORT, type DeviceKernels, type KernelName } from './support.js';
+import { kernelNames, runsOnDevice, type DeviceKernels, type KernelName } from './support.js';
 import { BROWSER_WORKER_SOURCE } from './worker-source.js';
 
 export { WEBGPU_SUPPORT, hostKernels } from './support.js';
@@ -174,7 +174,7 @@ function selfTest(b: WebGPUBackend): string | null {
 /** The full table: WGSL kernels where support.ts says 'device', the reference on the host mirrors elsewhere. */
 function assemble(device: DeviceKernels, counts: KernelCounts): Kernels {
   const table: Partial<Record<KernelName, Kernels[KernelName]>> = {};
-  for (const k of Object.keys(WEBGPU_SUPPORT) as KernelName[]) table[k] = runsOnDevice(k) ? device[k] : onHostThen(refKernels[k], counts);
+  for (const k of kernelNames()) table[k] = runsOnDevice(k) ? device[k] : onHostThen(refKernels[k], counts);
   return { name: 'webgpu', ...table } as Kernels;
 }
 

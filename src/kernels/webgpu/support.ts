@@ -1,13 +1,15 @@
-// What the webgpu backend runs on the device and what it runs on the host, one row per kernel of
-// the table. The type makes the table complete: a kernel added to `Kernels` fails to compile here
-// until it has a row, and a row { host: why } runs the reference kernel on the host mirrors (the
-// arrays are brought to the host first and uploaded again by the next device kernel that reads
-// them), so a kernel without WGSL is slower, never missing.
+// What the webgpu backend runs on the device and what it runs on the host. A row 'device' is a
+// WGSL kernel; a row { host: why } runs the reference kernel on the host mirrors for the reason
+// given (the arrays are brought to the host first and uploaded again by the next device kernel
+// that reads them); a kernel of the table without a row has no WGSL version yet and runs on the
+// host the same way, so a kernel added to `Kernels` is slower here until it gets WGSL, never
+// missing. hostKernels() lists every kernel that runs on the host, and a test checks the list.
 //
 // Besides these rows, any single call falls back to the same host path when the device cannot
 // take its arrays (kernels.ts): an array the backend did not allocate, or one allocation bound
 // twice with a write. float64 never reaches this backend (its dtypes are float32 only).
 
+import { refKernels } from '../ref/index.js';
 import type { Kernels } from '../table.js';
 
 export type KernelName = Exclude<keyof Kernels, 'name'>;
@@ -71,34 +73,34 @@ export const WEBGPU_SUPPORT = {
   sgdStep: 'device',
   adamStep: 'device',
   rmspropStep: 'device',
-  avgPool2dForward: NO_WGSL,
-  avgPool2dBackward: NO_WGSL,
-  batchNormStats: NO_WGSL,
-  batchNormForward: NO_WGSL,
-  batchNormBackward: NO_WGSL,
-  layerNormForward: NO_WGSL,
-  layerNormBackward: NO_WGSL,
-  softmaxForward: NO_WGSL,
-  softmaxBackward: NO_WGSL,
-  logSoftmaxForward: NO_WGSL,
-  logSoftmaxBackward: NO_WGSL,
-  nllLoss: NO_WGSL,
-  nllLossBackward: NO_WGSL,
-  embeddingForward: NO_WGSL,
-  embeddingBackward: NO_WGSL,
-} as const satisfies Record<KernelName, Support>;
+} as const satisfies Partial<Record<KernelName, Support>>;
+
+type Rows = typeof WEBGPU_SUPPORT;
 
 /** The kernels with a WGSL implementation. */
-export type DeviceKernelName = { [K in KernelName]: (typeof WEBGPU_SUPPORT)[K] extends 'device' ? K : never }[KernelName];
+export type DeviceKernelName = { [K in keyof Rows]: Rows[K] extends 'device' ? K : never }[keyof Rows];
 export type DeviceKernels = Pick<Kernels, DeviceKernelName>;
 
+/** Where kernel `k` runs: its row, or the host (no WGSL version) when it has none. */
+export function supportOf(k: KernelName): Support {
+  return Object.hasOwn(WEBGPU_SUPPORT, k) ? WEBGPU_SUPPORT[k as keyof Rows] : NO_WGSL;
+}
+
 export function runsOnDevice(k: KernelName): k is DeviceKernelName {
-  return WEBGPU_SUPPORT[k] === 'device';
+  return supportOf(k) === 'device';
+}
+
+/** Every kernel of the table (its reference's names, the specification's). */
+export function kernelNames(): KernelName[] {
+  return Object.keys(refKernels).filter((k): k is KernelName => k !== 'name');
 }
 
 /** The kernels that always run on the host, with the reason. */
 export function hostKernels(): { kernel: KernelName; why: string }[] {
   const out: { kernel: KernelName; why: string }[] = [];
-  for (const [k, s] of Object.entries(WEBGPU_SUPPORT)) if (s !== 'device') out.push({ kernel: k as KernelName, why: s.host });
+  for (const k of kernelNames()) {
+    const s = supportOf(k);
+    if (s !== 'device') out.push({ kernel: k, why: s.host });
+  }
   return out;
 }
