@@ -68,7 +68,7 @@ export function planJobs(f: JobFlags, model: dream.DreamModel): DreamPlan {
   if (f.deepdream && (f.layer === undefined || f.channel !== undefined)) throw new UsageError('--deepdream needs --layer and no --channel');
   if (f.lrSweep !== undefined && f.lr !== undefined) throw new UsageError('give --lr or --lr-sweep, not both');
   if (f.comparePlain && f.layer !== undefined) throw new UsageError('--compare-plain compares class dreams; use it with --class or --all-classes');
-  const objectiveKind = parseChoice('--objective', f.objective, ['logit', 'logprob'] as const);
+  const objectiveKind = parseChoice('--objective', f.objective, dream.CLASS_OBJECTIVES);
   const lrs = f.lrSweep === undefined ? [undefined] : f.lrSweep.split(',').map((s) => parseNumber('--lr-sweep', s, { min: 0, minExclusive: true }));
   const classes = model.classes ?? [];
   const label = (c: number): string => classes[c] ?? String(c);

@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .option('--layer <name>', "a middle layer: its index ('3') or type and rank ('conv2', 'relu1', 'pool1', 'linear1')")
     .option('--channel <i>', 'with --layer: maximise the mean of this channel (a unit for flat layers); omitted: a grid over all channels')
     .option('--deepdream', "with --layer and no --channel: DeepDream's mean squared activation of the whole layer")
-    .option('--objective <kind>', "class objective: logprob (log softmax: raises the class against the others) or logit (the assignment's: minus the class energy)", 'logprob')
+    .option('--objective <kind>', "class objective: logprob (log softmax: raises the class against the others) or logit (the assignment's: minus the class energy)", dream.DEFAULT_CLASS_OBJECTIVE)
     .option('--lr-sweep <list>', 'one image per learning rate, e.g. 1e-3,1e-2,1e-1,1')
     .option('--compare-plain', 'also run plain gradient ascent (every trick off) per class and record both')
     .option('--from <png>', 'start from this image instead of grey noise (resized to the model input)');

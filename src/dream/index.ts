@@ -11,7 +11,10 @@ export {
   type NumberTrick, type SwitchTrick, type ChoiceTrick,
 } from './options.js';
 export { dreamModelOf, layerChannels, sequentialOf, type TrainedClassifier, type DreamNetwork } from './model.js';
-export { evaluateObjective, layerNames, resolveLayer, objectiveLayer, describeObjective, type Objective } from './objectives.js';
+export {
+  evaluateObjective, layerNames, resolveLayer, objectiveLayer, describeObjective, CLASS_OBJECTIVES, DEFAULT_CLASS_OBJECTIVE,
+  type Objective, type ClassObjectiveKind,
+} from './objectives.js';
 export {
   roll, gaussianBlur, gaussianKernel, clampInPlace, totalVariation, resizeBilinear, resizeBilinearAdjoint, octaveSizes,
   smoothTotalVariation, smoothL1, meanPrior, type ImageShape,

@@ -31,6 +31,17 @@ export type Objective =
   | { kind: 'neuron'; layer: string; index: number | [number, number, number]; weight?: number }
   | { kind: 'deepdream'; layer: string; weight?: number };
 
+/** The objectives that dream a class. */
+export const CLASS_OBJECTIVES = ['logprob', 'logit'] as const;
+/** One of {@link CLASS_OBJECTIVES}. */
+export type ClassObjectiveKind = (typeof CLASS_OBJECTIVES)[number];
+/**
+ * The class objective of a class dream unless told otherwise (the CLI, the page): log softmax
+ * raises the class against the others, where a logit alone can rise together with a rival's and
+ * end at an image the model gives to the rival.
+ */
+export const DEFAULT_CLASS_OBJECTIVE: ClassObjectiveKind = 'logprob';
+
 /** Short names of layer types used in layer names ("conv2" = the second Conv2d). */
 const SHORT: Record<string, string> = {
   Conv2d: 'conv', MaxPool2d: 'pool', Linear: 'linear', ReLU: 'relu', LeakyReLU: 'leakyrelu', Sigmoid: 'sigmoid',

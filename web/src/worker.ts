@@ -189,7 +189,7 @@ function runDream(s: training.TrainingSession, d: DreamSettings, id: number): vo
   });
   const every = Math.max(1, Math.round(d.steps / 10));
   const result = dream.dream(target, {
-    objective: { kind: 'logit', class: d.target }, steps: d.steps, lr: d.lr, jitter: d.jitter, blurEvery: d.blurEvery,
+    objective: { kind: dream.DEFAULT_CLASS_OBJECTIVE, class: d.target }, steps: d.steps, lr: d.lr, jitter: d.jitter, blurEvery: d.blurEvery,
     blurSigma: d.blurSigma, weightDecay: d.weightDecay, gradBlurSigma: d.gradBlurSigma, octaves: d.octaves,
     clip: d.clip, clamp: d.clamp, seed: 0,
     onStep: (info) => {
