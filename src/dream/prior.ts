@@ -38,8 +38,9 @@ export const PCA_DENSE_MAX_FEATURES = 2048;
  * start) and a final Rayleigh–Ritz step (the eigenvectors of Qᵀ C Q, by Jacobi rotations) to
  * sort them. Up to PCA_DENSE_MAX_FEATURES features (or with `dense: true`) C is formed once (d² values); above, each
  * product C Q is (1/n) Σ (x − m) ((x − m)ᵀ Q), 2·n·d·k operations and no d × d matrix (a
- * 105×105 image has d = 11025: C would take 970 MB), and `iterations` defaults to 12 instead of
- * 40 (each costs n·d·k: the prior needs the leading directions' span, not their last digits).
+ * 105×105 image has d = 11025: C would take 970 MB). `iterations` defaults to 40 for the first
+ * form and 12 for the second, where each costs n·d·k (the prior needs the span of the top
+ * directions, not their last digits).
  */
 export function pcaPrior(
   samples: ArrayLike<number>, n: number, d: number, k: number,
