@@ -101,7 +101,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     gpu!.settings.gemm = before;
   });
 
-  it('direct convolutions = the reference: one dispatch over the batch each, operands inside larger allocations, bias or none, beta 0 over NaNs and 1', () => {
+  it('direct convolutions (unfolded on the device) = the reference: operands inside larger allocations, bias or none, beta 0 over NaNs and 1', () => {
     const rng = new Random(4);
     // B, C, H, W, OC, kh, kw, ph, pw: the playground CNN's two layers, odd sizes, a 1×1 kernel, one output pixel, a kernel wider than the image
     const shapes = [
@@ -123,7 +123,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
       // the same sums over absolute values bound each output's rounding: |Δ| ≤ 1e-5 · Σ|terms|
       const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
       const bound = { y: new Float32Array(y.length), dx: new Float32Array(dx.length), dw: new Float32Array(dw.length), dw1: abs(want.dw1) };
-      const before = { dispatches: gpu!.transfers.dispatches, host: gpu!.counts.host };
+      const before = { device: gpu!.counts.device, host: gpu!.counts.host };
       for (const withBias of [true, false]) {
         k.conv2dForward(x, w, withBias ? bias : null, B, C, H, W, OC, kh, kw, ph, pw, y);
         refKernels.conv2dForward(ref.x, ref.w, withBias ? ref.b : null, B, C, H, W, OC, kh, kw, ph, pw, want.y);
@@ -142,7 +142,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
       refKernels.conv2dBackwardFilter(ref.x, ref.dy, B, C, H, W, OC, kh, kw, ph, pw, 1, want.dw1);
       refKernels.conv2dBackwardFilter(abs(ref.x), abs(ref.dy), B, C, H, W, OC, kh, kw, ph, pw, 1, bound.dw1);
       expectConv(hostView(dw1), want.dw1, bound.dw1, `${what}: conv2dBackwardFilter, beta 1`);
-      expect(gpu!.transfers.dispatches - before.dispatches, `${what}: one dispatch per call`).toBe(5);
+      expect(gpu!.counts.device - before.device, `${what}: the device ran them`).toBeGreaterThanOrEqual(5 * B);
       expect(gpu!.counts.host - before.host, `${what}: no call ran on the host`).toBe(0);
     }
   });

@@ -10,6 +10,7 @@
 import type { FloatArray } from '../../tensor.js';
 import { onHost } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
+import { unfoldedConvKernels } from '../conv-unfolded.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, RmspropHyper, SgdHyper } from '../table.js';
 import type { DeviceKernels } from './support.js';
 import type { DeviceArray, DeviceClient } from './client.js';
@@ -18,7 +19,6 @@ import { GEMM_DIRECT_WGSL, GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
 import {
   ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, RMSPROP_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
 } from './wgsl-elementwise.js';
-import { CONV_BACKWARD_DATA_WGSL, CONV_BACKWARD_FILTER_WGSL, CONV_FORWARD_WGSL } from './wgsl-conv.js';
 import { COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL } from './wgsl-image.js';
 import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL, SUM_ROWS_WGSL } from './wgsl-reduce.js';
 
@@ -58,9 +58,6 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     col2im: spec('col2im', COL2IM_WGSL, ['r', 'w']),
     poolForward: spec('maxPool2dForward', MAXPOOL_FORWARD_WGSL, ['r', 'w', 'w']),
     poolBackward: spec('maxPool2dBackward', MAXPOOL_BACKWARD_WGSL, ['r', 'r', 'w']),
-    convForward: spec('conv2dForward', CONV_FORWARD_WGSL, ['r', 'r', 'r', 'w']),
-    convData: spec('conv2dBackwardData', CONV_BACKWARD_DATA_WGSL, ['r', 'r', 'w']),
-    convFilter: spec('conv2dBackwardFilter', CONV_BACKWARD_FILTER_WGSL, ['r', 'r', 'w']),
   };
   const unary = (op: keyof typeof UNARY_OPS): PipelineSpec => spec(`unary/${op}`, UNARY_WGSL, ['r', 'w'], { OP: UNARY_OPS[op] });
   const binary = (op: keyof typeof BINARY_OPS): PipelineSpec => spec(`binary/${op}`, BINARY_WGSL, ['r', 'r', 'w'], { OP: BINARY_OPS[op] });
@@ -153,12 +150,6 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     const at = d.at + k;
     u[at] = C; u[at + 1] = H; u[at + 2] = W; u[at + 3] = kh; u[at + 4] = kw; u[at + 5] = sh; u[at + 6] = sw;
     u[at + 7] = ph; u[at + 8] = pw; u[at + 9] = OH; u[at + 10] = OW;
-  };
-
-  /** The first nine uniform words of the convolution shaders (wgsl-conv.ts): B, C, H, W, OC, kh, kw, ph, pw. */
-  const convShape = (d: { u: Int32Array; at: number }, B: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number): void => {
-    const u = d.u, at = d.at;
-    u[at] = B; u[at + 1] = C; u[at + 2] = H; u[at + 3] = W; u[at + 4] = OC; u[at + 5] = kh; u[at + 6] = kw; u[at + 7] = ph; u[at + 8] = pw;
   };
 
   const kernels: DeviceKernels = {
@@ -389,34 +380,12 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
       f[at + 11] = h.momentum; u[at + 12] = h.centered ? 1 : 0;
       client.end();
     },
-    // the direct convolutions (stride 1): one dispatch over the whole batch each
-    conv2dForward(x, w, bias, B, C, H, W, OC, kh, kw, ph, pw, y) {
-      if (y.length === 0) return;
-      if (!bind([x, w, bias, y], 'rrrw', x)) return (host(x, w, bias, y), refKernels.conv2dForward(x, w, bias, B, C, H, W, OC, kh, kw, ph, pw, y));
-      const d = launch(P.convForward, y.length);
-      convShape(d, B, C, H, W, OC, kh, kw, ph, pw);
-      d.u[d.at + 9] = off(x); d.u[d.at + 10] = off(w); d.u[d.at + 11] = off(bias); d.u[d.at + 12] = off(y); d.u[d.at + 13] = bias ? 1 : 0;
-      client.end();
-    },
-    conv2dBackwardData(dy, w, B, C, H, W, OC, kh, kw, ph, pw, dx) {
-      if (dx.length === 0) return;
-      if (!bind([dy, w, dx], 'rrw', dy)) return (host(dy, w, dx), refKernels.conv2dBackwardData(dy, w, B, C, H, W, OC, kh, kw, ph, pw, dx));
-      const d = launch(P.convData, dx.length);
-      convShape(d, B, C, H, W, OC, kh, kw, ph, pw);
-      d.u[d.at + 9] = off(dy); d.u[d.at + 10] = off(w); d.u[d.at + 11] = off(dx);
-      client.end();
-    },
-    conv2dBackwardFilter(x, dy, B, C, H, W, OC, kh, kw, ph, pw, beta, dw) {
-      if (dw.length === 0) return;
-      if (!bind([x, dy, dw], beta === 0 ? 'rrw' : 'rrx', x)) {
-        host(x, dy, dw);
-        return refKernels.conv2dBackwardFilter(x, dy, B, C, H, W, OC, kh, kw, ph, pw, beta, dw);
-      }
-      const d = launch(P.convFilter, dw.length);
-      convShape(d, B, C, H, W, OC, kh, kw, ph, pw);
-      d.u[d.at + 9] = off(x); d.u[d.at + 10] = off(dy); d.u[d.at + 11] = off(dw); d.f[d.at + 12] = beta;
-      client.end();
-    },
+    // set below, over the kernels above
+    conv2dForward: refKernels.conv2dForward,
+    conv2dBackwardData: refKernels.conv2dBackwardData,
+    conv2dBackwardFilter: refKernels.conv2dBackwardFilter,
   };
+  // The direct convolutions through this table's im2col, gemm and col2im, on a column buffer on the device.
+  Object.assign(kernels, unfoldedConvKernels(kernels, (n) => new Float32Array(client.allocate(Math.max(4, n * 4)).mirror, 0, n)));
   return kernels;
 }

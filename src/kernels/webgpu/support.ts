@@ -66,7 +66,7 @@ export const WEBGPU_SUPPORT = {
   col2im: 'device',
   maxPool2dForward: 'device',
   maxPool2dBackward: 'device',
-  // one dispatch over the whole batch each (wgsl-conv.ts)
+  // through the device's own im2col, gemm, col2im (kernels/conv-unfolded.ts)
   conv2dForward: 'device',
   conv2dBackwardData: 'device',
   conv2dBackwardFilter: 'device',
