@@ -8,13 +8,13 @@
 // that always run on the host are rows of support.ts.
 
 import type { FloatArray } from '../../tensor.js';
-import { onHost } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
 import { unfoldedConvKernels } from '../conv-unfolded.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, RmspropHyper, SgdHyper } from '../table.js';
 import type { DeviceKernels } from './support.js';
-import type { DeviceArray, DeviceClient } from './client.js';
-import type { BindingKind, PipelineSpec } from './protocol.js';
+import type { DeviceClient } from './client.js';
+import type { PipelineSpec } from './protocol.js';
+import { deviceCalls, spec, type KernelCounts } from './calls.js';
 import { GEMM_DIRECT_WGSL, GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
 import {
   ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, RMSPROP_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
@@ -22,16 +22,10 @@ import {
 import { COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL } from './wgsl-image.js';
 import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL, SUM_ROWS_WGSL } from './wgsl-reduce.js';
 
-type View = ArrayBufferView;
-const MAX_GRID = 65535;
+export type { KernelCounts } from './calls.js';
+
 /** The most logits softmaxCrossEntropy brings back with its losses (64k floats). */
 const CARRY_LIMIT = 1 << 16;
-
-/** Counts of what ran where (tests assert the device path ran; the bench reports them). */
-export interface KernelCounts {
-  device: number;
-  host: number;
-}
 
 /**
  * Which GEMM shader runs: 'tiled' (64×64 tiles in workgroup memory), 'direct' (a thread per
@@ -40,8 +34,6 @@ export interface KernelCounts {
 export type GemmChoice = 'auto' | 'tiled' | 'direct';
 
 export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, settings: { gemm: GemmChoice }): DeviceKernels {
-  const spec = (name: string, code: string, bindings: BindingKind[], constants: Record<string, number> = {}): PipelineSpec =>
-    ({ name, code, bindings, constants });
   const P = {
     gemm: spec('gemm', GEMM_WGSL, ['r', 'r', 'w']),
     gemmDirect: spec('gemmDirect', GEMM_DIRECT_WGSL, ['r', 'r', 'w']),
@@ -64,57 +56,8 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
   const LOSS_OPS: Record<ElementwiseLossKind, number> = { mse: 0, bce: 1, bceWithLogits: 2 };
   const LOSS_BACKWARD: Record<ElementwiseLossKind, keyof typeof BINARY_OPS> = { mse: 'mseBackward', bce: 'bceBackward', bceWithLogits: 'bceWithLogitsBackward' };
 
-  // ---- arrays --------------------------------------------------------------------------------
-  const ids: number[] = [];
-  const arrays: DeviceArray[] = [];
-  /** A small allocation for partial sums read back by the losses (and a view on it); grown on demand. */
-  let scratch: DeviceArray = client.allocate(4096);
-  let scratchView = new Float32Array(scratch.mirror);
-
-  /**
-   * Binds the arrays of one call, in the order of the shader's bindings; `modes` has one letter
-   * per array: r read, w written (every element of the view), x read and written. A null view is
-   * an unused optional binding and binds `fallback`'s buffer. Uploads what the host wrote, marks
-   * what the call writes as newer on the device. False when the device cannot take the arrays
-   * (see the header): nothing has been changed then.
-   */
-  const bind = (views: readonly (View | null)[], modes: string, fallback: View): boolean => {
-    ids.length = arrays.length = 0;
-    for (let i = 0; i < views.length; i++) {
-      const a = client.lookup(views[i] ?? fallback);
-      if (!a) return false;
-      for (let j = 0; j < arrays.length; j++) if (arrays[j] === a && (modes[i] !== 'r' || modes[j] !== 'r')) return false;
-      arrays.push(a);
-      ids.push(a.id);
-    }
-    for (let i = 0; i < arrays.length; i++) {
-      const a = arrays[i]!;
-      const v = views[i] ?? fallback;
-      // an output that covers its whole allocation need not be uploaded first
-      if (modes[i] === 'w' && v.byteOffset === 0 && v.byteLength === a.bytes) continue;
-      a.toDevice();
-    }
-    for (let i = 0; i < arrays.length; i++) if (modes[i] !== 'r') arrays[i]!.side = 'device';
-    counts.device++;
-    return true;
-  };
-  /** The element offset of a view in its allocation. */
-  const off = (v: View | null): number => (v ? v.byteOffset >> 2 : 0);
-  /** Brings every array of a call to the host before a reference loop runs on it. */
-  const host = (...views: (View | null)[]): void => {
-    for (const v of views) if (v) onHost(v);
-    counts.host++;
-  };
-
-  const grid = (groups: number): [number, number] => {
-    const x = Math.min(groups, MAX_GRID);
-    return [x, Math.ceil(groups / x)];
-  };
-  /** Dispatches `n` elements' worth of 256-thread workgroups; returns the uniform words to fill. */
-  const launch = (p: PipelineSpec, n: number): { u: Int32Array; f: Float32Array; at: number } => {
-    const [x, y] = grid(Math.max(1, Math.ceil(n / 256)));
-    return client.dispatch(client.pipeline(p), ids, x, y, 1);
-  };
+  const calls = deviceCalls(client, counts);
+  const { ids, bind, off, host, grid, launch, scratchFor, readScratch } = calls;
 
   const unaryOp = (op: keyof typeof UNARY_OPS, x: FloatArray, y: FloatArray, a: number, b: number, fallback: () => void): void => {
     if (y.length === 0) return;
@@ -129,20 +72,6 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     const d = launch(binary(op), out.length);
     d.u[d.at] = out.length; d.u[d.at + 1] = off(a); d.u[d.at + 2] = off(b); d.u[d.at + 3] = off(out); d.f[d.at + 4] = c; d.f[d.at + 5] = e;
     client.end();
-  };
-
-  /** The scratch allocation, at least `floats` long. */
-  const scratchFor = (floats: number): Float32Array => {
-    if (scratch.bytes < floats * 4) {
-      scratch = client.allocate(Math.max(floats * 4, scratch.bytes * 2));
-      scratchView = new Float32Array(scratch.mirror);
-    }
-    return scratchView;
-  };
-  /** Reads floats [0, n) of the scratch back into its mirror and returns them. */
-  const readScratch = (n: number): Float32Array => {
-    client.read(scratch, 0, n * 4, new Uint8Array(scratch.mirror, 0, n * 4));
-    return new Float32Array(scratch.mirror, 0, n);
   };
 
   const geom = (d: { u: Int32Array; at: number }, k: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number): void => {
