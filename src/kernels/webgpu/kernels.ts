@@ -19,7 +19,12 @@ import { GEMM_DIRECT_WGSL, GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
 import {
   ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, RMSPROP_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
 } from './wgsl-elementwise.js';
-import { COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL } from './wgsl-image.js';
+import {
+  AVGPOOL_BACKWARD_WGSL, AVGPOOL_FORWARD_WGSL, COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL,
+} from './wgsl-image.js';
+import { EMBEDDING_BACKWARD_WGSL, EMBEDDING_FORWARD_WGSL } from './wgsl-lookup.js';
+import { createNormKernels } from './kernels-norm.js';
+import { createSoftmaxKernels } from './kernels-softmax.js';
 import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL, SUM_ROWS_WGSL } from './wgsl-reduce.js';
 
 export type { KernelCounts } from './calls.js';
@@ -50,6 +55,10 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     col2im: spec('col2im', COL2IM_WGSL, ['r', 'w']),
     poolForward: spec('maxPool2dForward', MAXPOOL_FORWARD_WGSL, ['r', 'w', 'w']),
     poolBackward: spec('maxPool2dBackward', MAXPOOL_BACKWARD_WGSL, ['r', 'r', 'w']),
+    avgPoolForward: spec('avgPool2dForward', AVGPOOL_FORWARD_WGSL, ['r', 'w']),
+    avgPoolBackward: spec('avgPool2dBackward', AVGPOOL_BACKWARD_WGSL, ['r', 'w']),
+    embeddingForward: spec('embeddingForward', EMBEDDING_FORWARD_WGSL, ['r', 'r', 'w']),
+    embeddingBackward: spec('embeddingBackward', EMBEDDING_BACKWARD_WGSL, ['r', 'r', 'w']),
   };
   const unary = (op: keyof typeof UNARY_OPS): PipelineSpec => spec(`unary/${op}`, UNARY_WGSL, ['r', 'w'], { OP: UNARY_OPS[op] });
   const binary = (op: keyof typeof BINARY_OPS): PipelineSpec => spec(`binary/${op}`, BINARY_WGSL, ['r', 'r', 'w'], { OP: BINARY_OPS[op] });
@@ -82,6 +91,8 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
   };
 
   const kernels: DeviceKernels = {
+    ...createNormKernels(calls),
+    ...createSoftmaxKernels(calls),
 
     gemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
       if (M === 0 || N === 0) return;
@@ -260,6 +271,47 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
       const d = launch(P.poolBackward, planes);
       d.u[d.at] = planes; d.u[d.at + 1] = H * W; d.u[d.at + 2] = OH * OW;
       d.u[d.at + 3] = off(dy); d.u[d.at + 4] = off(argmax); d.u[d.at + 5] = off(dx);
+      client.end();
+    },
+
+    avgPool2dForward(x, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y) {
+      const n = planes * OH * OW;
+      if (n === 0) return;
+      if (!bind([x, y], 'rw', x)) return (host(x, y), refKernels.avgPool2dForward(x, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y));
+      const d = launch(P.avgPoolForward, n);
+      d.u[d.at] = planes;
+      geom(d, 1, H, W, kh, kw, sh, sw, ph, pw, OH, OW, 0);
+      d.u[d.at + 11] = off(x); d.u[d.at + 12] = off(y); d.f[d.at + 13] = 1 / (kh * kw);
+      client.end();
+    },
+    avgPool2dBackward(dy, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx) {
+      const n = planes * H * W;
+      if (n === 0) return;
+      if (!bind([dy, dx], 'rx', dy)) return (host(dy, dx), refKernels.avgPool2dBackward(dy, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx));
+      const d = launch(P.avgPoolBackward, n);
+      d.u[d.at] = planes;
+      geom(d, 1, H, W, kh, kw, sh, sw, ph, pw, OH, OW, 0);
+      d.u[d.at + 11] = off(dy); d.u[d.at + 12] = off(dx); d.f[d.at + 13] = 1 / (kh * kw);
+      client.end();
+    },
+
+    embeddingForward(weight, indices, dim, y) {
+      const n = indices.length * dim;
+      if (n === 0) return;
+      if (!bind([weight, indices, y], 'rrw', weight)) return (host(weight, indices, y), refKernels.embeddingForward(weight, indices, dim, y));
+      const d = launch(P.embeddingForward, n);
+      d.u[d.at] = n; d.u[d.at + 1] = dim; d.u[d.at + 2] = off(weight); d.u[d.at + 3] = off(indices); d.u[d.at + 4] = off(y);
+      client.end();
+    },
+    embeddingBackward(dy, indices, dim, paddingIdx, dweight) {
+      if (indices.length === 0 || dim === 0) return;
+      if (!bind([dy, indices, dweight], 'rrx', dy)) {
+        host(dy, indices, dweight);
+        return refKernels.embeddingBackward(dy, indices, dim, paddingIdx, dweight);
+      }
+      const d = launch(P.embeddingBackward, dim);
+      d.u[d.at] = indices.length; d.u[d.at + 1] = dim; d.u[d.at + 2] = off(dy); d.u[d.at + 3] = off(indices); d.u[d.at + 4] = off(dweight);
+      d.u[d.at + 5] = paddingIdx;
       client.end();
     },
 

@@ -132,3 +132,62 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 `;
+
+// y[q, oy, ox] = inv·Σ x over the window's inputs inside the image (padding counts as zeros in
+// inv = 1/(kh·kw)), a thread per output, summed in the reference's order.
+export const AVGPOOL_FORWARD_WGSL = /* wgsl */ `
+struct P { planes: u32, ${GEOMETRY.replace('C: u32, ', '')}, offX: u32, offY: u32, inv: f32 }
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let o = elementIndex(wid, nwg, lid);
+  if (o >= p.planes * p.OH * p.OW) { return; }
+  let ox = o % p.OW;
+  let oy = (o / p.OW) % p.OH;
+  let xo = p.offX + (o / (p.OW * p.OH)) * p.H * p.W;
+  let y0 = i32(oy * p.sh) - i32(p.ph);
+  let x0 = i32(ox * p.sw) - i32(p.pw);
+  let ya = max(y0, 0);
+  let yb = min(y0 + i32(p.kh), i32(p.H));
+  let xa = max(x0, 0);
+  let xb = min(x0 + i32(p.kw), i32(p.W));
+  var s = 0.0;
+  for (var iy = ya; iy < yb; iy++) {
+    for (var ix = xa; ix < xb; ix++) { s = s + X[xo + u32(iy) * p.W + u32(ix)]; }
+  }
+  Y[p.offY + o] = s * p.inv;
+}
+`;
+
+// dx[q, iy, ix] += inv·dy[q, oy, ox] for every window (oy, ox) holding the pixel, gathered by a
+// thread per pixel in the reference's order (oy, then ox, ascending): oy·sh − ph ≤ iy < oy·sh − ph + kh.
+export const AVGPOOL_BACKWARD_WGSL = /* wgsl */ `
+struct P { planes: u32, ${GEOMETRY.replace('C: u32, ', '')}, offDy: u32, offDx: u32, inv: f32 }
+@group(0) @binding(0) var<storage, read> Dy: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Dx: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let e = elementIndex(wid, nwg, lid);
+  if (e >= p.planes * p.H * p.W) { return; }
+  let ix = e % p.W;
+  let iy = (e / p.W) % p.H;
+  let go = p.offDy + (e / (p.W * p.H)) * p.OH * p.OW;
+  // the windows holding row iy: ⌈(iy + ph − kh + 1)/sh⌉ ≤ oy ≤ ⌊(iy + ph)/sh⌋, inside [0, OH)
+  let ty = i32(iy + p.ph);
+  let tx = i32(ix + p.pw);
+  let oy0 = max(0, (ty - i32(p.kh) + i32(p.sh)) / i32(p.sh));
+  let oy1 = min(i32(p.OH) - 1, ty / i32(p.sh));
+  let ox0 = max(0, (tx - i32(p.kw) + i32(p.sw)) / i32(p.sw));
+  let ox1 = min(i32(p.OW) - 1, tx / i32(p.sw));
+  var s = Dx[p.offDx + e];
+  for (var oy = oy0; oy <= oy1; oy++) {
+    for (var ox = ox0; ox <= ox1; ox++) { s = s + Dy[go + u32(oy) * p.OW + u32(ox)] * p.inv; }
+  }
+  Dx[p.offDx + e] = s;
+}
+`;
