@@ -1,6 +1,8 @@
 // The kernel table on the device: each kernel finds the device allocations behind its arrays,
-// uploads the ones the host has written, encodes one dispatch (two for the losses that return a
-// number, which then read back a few floats) and marks what it wrote as newer on the device.
+// uploads the ones the host has written, encodes one dispatch (the losses that return a number
+// then read back a few floats) and marks what it wrote as newer on the device. The normalisation
+// kernels (kernels-norm.ts) and softmax / NLL (kernels-softmax.ts) are in files of their own,
+// over the same call helpers (calls.ts).
 //
 // A call whose arrays the device cannot take as they are runs the reference loop on the host
 // mirrors instead: an array this backend did not allocate (a caller's own Float32Array, a float64

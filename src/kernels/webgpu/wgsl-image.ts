@@ -1,9 +1,10 @@
-// Image kernels in WGSL: im2col / col2im (the convolution's unfolding and its adjoint) and max
-// pooling. Every kernel gathers: one thread per output element reads what it needs, so no two
-// threads write the same element and no atomics are needed. The adjoints (col2im, pooling's
-// backward) visit their contributions in the reference's order and add them to the output once,
-// which the caller zeroed: the same float32 sums, bit for bit. Pooling's backward is the
-// exception: a thread per plane scatters into it, in order.
+// Image kernels in WGSL: im2col / col2im (the convolution's unfolding and its adjoint), max and
+// average pooling. Every kernel gathers: one thread per output element reads what it needs, so no
+// two threads write the same element and no atomics are needed. The adjoints (col2im, the
+// poolings' backward) visit their contributions in the reference's order and add them to the
+// output, which the caller zeroed: col2im and max pooling give the same float32 sums, bit for bit
+// (average pooling rounds dy/(kh·kw) to float32 first, the reference in float64). Max pooling's
+// backward is the exception: a thread per plane scatters into it, in order.
 
 import { INDEX_WGSL, MATH_WGSL } from './wgsl-elementwise.js';
 
