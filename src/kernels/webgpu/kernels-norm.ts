@@ -25,17 +25,17 @@ export function createNormKernels(calls: DeviceCalls): Pick<Kernels, NormKernelN
     addVector: spec('addVector', ADD_VECTOR_WGSL, ['r', 'w']),
   };
 
-  /** True when every given array lives on the device (the parameter gradients are bound by later dispatches). */
-  const onDevice = (...views: (FloatArray | null)[]): boolean => views.every((v) => v === null || client.lookup(v) !== undefined);
+  /** True when each of the parameter gradients is absent or on the device (later dispatches bind them). */
+  const onDevice = (a: FloatArray | null, b: FloatArray | null): boolean =>
+    (a === null || client.lookup(a) !== undefined) && (b === null || client.lookup(b) !== undefined);
 
-  /** out[0, n) += sums[at, at + n) of the scratch allocation: one dispatch (out null: none). */
+  /** out[0, n) += sums[at, at + n), `sums` the whole scratch allocation: one dispatch (out null: none). */
   const addSums = (sums: Float32Array, at: number, n: number, out: FloatArray | null): void => {
     if (!out) return;
-    const v = sums.subarray(at, at + n);
     // out is on the device (checked before the call's first dispatch) and is not the scratch
-    if (!bind([v, out], 'rx', v)) throw new HandgradError('webgpu: a parameter gradient could not be bound (the checks before the dispatch should have caught it)');
+    if (!bind([sums, out], 'rx', sums)) throw new HandgradError('webgpu: a parameter gradient could not be bound (the checks before the dispatch should have caught it)');
     const d = launch(P.addVector, n);
-    d.u[d.at] = n; d.u[d.at + 1] = off(out); d.u[d.at + 2] = off(v); d.u[d.at + 3] = 1; d.u[d.at + 4] = n;
+    d.u[d.at] = n; d.u[d.at + 1] = off(out); d.u[d.at + 2] = at; d.u[d.at + 3] = 1; d.u[d.at + 4] = n;
     client.end();
   };
 
