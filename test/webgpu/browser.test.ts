@@ -1,7 +1,8 @@
 // The playground on the webgpu backend in headless Chromium (WebGPU on Chromium's SwiftShader,
 // a CPU implementation: correct, slow). Builds the app, serves it cross-origin isolated, opens
 // ?backend=webgpu, and checks that the page names the webgpu backend and its adapter, that the
-// MLP and the CNN train past chance within a bounded time, with the console clean. Skipped, with the reason printed, when Chromium exposes no WebGPU adapter.
+// MLP and the CNN train past chance within a bounded time, with the console clean. Skipped, with
+// the reason printed, when Chromium exposes no WebGPU adapter.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
