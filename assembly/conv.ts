@@ -229,40 +229,43 @@ export function conv2dBackwardData(
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// acc[q·CT + tap] += (lane by lane) Σ_v d_q[v] · x[v + off] over nv vectors, for q < 4 and the taps
-// (t, off) (and (t + 1, off1) when two): d_q = dz + q·R floats, x = xc, acc a vector per (q, tap).
-function filterTaps(dz: usize, R: i32, xc: usize, off: i32, off1: i32, two: bool, nv: i32, acc: usize, CT: i32, t: i32): void {
-  const rb = <usize>R * 4;
+// acc[q·CT + k] += (lane by lane) Σ_v d_q[v] · x[v + off] over nv vectors, for q < 4 and the taps
+// (k, off) (and (k + 1, off1) when two): the 4 channels' vectors interleaved in dz (vector v of
+// channel q at dz + (4v + q)·16 bytes), x at byte xp + 4·off, acc a vector per (q, tap).
+function filterTaps(dz: usize, xp: usize, off: i32, off1: i32, two: bool, nv: i32, acc: usize, CT: i32, k: i32): void {
   const z = f32x4.splat(0);
   let a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
-  const xa = xc + <usize>off * 4, xb = xc + <usize>off1 * 4;
+  let xa = xp + <usize>off * 4;
+  let dp = dz;
+  const end = dz + <usize>nv * 64;
   if (two) {
-    for (let v = 0; v < nv; v++) {
-      const o = <usize>v * 16;
-      const d0 = v128.load(dz + o), d1 = v128.load(dz + rb + o), d2 = v128.load(dz + 2 * rb + o), d3 = v128.load(dz + 3 * rb + o);
-      let s = v128.load(xa + o);
+    const dlt = <usize>(off1 - off) * 4;
+    for (; dp < end; dp += 64) {
+      const d0 = v128.load(dp), d1 = v128.load(dp, 16), d2 = v128.load(dp, 32), d3 = v128.load(dp, 48);
+      let s = v128.load(xa);
       a0 = madd(d0, s, a0);
       a1 = madd(d1, s, a1);
       a2 = madd(d2, s, a2);
       a3 = madd(d3, s, a3);
-      s = v128.load(xb + o);
+      s = v128.load(xa + dlt);
       b0 = madd(d0, s, b0);
       b1 = madd(d1, s, b1);
       b2 = madd(d2, s, b2);
       b3 = madd(d3, s, b3);
+      xa += 16;
     }
   } else {
-    for (let v = 0; v < nv; v++) {
-      const o = <usize>v * 16;
-      const s = v128.load(xa + o);
-      a0 = madd(v128.load(dz + o), s, a0);
-      a1 = madd(v128.load(dz + rb + o), s, a1);
-      a2 = madd(v128.load(dz + 2 * rb + o), s, a2);
-      a3 = madd(v128.load(dz + 3 * rb + o), s, a3);
+    for (; dp < end; dp += 64) {
+      const s = v128.load(xa);
+      a0 = madd(v128.load(dp), s, a0);
+      a1 = madd(v128.load(dp, 16), s, a1);
+      a2 = madd(v128.load(dp, 32), s, a2);
+      a3 = madd(v128.load(dp, 48), s, a3);
+      xa += 16;
     }
   }
   const qb = <usize>CT * 16;
-  let p = acc + <usize>t * 16;
+  let p = acc + <usize>k * 16;
   v128.store(p, f32x4.add(v128.load(p), a0));
   v128.store(p + qb, f32x4.add(v128.load(p + qb), a1));
   v128.store(p + 2 * qb, f32x4.add(v128.load(p + 2 * qb), a2));
@@ -279,10 +282,11 @@ function filterTaps(dz: usize, R: i32, xc: usize, off: i32, off1: i32, two: bool
 /**
  * ref: conv2dBackwardFilter. Output channels o0 … o1 − 1, 4 at a time, each over the whole
  * batch: per image, the input's padded planes and the 4 channels of dy laid out like the output
- * positions (dz[q][oy·Wp + ox] = dy[b, o + q, oy, ox], 0 for ox ≥ OW), then for every input
- * channel and pair of taps the 8 dot products Σ_p dz[q][p] · xp[c·P + p + i·Wp + j], kept as 4
- * lane sums each (lane l sums the positions p ≡ l mod 4, over the images in order, in float32),
- * and at the end dw = beta·dw + the sum of the 4 lanes.
+ * positions and interleaved by vector (dz[v][q] = dy[b, o + q] at the 4 positions 4v … 4v + 3,
+ * position oy·Wp + ox holding dy[…, oy, ox], 0 for ox ≥ OW), then for every pair of taps k of
+ * every input channel (k = c·T + i·kw + j, at offset c·P + i·Wp + j) the 8 dot products
+ * Σ_p dz[q][p] · xp[p + offset], kept as 4 lane sums each (lane l sums the positions p ≡ l mod 4,
+ * over the images in order, in float32), and at the end dw = beta·dw + the sum of the 4 lanes.
  */
 export function conv2dBackwardFilter(
   x: usize, dy: usize, dw: usize,
@@ -292,31 +296,39 @@ export function conv2dBackwardFilter(
   const Hp = H + 2 * ph, Wp = W + pw, P = Hp * Wp;
   const OH = Hp - kh + 1, OW = W + 2 * pw - kw + 1;
   const nv = ((OH * Wp + 7) >> 3) * 2;
-  const R = nv * 4;
   const T = kh * kw, CT = C * T;
   const xp = scratch;
   const dz = xp + align64(<usize>(C * P + padTail(Wp, kw)) * 4);
-  const acc = dz + <usize>(4 * R) * 4;
+  const acc = dz + <usize>(16 * nv) * 4;
+  const taps = acc + <usize>(16 * CT) * 4;
+  const rows = taps + align64(<usize>CT * 4);
+  const R = 4 * nv;
+  tapOffsets(taps, C, P, Wp, kh, kw);
   for (let o = o0; o < o1; o += 4) {
     const n = min(4, o1 - o);
     zeroFloats(acc, 16 * CT);
     for (let b = 0; b < B; b++) {
       padPlanes(x + <usize>(b * C * H * W) * 4, C, H, W, ph, pw, kw, xp);
-      zeroFloats(dz, 4 * R);
+      // the 4 channels as rows of R positions (zeros past OW), then interleaved by vector into dz
+      zeroFloats(rows, 4 * R);
       for (let q = 0; q < 4; q++) {
         const src = dy + <usize>((b * OC + o + min(q, n - 1)) * OH * OW) * 4;
-        const dst = dz + <usize>(q * R) * 4;
+        const dst = rows + <usize>(q * R) * 4;
         for (let r = 0; r < OH; r++) copyFloats(dst + <usize>(r * Wp) * 4, src + <usize>(r * OW) * 4, OW);
       }
-      for (let c = 0; c < C; c++) {
-        const xc = xp + <usize>(c * P) * 4;
-        let t = 0;
-        for (; t + 2 <= T; t += 2) {
-          const off = (t / kw) * Wp + t % kw, off1 = ((t + 1) / kw) * Wp + (t + 1) % kw;
-          filterTaps(dz, R, xc, off, off1, true, nv, acc, CT, c * T + t);
-        }
-        if (t < T) filterTaps(dz, R, xc, (t / kw) * Wp + t % kw, 0, false, nv, acc, CT, c * T + t);
+      const rb = <usize>R * 4;
+      for (let v = 0; v < nv; v++) {
+        const s = rows + <usize>v * 16, d = dz + <usize>v * 64;
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s + rb), 16);
+        v128.store(d, v128.load(s + 2 * rb), 32);
+        v128.store(d, v128.load(s + 3 * rb), 48);
       }
+      let k = 0;
+      for (; k + 2 <= CT; k += 2) {
+        filterTaps(dz, xp, load<i32>(taps + <usize>k * 4) >> 2, load<i32>(taps + <usize>(k + 1) * 4) >> 2, true, nv, acc, CT, k);
+      }
+      if (k < CT) filterTaps(dz, xp, load<i32>(taps + <usize>k * 4) >> 2, 0, false, nv, acc, CT, k);
     }
     for (let q = 0; q < n; q++) {
       const d = dw + <usize>((o + q) * CT) * 4;
