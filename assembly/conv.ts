@@ -30,8 +30,9 @@
   }
 }
 
-// Zero floats after the last padded plane: the vectors of the positions past the last output row
-// (at most 7, rounded up to 8) read up to kw + 5 floats beyond it, the last tap row 1 row beyond.
+// Zero floats after the last padded plane: the positions are rounded up to a multiple of 8 (at
+// most 7 past the last output row), and their last tap reads at most kw + 5 floats beyond the
+// planes; a row more is slack.
 // @ts-ignore: decorator
 @inline function padTail(Wp: i32, kw: i32): i32 {
   return Wp + kw + 16;
