@@ -303,7 +303,7 @@ export interface Kernels {
   ): void;
   /**
    * invStd[c] = 1/√(variance[c] + eps) for c < channels (the batch's biased variance in training,
-   * running_var in eval), computed in the working precision and rounded once into invStd.
+   * running_var in eval), each rounded once into invStd.
    */
   batchNormInvStd(variance: FloatArray, channels: number, eps: number, invStd: FloatArray): void;
   /**

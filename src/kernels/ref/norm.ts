@@ -52,8 +52,8 @@ export function batchNormInvStd(variance: FloatArray, channels: number, eps: num
   for (let c = 0; c < channels; c++) invStd[c] = 1 / Math.sqrt(variance[c]! + eps);
 }
 
-// running ← (1 − f)·running + f·batch per channel, the variance entering as σ²·unbias
-// (f·σ² first, then ·unbias: the order PyTorch's fixtures were made with).
+// running ← (1 − f)·running + f·batch per channel, the variance entering as σ²·unbias; in float64,
+// the products formed left to right ((f·σ²)·unbias), each result rounded once.
 export function batchNormRunningUpdate(
   mean: FloatArray, variance: FloatArray, channels: number, factor: number, unbias: number,
   runningMean: FloatArray, runningVar: FloatArray,
