@@ -632,23 +632,34 @@ export function addChannelVector(y: usize, v: usize, batch: i32, channels: i32, 
 
 /**
  * ref: sumChannelsInto. out[c] += Σ_{b,s} x[b, c, s], summed in float64 like the reference but
- * four floats at a time (two f64x2 sums: the reference's additions in another order, ≈ 1e-16
- * relative, below float32's resolution). Channels c0 … c1 − 1 (blocked; scratch unused).
+ * eight floats at a time (four f64x2 sums, four independent chains of additions to cover their
+ * latency: the reference's additions in another order, ≈ 1e-16 relative, below float32's
+ * resolution). Channels c0 … c1 − 1 (blocked; scratch unused).
  */
 export function sumChannelsInto(x: usize, out: usize, batch: i32, channels: i32, spatial: i32, c0: i32, c1: i32, scratch: usize): void {
   for (let c = c0; c < c1; c++) {
-    let al = f64x2.splat(0), ah = f64x2.splat(0);
+    let al = f64x2.splat(0), ah = f64x2.splat(0), bl = al, bh = al;
     let s: f64 = 0;
     for (let b = 0; b < batch; b++) {
       const o = x + <usize>((b * channels + c) * spatial) * 4;
       let k = 0;
-      for (; k + 4 <= spatial; k += 4) {
+      for (; k + 8 <= spatial; k += 8) {
+        const v = v128.load(o + <usize>k * 4), u = v128.load(o + <usize>k * 4, 16);
+        al = f64x2.add(al, lo(v));
+        ah = f64x2.add(ah, hi(v));
+        bl = f64x2.add(bl, lo(u));
+        bh = f64x2.add(bh, hi(u));
+      }
+      if (k + 4 <= spatial) {
         const v = v128.load(o + <usize>k * 4);
         al = f64x2.add(al, lo(v));
         ah = f64x2.add(ah, hi(v));
+        k += 4;
       }
       for (; k < spatial; k++) s += <f64>load<f32>(o + <usize>k * 4);
     }
+    al = f64x2.add(al, bl);
+    ah = f64x2.add(ah, bh);
     s += (f64x2.extract_lane(al, 0) + f64x2.extract_lane(al, 1)) + (f64x2.extract_lane(ah, 0) + f64x2.extract_lane(ah, 1));
     const p = out + <usize>c * 4;
     store<f32>(p, <f32>(<f64>load<f32>(p) + s));

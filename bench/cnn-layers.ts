@@ -4,7 +4,9 @@
 // For each (layer, pass) it prints the median wall time of a call, its CPU time (all threads of
 // the process), CPU/wall (≈ the threads kept busy; spinning workers count) and, threaded, the
 // share of the pool's blocks the workers took (load-independent evidence that the pass is
-// shared). Threads are interleaved round by round so a change of load hits both alike. Run:
+// shared). A ReLU before a MaxPool2d also gets rows for the pair as one step, as a Sequential
+// runs it (the whole step runs it so). Threads are interleaved round by round so a change of load
+// hits both alike. Run:
 //   npx esbuild bench/cnn-layers.ts --bundle --platform=node --format=esm --outfile=/tmp/cnn.mjs && node /tmp/cnn.mjs [--rounds 7]
 
 import { backend, initWasm, wasmRuntime } from '../src/backend.js';
@@ -88,6 +90,17 @@ function setup(): { names: string[]; calls: (() => void)[]; step: () => void } {
       l.forward(ins[i]!);
       l.backward(grads[i]!);
     });
+    // a ReLU before a MaxPool2d: the pair as the Sequential runs it (the pool's forwardAfterReLU)
+    const pool = layers[i + 1];
+    if (l instanceof nn.ReLU && pool instanceof nn.MaxPool2d) {
+      names.push(`${i}+${i + 1} ReLU→MaxPool2d step fwd`);
+      calls.push(() => void pool.forwardAfterReLU(ins[i]!));
+      names.push(`${i}+${i + 1} ReLU→MaxPool2d step bwd`);
+      calls.push(() => {
+        pool.forwardAfterReLU(ins[i]!);
+        pool.backward(grads[i + 1]!);
+      });
+    }
   });
   names.push('loss fwd+bwd');
   calls.push(() => {

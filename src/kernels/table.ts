@@ -414,16 +414,17 @@ export const DIRECT_CONV_MAX_TAPS = 288;
 export const DIRECT_CONV_MAX_FLOATS = 65536;
 
 /**
- * Floats of scratch one image of a direct convolution uses, for the larger of the forward pass
- * and the backward passes: the padded planes of its input (C planes of (H + 2ph) × (W + 2pw)) or,
- * for the input gradient, of dy (OC planes of (OH + 2(kh−1−ph)) × (OW + 2(kw−1−pw))), with a
- * row of slack; 4 rows of output positions; the weight gradient of 4 output channels.
+ * Floats of scratch one image of a direct convolution uses at most, for the larger of the forward
+ * pass and the backward passes: the padded planes of its input (C planes of (H + 2ph) × (W + 2pw))
+ * or, for the input gradient, of dy (OC planes of (OH + 2(kh−1−ph)) × (OW + 2(kw−1−pw))), with a
+ * row and a kernel width of slack; 4 rows of output positions, twice; 4 lane sums of the weight gradient
+ * of 4 output channels; the offset of every tap and the weights of 4 channels per tap.
  */
 export function directConvFloats(C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number): number {
   const Hp = H + 2 * ph, Wp = W + 2 * pw;
   const OH = Hp - kh + 1, OW = Wp - kw + 1;
   const Hq = OH + 2 * (kh - 1 - ph), Wq = OW + 2 * (kw - 1 - pw);
-  const planes = Math.max(C * Hp * Wp + Wp, OC * Hq * Wq + Wq) + 16;
-  const rows = 4 * (Math.max(OH * Wp, H * Wq) + 8);
-  return planes + rows + 4 * C * kh * kw + 64;
+  const planes = Math.max(C * Hp * Wp + Wp, OC * Hq * Wq + Wq) + kw + 16;
+  const rows = 8 * (Math.max(OH * Wp, H * Wq) + 8);
+  return planes + rows + 16 * C * kh * kw + 5 * Math.max(C, OC) * kh * kw + 96;
 }

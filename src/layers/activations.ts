@@ -113,6 +113,15 @@ export abstract class Activation<T extends ElementwiseType> extends Module {
     return y;
   }
 
+  /**
+   * Drops the saved input and output: a Sequential that runs this layer inside the next one
+   * (a ReLU before a MaxPool2d) calls it, so that a backward() of this layer alone fails instead
+   * of differentiating an older batch.
+   */
+  forgetSaved(): void {
+    this.x = this.y = null;
+  }
+
   backward(dy: Tensor): Tensor {
     this.requireGradShape(dy, this.y);
     const dx = this.dxBuf.get(dy.shape, dy.dtype);

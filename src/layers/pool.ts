@@ -39,6 +39,11 @@ export class MaxPool2d extends Module {
   private argmaxStore: { block: FloatArray; argmax: Int32Array; owner: Backend } | null = null;
   private readonly out = new OutputBuffer();
   private readonly dxBuf = new OutputBuffer();
+  /** Set by forwardAfterReLU: the last forward was y = maxPool(relu(x)), and backward differentiates that. */
+  private afterReLU = false;
+  /** The pooled input before the ReLU (forwardAfterReLU), and dy masked by the ReLU's derivative (its backward). */
+  private readonly pooled = new OutputBuffer();
+  private readonly dyMasked = new OutputBuffer();
 
   /** A max pool over windows of `kernelSize` (one number or [kh, kw]); stride defaults to the kernel size. */
   constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
@@ -60,6 +65,30 @@ export class MaxPool2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    this.afterReLU = false;
+    return this.poolInto(this.out, x);
+  }
+
+  /**
+   * y = maxPool(relu(x)), the output of a ReLU (scale 1) followed by this pool, for x the ReLU's
+   * input (a Sequential runs the pair so), computed as relu(maxPool(x)): the ReLU passes over the
+   * pooled output, a quarter of x for 2×2 windows, instead of over x. The bits are those of the
+   * two layers one after the other: relu is monotone and keeps NaN, so wherever a window's
+   * maximum is > 0 or NaN the same input wins it and relu leaves it as it is; where it is ≤ 0 both
+   * give +0 (and backward passes no gradient there, as the ReLU's would not). backward then
+   * returns the gradient with respect to x.
+   */
+  forwardAfterReLU(x: Tensor): Tensor {
+    const m = this.poolInto(this.pooled, x);
+    const y = this.out.get(m.shape, m.dtype);
+    kernelsFor(m.dtype).reluForward(m.storage, y.storage, 1);
+    this.y = y;
+    this.afterReLU = true;
+    return y;
+  }
+
+  /** The max pool of x into `buffer`, keeping x, the output and the argmax for backward. */
+  private poolInto(buffer: OutputBuffer, x: Tensor): Tensor {
     this.requireTensor(x, 'the input');
     if (x.rank !== 4) this.fail(`expected an input of shape [batch, channels, height, width], got ${shapeString(x.shape)}`);
     const [B, C, H, W] = x.shape as [number, number, number, number];
@@ -71,7 +100,7 @@ export class MaxPool2d extends Module {
     }
     const OH = Math.floor((H + 2 * ph - kh) / sh) + 1;
     const OW = Math.floor((W + 2 * pw - kw) / sw) + 1;
-    const y = this.out.get([B, C, OH, OW], x.dtype);
+    const y = buffer.get([B, C, OH, OW], x.dtype);
     let store = this.argmaxStore;
     if (!store || store.argmax.length !== y.size || store.owner !== backend()) {
       const block = allocateFor('float32', y.size);
@@ -88,9 +117,17 @@ export class MaxPool2d extends Module {
     const x = this.x!;
     const [B, C, H, W] = x.shape as [number, number, number, number];
     const [, , OH, OW] = dy.shape as [number, number, number, number];
+    const k = kernelsFor(dy.dtype);
+    let g = dy;
+    if (this.afterReLU) {
+      // forward was y = relu(x[argmax]), so first dy · relu'(x[argmax]): 0 where y ≤ 0 (y = x[argmax]
+      // wherever that is > 0 or NaN, and +0 elsewhere), dy elsewhere
+      g = this.dyMasked.get(dy.shape, dy.dtype);
+      k.reluBackward(this.y!.storage, dy.storage, g.storage, 1);
+    }
     // forward was y = x[argmax], so dx[argmax] += dy and 0 elsewhere.
     const dx = this.dxBuf.zeros(x.shape, x.dtype);
-    kernelsFor(dy.dtype).maxPool2dBackward(dy.storage, this.argmaxStore!.argmax, B * C, H, W, OH, OW, dx.storage);
+    k.maxPool2dBackward(g.storage, this.argmaxStore!.argmax, B * C, H, W, OH, OW, dx.storage);
     return dx;
   }
 }

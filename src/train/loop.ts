@@ -29,7 +29,7 @@ import {
 } from './loader.js';
 import { Objective } from './objective.js';
 import { TrainingDivergedError, type EpochRecord, type SliceResult, type StartingModel, type StepRecord, type TrainState } from './records.js';
-import { validationSplit } from './split.js';
+import { splitPrefix, validationSplit } from './split.js';
 
 export { TrainingDivergedError, type EpochRecord, type SliceResult, type StartingModel, type StepRecord, type TrainState } from './records.js';
 
@@ -126,6 +126,8 @@ export class TrainingSession {
   private lastLr: number;
   /** The epoch in progress, or null between epochs (the next step starts one). */
   private open: OpenEpoch | null = null;
+  /** The loader evaluate() made for a sample of a split (options.samples). */
+  private sampled: { of: Split; samples: number; loader: Loader } | null = null;
 
   /** A run of `config` (missing fields take their defaults) on `data`; `options.resume` continues a checkpoint. */
   constructor(config: Partial<TrainConfig>, data: Dataset, options: SessionOptions = {}) {
@@ -239,14 +241,27 @@ export class TrainingSession {
 
   /**
    * Mean loss and accuracy over a whole split, in eval mode, in the split's order; with
-   * `confusion: true` the confusion matrix too (row = true class, column = predicted). The model
-   * is left in eval mode; the next step switches it back.
+   * `confusion: true` the confusion matrix too (row = true class, column = predicted); with
+   * `samples`, over the split's first `samples` samples only (splitPrefix: a quick look where a
+   * full pass is slow). The model is left in eval mode; the next step switches it back.
    */
-  evaluate(options: { split?: 'test' | 'train' | 'val'; confusion?: boolean } = {}): Evaluation {
+  evaluate(options: { split?: 'test' | 'train' | 'val'; confusion?: boolean; samples?: number } = {}): Evaluation {
     if (options.split === 'val' && !this.valLoader) throw new HandgradError('evaluate: the run has no validation split (val is 0)');
     const loader = options.split === 'train' ? loaderFor(this.trainSplit, this.inputShape, { batchSize: 500, normalization: this.normalization }, this.inputPath)
       : options.split === 'val' ? this.valLoader! : this.testLoader;
-    return evaluateLoader(this.model, loader, this.objective, options.confusion ? this.data.classes.length : undefined);
+    const sample = options.samples === undefined ? loader : this.sampleLoader(loader, options.samples);
+    return evaluateLoader(this.model, sample, this.objective, options.confusion ? this.data.classes.length : undefined);
+  }
+
+  /** A loader of the first `samples` samples of `loader`'s split (kept for the next call that asks the same), or `loader` when it has no more. */
+  private sampleLoader(loader: Loader, samples: number): Loader {
+    const prefix = splitPrefix(loader.split, samples);
+    if (prefix === loader.split) return loader;
+    const kept = this.sampled;
+    if (kept && kept.of === loader.split && kept.samples === samples) return kept.loader;
+    const sample = loaderFor(prefix, this.inputShape, { batchSize: Math.max(this.settings.batchSize, 500), normalization: this.normalization }, this.inputPath);
+    this.sampled = { of: loader.split, samples, loader: sample };
+    return sample;
   }
 
 

@@ -85,6 +85,29 @@ describe('playground in chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'train-desktop.png'), fullPage: true });
   });
 
+  it('scores the points on the test split\'s first 100 images when asked, at once while paused, and on all 2,000 again', async () => {
+    const confusionTotal = (): Promise<number> => page.$$eval('#confusion-table td', (cells) => cells.reduce((a, c) => a + Number(c.textContent), 0));
+    // a paused model mid-epoch (at an epoch's end the point is the epoch's record, a full pass)
+    for (let i = 0; i < 2 && /\.00$/.test(await text('#stat-epoch')); i++) {
+      const before = await text('#stat-step');
+      await page.click('#step');
+      await page.waitForFunction((b) => document.querySelector('#stat-step')?.textContent !== b, before, { timeout: 30_000 });
+    }
+    await waitText('#test-n', /^\(2,000 images\)$/);
+    const full = await testAccuracy();
+    expect(await confusionTotal()).toBe(2000);
+    await page.selectOption('#eval-samples', '100');
+    await waitText('#test-n', /^\(100 images\)$/);
+    expect(page.url()).toContain('eval=100');
+    expect(await confusionTotal()).toBe(100);
+    const sample = await testAccuracy();
+    expect(Math.abs(sample * 100 - Math.round(sample * 100))).toBeLessThan(1e-9);
+    await page.selectOption('#eval-samples', 'all');
+    await waitText('#test-n', /^\(2,000 images\)$/);
+    expect(await testAccuracy()).toBe(full);
+    expect(await confusionTotal()).toBe(2000);
+  });
+
   it('draws train dashed and test solid, with the legend above the curves', async () => {
     const chart = await page.$eval('#chart-acc', (svg) => {
       const polylines = Array.from(svg.querySelectorAll('polyline'));

@@ -9,6 +9,7 @@ import { HandgradError } from '../../src/errors.js';
 import type { Module } from '../../src/layers/module.js';
 import { Sequential } from '../../src/layers/sequential.js';
 import type { TrainConfig } from '../../src/train/config.js';
+import { evaluateModel } from '../../src/train/evaluate.js';
 import { TrainingDivergedError, TrainingSession, type EpochRecord, type StepRecord } from '../../src/train/loop.js';
 import { blobs } from './helpers.js';
 
@@ -87,6 +88,25 @@ describe('TrainingSession, one step at a time', () => {
     expect(s.evaluate().confusion).toBeUndefined();
     // the training split on request
     expect(s.evaluate({ split: 'train' }).n).toBe(200);
+  });
+
+  it('evaluate({ samples }) scores the split\'s first samples, as a data set of only those would', () => {
+    const data = blobs({ classes: 4, test: 80 });
+    const s = new TrainingSession(config, data);
+    for (let i = 0; i < 20; i++) s.step();
+    const r = s.evaluate({ confusion: true, samples: 30 });
+    expect(r.n).toBe(30);
+    expect(r.confusion!.reduce((a, b) => a + b, 0)).toBe(30);
+    const F = data.test.x.length / data.test.n;
+    const first = evaluateModel(s.model, { x: data.test.x.slice(0, 30 * F), y: data.test.y.slice(0, 30), n: 30 }, s.inputShape, s.normalization);
+    expect(r.loss).toBeCloseTo(first.loss, 6);
+    expect(r.accuracy).toBe(first.accuracy);
+    // the kept loader serves the next call; as many samples as the split holds, or more, is the full pass
+    expect(s.evaluate({ samples: 30 })).toEqual({ loss: r.loss, accuracy: r.accuracy, n: 30 });
+    expect(s.evaluate({ samples: 80 })).toEqual(s.evaluate());
+    expect(s.evaluate({ samples: 500 })).toEqual(s.evaluate());
+    expect(() => s.evaluate({ samples: 0 })).toThrow(/whole number ≥ 1, got 0/);
+    expect(() => s.evaluate({ samples: 2.5 })).toThrow(/whole number ≥ 1, got 2.5/);
   });
 
   it('progressRecord(): the epoch in progress as a record with a fractional epoch', () => {

@@ -40,6 +40,15 @@ function randoms(n: number, rng: Random, scale = 2): number[] {
   return Array.from({ length: n }, () => rng.uniformRange(-scale, scale));
 }
 
+/** got = want within 1e-5 · Σ|terms| per element (float32 sums against the reference's float64 ones). */
+function expectConv(got: Float32Array, want: Float32Array, bound: Float32Array, what: string): void {
+  let bad = -1;
+  for (let i = 0; i < want.length; i++) {
+    if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * bound[i]! + 1e-30)) { bad = i; break; }
+  }
+  expect(bad, `${what}: [${bad}] = ${got[bad]}, reference ${want[bad]} (bound ${bound[bad]})`).toBe(-1);
+}
+
 describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?? `skipped: ${WEBGPU_SKIPPED}`}]`, () => {
   let k: Kernels;
   beforeAll(async () => {
@@ -48,13 +57,8 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
   });
   afterAll(() => useBackend(FLOAT64_RUN));
 
-  it('only dropoutMask and the kernels without WGSL run on the host, by the support table', () => {
-    expect(hostKernels().map((h) => h.kernel)).toEqual([
-      'sparseGemmForward', 'sparseGemmBackward',
-      'dropoutMask', 'avgPool2dForward', 'avgPool2dBackward', 'batchNormStats', 'batchNormForward', 'batchNormBackward',
-      'layerNormForward', 'layerNormBackward', 'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
-      'nllLoss', 'nllLossBackward', 'embeddingForward', 'embeddingBackward',
-    ]);
+  it('only dropoutMask and the sparse products run on the host, by the support table', () => {
+    expect(hostKernels().map((h) => h.kernel)).toEqual(['sparseGemmForward', 'sparseGemmBackward', 'dropoutMask']);
     expect(gpu!.runsOnHost('sparseGemmForward')).toBe(true);
     expect(gpu!.runsOnHost('gemm')).toBe(false);
   });
@@ -90,6 +94,52 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
       }
     }
     gpu!.settings.gemm = before;
+  });
+
+  it('direct convolutions (unfolded on the device) = the reference: operands inside larger allocations, bias or none, beta 0 over NaNs and 1', () => {
+    const rng = new Random(4);
+    // B, C, H, W, OC, kh, kw, ph, pw: the playground CNN's two layers, odd sizes, a 1×1 kernel, one output pixel, a kernel wider than the image
+    const shapes = [
+      [3, 1, 28, 28, 8, 3, 3, 1, 1], [2, 8, 14, 14, 16, 3, 3, 1, 1], [2, 3, 7, 9, 5, 3, 2, 2, 0], [1, 2, 5, 6, 1, 1, 1, 0, 0],
+      [2, 5, 11, 4, 7, 5, 3, 2, 1], [5, 1, 3, 3, 3, 3, 3, 0, 0], [2, 2, 1, 1, 3, 5, 5, 2, 2],
+    ] as const;
+    const pad = 5;
+    /** `values` at offset `pad` of a device allocation, and the sub-range that holds them. */
+    const inside = (values: number[]): Float32Array => dev([...randoms(pad, rng), ...values, ...randoms(pad, rng)]).subarray(pad, pad + values.length);
+    for (const [B, C, H, W, OC, kh, kw, ph, pw] of shapes) {
+      const what = `B${B} ${C}→${OC} ${H}×${W} k${kh}×${kw} pad ${ph}×${pw}`;
+      const OH = H + 2 * ph - kh + 1, OW = W + 2 * pw - kw + 1;
+      const xs = randoms(B * C * H * W, rng), ws = randoms(OC * C * kh * kw, rng), bs = randoms(OC, rng), dys = randoms(B * OC * OH * OW, rng);
+      const x = inside(xs), w = inside(ws), bias = inside(bs), dy = inside(dys);
+      const y = inside(new Array<number>(B * OC * OH * OW).fill(NaN)), dx = inside(new Array<number>(xs.length).fill(NaN));
+      const dw = inside(new Array<number>(ws.length).fill(NaN)), dw1 = inside(randoms(ws.length, rng));
+      const ref = { x: Float32Array.from(xs), w: Float32Array.from(ws), b: Float32Array.from(bs), dy: Float32Array.from(dys) };
+      const want = { y: new Float32Array(y.length), dx: new Float32Array(dx.length), dw: new Float32Array(dw.length), dw1: Float32Array.from(hostView(dw1)) };
+      // the same sums over absolute values bound each output's rounding: |Δ| ≤ 1e-5 · Σ|terms|
+      const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
+      const bound = { y: new Float32Array(y.length), dx: new Float32Array(dx.length), dw: new Float32Array(dw.length), dw1: abs(want.dw1) };
+      const before = { device: gpu!.counts.device, host: gpu!.counts.host };
+      for (const withBias of [true, false]) {
+        k.conv2dForward(x, w, withBias ? bias : null, B, C, H, W, OC, kh, kw, ph, pw, y);
+        refKernels.conv2dForward(ref.x, ref.w, withBias ? ref.b : null, B, C, H, W, OC, kh, kw, ph, pw, want.y);
+        refKernels.conv2dForward(abs(ref.x), abs(ref.w), withBias ? abs(ref.b) : null, B, C, H, W, OC, kh, kw, ph, pw, bound.y);
+        expectConv(hostView(y), want.y, bound.y, `${what}: conv2dForward, bias ${withBias}`);
+      }
+      k.conv2dBackwardData(dy, w, B, C, H, W, OC, kh, kw, ph, pw, dx);
+      refKernels.conv2dBackwardData(ref.dy, ref.w, B, C, H, W, OC, kh, kw, ph, pw, want.dx);
+      refKernels.conv2dBackwardData(abs(ref.dy), abs(ref.w), B, C, H, W, OC, kh, kw, ph, pw, bound.dx);
+      expectConv(hostView(dx), want.dx, bound.dx, `${what}: conv2dBackwardData`);
+      k.conv2dBackwardFilter(x, dy, B, C, H, W, OC, kh, kw, ph, pw, 0, dw);
+      refKernels.conv2dBackwardFilter(ref.x, ref.dy, B, C, H, W, OC, kh, kw, ph, pw, 0, want.dw);
+      refKernels.conv2dBackwardFilter(abs(ref.x), abs(ref.dy), B, C, H, W, OC, kh, kw, ph, pw, 0, bound.dw);
+      expectConv(hostView(dw), want.dw, bound.dw, `${what}: conv2dBackwardFilter, beta 0`);
+      k.conv2dBackwardFilter(x, dy, B, C, H, W, OC, kh, kw, ph, pw, 1, dw1);
+      refKernels.conv2dBackwardFilter(ref.x, ref.dy, B, C, H, W, OC, kh, kw, ph, pw, 1, want.dw1);
+      refKernels.conv2dBackwardFilter(abs(ref.x), abs(ref.dy), B, C, H, W, OC, kh, kw, ph, pw, 1, bound.dw1);
+      expectConv(hostView(dw1), want.dw1, bound.dw1, `${what}: conv2dBackwardFilter, beta 1`);
+      expect(gpu!.counts.device - before.device, `${what}: the device ran them`).toBeGreaterThanOrEqual(5 * B);
+      expect(gpu!.counts.host - before.host, `${what}: no call ran on the host`).toBe(0);
+    }
   });
 
   it('elementwise, reductions and losses = the reference (float32 tolerances)', () => {

@@ -14,7 +14,7 @@ import { changedFields, configOf, FIELD_LABELS, settingsOf, type Field, type Inv
 import { renderTheory } from './theory-panel.js';
 import { TrainForm } from './train-form.js';
 import { curvesCsv, curvesPng, drawConfusion, drawCurves, drawFilters, runTitle } from './train-view.js';
-import { fragmentOf, readState, TABS, type Tab } from './url-state.js';
+import { EVAL_SAMPLES, evalCount, fragmentOf, readState, TABS, type Tab } from './url-state.js';
 
 function $<T extends HTMLElement = HTMLElement>(id: string, type?: new () => T): T {
   const e = document.getElementById(id);
@@ -225,6 +225,14 @@ function reset(): void {
 
 // ---- controls ------------------------------------------------------------------------------------
 for (const el of Object.values(form.controls)) el.addEventListener('change', readForm);
+const evalSelect = $('eval-samples', HTMLSelectElement);
+/** Tells the worker how many test images to score (the state's choice). */
+const sendEval = (): void => send({ type: 'set-eval', samples: evalCount(state.evalSamples) });
+evalSelect.addEventListener('change', () => {
+  state.evalSamples = EVAL_SAMPLES.find((e) => e === evalSelect.value) ?? 'all';
+  writeState();
+  sendEval();
+});
 dataSelect.addEventListener('change', () => {
   if (source() === 'files' && !files) $('data-files').focus();
   readForm();
@@ -338,6 +346,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('stat-step').textContent = String(step);
       $('test-acc').textContent = pct(r.testAccuracy);
       $('test-acc').dataset.value = String(r.testAccuracy);
+      $('test-n').textContent = `(${m.tested.toLocaleString('en')} images)`;
       $('test-loss').textContent = r.testLoss.toFixed(4);
       redrawCurves();
       drawFilters($('filters'), m.filters);
@@ -369,6 +378,7 @@ worker.onerror = (e) => notice(`the training worker failed: ${e.message}`, true)
 /** Applies the URL fragment: the tab and every panel's settings; training settings as form edits. */
 function applyState(): void {
   form.show(state.train);
+  evalSelect.value = state.evalSamples;
   showBackward(state.bw);
   dream.show(state.dream);
   theoryRendered = false;
@@ -376,9 +386,11 @@ function applyState(): void {
   showTab(state.tab);
 }
 window.addEventListener('hashchange', () => {
+  const evaluated = state.evalSamples;
   state = readState(location.hash);
   applyState();
   readForm();
+  if (state.evalSamples !== evaluated) sendEval();
 });
 
 applyState();
@@ -392,3 +404,4 @@ send({
   type: 'boot', dataUrl: new URL('mnist-10k.bin.gz', document.baseURI).href, backend: backendRequest(),
   threads: self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
 });
+sendEval();

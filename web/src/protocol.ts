@@ -61,6 +61,12 @@ export type ToWorker =
   | { type: 'step' }
   /** The learning rate from the next step on. */
   | { type: 'set-lr'; lr: number }
+  /**
+   * How many test images each evaluation while training scores: the test split's first `samples`
+   * (a uniform sample of the embedded MNIST's shuffled split), or all of it (null). An epoch's
+   * record always scores the whole split.
+   */
+  | { type: 'set-eval'; samples: number | null }
   /** Reads the files of one data set; they are trained on after a reset with source 'files'. */
   | { type: 'read-files'; files: data.DataFile[] }
   | { type: 'export' }
@@ -85,9 +91,13 @@ export type FromWorker =
    * A point of the curves: an epoch's record when one ended, else the epoch in progress
    * (progressRecord), with the confusion matrix of the same test pass and the first layer's weights.
    */
-  | { type: 'point'; record: training.EpochRecord; step: number; confusion: Int32Array; filters: Filters }
+  | {
+      type: 'point'; record: training.EpochRecord; step: number; confusion: Int32Array; filters: Filters;
+      /** The test images behind the record's test metrics (an epoch's record: the whole split). */
+      tested: number;
+    }
   | { type: 'lr'; lr: number }
   | { type: 'exported'; bytes: Uint8Array; name: string }
   | { type: 'dream'; id: number; step: number; steps: number; done: boolean; image: Float32Array; probability: number | null; predicted: number | null; predictedProbability: number | null }
   /** `during` says what failed: training stops on a diverged loss; a reset, a file or an import changes nothing. */
-  | { type: 'error'; during: 'boot' | 'train' | 'reset' | 'files' | 'import' | 'export' | 'dream' | 'lr'; message: string };
+  | { type: 'error'; during: 'boot' | 'train' | 'reset' | 'files' | 'import' | 'export' | 'dream' | 'lr' | 'eval'; message: string };

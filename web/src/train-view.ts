@@ -14,7 +14,7 @@ const AXES: Record<Metric, { title: string; yLabel: string; yMin: number; yMax?:
   accuracy: { title: 'Accuracy', yLabel: 'accuracy', yMin: 0, yMax: 1 },
 };
 
-/** Train (the running mean over each epoch's batches, dashed) and test (a full pass, solid) of one metric. */
+/** Train (the running mean over each epoch's batches, dashed) and test (the test images scored, solid) of one metric. */
 function series(history: readonly training.EpochRecord[], metric: Metric): Series[] {
   const pick = (r: training.EpochRecord, split: 'train' | 'test'): number =>
     metric === 'loss' ? (split === 'train' ? r.trainLoss : r.testLoss) : split === 'train' ? r.trainAccuracy : r.testAccuracy;

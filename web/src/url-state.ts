@@ -11,9 +11,17 @@ import type { GraphInputs } from './theory-panel.js';
 export type Tab = 'train' | 'backward' | 'theory' | 'dream';
 export const TABS: readonly Tab[] = ['train', 'backward', 'theory', 'dream'];
 
+/** How many test images an evaluation while training scores ('all': the whole test split). */
+export const EVAL_SAMPLES = ['all', '1000', '500', '200', '100'] as const;
+export type EvalSamples = (typeof EVAL_SAMPLES)[number];
+
+/** The test images a choice scores: a count, or null for the whole split. */
+export const evalCount = (e: EvalSamples): number | null => (e === 'all' ? null : Number(e));
+
 export interface PageState {
   tab: Tab;
   train: TrainSettings;
+  evalSamples: EvalSamples;
   bw: BackwardSettings;
   graph: GraphInputs;
   dream: DreamSettings;
@@ -47,6 +55,7 @@ export function readState(fragment: string): PageState {
       optimizer: pick('opt', optim.OPTIMIZER_NAMES, t.optimizer), dropoutMode: pick('dmode', nn.DROPOUT_MODES, t.dropoutMode),
       normalize: pick('norm', training.NORMALIZE_MODES, t.normalize),
     },
+    evalSamples: pick('eval', EVAL_SAMPLES, 'all'),
     bw: {
       f: pick('bf', BW_ACTIVATIONS, BW_DEFAULTS.f), g: pick('bg', BW_ACTIVATIONS, BW_DEFAULTS.g),
       loss: pick('bloss', ['mse', 'bce'], BW_DEFAULTS.loss), seed: Math.round(num('bseed', BW_DEFAULTS.seed)),
@@ -65,7 +74,7 @@ export function fragmentOf(s: PageState): string {
   const t = s.train;
   const q = new URLSearchParams({
     tab: s.tab, arch: t.arch, hidden: String(t.hidden), f: t.f, g: t.g, opt: t.optimizer, lr: String(t.lr), momentum: String(t.momentum),
-    dropout: String(t.dropout), dmode: t.dropoutMode, batch: String(t.batch), seed: String(t.seed), norm: t.normalize,
+    dropout: String(t.dropout), dmode: t.dropoutMode, batch: String(t.batch), seed: String(t.seed), norm: t.normalize, eval: s.evalSamples,
     bf: s.bw.f, bg: s.bw.g, bloss: s.bw.loss, bseed: String(s.bw.seed), gx: String(s.graph.x), gy: String(s.graph.y), gz: String(s.graph.z),
     ...Object.fromEntries(DREAM_KEYS.map((k) => [`d${k}`, String(s.dream[k])])), dclamp: s.dream.clamp ? '1' : '0',
   });

@@ -12,14 +12,24 @@ const post = (m: FromWorker, transfer: Transferable[] = []): void => self.postMe
 
 /** Training time between two looks at the message queue. */
 const SLICE_MS = 40;
-/** A curve point at least this often while training (and at every epoch's end). */
+/** A curve point at least this often while training (and at every epoch's end)… */
 const POINT_MS = 1500;
+/**
+ * …but no sooner than this many times the last evaluation's duration after it, so evaluating
+ * takes at most a quarter of the time (the CNN on a software WebGPU adapter scores a few hundred
+ * test images a second: a point every 1.5 s would leave no time to train).
+ */
+const POINT_EVAL_RATIO = 3;
 
 const loaded: Record<DataSource, { dataset: Dataset; summary: DataSummary } | null> = { embedded: null, files: null };
 let session: training.TrainingSession | null = null;
 let sessionData: DataSummary | null = null;
 let running = false;
 let lastPoint = 0;
+/** Milliseconds the last point's evaluation took. */
+let lastEvalMs = 0;
+/** The test images a point scores: the test split's first this many, or all (null). */
+let evalSamples: number | null = null;
 let ready: Promise<void> = Promise.resolve();
 
 function summary(source: DataSource, d: Dataset, label: string): DataSummary {
@@ -73,12 +83,19 @@ function begin(next: training.TrainingSession, d: DataSummary, imported: { name:
   postPoint(next);
 }
 
-/** A curve point: the record of the epoch that just ended, or of the epoch in progress; its test pass gives the confusion matrix. */
+/**
+ * A curve point: the record of the epoch that just ended (its test metrics a full pass), or of the
+ * epoch in progress (scored on `evalSamples` test images); that test pass gives the confusion matrix.
+ */
 function postPoint(s: training.TrainingSession, epoch: training.EpochRecord | null = null): void {
-  const test = s.evaluate({ confusion: true });
+  const t0 = performance.now();
+  const test = s.evaluate({ confusion: true, ...(evalSamples === null ? {} : { samples: evalSamples }) });
+  lastEvalMs = performance.now() - t0;
   const confusion = test.confusion ?? new Int32Array(0);
   const filters = firstLayerFilters(s);
-  post({ type: 'point', record: epoch ?? s.progressRecord(test), step: s.optimizer.stepCount, confusion, filters }, [confusion.buffer, filters.data.buffer]);
+  // between epochs progressRecord is the last epoch's record, a full pass too
+  const tested = epoch || (s.history.length > 0 && s.progress === s.epoch) ? s.data.test.n : test.n;
+  post({ type: 'point', record: epoch ?? s.progressRecord(test), step: s.optimizer.stepCount, confusion, filters, tested }, [confusion.buffer, filters.data.buffer]);
   lastPoint = performance.now();
 }
 
@@ -91,7 +108,7 @@ async function drive(s: training.TrainingSession): Promise<void> {
       const slice = s.runFor(SLICE_MS);
       post({ type: 'progress', record: slice.last, progress: s.progress });
       if (slice.epoch) postPoint(s, slice.epoch);
-      else if (performance.now() - lastPoint > POINT_MS) postPoint(s);
+      else if (performance.now() - lastPoint > Math.max(POINT_MS, POINT_EVAL_RATIO * lastEvalMs)) postPoint(s);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } catch (e) {
@@ -203,7 +220,8 @@ function runDream(s: training.TrainingSession, d: DreamSettings, id: number): vo
 
 /** What a failure while handling each message is a failure of. */
 const DURING: Record<ToWorker['type'], Extract<FromWorker, { type: 'error' }>['during']> = {
-  boot: 'boot', reset: 'reset', start: 'train', pause: 'train', step: 'train', 'set-lr': 'lr', 'read-files': 'files', export: 'export', import: 'import', dream: 'dream',
+  boot: 'boot', reset: 'reset', start: 'train', pause: 'train', step: 'train', 'set-lr': 'lr', 'set-eval': 'eval', 'read-files': 'files', export: 'export',
+  import: 'import', dream: 'dream',
 };
 
 const live = (): training.TrainingSession => {
@@ -238,6 +256,11 @@ self.onmessage = async (e: MessageEvent<ToWorker>): Promise<void> => {
       case 'set-lr':
         live().setLearningRate(msg.lr);
         post({ type: 'lr', lr: msg.lr });
+        break;
+      case 'set-eval':
+        evalSamples = msg.samples;
+        // a paused model's numbers are rescored at once; a running one's at its next point
+        if (session && !running) postPoint(session);
         break;
       case 'read-files': {
         const d = data.parseDataFiles(msg.files);

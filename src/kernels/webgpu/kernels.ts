@@ -1,6 +1,8 @@
 // The kernel table on the device: each kernel finds the device allocations behind its arrays,
-// uploads the ones the host has written, encodes one dispatch (two for the losses that return a
-// number, which then read back a few floats) and marks what it wrote as newer on the device.
+// uploads the ones the host has written, encodes one dispatch (the losses that return a number
+// then read back a few floats) and marks what it wrote as newer on the device. The normalisation
+// kernels (kernels-norm.ts) and softmax / NLL (kernels-softmax.ts) are in files of their own,
+// over the same call helpers (calls.ts).
 //
 // A call whose arrays the device cannot take as they are runs the reference loop on the host
 // mirrors instead: an array this backend did not allocate (a caller's own Float32Array, a float64
@@ -8,30 +10,29 @@
 // that always run on the host are rows of support.ts.
 
 import type { FloatArray } from '../../tensor.js';
-import { onHost } from '../../tensor.js';
 import { refKernels } from '../ref/index.js';
 import { unfoldedConvKernels } from '../conv-unfolded.js';
 import type { AdamHyper, ElementwiseLossKind, GeluApproximate, RmspropHyper, SgdHyper } from '../table.js';
 import type { DeviceKernels } from './support.js';
-import type { DeviceArray, DeviceClient } from './client.js';
-import type { BindingKind, PipelineSpec } from './protocol.js';
+import type { DeviceClient } from './client.js';
+import type { PipelineSpec } from './protocol.js';
+import { deviceCalls, spec, type KernelCounts } from './calls.js';
 import { GEMM_DIRECT_WGSL, GEMM_TILE, GEMM_WGSL } from './wgsl-gemm.js';
 import {
   ADAM_WGSL, ADD_VECTOR_WGSL, BINARY_OPS, BINARY_WGSL, FILL_WGSL, RMSPROP_WGSL, SCE_BACKWARD_WGSL, SGD_WGSL, UNARY_OPS, UNARY_WGSL,
 } from './wgsl-elementwise.js';
-import { COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL } from './wgsl-image.js';
+import {
+  AVGPOOL_BACKWARD_WGSL, AVGPOOL_FORWARD_WGSL, COL2IM_WGSL, IM2COL_WGSL, MAXPOOL_BACKWARD_WGSL, MAXPOOL_FORWARD_WGSL,
+} from './wgsl-image.js';
+import { EMBEDDING_BACKWARD_WGSL, EMBEDDING_FORWARD_WGSL } from './wgsl-lookup.js';
+import { createNormKernels } from './kernels-norm.js';
+import { createSoftmaxKernels } from './kernels-softmax.js';
 import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL, SUM_ROWS_WGSL } from './wgsl-reduce.js';
 
-type View = ArrayBufferView;
-const MAX_GRID = 65535;
+export type { KernelCounts } from './calls.js';
+
 /** The most logits softmaxCrossEntropy brings back with its losses (64k floats). */
 const CARRY_LIMIT = 1 << 16;
-
-/** Counts of what ran where (tests assert the device path ran; the bench reports them). */
-export interface KernelCounts {
-  device: number;
-  host: number;
-}
 
 /**
  * Which GEMM shader runs: 'tiled' (64×64 tiles in workgroup memory), 'direct' (a thread per
@@ -40,8 +41,6 @@ export interface KernelCounts {
 export type GemmChoice = 'auto' | 'tiled' | 'direct';
 
 export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, settings: { gemm: GemmChoice }): DeviceKernels {
-  const spec = (name: string, code: string, bindings: BindingKind[], constants: Record<string, number> = {}): PipelineSpec =>
-    ({ name, code, bindings, constants });
   const P = {
     gemm: spec('gemm', GEMM_WGSL, ['r', 'r', 'w']),
     gemmDirect: spec('gemmDirect', GEMM_DIRECT_WGSL, ['r', 'r', 'w']),
@@ -58,63 +57,18 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     col2im: spec('col2im', COL2IM_WGSL, ['r', 'w']),
     poolForward: spec('maxPool2dForward', MAXPOOL_FORWARD_WGSL, ['r', 'w', 'w']),
     poolBackward: spec('maxPool2dBackward', MAXPOOL_BACKWARD_WGSL, ['r', 'r', 'w']),
+    avgPoolForward: spec('avgPool2dForward', AVGPOOL_FORWARD_WGSL, ['r', 'w']),
+    avgPoolBackward: spec('avgPool2dBackward', AVGPOOL_BACKWARD_WGSL, ['r', 'w']),
+    embeddingForward: spec('embeddingForward', EMBEDDING_FORWARD_WGSL, ['r', 'r', 'w']),
+    embeddingBackward: spec('embeddingBackward', EMBEDDING_BACKWARD_WGSL, ['r', 'r', 'w']),
   };
   const unary = (op: keyof typeof UNARY_OPS): PipelineSpec => spec(`unary/${op}`, UNARY_WGSL, ['r', 'w'], { OP: UNARY_OPS[op] });
   const binary = (op: keyof typeof BINARY_OPS): PipelineSpec => spec(`binary/${op}`, BINARY_WGSL, ['r', 'r', 'w'], { OP: BINARY_OPS[op] });
   const LOSS_OPS: Record<ElementwiseLossKind, number> = { mse: 0, bce: 1, bceWithLogits: 2 };
   const LOSS_BACKWARD: Record<ElementwiseLossKind, keyof typeof BINARY_OPS> = { mse: 'mseBackward', bce: 'bceBackward', bceWithLogits: 'bceWithLogitsBackward' };
 
-  // ---- arrays --------------------------------------------------------------------------------
-  const ids: number[] = [];
-  const arrays: DeviceArray[] = [];
-  /** A small allocation for partial sums read back by the losses (and a view on it); grown on demand. */
-  let scratch: DeviceArray = client.allocate(4096);
-  let scratchView = new Float32Array(scratch.mirror);
-
-  /**
-   * Binds the arrays of one call, in the order of the shader's bindings; `modes` has one letter
-   * per array: r read, w written (every element of the view), x read and written. A null view is
-   * an unused optional binding and binds `fallback`'s buffer. Uploads what the host wrote, marks
-   * what the call writes as newer on the device. False when the device cannot take the arrays
-   * (see the header): nothing has been changed then.
-   */
-  const bind = (views: readonly (View | null)[], modes: string, fallback: View): boolean => {
-    ids.length = arrays.length = 0;
-    for (let i = 0; i < views.length; i++) {
-      const a = client.lookup(views[i] ?? fallback);
-      if (!a) return false;
-      for (let j = 0; j < arrays.length; j++) if (arrays[j] === a && (modes[i] !== 'r' || modes[j] !== 'r')) return false;
-      arrays.push(a);
-      ids.push(a.id);
-    }
-    for (let i = 0; i < arrays.length; i++) {
-      const a = arrays[i]!;
-      const v = views[i] ?? fallback;
-      // an output that covers its whole allocation need not be uploaded first
-      if (modes[i] === 'w' && v.byteOffset === 0 && v.byteLength === a.bytes) continue;
-      a.toDevice();
-    }
-    for (let i = 0; i < arrays.length; i++) if (modes[i] !== 'r') arrays[i]!.side = 'device';
-    counts.device++;
-    return true;
-  };
-  /** The element offset of a view in its allocation. */
-  const off = (v: View | null): number => (v ? v.byteOffset >> 2 : 0);
-  /** Brings every array of a call to the host before a reference loop runs on it. */
-  const host = (...views: (View | null)[]): void => {
-    for (const v of views) if (v) onHost(v);
-    counts.host++;
-  };
-
-  const grid = (groups: number): [number, number] => {
-    const x = Math.min(groups, MAX_GRID);
-    return [x, Math.ceil(groups / x)];
-  };
-  /** Dispatches `n` elements' worth of 256-thread workgroups; returns the uniform words to fill. */
-  const launch = (p: PipelineSpec, n: number): { u: Int32Array; f: Float32Array; at: number } => {
-    const [x, y] = grid(Math.max(1, Math.ceil(n / 256)));
-    return client.dispatch(client.pipeline(p), ids, x, y, 1);
-  };
+  const calls = deviceCalls(client, counts);
+  const { ids, bind, off, host, grid, launch, scratchFor, readScratch } = calls;
 
   const unaryOp = (op: keyof typeof UNARY_OPS, x: FloatArray, y: FloatArray, a: number, b: number, fallback: () => void): void => {
     if (y.length === 0) return;
@@ -131,20 +85,6 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     client.end();
   };
 
-  /** The scratch allocation, at least `floats` long. */
-  const scratchFor = (floats: number): Float32Array => {
-    if (scratch.bytes < floats * 4) {
-      scratch = client.allocate(Math.max(floats * 4, scratch.bytes * 2));
-      scratchView = new Float32Array(scratch.mirror);
-    }
-    return scratchView;
-  };
-  /** Reads floats [0, n) of the scratch back into its mirror and returns them. */
-  const readScratch = (n: number): Float32Array => {
-    client.read(scratch, 0, n * 4, new Uint8Array(scratch.mirror, 0, n * 4));
-    return new Float32Array(scratch.mirror, 0, n);
-  };
-
   const geom = (d: { u: Int32Array; at: number }, k: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, OH: number, OW: number): void => {
     const u = d.u;
     const at = d.at + k;
@@ -153,6 +93,8 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
   };
 
   const kernels: DeviceKernels = {
+    ...createNormKernels(calls),
+    ...createSoftmaxKernels(calls),
 
     gemm(transA, transB, M, N, K, alpha, A, B, beta, C) {
       if (M === 0 || N === 0) return;
@@ -331,6 +273,47 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
       const d = launch(P.poolBackward, planes);
       d.u[d.at] = planes; d.u[d.at + 1] = H * W; d.u[d.at + 2] = OH * OW;
       d.u[d.at + 3] = off(dy); d.u[d.at + 4] = off(argmax); d.u[d.at + 5] = off(dx);
+      client.end();
+    },
+
+    avgPool2dForward(x, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y) {
+      const n = planes * OH * OW;
+      if (n === 0) return;
+      if (!bind([x, y], 'rw', x)) return (host(x, y), refKernels.avgPool2dForward(x, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, y));
+      const d = launch(P.avgPoolForward, n);
+      d.u[d.at] = planes;
+      geom(d, 1, H, W, kh, kw, sh, sw, ph, pw, OH, OW, 0);
+      d.u[d.at + 11] = off(x); d.u[d.at + 12] = off(y); d.f[d.at + 13] = 1 / (kh * kw);
+      client.end();
+    },
+    avgPool2dBackward(dy, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx) {
+      const n = planes * H * W;
+      if (n === 0) return;
+      if (!bind([dy, dx], 'rx', dy)) return (host(dy, dx), refKernels.avgPool2dBackward(dy, planes, H, W, kh, kw, sh, sw, ph, pw, OH, OW, dx));
+      const d = launch(P.avgPoolBackward, n);
+      d.u[d.at] = planes;
+      geom(d, 1, H, W, kh, kw, sh, sw, ph, pw, OH, OW, 0);
+      d.u[d.at + 11] = off(dy); d.u[d.at + 12] = off(dx); d.f[d.at + 13] = 1 / (kh * kw);
+      client.end();
+    },
+
+    embeddingForward(weight, indices, dim, y) {
+      const n = indices.length * dim;
+      if (n === 0) return;
+      if (!bind([weight, indices, y], 'rrw', weight)) return (host(weight, indices, y), refKernels.embeddingForward(weight, indices, dim, y));
+      const d = launch(P.embeddingForward, n);
+      d.u[d.at] = n; d.u[d.at + 1] = dim; d.u[d.at + 2] = off(weight); d.u[d.at + 3] = off(indices); d.u[d.at + 4] = off(y);
+      client.end();
+    },
+    embeddingBackward(dy, indices, dim, paddingIdx, dweight) {
+      if (indices.length === 0 || dim === 0) return;
+      if (!bind([dy, indices, dweight], 'rrx', dy)) {
+        host(dy, indices, dweight);
+        return refKernels.embeddingBackward(dy, indices, dim, paddingIdx, dweight);
+      }
+      const d = launch(P.embeddingBackward, dim);
+      d.u[d.at] = indices.length; d.u[d.at + 1] = dim; d.u[d.at + 2] = off(dy); d.u[d.at + 3] = off(indices); d.u[d.at + 4] = off(dweight);
+      d.u[d.at + 5] = paddingIdx;
       client.end();
     },
 

@@ -1,9 +1,10 @@
-// Image kernels in WGSL: im2col / col2im (the convolution's unfolding and its adjoint) and max
-// pooling. Every kernel gathers: one thread per output element reads what it needs, so no two
-// threads write the same element and no atomics are needed. The adjoints (col2im, pooling's
-// backward) visit their contributions in the reference's order and add them to the output once,
-// which the caller zeroed: the same float32 sums, bit for bit. Pooling's backward is the
-// exception: a thread per plane scatters into it, in order.
+// Image kernels in WGSL: im2col / col2im (the convolution's unfolding and its adjoint), max and
+// average pooling. Every kernel gathers: one thread per output element reads what it needs, so no
+// two threads write the same element and no atomics are needed. The adjoints (col2im, the
+// poolings' backward) visit their contributions in the reference's order and add them to the
+// output, which the caller zeroed: col2im and max pooling give the same float32 sums, bit for bit
+// (average pooling rounds dy/(kh·kw) to float32 first, the reference in float64). Max pooling's
+// backward is the exception: a thread per plane scatters into it, in order.
 
 import { INDEX_WGSL, MATH_WGSL } from './wgsl-elementwise.js';
 
@@ -130,5 +131,64 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       Dx[at] = Dx[at] + Dy[p.offDy + o];
     }
   }
+}
+`;
+
+// y[q, oy, ox] = inv·Σ x over the window's inputs inside the image (padding counts as zeros in
+// inv = 1/(kh·kw)), a thread per output, summed in the reference's order.
+export const AVGPOOL_FORWARD_WGSL = /* wgsl */ `
+struct P { planes: u32, ${GEOMETRY.replace('C: u32, ', '')}, offX: u32, offY: u32, inv: f32 }
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let o = elementIndex(wid, nwg, lid);
+  if (o >= p.planes * p.OH * p.OW) { return; }
+  let ox = o % p.OW;
+  let oy = (o / p.OW) % p.OH;
+  let xo = p.offX + (o / (p.OW * p.OH)) * p.H * p.W;
+  let y0 = i32(oy * p.sh) - i32(p.ph);
+  let x0 = i32(ox * p.sw) - i32(p.pw);
+  let ya = max(y0, 0);
+  let yb = min(y0 + i32(p.kh), i32(p.H));
+  let xa = max(x0, 0);
+  let xb = min(x0 + i32(p.kw), i32(p.W));
+  var s = 0.0;
+  for (var iy = ya; iy < yb; iy++) {
+    for (var ix = xa; ix < xb; ix++) { s = s + X[xo + u32(iy) * p.W + u32(ix)]; }
+  }
+  Y[p.offY + o] = s * p.inv;
+}
+`;
+
+// dx[q, iy, ix] += inv·dy[q, oy, ox] for every window (oy, ox) holding the pixel, gathered by a
+// thread per pixel in the reference's order (oy, then ox, ascending): oy·sh − ph ≤ iy < oy·sh − ph + kh.
+export const AVGPOOL_BACKWARD_WGSL = /* wgsl */ `
+struct P { planes: u32, ${GEOMETRY.replace('C: u32, ', '')}, offDy: u32, offDx: u32, inv: f32 }
+@group(0) @binding(0) var<storage, read> Dy: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Dx: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let e = elementIndex(wid, nwg, lid);
+  if (e >= p.planes * p.H * p.W) { return; }
+  let ix = e % p.W;
+  let iy = (e / p.W) % p.H;
+  let go = p.offDy + (e / (p.W * p.H)) * p.OH * p.OW;
+  // the windows holding row iy: ⌈(iy + ph − kh + 1)/sh⌉ ≤ oy ≤ ⌊(iy + ph)/sh⌋, inside [0, OH)
+  let ty = i32(iy + p.ph);
+  let tx = i32(ix + p.pw);
+  let oy0 = max(0, (ty - i32(p.kh) + i32(p.sh)) / i32(p.sh));
+  let oy1 = min(i32(p.OH) - 1, ty / i32(p.sh));
+  let ox0 = max(0, (tx - i32(p.kw) + i32(p.sw)) / i32(p.sw));
+  let ox1 = min(i32(p.OW) - 1, tx / i32(p.sw));
+  var s = Dx[p.offDx + e];
+  for (var oy = oy0; oy <= oy1; oy++) {
+    for (var ox = ox0; ox <= ox1; ox++) { s = s + Dy[go + u32(oy) * p.OW + u32(ox)] * p.inv; }
+  }
+  Dx[p.offDx + e] = s;
 }
 `;
