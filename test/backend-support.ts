@@ -57,6 +57,7 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
     referenceKernels: [
       'eluForward', 'eluBackward', 'rmspropStep',
       'avgPool2dForward', 'avgPool2dBackward',
+      'batchNormInvStd', 'batchNormRunningUpdate',
       'layerNormForward', 'layerNormBackward',
       'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward', 'nllLoss', 'nllLossBackward',
       'embeddingForward', 'embeddingBackward',
@@ -69,7 +70,8 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
         'browser\'s main thread only after `await initWasm()`.',
       'threads > 1 needs SharedArrayBuffer (in browsers: a cross-origin isolated page); otherwise GEMM runs on one thread.',
       'Relaxed SIMD only where the engine validates it (Node 20: a V8 flag set before compiling); else the standard SIMD128 build.',
-      'The kernels of referenceKernels (ELU, RMSprop, average pooling, layer norm, softmax, NLL, embeddings) have no ' +
+      'The kernels of referenceKernels (ELU, RMSprop, average pooling, batch norm\'s 1/√(σ² + ε) and running estimates, ' +
+        'layer norm, softmax, NLL, embeddings) have no ' +
         'WebAssembly version: the backend runs the reference kernels on its float32 arrays (every kernel without a line in ' +
         'src/kernels/wasm/kernels.ts), so their results are the reference\'s.',
       'A float32 array outside WASM memory (a plain memory that is full, or a caller\'s own Float32Array) is copied in and out ' +
@@ -91,8 +93,8 @@ export const BACKEND_LIMITS: Record<BackendName, BackendLimits> = {
     referenceKernels: [],
     notes: [
       'Every float32 kernel runs as a WGSL compute shader except those WEBGPU_SUPPORT (src/kernels/webgpu/support.ts) ' +
-        'lists as host: dropoutMask (the xoshiro128** stream, drawn on the host and uploaded), and the kernels without a ' +
-        'WGSL version (average pooling, batch and layer norm, softmax, NLL, embeddings: the reference loop on the host mirrors).',
+        'lists as host: dropoutMask (the xoshiro128** stream, drawn on the host and uploaded) and the products with sparse ' +
+        'rows (no WGSL version: the reference loop on the host mirrors; training gives the first layer dense batches instead).',
       'Tensors live in device buffers with host mirrors: Tensor.data reads a device-written tensor back (blocking); ' +
         'layers pass Tensor.storage to kernels, which reads nothing back.',
       'A call with an array the backend did not allocate, or one allocation bound twice with a write, runs the ' +
@@ -115,8 +117,8 @@ export const OUTSIDE_THE_KERNEL_TABLE: readonly string[] = [
     '(B integers per batch; the check names the bad label, src/layers/losses.ts)',
   'BCELoss forward, on a NaN loss only: the scan that finds and names the prediction outside [0, 1] (an error path)',
   'Dropout.setMask (tests\' injected masks, not drawn): keep-mask → scaled mask, m_i = keep_i ≠ 0 ? keepScale : 0 (src/layers/dropout.ts)',
-  'BatchNorm forward, per channel (C numbers, not per element): 1/√(σ² + ε) and the running-statistics update ' +
-    'running ← (1 − f)·running + f·batch (src/layers/norm.ts)',
+  'BatchNorm forward in training with running statistics: num_batches_tracked += 1 and the factor f = momentum or ' +
+    '1/num_batches_tracked, one number per step (the C-element update is the kernel batchNormRunningUpdate) (src/layers/norm.ts)',
   'Embedding forward and NLLLoss forward: checking the integer indices / class labels and copying them into their Int32Array ' +
     '(one per index; ignoreIndex becomes −1 for NLLLoss) (src/layers/embedding.ts, src/layers/losses.ts)',
 ];

@@ -302,6 +302,23 @@ export interface Kernels {
     weight: FloatArray | null, bias: FloatArray | null, y: FloatArray,
   ): void;
   /**
+   * invStd[c] = 1/√(variance[c] + eps) for c < channels (the batch's biased variance in training,
+   * running_var in eval), each rounded once into invStd.
+   */
+  batchNormInvStd(variance: FloatArray, channels: number, eps: number, invStd: FloatArray): void;
+  /**
+   * The running estimates' update after a training batch of M values per channel, for c < channels:
+   *   runningMean[c] ← (1 − factor)·runningMean[c] + factor·mean[c]
+   *   runningVar[c]  ← (1 − factor)·runningVar[c] + factor·variance[c]·unbias
+   * with mean, variance the batch's (batchNormStats), factor the momentum (or 1/num_batches_tracked
+   * for a cumulative average) and unbias = M/(M − 1), which makes the biased variance unbiased.
+   * Each result is rounded once.
+   */
+  batchNormRunningUpdate(
+    mean: FloatArray, variance: FloatArray, channels: number, factor: number, unbias: number,
+    runningMean: FloatArray, runningVar: FloatArray,
+  ): void;
+  /**
    * The gradient of batchNormForward, with x̂ = (x − mean)·invStd and, per channel c, the sums
    * over its M = batch·spatial values S₁ = Σ dy and S₂ = Σ dy·x̂:
    *   dweight[c] += S₂, dbias[c] += S₁ (when given);

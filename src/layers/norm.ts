@@ -14,7 +14,7 @@
 import { kernelsFor } from '../backend.js';
 import type { Kernels } from '../kernels/table.js';
 import type { Parameter } from '../parameter.js';
-import { shapeSize, shapeString, type DType, type FloatArray, type Tensor } from '../tensor.js';
+import { shapeSize, shapeString, type DType, type Tensor } from '../tensor.js';
 import { OutputBuffer, checkNumber, LayerError, Module, describeValue, type LayerConfig } from './module.js';
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}. */
@@ -135,12 +135,11 @@ abstract class BatchNorm extends Module {
       mean = this.meanBuf.get([C], x.dtype);
       const variance = this.varBuf.get([C], x.dtype);
       k.batchNormStats(x.storage, B, C, S, mean.storage, variance.storage);
-      for (let c = 0; c < C; c++) invStd.data[c] = 1 / Math.sqrt(variance.data[c]! + this.eps);
-      if (this.training && this.trackRunningStats) this.updateRunning(mean.data, variance.data, M);
+      k.batchNormInvStd(variance.storage, C, this.eps, invStd.storage);
+      if (this.training && this.trackRunningStats) this.updateRunning(k, mean, variance, M);
     } else {
       mean = this.buffer('running_mean');
-      const rv = this.buffer('running_var').data;
-      for (let c = 0; c < C; c++) invStd.data[c] = 1 / Math.sqrt(rv[c]! + this.eps);
+      k.batchNormInvStd(this.buffer('running_var').storage, C, this.eps, invStd.storage);
     }
     const y = this.out.get(x.shape, x.dtype);
     k.batchNormForward(x.storage, B, C, S, mean.storage, invStd.storage, this.weight?.value.storage ?? null, this.bias?.value.storage ?? null, y.storage);
@@ -155,18 +154,17 @@ abstract class BatchNorm extends Module {
   /**
    * num_batches_tracked += 1, then with f = momentum (or 1/num_batches_tracked when null):
    *   running_mean ← (1 − f)·running_mean + f·μ,   running_var ← (1 − f)·running_var + f·σ²·M/(M − 1).
+   * The counter is the host's (no kernel writes it, so reading it brings nothing back from a
+   * device); the C-element update is a kernel, where the statistics live.
    */
-  private updateRunning(mean: FloatArray, variance: FloatArray, M: number): void {
+  private updateRunning(k: Kernels, mean: Tensor, variance: Tensor, M: number): void {
     const n = this.buffer('num_batches_tracked').data;
     n[0] = n[0]! + 1;
     const f = this.momentum ?? 1 / n[0]!;
-    const rm = this.buffer('running_mean').data;
-    const rv = this.buffer('running_var').data;
-    const unbias = M / (M - 1);
-    for (let c = 0; c < this.numFeatures; c++) {
-      rm[c] = (1 - f) * rm[c]! + f * mean[c]!;
-      rv[c] = (1 - f) * rv[c]! + f * variance[c]! * unbias;
-    }
+    k.batchNormRunningUpdate(
+      mean.storage, variance.storage, this.numFeatures, f, M / (M - 1),
+      this.buffer('running_mean').storage, this.buffer('running_var').storage,
+    );
   }
 
   backward(dy: Tensor): Tensor {

@@ -3,7 +3,8 @@
 // workgroup (256) or are larger than one, softmax along an inner axis, operands inside larger
 // allocations, optional arrays left out, and the parameter gradients of batch and layer norm in one
 // flat allocation (as an optimiser keeps them). Every call must take the device path
-// (backend.counts). Then a training step of a model with these layers runs no kernel on the host.
+// (backend.counts). A training step with BatchNorm2d reads back and uploads exactly what the same
+// step without it does; a training step of a model with all these layers runs no kernel on the host.
 // Skipped, with the reason printed, where no adapter exists (test/backends.ts probes once).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { backend, setBackend } from '../../src/backend.js';
 import { refKernels } from '../../src/kernels/ref/index.js';
 import type { Kernels } from '../../src/kernels/table.js';
 import { nn, onHost, optim, Random, Tensor } from '../../src/index.js';
+import { countCorrect } from '../../src/train/evaluate.js';
 import { FLOAT64_RUN, useBackend, WEBGPU_SKIPPED, webgpuUnderTest } from '../backends.js';
 import { expectClose } from '../harness.js';
 import type { Tolerance } from '../tolerances.js';
@@ -100,6 +102,62 @@ describe.skipIf(!gpu)(`webgpu kernels of the normalisation, softmax, pooling, em
           }
         }
       }
+    }
+  });
+
+  it('batchNormInvStd and batchNormRunningUpdate (one channel, channels past a workgroup; momentum and cumulative factors)', () => {
+    for (const C of [1, 5, 300]) {
+      for (const pad of [0, 3]) {
+        const at = `${C} channels${pad ? ' inside larger allocations' : ''}`;
+        same(`batchNormInvStd ${at}`, [positive(C), zeros(C)], (k, a) => k.batchNormInvStd(F(a[0]!), C, 1e-5, F(a[1]!)), TOL, pad);
+        // a variance of 0 (a constant channel): 1/√ε
+        same(`batchNormInvStd ${at}, zero variance`, [zeros(C), zeros(C)], (k, a) => k.batchNormInvStd(F(a[0]!), C, 1e-3, F(a[1]!)), TOL, pad);
+        // factor 0.1 (momentum), 1/3 (the cumulative average's third batch), 1 (the first); unbias M/(M − 1) for M = 2, 7·13
+        for (const [factor, M] of [[0.1, 2], [1 / 3, 7 * 13], [1, 91]] as const) {
+          same(`batchNormRunningUpdate ${at}, factor ${factor.toFixed(3)}, M ${M}`, [rand(C), positive(C), rand(C), positive(C)],
+            (k, a) => k.batchNormRunningUpdate(F(a[0]!), F(a[1]!), C, factor, M / (M - 1), F(a[2]!), F(a[3]!)), TOL, pad);
+        }
+      }
+    }
+  });
+
+  it('a training step with BatchNorm2d reads back and uploads no more than the same step without it; its eval forward reads nothing', () => {
+    // per step: the loss and the logits (the loop's accuracy) come back in one readback; the batch and its labels go up
+    const transfers = (withNorm: boolean, momentum: number | null): { reads: number; uploads: number; evalReads: number } => {
+      const rng = new Random(4);
+      const model = new nn.Sequential(
+        new nn.Conv2d(1, 4, 3, { padding: 1, rng }), ...(withNorm ? [new nn.BatchNorm2d(4, { momentum })] : []), new nn.ReLU(),
+        new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(64, 5, { rng }),
+      );
+      const opt = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+      const loss = new nn.CrossEntropyLoss();
+      const x = new Tensor(backend().allocate('float32', 8 * 64), [8, 1, 8, 8]);
+      const labels = Array.from({ length: 8 }, (_, i) => i % 5);
+      const step = (): number => {
+        x.data.set(Array.from({ length: x.size }, () => rng.uniformRange(-2, 2)));
+        const logits = model.forward(x);
+        const l = loss.forward(logits, labels);
+        countCorrect(logits, Int32Array.from(labels), 8);
+        opt.zeroGrad();
+        model.backward(loss.backward());
+        opt.step();
+        return l;
+      };
+      step();
+      const t = gpu!.transfers;
+      const [reads, uploads] = [t.readbacks, t.uploads];
+      const losses = [step(), step(), step()];
+      expect(losses.every(Number.isFinite), `losses ${losses.join(', ')}`).toBe(true);
+      const counts = { reads: t.readbacks - reads, uploads: t.uploads - uploads };
+      model.eval();
+      const before = t.readbacks;
+      model.forward(x);
+      return { ...counts, evalReads: t.readbacks - before };
+    };
+    const plain = transfers(false, null);
+    expect(plain, 'the CNN without BatchNorm2d, 3 steps').toEqual({ reads: 3, uploads: 6, evalReads: 0 });
+    for (const momentum of [0.1, null]) {
+      expect(transfers(true, momentum), `the CNN with BatchNorm2d (momentum ${momentum}), 3 steps`).toEqual(plain);
     }
   });
 

@@ -10,7 +10,9 @@ import { activationKernels } from './activations.js';
 import { convKernels } from './conv.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';
 import { sigmoid } from './math.js';
-import { batchNormBackward, batchNormForward, batchNormStats, layerNormBackward, layerNormForward } from './norm.js';
+import {
+  batchNormBackward, batchNormForward, batchNormInvStd, batchNormRunningUpdate, batchNormStats, layerNormBackward, layerNormForward,
+} from './norm.js';
 import { optimizerKernels } from './optimizers.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
 import { logSoftmaxBackward, logSoftmaxForward, nllLoss, nllLossBackward, softmaxBackward, softmaxForward } from './softmax.js';
@@ -312,6 +314,8 @@ export const refKernels: Kernels = {
   avgPool2dBackward,
   batchNormStats,
   batchNormForward,
+  batchNormInvStd,
+  batchNormRunningUpdate,
   batchNormBackward,
   layerNormForward,
   layerNormBackward,

@@ -47,6 +47,23 @@ export function batchNormForward(
   }
 }
 
+// invStd[c] = 1/√(variance[c] + eps).
+export function batchNormInvStd(variance: FloatArray, channels: number, eps: number, invStd: FloatArray): void {
+  for (let c = 0; c < channels; c++) invStd[c] = 1 / Math.sqrt(variance[c]! + eps);
+}
+
+// running ← (1 − f)·running + f·batch per channel, the variance entering as σ²·unbias; in float64,
+// the products formed left to right ((f·σ²)·unbias), each result rounded once.
+export function batchNormRunningUpdate(
+  mean: FloatArray, variance: FloatArray, channels: number, factor: number, unbias: number,
+  runningMean: FloatArray, runningVar: FloatArray,
+): void {
+  for (let c = 0; c < channels; c++) {
+    runningMean[c] = (1 - factor) * runningMean[c]! + factor * mean[c]!;
+    runningVar[c] = (1 - factor) * runningVar[c]! + factor * variance[c]! * unbias;
+  }
+}
+
 // Per channel, x̂ = (x − mean)·invStd, S₁ = Σ dy, S₂ = Σ dy·x̂ over its M values:
 //   dγ += S₂, dβ += S₁;
 //   batch statistics:   dx = γ·invStd·(dy − S₁/M − x̂·S₂/M)

@@ -1,5 +1,6 @@
 // The normalisation kernels of the table on the device (shaders in wgsl-norm.ts): batch norm's
-// statistics, forward and backward, layer norm's forward and backward. A backward pass is one
+// statistics, 1/√(σ² + ε), running estimates, forward and backward, layer norm's forward and
+// backward. A backward pass is one
 // dispatch for dx and the per-channel (or per-column) parameter sums, which it leaves in the
 // scratch allocation, and one small dispatch each that adds them to dweight and to dbias. A call
 // whose arrays the device cannot take runs the reference on the host mirrors, as in kernels.ts.
@@ -9,14 +10,20 @@ import type { Kernels } from '../table.js';
 import { HandgradError, type FloatArray } from '../../tensor.js';
 import { spec, type DeviceCalls } from './calls.js';
 import { ADD_VECTOR_WGSL } from './wgsl-elementwise.js';
-import { BN_BACKWARD_WGSL, BN_FORWARD_WGSL, BN_STATS_WGSL, LN_BACKWARD_WGSL, LN_FORWARD_WGSL, LN_PARAM_SUMS_WGSL } from './wgsl-norm.js';
+import {
+  BN_BACKWARD_WGSL, BN_FORWARD_WGSL, BN_INV_STD_WGSL, BN_RUNNING_WGSL, BN_STATS_WGSL, LN_BACKWARD_WGSL, LN_FORWARD_WGSL, LN_PARAM_SUMS_WGSL,
+} from './wgsl-norm.js';
 
-export type NormKernelName = 'batchNormStats' | 'batchNormForward' | 'batchNormBackward' | 'layerNormForward' | 'layerNormBackward';
+export type NormKernelName =
+  | 'batchNormStats' | 'batchNormInvStd' | 'batchNormRunningUpdate' | 'batchNormForward' | 'batchNormBackward'
+  | 'layerNormForward' | 'layerNormBackward';
 
 export function createNormKernels(calls: DeviceCalls): Pick<Kernels, NormKernelName> {
   const { client, bind, off, host, launch, launchGroups, scratchFor } = calls;
   const P = {
     bnStats: spec('batchNormStats', BN_STATS_WGSL, ['r', 'w', 'w']),
+    bnInvStd: spec('batchNormInvStd', BN_INV_STD_WGSL, ['r', 'w']),
+    bnRunning: spec('batchNormRunningUpdate', BN_RUNNING_WGSL, ['r', 'r', 'w', 'w']),
     bnForward: spec('batchNormForward', BN_FORWARD_WGSL, ['r', 'r', 'r', 'r', 'r', 'w']),
     bnBackward: spec('batchNormBackward', BN_BACKWARD_WGSL, ['r', 'r', 'r', 'r', 'r', 'w', 'w']),
     lnForward: spec('layerNormForward', LN_FORWARD_WGSL, ['r', 'r', 'r', 'w', 'w', 'w']),
@@ -49,6 +56,30 @@ export function createNormKernels(calls: DeviceCalls): Pick<Kernels, NormKernelN
       const d = launchGroups(P.bnStats, channels);
       d.u[d.at] = batch; d.u[d.at + 1] = channels; d.u[d.at + 2] = spatial;
       d.u[d.at + 3] = off(x); d.u[d.at + 4] = off(mean); d.u[d.at + 5] = off(variance);
+      client.end();
+    },
+
+    batchNormInvStd(variance, channels, eps, invStd) {
+      if (channels === 0) return;
+      if (!bind([variance, invStd], 'rw', variance)) {
+        host(variance, invStd);
+        return refKernels.batchNormInvStd(variance, channels, eps, invStd);
+      }
+      const d = launch(P.bnInvStd, channels);
+      d.u[d.at] = channels; d.u[d.at + 1] = off(variance); d.u[d.at + 2] = off(invStd); d.f[d.at + 3] = eps;
+      client.end();
+    },
+
+    batchNormRunningUpdate(mean, variance, channels, factor, unbias, runningMean, runningVar) {
+      if (channels === 0) return;
+      if (!bind([mean, variance, runningMean, runningVar], 'rrxx', mean)) {
+        host(mean, variance, runningMean, runningVar);
+        return refKernels.batchNormRunningUpdate(mean, variance, channels, factor, unbias, runningMean, runningVar);
+      }
+      const d = launch(P.bnRunning, channels);
+      const u = d.u, at = d.at;
+      u[at] = channels; u[at + 1] = off(mean); u[at + 2] = off(variance); u[at + 3] = off(runningMean); u[at + 4] = off(runningVar);
+      d.f[at + 5] = factor; d.f[at + 6] = unbias;
       client.end();
     },
 

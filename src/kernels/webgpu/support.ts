@@ -73,6 +73,8 @@ export const WEBGPU_SUPPORT = {
   avgPool2dForward: 'device',
   avgPool2dBackward: 'device',
   batchNormStats: 'device',
+  batchNormInvStd: 'device',
+  batchNormRunningUpdate: 'device',
   batchNormForward: 'device',
   batchNormBackward: 'device',
   layerNormForward: 'device',

@@ -88,6 +88,41 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 `;
 
+// invStd[c] = 1/√(variance[c] + eps), a thread per channel.
+export const BN_INV_STD_WGSL = /* wgsl */ `
+struct P { channels: u32, offVar: u32, offInv: u32, eps: f32 }
+@group(0) @binding(0) var<storage, read> Var: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Inv: array<f32>;
+@group(0) @binding(2) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = elementIndex(wid, nwg, lid);
+  if (c >= p.channels) { return; }
+  Inv[p.offInv + c] = 1.0 / sqrt(Var[p.offVar + c] + p.eps);
+}
+`;
+
+// The running estimates after a training batch, a thread per channel, with f the factor:
+//   runningMean ← (1 − f)·runningMean + f·mean,   runningVar ← (1 − f)·runningVar + f·variance·unbias.
+export const BN_RUNNING_WGSL = /* wgsl */ `
+struct P { channels: u32, offMean: u32, offVar: u32, offRunMean: u32, offRunVar: u32, f: f32, unbias: f32 }
+@group(0) @binding(0) var<storage, read> Mean: array<f32>;
+@group(0) @binding(1) var<storage, read> Var: array<f32>;
+@group(0) @binding(2) var<storage, read_write> RunMean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> RunVar: array<f32>;
+@group(0) @binding(4) var<uniform> p: P;
+${INDEX_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = elementIndex(wid, nwg, lid);
+  if (c >= p.channels) { return; }
+  let keep = 1.0 - p.f;
+  RunMean[p.offRunMean + c] = keep * RunMean[p.offRunMean + c] + p.f * Mean[p.offMean + c];
+  RunVar[p.offRunVar + c] = keep * RunVar[p.offRunVar + c] + p.f * Var[p.offVar + c] * p.unbias;
+}
+`;
+
 // Per channel, x̂ = (x − mean)·invStd, S₁ = Σ dy, S₂ = Σ dy·x̂ over its M values (a workgroup per
 // channel): Sums[c] = S₂ and Sums[channels + c] = S₁ (for dweight and dbias), and
 //   batch statistics (BATCH = 1):  dx = a·(dy − S₁/M − x̂·S₂/M)
