@@ -15,56 +15,29 @@
 //   dense fwd    y = x·Wᵀ   (GEMM NT, the dense x of the same rows)
 //   dense bwd    dW = dyᵀ·x (GEMM TN)
 // and the speed-up (dense fwd + bwd) / (sparse fwd + bwd).
-import v8 from 'node:v8';
-import { readFileSync } from 'node:fs';
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unzipSync } from 'fflate';
-import { decodePngGray } from '../dist/src/data/image-folder-node.js';
-
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+import { bumpAllocator, cpuMs, omniglotDrawings, takeOption, uniformStream, wasmBytes } from './wasm-builds.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 const rounds = Number(opt('--rounds', '7'));
 const omniglotDir = opt('--omniglot', process.env.HANDGRAD_OMNIGLOT_DIR ?? join(root, '..', 'shared', 'data', 'omniglot'));
 const specs = args.length ? args.map((a) => a.split('=')) : [['relaxed', join(root, 'src/kernels/wasm/generated/relaxed-plain.ts')]];
 
-function bytesOf(path) {
-  if (path.endsWith('.wasm')) return readFileSync(path);
-  const text = readFileSync(path, 'utf8');
-  const b64 = text.slice(text.indexOf('wasmBase64')).match(/'([A-Za-z0-9+/=]*)'/g).map((s) => s.slice(1, -1)).join('');
-  return Buffer.from(b64, 'base64');
-}
-
-/** Up to `n` Omniglot images (paper 1, ink 0) from the two small background zips, or null. */
+/** `n` Omniglot drawings (paper 1, ink 0), or null when the zips are not there. */
 function omniglotRows(n) {
-  const out = [];
-  for (const zip of ['images_background_small1.zip', 'images_background_small2.zip']) {
-    let files;
-    try {
-      files = unzipSync(readFileSync(join(omniglotDir, zip)), { filter: (f) => f.name.endsWith('.png') });
-    } catch {
-      return null;
-    }
-    // a spread of alphabets and drawers: every 7th image
-    const names = Object.keys(files).sort();
-    for (let i = 0; i < names.length && out.length < n; i += 7) out.push(decodePngGray(files[names[i]], names[i]).pixels);
+  try {
+    const rows = omniglotDrawings(omniglotDir, n);
+    return rows.length >= n ? rows : null;
+  } catch {
+    return null;
   }
-  return out.length >= n ? out : null;
 }
 
-const rng = (() => {
-  let s = 12345;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-})();
+const rng = uniformStream(12345);
 
 /** Rows of `features` values: the background 0 except a fraction `density` of entries. */
 function syntheticRows(n, features, density) {
@@ -83,16 +56,9 @@ const cases = [
 /** One build on its own plain memory: the data of every case laid out once. */
 function instantiate(label, path) {
   const memory = new WebAssembly.Memory({ initial: 4096 }); // 256 MiB
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(path)), { env: { memory } });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes(path)), { env: { memory } });
   const ex = inst.exports;
-  let top = Math.ceil(ex.heapBase() / 64) * 64;
-  const alloc = (bytes) => {
-    const at = top;
-    top += Math.ceil(bytes / 64) * 64;
-    return at;
-  };
-  const f32 = (at, n) => new Float32Array(memory.buffer, at, n);
-  const i32 = (at, n) => new Int32Array(memory.buffer, at, n);
+  const { alloc, f32, i32, fits } = bumpAllocator(memory, ex.heapBase());
   const gemmScratch = alloc(ex.scratchBytes());
   const data = cases.map((cs) => {
     const K = cs.rows[0].length, N = cs.N, b = cs.background;
@@ -118,7 +84,7 @@ function instantiate(label, path) {
     const scratch = alloc(ex.sparseScratchBytes(M, K));
     return { K, N, nnz, pv, pc, pp, prow, pconst, px, pw, py, pdy, pdw, scratch };
   });
-  if (top > memory.buffer.byteLength) throw new Error(`${label}: 256 MiB is not enough for the cases`);
+  if (!fits()) throw new Error(`${label}: 256 MiB is not enough for the cases`);
   const kernels = {
     'sparse fwd': (d) => ex.sparseGemmForward(d.prow, d.pp, d.pc, d.pv, d.pconst, d.pw, d.py, M, d.N, d.K, d.scratch),
     'sparse bwd': (d) => ex.sparseGemmBackward(d.prow, d.pp, d.pc, d.pv, d.pconst, d.pdy, d.pdw, M, d.N, d.K, 0, d.scratch),
@@ -127,11 +93,6 @@ function instantiate(label, path) {
   };
   return { label, data, kernels };
 }
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** CPU ms of the fastest of a few calls (at least ~20 ms of calls in all). */
 function fastest(f) {

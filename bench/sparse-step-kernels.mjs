@@ -15,24 +15,14 @@
 // prints the median and range over rounds of the CPU milliseconds per call (process CPU time, so
 // time slices lost to other processes do not count). Then whether every build's y, dW and W after
 // one call each are bit for bit those of the first build.
-import v8 from 'node:v8';
-import { readFileSync } from 'node:fs';
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unzipSync } from 'fflate';
-import { decodePngGray } from '../dist/src/data/image-folder-node.js';
-
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+import { bumpAllocator, cpuMs, omniglotDrawings, takeOption, uniformStream, wasmBytes } from './wasm-builds.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 const rounds = Number(opt('--rounds', '7'));
 const only = opt('--only', 'fwd,bwd,sgd').split(',');
 const omniglotDir = process.env.HANDGRAD_OMNIGLOT_DIR ?? join(root, '..', 'shared', 'data', 'omniglot');
@@ -40,37 +30,11 @@ const specs = args.length ? args.map((a) => a.split('=')) : [['relaxed', join(ro
 
 const M = 64, N = 150, K = 11025, COPIES = 4, LR = 0.01;
 
-function bytesOf(path) {
-  if (path.endsWith('.wasm')) return readFileSync(path);
-  const text = readFileSync(path, 'utf8');
-  const b64 = text.slice(text.indexOf('wasmBase64')).match(/'([A-Za-z0-9+/=]*)'/g).map((s) => s.slice(1, -1)).join('');
-  return Buffer.from(b64, 'base64');
-}
-
-/** M drawings (paper 1, ink 0), every 7th of the two small background zips. */
-function omniglotRows() {
-  const out = [];
-  for (const zip of ['images_background_small1.zip', 'images_background_small2.zip']) {
-    let files;
-    try {
-      files = unzipSync(readFileSync(join(omniglotDir, zip)), { filter: (f) => f.name.endsWith('.png') });
-    } catch (e) {
-      throw new Error(`sparse-step-kernels: cannot read ${join(omniglotDir, zip)} (${e.message}); set HANDGRAD_OMNIGLOT_DIR`, { cause: e });
-    }
-    const names = Object.keys(files).sort();
-    for (let i = 0; i < names.length && out.length < M; i += 7) out.push(decodePngGray(files[names[i]], names[i]).pixels);
-  }
-  return out;
-}
-
-const rng = (() => {
-  let s = 12345;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-})();
+const rng = uniformStream(12345);
 
 // The batch in CSR (the normalised ink, −1/σ), rows permuted as a loader hands them, and the
 // operands every build starts from.
-const drawings = omniglotRows();
+const drawings = omniglotDrawings(omniglotDir, M); // paper 1, ink 0
 const colIdx = [], values = [], rowPtr = [0];
 for (const d of drawings) {
   for (let k = 0; k < K; k++) if (d[k] !== 1) { colIdx.push(k); values.push(-1 / 0.2745); }
@@ -85,15 +49,8 @@ const W0 = Array.from({ length: COPIES }, () => Float32Array.from({ length: N * 
 /** One build on its own plain memory: the batch, and the copies of W and dW. */
 function instantiate(label, path) {
   const memory = new WebAssembly.Memory({ initial: 2048 }); // 128 MiB
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(path)), { env: { memory } }).exports;
-  let top = Math.ceil(ex.heapBase() / 64) * 64;
-  const alloc = (bytes) => {
-    const at = top;
-    top += Math.ceil(bytes / 64) * 64;
-    return at;
-  };
-  const f32 = (at, n) => new Float32Array(memory.buffer, at, n);
-  const i32 = (at, n) => new Int32Array(memory.buffer, at, n);
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes(path)), { env: { memory } }).exports;
+  const { alloc, f32, i32, fits } = bumpAllocator(memory, ex.heapBase());
   const pv = alloc(4 * nnz), pc = alloc(4 * nnz), pp = alloc(4 * (M + 1)), pr = alloc(4 * M), pk = alloc(4 * K);
   const pdy = alloc(4 * M * N), py = alloc(4 * M * N);
   f32(pv, nnz).set(values); i32(pc, nnz).set(colIdx); i32(pp, M + 1).set(rowPtr); i32(pr, M).set(rows);
@@ -102,7 +59,7 @@ function instantiate(label, path) {
   const dWs = W0.map(() => alloc(4 * N * K));
   // (a build whose sparseScratchBytes takes M and K only ignores the third argument)
   const scratch = alloc(ex.sparseScratchBytes(M, K, nnz));
-  if (top > memory.buffer.byteLength) throw new Error(`${label}: 128 MiB is not enough`);
+  if (!fits()) throw new Error(`${label}: 128 MiB is not enough`);
   let next = 0;
   const kernels = {
     fwd: (i) => ex.sparseGemmForward(pr, pp, pc, pv, pk, Ws[i], py, M, N, K, scratch),
@@ -119,11 +76,6 @@ function instantiate(label, path) {
     },
   };
 }
-
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 const builds = specs.map(([label, path]) => instantiate(label, path));
 const times = builds.map(() => Object.fromEntries(only.map((n) => [n, []])));
