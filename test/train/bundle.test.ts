@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { HandgradError, Tensor } from '../../src/tensor.js';
 import { loadModel, saveModel, sessionModelInfo, type ModelInfo } from '../../src/train/bundle.js';
@@ -17,6 +16,7 @@ import { TrainingSession } from '../../src/train/loop.js';
 import { loadSavedModel } from '../../src/train/saved-node.js';
 import { blobs } from './helpers.js';
 import { torchReady } from '../torch.js';
+import { handgrad as runCli } from '../cli/in-process.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'hg-bundle-'));
 
@@ -121,27 +121,15 @@ describe('saveModel / loadModel', () => {
 });
 
 describe('the bundle in a run directory and alone', () => {
-  const out: string[] = [];
-  const err: string[] = [];
+  // what the last command printed (test/cli/in-process.ts runs it and resets the exit code)
+  let out: string[] = [];
+  let err: string[] = [];
   async function handgrad(...args: string[]): Promise<number> {
-    out.length = 0;
-    err.length = 0;
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    process.exitCode = 0;
-    try {
-      await run(['node', 'handgrad', ...args]);
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-    const code = Number(process.exitCode ?? 0);
-    process.exitCode = 0;
-    return code;
+    const r = await runCli(...args);
+    out = r.out;
+    err = r.err;
+    return r.code;
   }
-  afterEach(() => {
-    process.exitCode = 0;
-  });
 
   it('train writes it; eval and predict read a run directory or the bundle alone (no config.json)', async () => {
     const dir = join(tmp(), 'run');
