@@ -160,6 +160,24 @@ export class DeviceClient {
     }
   }
 
+  /** True once the worker has left its loop and destroyed the device: it may be terminated. */
+  get stopped(): boolean {
+    return Atomics.load(this.ctrl, CTRL.STOPPED) !== 0;
+  }
+
+  /**
+   * Stops the worker after the command in hand (what is queued behind it is dropped) and waits
+   * up to `ms` for it to say so: for a process that is exiting, whose worker threads are then cut
+   * off wherever they are (inside a call to Dawn, that aborts the process).
+   */
+  halt(ms: number): void {
+    this.closed = true;
+    Atomics.store(this.ctrl, CTRL.HALT, 1);
+    Atomics.notify(this.ctrl, CTRL.WRITE);
+    const until = Date.now() + ms;
+    while (!this.stopped && Date.now() < until) Atomics.wait(this.ctrl, CTRL.STOPPED, 0, Math.max(1, until - Date.now()));
+  }
+
   /** Asks the worker to stop (after what is queued). */
   close(): void {
     if (this.closed) return;

@@ -71,7 +71,14 @@ export function adapterName(a: AdapterDescription): string {
   return [a.vendor, a.architecture].filter((s) => s).join(' ') || a.description || 'unknown adapter';
 }
 
-async function startWorker(init: ServerInit, opts: WebGPUOptions): Promise<{ hello: ServerHello; terminate(): void }> {
+interface Started {
+  hello: ServerHello;
+  terminate(): void;
+  /** Node: runs `f` when the process exits. */
+  atExit?(f: () => void): void;
+}
+
+async function startWorker(init: ServerInit, opts: WebGPUOptions): Promise<Started> {
   // Node's process, looked up on globalThis: this module is browser-safe
   if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
     const { mayHaveGpu, startNodeWorker } = await import('./start-node.js');
@@ -119,7 +126,11 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     worker.terminate();
     throw new HandgradError(`webgpu: the only adapter is a software one (${adapterName(adapter)})`);
   }
-  const client = new DeviceClient(channel, { timeoutSeconds: opts.timeoutSeconds ?? 120 }, () => setTimeout(() => worker.terminate(), 100));
+  // After shutdown() the worker finishes what is queued; it is terminated once it says it has
+  // stopped (terminating it inside a call to Dawn would abort the process). A process that exits
+  // with work still queued halts it first, for the same reason.
+  const client: DeviceClient = new DeviceClient(channel, { timeoutSeconds: opts.timeoutSeconds ?? 120 }, () => terminateWhenStopped(client, worker));
+  worker.atExit?.(() => client.halt(2000));
   const counts: KernelCounts = { device: 0, host: 0 };
   const settings = { gemm: opts.gemm ?? (software ? 'direct' : 'auto') };
   const kernels = assemble(createDeviceKernels(client, counts, settings), counts);
@@ -149,6 +160,17 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     }
   }
   return b;
+}
+
+/** Terminates the worker once the client says it has stopped (polled; at most a minute). */
+function terminateWhenStopped(client: DeviceClient, worker: Started): void {
+  const until = Date.now() + 60_000;
+  const poll = (): void => {
+    if (client.stopped || Date.now() > until) return worker.terminate();
+    const t = setTimeout(poll, 20) as { unref?: () => void };
+    t.unref?.();
+  };
+  poll();
 }
 
 /** A 13×11·(9×11)ᵀ product and a softmax cross-entropy of it against the reference; null when they agree. */

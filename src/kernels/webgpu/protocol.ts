@@ -30,7 +30,10 @@ export const ERROR_TEXT_BYTES = 4096;
 /** Uniform words per dispatch (a 64-byte block; each dispatch gets its own 256-byte slot). */
 export const UNIFORM_WORDS = 16;
 
-export const CTRL = { WRITE: 0, READ: 1, DONE: 2, FAILED: 3, QUIT: 4 } as const;
+// QUIT: stop after what is queued (shutdown). HALT: stop after the command in hand (the process
+// exits). STOPPED: set by the worker once it has left its loop and destroyed the device, so a
+// thread may end it without cutting into a call to the GPU API.
+export const CTRL = { WRITE: 0, READ: 1, DONE: 2, FAILED: 3, QUIT: 4, HALT: 5, STOPPED: 6 } as const;
 export const CONTROL_WORDS = 8;
 
 export const OP = { SKIP: 1, ALLOC: 2, FREE: 3, PIPELINE: 4, DISPATCH: 5, UPLOAD: 6, READ: 7 } as const;

@@ -63,7 +63,9 @@ export async function deviceServer(init: ServerInit, gpu: GPU, post: (m: ServerH
       maxBufferSize: lim.maxBufferSize,
     };
     device.addEventListener('uncapturederror', (e) => fail(`webgpu device error: ${(e as GPUUncapturedErrorEvent).error.message}`));
-    void device.lost.then((l) => fail(`webgpu device lost: ${l.message}`));
+    void device.lost.then((l) => {
+      if (l.reason !== 'destroyed') fail(`webgpu device lost: ${l.message}`);
+    });
     post({ ok: true, adapter: adapterDescription });
   } catch (e) {
     post({ ok: false, reason: `requesting a WebGPU device failed: ${e instanceof Error ? e.message : String(e)}` });
@@ -188,7 +190,7 @@ export async function deviceServer(init: ServerInit, gpu: GPU, post: (m: ServerH
   for (;;) {
     const w = Atomics.load(ctrl, L.CTRL.WRITE);
     try {
-      while (r !== w && Atomics.load(ctrl, L.CTRL.FAILED) === 0) {
+      while (r !== w && Atomics.load(ctrl, L.CTRL.FAILED) === 0 && Atomics.load(ctrl, L.CTRL.HALT) === 0) {
         const at = r & L.RING_MASK;
         const op = ring[at]!;
         const words = ring[at + 1]!;
@@ -220,11 +222,15 @@ export async function deviceServer(init: ServerInit, gpu: GPU, post: (m: ServerH
     } catch (e) {
       fail(`webgpu device worker: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (Atomics.load(ctrl, L.CTRL.QUIT) !== 0) break;
+    if (Atomics.load(ctrl, L.CTRL.QUIT) !== 0 || Atomics.load(ctrl, L.CTRL.HALT) !== 0) break;
     // Idle: nothing is awaited (a READ completes before the next command), so the thread may
     // block. (Atomics.waitAsync would keep the event loop free, but a Node worker's waitAsync can
     // miss a notify from a thread that then blocks in Atomics.wait.)
     Atomics.wait(ctrl, L.CTRL.WRITE, w, 1000);
   }
   device.destroy();
+  // destroy() resolves device.lost; its callback must not come while the thread is being cut off
+  await device.lost;
+  Atomics.store(ctrl, L.CTRL.STOPPED, 1);
+  Atomics.notify(ctrl, L.CTRL.STOPPED);
 }

@@ -13,6 +13,8 @@ import { NODE_WORKER_SOURCE } from './worker-source.js';
 export interface StartedWorker {
   hello: ServerHello;
   terminate(): void;
+  /** Runs `f` when the process exits (before Node cuts its worker threads off). */
+  atExit(f: () => void): void;
 }
 
 /** The file URL of the `webgpu` package's entry, or an error saying how to install it. */
@@ -57,14 +59,17 @@ export async function startNodeWorker(init: ServerInit, dawnOptions: string[], s
 function startOnce(init: ServerInit, dawnOptions: string[]): Promise<StartedWorker> {
   const webgpuUrl = resolveDawn();
   return new Promise((resolve, reject) => {
-    const w = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { init, webgpuUrl, dawnOptions } });
+    // The source is a CommonJS script: a process started with --input-type=module (node -e) would
+    // hand that flag down and make it an ES module.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(NODE_WORKER_SOURCE, { eval: true, execArgv, workerData: { init, webgpuUrl, dawnOptions } });
     const onError = (e: Error): void => reject(new HandgradError(`webgpu: the device worker failed to start: ${e.message}`));
     w.once('error', onError);
     w.once('message', (hello: ServerHello) => {
       w.off('error', onError);
       w.on('error', () => {}); // a later crash surfaces as FAILED or a timeout in the client
       w.unref();
-      resolve({ hello, terminate: () => void w.terminate() });
+      resolve({ hello, terminate: () => void w.terminate(), atExit: (f) => void process.once('exit', f) });
     });
   });
 }
