@@ -78,6 +78,7 @@ export const BACKEND_KINDS: { readonly [K in BackendKind]: BackendKindSpec<KindB
     createNow: () => null,
     configure: async (b, opts) => {
       if (opts.gemm) b.settings.gemm = opts.gemm;
+      if (opts.conv) b.settings.conv = opts.conv;
     },
     // its device worker never keeps a process alive; WebGPUBackend.shutdown() ends it for good
     shutdown: async () => {},

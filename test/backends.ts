@@ -55,8 +55,10 @@ async function probeWebGPU(): Promise<{ backend: WebGPUBackend } | { reason: str
   const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
   if (!process.env.VK_ICD_FILENAMES && existsSync(icd)) process.env.VK_ICD_FILENAMES = icd;
   try {
-    // the tiled GEMM (the one a GPU runs on products of 32×32 and up) even on the suites' small shapes
-    return { backend: await initWebGPU({ gemm: 'tiled', select: false }) };
+    // the shaders a GPU runs, even on a software adapter: the tiled GEMM (a GPU's on products of
+    // 32×32 and up) on the suites' small shapes, and the one-dispatch convolutions
+    // (test/webgpu/kernels.test.ts checks the software adapter's unfolded ones too)
+    return { backend: await initWebGPU({ gemm: 'tiled', conv: 'direct', select: false }) };
   } catch (e) {
     return { reason: (e as Error).message };
   }

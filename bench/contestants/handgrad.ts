@@ -21,7 +21,7 @@ export async function selectBackend(kind: 'ref' | 'wasm' | 'webgpu', threads: nu
     try {
       // a GPU only: a software adapter (SwiftShader) would take minutes per workload, unless asked for
       const b = await initWebGPU({ requireHardware: !process.env.HANDGRAD_BENCH_WEBGPU_SOFTWARE });
-      return { backend: b.describe(), adapter: b.adapter, software: b.software, gemm: b.settings.gemm };
+      return { backend: b.describe(), adapter: b.adapter, software: b.software, gemm: b.settings.gemm, conv: b.settings.conv };
     } catch (e) {
       throw new Unavailable(firstLine(e));
     }

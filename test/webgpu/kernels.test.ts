@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, setBackend } from '../../src/backend.js';
 import { refKernels } from '../../src/kernels/ref/index.js';
 import type { Kernels } from '../../src/kernels/table.js';
-import { hostKernels } from '../../src/kernels/webgpu/index.js';
+import { createWebGPUBackend, hostKernels } from '../../src/kernels/webgpu/index.js';
 import { nn, onHost, optim, Random, Tensor } from '../../src/index.js';
 import { useBackend, WEBGPU_SKIPPED, webgpuUnderTest, FLOAT64_RUN } from '../backends.js';
 import { expectClose } from '../harness.js';
@@ -63,6 +63,17 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     expect(gpu!.runsOnHost('gemm')).toBe(false);
   });
 
+  it('a backend made with the default options picks its shaders by adapter: on a software one the direct GEMM and the unfolded convolutions, on a GPU the tiled GEMM (by shape) and the one-dispatch convolutions', async () => {
+    // a second device worker of its own (the registry's initWebGPU hands out the one backend)
+    const b = await createWebGPUBackend();
+    try {
+      expect(b.software).toBe(gpu!.software);
+      expect(b.settings).toEqual(b.software ? { gemm: 'direct', conv: 'unfolded' } : { gemm: 'auto', conv: 'direct' });
+    } finally {
+      b.shutdown();
+    }
+  });
+
   it('training gives the first layer dense batches here: the sparse products would run on the host', () => {
     // mostly one value, which the ref and wasm backends run sparse (test/train/sparse-loader.test.ts)
     const x = new Float32Array(40 * 30).fill(1);
@@ -96,8 +107,10 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     gpu!.settings.gemm = before;
   });
 
-  it('direct convolutions (unfolded on the device) = the reference: operands inside larger allocations, bias or none, beta 0 over NaNs and 1', () => {
+  it.each(['direct', 'unfolded'] as const)('direct convolutions (%s shaders) = the reference: operands inside larger allocations, bias or none, beta 0 over NaNs and 1', (conv) => {
     const rng = new Random(4);
+    const setting = gpu!.settings.conv;
+    gpu!.settings.conv = conv;
     // B, C, H, W, OC, kh, kw, ph, pw: the playground CNN's two layers, odd sizes, a 1×1 kernel, one output pixel, a kernel wider than the image
     const shapes = [
       [3, 1, 28, 28, 8, 3, 3, 1, 1], [2, 8, 14, 14, 16, 3, 3, 1, 1], [2, 3, 7, 9, 5, 3, 2, 2, 0], [1, 2, 5, 6, 1, 1, 1, 0, 0],
@@ -118,7 +131,7 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
       // the same sums over absolute values bound each output's rounding: |Δ| ≤ 1e-5 · Σ|terms|
       const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
       const bound = { y: new Float32Array(y.length), dx: new Float32Array(dx.length), dw: new Float32Array(dw.length), dw1: abs(want.dw1) };
-      const before = { device: gpu!.counts.device, host: gpu!.counts.host };
+      const before = { device: gpu!.counts.device, host: gpu!.counts.host, dispatches: gpu!.transfers.dispatches };
       for (const withBias of [true, false]) {
         k.conv2dForward(x, w, withBias ? bias : null, B, C, H, W, OC, kh, kw, ph, pw, y);
         refKernels.conv2dForward(ref.x, ref.w, withBias ? ref.b : null, B, C, H, W, OC, kh, kw, ph, pw, want.y);
@@ -137,9 +150,11 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
       refKernels.conv2dBackwardFilter(ref.x, ref.dy, B, C, H, W, OC, kh, kw, ph, pw, 1, want.dw1);
       refKernels.conv2dBackwardFilter(abs(ref.x), abs(ref.dy), B, C, H, W, OC, kh, kw, ph, pw, 1, bound.dw1);
       expectConv(hostView(dw1), want.dw1, bound.dw1, `${what}: conv2dBackwardFilter, beta 1`);
-      expect(gpu!.counts.device - before.device, `${what}: the device ran them`).toBeGreaterThanOrEqual(5 * B);
+      if (conv === 'direct') expect(gpu!.transfers.dispatches - before.dispatches, `${what}: one dispatch per call`).toBe(5);
+      else expect(gpu!.counts.device - before.device, `${what}: the device ran them`).toBeGreaterThanOrEqual(5 * B);
       expect(gpu!.counts.host - before.host, `${what}: no call ran on the host`).toBe(0);
     }
+    gpu!.settings.conv = setting;
   });
 
   it('elementwise, reductions and losses = the reference (float32 tolerances)', () => {
@@ -330,8 +345,10 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     expect(gpu!.counts.host - before).toBe(2);
   });
 
-  it('a training step reads back once (the loss, with the logits the loop reads for accuracy) and uploads only the batch, its labels and the mask', () => {
+  it.each(['direct', 'unfolded'] as const)('a training step (%s convolutions) reads back once (the loss, with the logits the loop reads for accuracy) and uploads only the batch, its labels and the mask', (conv) => {
     const rng = new Random(6);
+    const setting = gpu!.settings.conv;
+    gpu!.settings.conv = conv;
     const model = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(),
       new nn.Linear(64, 16), new nn.Dropout({ p: 0.2, seed: 3 }), new nn.Tanh(), new nn.Linear(16, 5));
     const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
@@ -357,5 +374,6 @@ describe.skipIf(!gpu)(`webgpu kernels against the reference [${gpu?.describe() ?
     // per step: the batch, the labels and the dropout mask (drawn on the host)
     expect(t.uploads - uploads, 'uploads in 3 steps').toBe(9);
     expect(t.uploadBytes - upBytes).toBe(3 * (8 * 64 * 4 + 8 * 4 + 8 * 16 * 4));
+    gpu!.settings.conv = setting;
   });
 });

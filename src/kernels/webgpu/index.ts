@@ -9,7 +9,7 @@ import { onHost, allocate, HandgradError, type FloatArray } from '../../tensor.j
 import { refKernels } from '../ref/index.js';
 import type { Backend, Kernels } from '../table.js';
 import { DeviceClient } from './client.js';
-import { createDeviceKernels, type GemmChoice, type KernelCounts } from './kernels.js';
+import { createDeviceKernels, type ConvChoice, type GemmChoice, type KernelCounts, type ShaderSettings } from './kernels.js';
 import { createChannel, SERVER_LAYOUT, type AdapterDescription, type ServerHello } from './protocol.js';
 import type { ServerInit } from './server.js';
 import { kernelNames, runsOnDevice, type DeviceKernels, type KernelName } from './support.js';
@@ -36,6 +36,12 @@ export interface WebGPUOptions {
    * which emulates workgroup barriers slowly, and by shape on a GPU.
    */
   gemm?: GemmChoice;
+  /**
+   * The direct convolutions (kernels.ts): 'direct', one dispatch over the batch per call
+   * (wgsl-conv.ts), the default on a GPU; 'unfolded', im2col + product + col2im per image, the
+   * default on a software adapter, which runs those faster.
+   */
+  conv?: ConvChoice;
 }
 
 /** The webgpu Backend, with what it says about its device. */
@@ -50,8 +56,8 @@ export interface WebGPUBackend extends Backend {
   readonly counts: KernelCounts;
   /** Transfers and dispatches so far. */
   readonly transfers: DeviceClient['stats'];
-  /** The GEMM shader in use (see WebGPUOptions.gemm); may be changed between calls. */
-  readonly settings: { gemm: GemmChoice };
+  /** The GEMM and convolution shaders in use (WebGPUOptions.gemm, .conv); may be changed between calls. */
+  readonly settings: ShaderSettings;
   /** True for the kernels support.ts runs on the host mirrors. */
   runsOnHost(kernel: KernelName): boolean;
   /** True when `a` views storage this backend allocated (a host mirror of a device buffer). */
@@ -132,7 +138,7 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
   const client: DeviceClient = new DeviceClient(channel, { timeoutSeconds: opts.timeoutSeconds ?? 120 }, () => terminateWhenStopped(client, worker));
   worker.atExit?.(() => client.halt(2000));
   const counts: KernelCounts = { device: 0, host: 0 };
-  const settings = { gemm: opts.gemm ?? (software ? 'direct' : 'auto') };
+  const settings: ShaderSettings = { gemm: opts.gemm ?? (software ? 'direct' : 'auto'), conv: opts.conv ?? (software ? 'unfolded' : 'direct') };
   const kernels = assemble(createDeviceKernels(client, counts, settings), counts);
   const b: WebGPUBackend = {
     name: 'webgpu',

@@ -27,6 +27,7 @@ import {
 import { EMBEDDING_BACKWARD_WGSL, EMBEDDING_FORWARD_WGSL } from './wgsl-lookup.js';
 import { createNormKernels } from './kernels-norm.js';
 import { createSoftmaxKernels } from './kernels-softmax.js';
+import { CONV_BACKWARD_DATA_WGSL, CONV_BACKWARD_FILTER_WGSL, CONV_FORWARD_WGSL } from './wgsl-conv.js';
 import { ELEMENTWISE_LOSS_WGSL, LOSS_BLOCK, SCE_FORWARD_WGSL, SUM_CHANNELS_WGSL, SUM_ROWS_WGSL } from './wgsl-reduce.js';
 
 export type { KernelCounts } from './calls.js';
@@ -40,7 +41,19 @@ const CARRY_LIMIT = 1 << 16;
  */
 export type GemmChoice = 'auto' | 'tiled' | 'direct';
 
-export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, settings: { gemm: GemmChoice }): DeviceKernels {
+/**
+ * How the direct convolutions run: 'direct' (wgsl-conv.ts: one dispatch over the batch per call)
+ * or 'unfolded' (conv-unfolded.ts: im2col, a product and col2im per image on the device).
+ */
+export type ConvChoice = 'direct' | 'unfolded';
+
+/** The shader choices of a webgpu backend (WebGPUOptions); may be changed between calls. */
+export interface ShaderSettings {
+  gemm: GemmChoice;
+  conv: ConvChoice;
+}
+
+export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, settings: ShaderSettings): DeviceKernels {
   const P = {
     gemm: spec('gemm', GEMM_WGSL, ['r', 'r', 'w']),
     gemmDirect: spec('gemmDirect', GEMM_DIRECT_WGSL, ['r', 'r', 'w']),
@@ -61,6 +74,9 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     avgPoolBackward: spec('avgPool2dBackward', AVGPOOL_BACKWARD_WGSL, ['r', 'w']),
     embeddingForward: spec('embeddingForward', EMBEDDING_FORWARD_WGSL, ['r', 'r', 'w']),
     embeddingBackward: spec('embeddingBackward', EMBEDDING_BACKWARD_WGSL, ['r', 'r', 'w']),
+    convForward: spec('conv2dForward', CONV_FORWARD_WGSL, ['r', 'r', 'r', 'w']),
+    convData: spec('conv2dBackwardData', CONV_BACKWARD_DATA_WGSL, ['r', 'r', 'w']),
+    convFilter: spec('conv2dBackwardFilter', CONV_BACKWARD_FILTER_WGSL, ['r', 'r', 'w']),
   };
   const unary = (op: keyof typeof UNARY_OPS): PipelineSpec => spec(`unary/${op}`, UNARY_WGSL, ['r', 'w'], { OP: UNARY_OPS[op] });
   const binary = (op: keyof typeof BINARY_OPS): PipelineSpec => spec(`binary/${op}`, BINARY_WGSL, ['r', 'r', 'w'], { OP: BINARY_OPS[op] });
@@ -68,7 +84,7 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
   const LOSS_BACKWARD: Record<ElementwiseLossKind, keyof typeof BINARY_OPS> = { mse: 'mseBackward', bce: 'bceBackward', bceWithLogits: 'bceWithLogitsBackward' };
 
   const calls = deviceCalls(client, counts);
-  const { ids, bind, off, host, grid, launch, scratchFor, readScratch } = calls;
+  const { ids, bind, off, host, grid, launch, launchGroups, scratchFor, readScratch } = calls;
 
   const unaryOp = (op: keyof typeof UNARY_OPS, x: FloatArray, y: FloatArray, a: number, b: number, fallback: () => void): void => {
     if (y.length === 0) return;
@@ -90,6 +106,12 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     const at = d.at + k;
     u[at] = C; u[at + 1] = H; u[at + 2] = W; u[at + 3] = kh; u[at + 4] = kw; u[at + 5] = sh; u[at + 6] = sw;
     u[at + 7] = ph; u[at + 8] = pw; u[at + 9] = OH; u[at + 10] = OW;
+  };
+
+  /** The first nine uniform words of the convolution shaders (wgsl-conv.ts): B, C, H, W, OC, kh, kw, ph, pw. */
+  const convShape = (d: { u: Int32Array; at: number }, B: number, C: number, H: number, W: number, OC: number, kh: number, kw: number, ph: number, pw: number): void => {
+    const u = d.u, at = d.at;
+    u[at] = B; u[at + 1] = C; u[at + 2] = H; u[at + 3] = W; u[at + 4] = OC; u[at + 5] = kh; u[at + 6] = kw; u[at + 7] = ph; u[at + 8] = pw;
   };
 
   const kernels: DeviceKernels = {
@@ -368,7 +390,39 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     conv2dBackwardData: refKernels.conv2dBackwardData,
     conv2dBackwardFilter: refKernels.conv2dBackwardFilter,
   };
-  // The direct convolutions through this table's im2col, gemm and col2im, on a column buffer on the device.
-  Object.assign(kernels, unfoldedConvKernels(kernels, (n) => new Float32Array(client.allocate(Math.max(4, n * 4)).mirror, 0, n)));
+  // The direct convolutions, by settings.conv: the shaders of wgsl-conv.ts, or this table's
+  // im2col, gemm and col2im per image on a column buffer on the device.
+  const unfolded = unfoldedConvKernels(kernels, (n) => new Float32Array(client.allocate(Math.max(4, n * 4)).mirror, 0, n));
+  kernels.conv2dForward = (x, w, bias, B, C, H, W, OC, kh, kw, ph, pw, y) => {
+    if (settings.conv === 'unfolded') return unfolded.conv2dForward(x, w, bias, B, C, H, W, OC, kh, kw, ph, pw, y);
+    if (y.length === 0) return;
+    if (!bind([x, w, bias, y], 'rrrw', x)) return (host(x, w, bias, y), refKernels.conv2dForward(x, w, bias, B, C, H, W, OC, kh, kw, ph, pw, y));
+    const d = launch(P.convForward, y.length);
+    convShape(d, B, C, H, W, OC, kh, kw, ph, pw);
+    d.u[d.at + 9] = off(x); d.u[d.at + 10] = off(w); d.u[d.at + 11] = off(bias); d.u[d.at + 12] = off(y); d.u[d.at + 13] = bias ? 1 : 0;
+    client.end();
+  };
+  kernels.conv2dBackwardData = (dy, w, B, C, H, W, OC, kh, kw, ph, pw, dx) => {
+    if (settings.conv === 'unfolded') return unfolded.conv2dBackwardData(dy, w, B, C, H, W, OC, kh, kw, ph, pw, dx);
+    if (dx.length === 0) return;
+    if (!bind([dy, w, dx], 'rrw', dy)) return (host(dy, w, dx), refKernels.conv2dBackwardData(dy, w, B, C, H, W, OC, kh, kw, ph, pw, dx));
+    const d = launch(P.convData, dx.length);
+    convShape(d, B, C, H, W, OC, kh, kw, ph, pw);
+    d.u[d.at + 9] = off(dy); d.u[d.at + 10] = off(w); d.u[d.at + 11] = off(dx);
+    client.end();
+  };
+  kernels.conv2dBackwardFilter = (x, dy, B, C, H, W, OC, kh, kw, ph, pw, beta, dw) => {
+    if (settings.conv === 'unfolded') return unfolded.conv2dBackwardFilter(x, dy, B, C, H, W, OC, kh, kw, ph, pw, beta, dw);
+    if (dw.length === 0) return;
+    if (!bind([x, dy, dw], beta === 0 ? 'rrw' : 'rrx', x)) {
+      host(x, dy, dw);
+      return refKernels.conv2dBackwardFilter(x, dy, B, C, H, W, OC, kh, kw, ph, pw, beta, dw);
+    }
+    // one workgroup per weight
+    const d = launchGroups(P.convFilter, dw.length);
+    convShape(d, B, C, H, W, OC, kh, kw, ph, pw);
+    d.u[d.at + 9] = off(x); d.u[d.at + 10] = off(dy); d.u[d.at + 11] = off(dw); d.f[d.at + 12] = beta;
+    client.end();
+  };
   return kernels;
 }

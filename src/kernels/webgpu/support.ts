@@ -66,7 +66,8 @@ export const WEBGPU_SUPPORT = {
   col2im: 'device',
   maxPool2dForward: 'device',
   maxPool2dBackward: 'device',
-  // through the device's own im2col, gemm, col2im (kernels/conv-unfolded.ts)
+  // one dispatch over the batch each (wgsl-conv.ts), or per image through the device's own
+  // im2col, gemm, col2im (kernels/conv-unfolded.ts): WebGPUOptions.conv
   conv2dForward: 'device',
   conv2dBackwardData: 'device',
   conv2dBackwardFilter: 'device',
