@@ -38,6 +38,22 @@
 //     registers, dW never read back): 2.28 ms against 2.30 for backward + sgdStep, same bits;
 //     the step is bound by its float64 conversions, not by memory;
 //   - sgdStep with 8-byte loads and stores in place of shuffles: 0.481 ms against 0.487.
+//   - the first layer's W and dW in the tile layout ([N/16][K][16], as if the layer stored them so):
+//     no transposes in the forward, the backward's dW written tile row by tile row: forward 1.115 ms
+//     against 1.607, backward 1.545 against 1.662 (7 rounds). At most ≈ 0.6 ms of a one-thread
+//     step, ≈ 0.3 ms of a two-thread one, where 3× numpy needs ≈ 0.4–0.6 ms off the bench's 2.15–2.34;
+//     and every other reader of the weight (dense forward, checkpoints, p.grad, the optimisers'
+//     flat arrays) takes it as [out, in];
+//   - one K block (KB 8192 or 16384 in place of 4096, no column check between blocks): forward
+//     1.575 and 1.566 against 1.577;
+//   - a row's non-zeros in pairs, two sets of 4 chains (8 accumulators, one K block): forward 2.04
+//     against 1.57, slower;
+//   - the SGD step applied in the backward's dW write, dW never stored: backward + sgdStep 2.10 →
+//     1.88 ms on one thread, 2.15 → 1.90 with a second process doing the same beside it: ≈ 6 % of a
+//     step, for a p.grad that no longer holds the gradient after backward;
+//   - two threads on an idle host (this tool, 3 × 300 steps): backward 1.48 → 0.91 ms (1.62×),
+//     forward 1.39 → 0.78 (1.79×), sgdStep 0.53 → 0.39 (1.36×; alone, in a loop, 0.49 → 0.27),
+//     step 3.64 → 2.34 ms.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
