@@ -2,10 +2,16 @@
 // command line's defaults (SGD lr 0.01, momentum 0.9, batch 64, seed 0), step by step.
 //   node bench/backend-divergence.mjs run BACKEND STEPS OUT.json   per-step losses and final weights
 //   node bench/backend-divergence.mjs compare REF.json A.json B.json …
+//   node bench/backend-divergence.mjs epoch BACKEND SEED …           one epoch per seed: test loss and accuracy
 // compare prints each run's per-step loss relative to REF's at a few steps, and the relative L2
 // distance of its weights to REF's after the last step. Round-off alone (a different summation
 // order) starts near 1e-9 and grows to percent within a hundred steps of momentum SGD, so two
 // backends are as exact as each other when their distances to the reference grow alike.
+// epoch trains whole epochs as `handgrad train --model cnn --data fashion-mnist --epochs 1 --seed S`
+// does, on BACKEND: ref, wasm, webgpu, or wasm-fma / wasm-nofma (the relaxed-SIMD build, whose
+// multiply-adds are fused on a CPU with FMA, or the standard build, a multiply then an add): the
+// last two are one algorithm whose only difference is the rounding of a·b + c, which shows how far
+// round-off alone moves an epoch's test accuracy.
 // (webgpu in Node needs an adapter: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json.)
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -49,6 +55,19 @@ if (mode === 'run') {
       console.log(`weights after step ${n}: ‖${o.backend} − ${ref.backend}‖/‖${ref.backend}‖ = ${dist(o.weights, ref.weights).toExponential(2)}`);
     }
   }
+} else if (mode === 'epoch') {
+  const [kind, ...seeds] = rest;
+  if (!kind || seeds.length === 0) throw new Error('usage: backend-divergence.mjs epoch BACKEND SEED …');
+  const builds = { 'wasm-fma': true, 'wasm-nofma': false };
+  await (kind in builds ? initBackend('wasm', { relaxed: builds[kind] }) : initBackend(kind));
+  const data = await loadDataset('fashion-mnist');
+  console.log(`| backend | seed | train loss | test loss | test accuracy % |\n|---|---:|---:|---:|---:|`);
+  for (const seed of seeds.map(Number)) {
+    const s = new training.TrainingSession({ model: { kind: 'cnn' }, data: 'fashion-mnist', epochs: 1, seed }, data);
+    const e = (await s.run()).at(-1);
+    console.log(`| ${kind} | ${seed} | ${e.trainLoss.toFixed(4)} | ${e.testLoss.toFixed(4)} | ${(100 * e.testAccuracy).toFixed(2)} |`);
+  }
+  process.exit(0);
 } else {
-  throw new Error('usage: backend-divergence.mjs run BACKEND STEPS OUT.json | compare REF.json A.json …');
+  throw new Error('usage: backend-divergence.mjs run BACKEND STEPS OUT.json | compare REF.json A.json … | epoch BACKEND SEED …');
 }
