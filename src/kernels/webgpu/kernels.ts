@@ -161,7 +161,8 @@ export function createDeviceKernels(client: DeviceClient, counts: KernelCounts, 
     sumChannelsInto(x, batch, channels, spatial, out) {
       if (channels === 0) return;
       if (!bind([x, out], 'rx', x)) return (host(x, out), refKernels.sumChannelsInto(x, batch, channels, spatial, out));
-      const d = client.dispatch(client.pipeline(P.sumChannels), ids, channels, 1, 1);
+      // one workgroup per channel
+      const d = launchGroups(P.sumChannels, channels);
       d.u[d.at] = batch; d.u[d.at + 1] = channels; d.u[d.at + 2] = spatial; d.u[d.at + 3] = off(x); d.u[d.at + 4] = off(out);
       client.end();
     },

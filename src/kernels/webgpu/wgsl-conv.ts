@@ -23,6 +23,7 @@
 // 28×28 become 196 per thread.
 
 import { INDEX_WGSL } from './wgsl-elementwise.js';
+import { GROUP_WGSL, SUM2_WGSL } from './wgsl-reduce.js';
 
 const PARAMS = 'B: u32, C: u32, H: u32, W: u32, OC: u32, kh: u32, kw: u32, ph: u32, pw: u32';
 const OUT_SIZE = /* wgsl */ `
@@ -119,11 +120,12 @@ struct P { ${PARAMS}, offX: u32, offDy: u32, offDw: u32, beta: f32 }
 @group(0) @binding(1) var<storage, read> Dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Dw: array<f32>;
 @group(0) @binding(3) var<uniform> p: P;
-var<workgroup> part: array<f32, 256>;
+${SUM2_WGSL}
+${GROUP_WGSL}
 ${OUT_SIZE}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let e = wid.y * nwg.x + wid.x;
+  let e = groupIndex(wid, nwg);
   if (e >= p.OC * p.C * p.kh * p.kw) { return; }
   let OH = outH();
   let OW = outW();
@@ -142,16 +144,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let v = Dy[p.offDy + (b * p.OC + o) * L + q] * X[xAt];
     s = s + select(0.0, v, iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W));
   }
-  part[lid.x] = s;
-  workgroupBarrier();
-  for (var half = 128u; half > 0u; half = half / 2u) {
-    if (lid.x < half) { part[lid.x] = part[lid.x] + part[lid.x + half]; }
-    workgroupBarrier();
-  }
+  let S = workgroupSum2(lid.x, vec2<f32>(s, 0.0)).x;
   if (lid.x == 0u) {
     let at = p.offDw + e;
-    if (p.beta == 0.0) { Dw[at] = part[0]; }
-    else { Dw[at] = p.beta * Dw[at] + part[0]; }
+    if (p.beta == 0.0) { Dw[at] = S; }
+    else { Dw[at] = p.beta * Dw[at] + S; }
   }
 }
 `;

@@ -8,29 +8,7 @@
 // could not bind twice for writing.
 
 import { INDEX_WGSL } from './wgsl-elementwise.js';
-
-/** Workgroup-wide sums of two values: every thread passes its pair, every thread gets the totals. */
-const SUM2_WGSL = /* wgsl */ `
-var<workgroup> part: array<vec2<f32>, 256>;
-fn workgroupSum2(lid: u32, v: vec2<f32>) -> vec2<f32> {
-  part[lid] = v;
-  workgroupBarrier();
-  for (var half = 128u; half > 0u; half = half / 2u) {
-    if (lid < half) { part[lid] = part[lid] + part[lid + half]; }
-    workgroupBarrier();
-  }
-  let s = part[0];
-  workgroupBarrier();  // part is written again by the next call
-  return s;
-}
-`;
-
-/** The group index of a workgroup in a 2-D grid of them. */
-const GROUP_WGSL = /* wgsl */ `
-fn groupIndex(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.y * nwg.x + wid.x;
-}
-`;
+import { GROUP_WGSL, SUM2_WGSL } from './wgsl-reduce.js';
 
 // Per channel c, over its M = batch·spatial values: mean = (1/M) Σ x, variance = (1/M) Σ (x − mean)²
 // (biased; two passes, never Σx² − mean²).

@@ -1,9 +1,34 @@
 // Reductions in WGSL: bias gradients, softmax cross-entropy and the elementwise losses. Sums that
 // the kernel table returns as a number are finished on the host in float64: the device writes one
 // float32 partial per row (cross-entropy) or per 1024 elements (elementwise losses), and only those
-// few floats are read back.
+// few floats are read back. SUM2_WGSL and GROUP_WGSL are the workgroup sum and the 2-D group
+// index that every workgroup-per-channel (or per-row, per-weight) kernel uses: here, in
+// wgsl-norm.ts and in wgsl-conv.ts.
 
 import { INDEX_WGSL, MATH_WGSL } from './wgsl-elementwise.js';
+
+/** Workgroup-wide sums of two values: every thread passes its pair, every thread gets the totals. */
+export const SUM2_WGSL = /* wgsl */ `
+var<workgroup> part: array<vec2<f32>, 256>;
+fn workgroupSum2(lid: u32, v: vec2<f32>) -> vec2<f32> {
+  part[lid] = v;
+  workgroupBarrier();
+  for (var half = 128u; half > 0u; half = half / 2u) {
+    if (lid < half) { part[lid] = part[lid] + part[lid + half]; }
+    workgroupBarrier();
+  }
+  let s = part[0];
+  workgroupBarrier();  // part is written again by the next call
+  return s;
+}
+`;
+
+/** The group index of a workgroup in a 2-D grid of them. */
+export const GROUP_WGSL = /* wgsl */ `
+fn groupIndex(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.y * nwg.x + wid.x;
+}
+`;
 
 // out[c] += Σ_r x[r, c]: one thread per column, walking the rows (adjacent threads read adjacent
 // columns of a row, so every row is read in one coalesced sweep).
@@ -30,23 +55,20 @@ struct P { batch: u32, channels: u32, spatial: u32, offX: u32, offOut: u32 }
 @group(0) @binding(0) var<storage, read> X: array<f32>;
 @group(0) @binding(1) var<storage, read_write> Out: array<f32>;
 @group(0) @binding(2) var<uniform> p: P;
-var<workgroup> part: array<f32, 256>;
+${SUM2_WGSL}
+${GROUP_WGSL}
 @compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let c = wid.x;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = groupIndex(wid, nwg);
+  if (c >= p.channels) { return; }
   let n = p.batch * p.spatial;
   var s = 0.0;
   for (var e = lid.x; e < n; e += 256u) {
     let b = e / p.spatial;
     s = s + X[p.offX + (b * p.channels + c) * p.spatial + e % p.spatial];
   }
-  part[lid.x] = s;
-  workgroupBarrier();
-  for (var half = 128u; half > 0u; half = half / 2u) {
-    if (lid.x < half) { part[lid.x] = part[lid.x] + part[lid.x + half]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { Out[p.offOut + c] = Out[p.offOut + c] + part[0]; }
+  let S = workgroupSum2(lid.x, vec2<f32>(s, 0.0));
+  if (lid.x == 0u) { Out[p.offOut + c] = Out[p.offOut + c] + S.x; }
 }
 `;
 
