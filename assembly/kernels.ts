@@ -19,12 +19,13 @@
 // memory (threads, atomics) or a plain one.
 
 import {
-  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K, JOB_SPARSE_FORWARD, JOB_SPARSE_BACKWARD,
+  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, F64, P_KIND, JOB_SGD, JOB_ADAM, JOB_GEMM_K, JOB_SPARSE_FORWARD, JOB_SPARSE_BACKWARD, JOB_SPARSE_PACKED_FORWARD, JOB_SPARSE_COLUMNS,
   P_TA, P_TB, P_M, P_N, P_K, P_ALPHA, P_A, P_B, P_BETA, P_C, P_MB, P_NB, P_BM, P_BN, P_SCRATCH, GELU_TANH,
   JOB_BLOCKED, P_BK_CODE, P_BK_ITEMS, P_BK_PER, P_BK_ARGS, BK_CONV2D_FORWARD, BK_CONV2D_BACKWARD_DATA,
   BK_CONV2D_BACKWARD_FILTER, BK_MAX_POOL_FORWARD, BK_MAX_POOL_BACKWARD, BK_SUM_CHANNELS, BK_RELU_FORWARD, BK_RELU_BACKWARD,
 } from '../src/kernels/wasm/abi-shared';
 import { sparseJob } from './sparse';
+import { lo, hi, narrow } from './widen';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter } from './conv';
 
 // ---------------------------------------------------------------------------------------------
@@ -459,7 +460,7 @@ export function gemmJob(ctrl: usize, tid: i32, gen: i32): void {
     stepJob(ctrl, tid, gen, kind);
     return;
   }
-  if (kind == JOB_SPARSE_FORWARD || kind == JOB_SPARSE_BACKWARD) {
+  if (kind == JOB_SPARSE_FORWARD || kind == JOB_SPARSE_BACKWARD || kind == JOB_SPARSE_PACKED_FORWARD || kind == JOB_SPARSE_COLUMNS) {
     sparseJob(ctrl, tid, gen, kind);
     return;
   }
@@ -1067,20 +1068,6 @@ export function maxPool2dBackward(
 // float64 operations, in the same order, as the reference's scalar loop (IEEE float64 lane
 // arithmetic has no contraction in WebAssembly, so every lane rounds exactly as the scalar
 // would), and narrowed back. The tail (n mod 4) runs the scalar loop.
-
-// @ts-ignore: decorator
-@inline function lo(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-// @ts-ignore: decorator
-@inline function hi(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-}
-/** Two f64x2 halves back into one f32x4 (each lane rounded to nearest, as a Float32Array store). */
-// @ts-ignore: decorator
-@inline function narrow(l: v128, h: v128): v128 {
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(l), f32x4.demote_f64x2_zero(h), 0, 1, 4, 5);
-}
 
 /**
  * ref: sgdStep. g ← g + wd·p (when wd ≠ 0); b ← g (first step) or μ·b + (1 − dampening)·g;

@@ -27,9 +27,10 @@
 // k increasing), whatever KB is: a row's cursor carries its position from block to block.
 
 import {
-  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, P_M, P_N, P_K, P_BETA, JOB_SPARSE_FORWARD,
-  P_SP_ROWS, P_SP_ROW_PTR, P_SP_COL_IDX, P_SP_VALUES, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_SCRATCH,
+  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, P_M, P_N, P_K, P_BETA, P_TA, F64, JOB_SPARSE_FORWARD, JOB_SPARSE_BACKWARD,
+  JOB_SPARSE_PACKED_FORWARD, P_SP_ROWS, P_SP_ROW_PTR, P_SP_COL_IDX, P_SP_VALUES, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_SCRATCH,
 } from '../src/kernels/wasm/abi-shared';
+import { lo, hi, narrow } from './widen';
 
 /** Output columns per chunk (4 vectors; the `CHUNK > 16` branches are the 8-vector variant). */
 const CHUNK: i32 = 16;
@@ -333,8 +334,262 @@ export function sparseJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
     if (idx >= total) return;
     if (atomic.cmpxchg<i32>(ctrl + <usize>NEXT * 4, cur, cur + 1) != cur) continue;
     if (kind == JOB_SPARSE_FORWARD) forwardChunk(rows, rowPtr, colIdx, values, c, dense, out, M, N, K, idx * CHUNK, scratch);
-    else backwardChunk(rows, rowPtr, colIdx, values, c, dense, beta, out, M, N, K, idx * CHUNK, scratch);
+    else if (kind == JOB_SPARSE_BACKWARD) backwardChunk(rows, rowPtr, colIdx, values, c, dense, beta, out, M, N, K, idx * CHUNK, scratch);
+    else if (kind == JOB_SPARSE_PACKED_FORWARD) packedForwardChunk(rows, rowPtr, colIdx, values, c, dense, out, M, N, K, idx * CHUNK, scratch);
+    else {
+      // the column products: rowPtr, colIdx, values hold colPtr, entRow, entVal; rows holds Wt
+      const lr = load<f64>(ctrl + <usize>(F64 * 4));
+      columnsChunk(rowPtr, colIdx, values, c, dense, load<i32>(ctrl + <usize>P_TA * 4), beta, lr, out, rows, M, N, K, idx * CHUNK, scratch);
+    }
     if (tid < STATS_SLOTS) atomic.add<i32>(ctrl + <usize>(STATS + tid) * 4, 1);
     atomic.add<i32>(ctrl + <usize>DONE * 4, 1);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The packed layout of a first layer's weight, and the products by columns of the batch
+// ---------------------------------------------------------------------------------------------
+// A layer that takes sparse batches may also keep its weight W [N, K] packed: Wt[N/16][K][16],
+// chunk q's column k at Wt + (q·K + k)·ROW holds W[16q … 16q+15, k] (the chunk's tile of the
+// products above, for every k at once). The forward then reads the chunk's tile in place instead
+// of transposing W block by block.
+//   packWeight:          Wt = W in the packed layout (lanes past N copy row N − 1, never stored)
+//   packedForwardChunk:  y = A·Wᵀ from Wt, the same sums in the same order as forwardChunk
+// The backward runs by columns of the batch instead of by its rows: sparseColumns sorts the
+// batch's non-zeros by column (stable: rows in batch order inside a column), then for each k
+//   e[r] = (Σ_{i ∈ column k} values·dy[i, o0 + r]) + g[r]·c[k]      (the sums of backwardChunk, in
+// its order) is a register sum and nothing is scattered. Each e is then either
+//   mode 0: the gradient, dW[o0 + r, k] = beta·dW + e[r]            (bits of backwardChunk), or
+//   mode 1: an SGD step on it, p ← p − lr·e in float64, in Wt only   (the bits of backwardChunk
+//           then sgdStep, without writing dW or reading it back; unpackWeight writes W from Wt).
+
+/**
+ * The batch's non-zeros by column: column k's entries are e in [colPtr[k], colPtr[k + 1]),
+ * entRow[e] = ROW·i (the byte offset of batch row i's dy vector in the scratch) and entVal[e]
+ * its value; inside a column, rows in batch order. colPtr holds K + 1 words; entRow and entVal
+ * as many as the batch has non-zeros.
+ */
+export function sparseColumns(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, M: i32, K: i32, colPtr: usize, entRow: usize, entVal: usize,
+): void {
+  memory.fill(colPtr, 0, <usize>(K + 1) * 4);
+  // counts of column k in colPtr[k + 1], then their prefix sums: colPtr[k] = start of column k
+  for (let i = 0; i < M; i++) {
+    const r = <usize>load<i32>(rows + <usize>i * 4) * 4;
+    const end = load<i32>(rowPtr + r, 4);
+    for (let j = load<i32>(rowPtr + r); j < end; j++) {
+      const p = colPtr + (<usize>load<i32>(colIdx + <usize>j * 4) << 2) + 4;
+      store<i32>(p, load<i32>(p) + 1);
+    }
+  }
+  let sum = 0;
+  for (let k = 1; k <= K; k++) {
+    sum += load<i32>(colPtr + <usize>k * 4);
+    store<i32>(colPtr + <usize>k * 4, sum);
+  }
+  // entries in batch order, colPtr[k] as column k's cursor; afterwards colPtr[k] = end of column k
+  for (let i = 0; i < M; i++) {
+    const r = <usize>load<i32>(rows + <usize>i * 4) * 4;
+    const end = load<i32>(rowPtr + r, 4);
+    for (let j = load<i32>(rowPtr + r); j < end; j++) {
+      const p = colPtr + (<usize>load<i32>(colIdx + <usize>j * 4) << 2);
+      const e = load<i32>(p);
+      store<i32>(entRow + <usize>e * 4, i * <i32>ROW);
+      store<f32>(entVal + <usize>e * 4, load<f32>(values + <usize>j * 4));
+      store<i32>(p, e + 1);
+    }
+  }
+  // shift back: colPtr[k] = start of column k
+  for (let k = K; k > 0; k--) store<i32>(colPtr + <usize>k * 4, load<i32>(colPtr + <usize>(k - 1) * 4));
+  store<i32>(colPtr, 0);
+}
+
+/** Wt = W [N, K] in the packed layout (ceil(N/16) chunks of K rows of 16 floats). */
+export function packWeight(W: usize, N: i32, K: i32, Wt: usize): void {
+  for (let o0 = 0; o0 < N; o0 += CHUNK) {
+    const base = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
+    for (let q = 0; q < CHUNK; q += 4) transposeRows(W, N, K, o0 + q, 0, K, base + <usize>q * 4);
+  }
+}
+
+/** W [N, K] = the rows of Wt (packWeight's inverse on the rows inside N). */
+export function unpackWeight(Wt: usize, N: i32, K: i32, W: usize): void {
+  const ld = <usize>K * 4;
+  for (let o0 = 0; o0 < N; o0 += CHUNK) {
+    const tile = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
+    const n = min(CHUNK, N - o0);
+    for (let q = 0; q < n; q += 4) {
+      const m = min(4, n - q);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const p = tile + <usize>k * ROW + <usize>q * 4;
+        const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const base = W + <usize>(o0 + q) * ld + <usize>k * 4;
+        v128.store(base, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        if (m > 1) v128.store(base + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        if (m > 2) v128.store(base + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        if (m > 3) v128.store(base + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+      for (; k < K; k++) {
+        for (let r = q; r < q + m; r++) store<f32>(W + <usize>(o0 + r) * ld + <usize>k * 4, load<f32>(tile + <usize>k * ROW + <usize>r * 4));
+      }
+    }
+  }
+}
+
+/** forwardChunk with W packed: the chunk's tile is Wt's chunk, read in place. */
+function packedForwardChunk(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, Wt: usize, y: usize,
+  M: i32, N: i32, K: i32, o0: i32, scratch: usize,
+): void {
+  const z = f32x4.splat(0);
+  const tile = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
+  // wc[o] = Σ_k c[k]·W[o, k], k increasing
+  let w0 = z, w1 = z, w2 = z, w3 = z;
+  for (let k = 0; k < K; k++) {
+    const cv = v128.load32_splat(c + <usize>k * 4);
+    const t = tile + <usize>k * ROW;
+    w0 = madd(cv, v128.load(t), w0);
+    w1 = madd(cv, v128.load(t, 16), w1);
+    w2 = madd(cv, v128.load(t, 32), w2);
+    w3 = madd(cv, v128.load(t, 48), w3);
+  }
+  const acc = scratch;
+  for (let i = 0; i < M; i++) {
+    const r = <usize>load<i32>(rows + <usize>i * 4) * 4;
+    const end = load<i32>(rowPtr + r, 4);
+    let a0 = z, a1 = z, a2 = z, a3 = z;
+    for (let j = load<i32>(rowPtr + r); j < end; j++) {
+      const v = v128.load32_splat(values + <usize>j * 4);
+      const t = tile + (<usize>load<i32>(colIdx + <usize>j * 4) << 6);
+      a0 = madd(v, v128.load(t), a0);
+      a1 = madd(v, v128.load(t, 16), a1);
+      a2 = madd(v, v128.load(t, 32), a2);
+      a3 = madd(v, v128.load(t, 48), a3);
+    }
+    const a = acc + <usize>i * ROW;
+    v128.store(a, f32x4.add(a0, w0)); v128.store(a, f32x4.add(a1, w1), 16);
+    v128.store(a, f32x4.add(a2, w2), 32); v128.store(a, f32x4.add(a3, w3), 48);
+  }
+  // y[i, o0 + r] for the chunk's columns inside N
+  const n = min(CHUNK, N - o0);
+  const nv = <usize>(n >> 2) * 16;
+  for (let i = 0; i < M; i++) {
+    const a = acc + <usize>i * ROW;
+    const out = y + (<usize>i * <usize>N + <usize>o0) * 4;
+    let v: usize = 0;
+    for (; v < nv; v += 16) v128.store(out + v, v128.load(a + v));
+    for (; v < <usize>n * 4; v += 4) store<f32>(out + v, load<f32>(a + v));
+  }
+}
+
+/**
+ * The chunk at output column o0 of the column products (see above): mode 0 writes the gradient
+ * into dst = dW (beta as writeGrad); mode 1 steps Wt (dst unused).
+ */
+function columnsChunk(
+  colPtr: usize, entRow: usize, entVal: usize, c: usize, dy: usize, mode: i32, beta: f32, lr: f64, dst: usize, Wt: usize,
+  M: i32, N: i32, K: i32, o0: i32, scratch: usize,
+): void {
+  const z = f32x4.splat(0);
+  const tile = scratch;
+  const d = accArea(scratch, K);
+  const g = vecArea(scratch, M, K);
+  const n = min(CHUNK, N - o0);
+  // d[i] = dy[i, o0 .. o0+CHUNK−1] (zero past N), g = Σ_i d[i] in row order
+  zeroRows(d, M + 1);
+  const nv = <usize>(n >> 2) * 16;
+  for (let i = 0; i < M; i++) {
+    const src = dy + (<usize>i * <usize>N + <usize>o0) * 4;
+    const di = d + <usize>i * ROW;
+    let v: usize = 0;
+    for (; v < nv; v += 16) v128.store(di + v, v128.load(src + v));
+    for (; v < <usize>n * 4; v += 4) store<f32>(di + v, load<f32>(src + v));
+    for (v = 0; v < ROW; v += 16) v128.store(g + v, f32x4.add(v128.load(g + v), v128.load(di + v)));
+  }
+  const g0 = v128.load(g), g1 = v128.load(g, 16), g2 = v128.load(g, 32), g3 = v128.load(g, 48);
+  const vlr = f64x2.splat(lr);
+  const wt = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
+  const ld = <usize>K * 4;
+  const vb = f32x4.splat(beta);
+  let e = load<i32>(colPtr);
+  for (let k0 = 0; k0 < K; k0 += KB) {
+    const kn = min(KB, K - k0);
+    for (let kk = 0; kk < kn; kk++) {
+      const k = k0 + kk;
+      // Σ over column k's entries, rows in batch order
+      const end = load<i32>(colPtr + <usize>k * 4, 4);
+      let a0 = z, a1 = z, a2 = z, a3 = z;
+      for (; e < end; e++) {
+        const v = v128.load32_splat(entVal + <usize>e * 4);
+        const di = d + <usize>load<i32>(entRow + <usize>e * 4);
+        a0 = madd(v, v128.load(di), a0);
+        a1 = madd(v, v128.load(di, 16), a1);
+        a2 = madd(v, v128.load(di, 32), a2);
+        a3 = madd(v, v128.load(di, 48), a3);
+      }
+      const cv = v128.load32_splat(c + <usize>k * 4);
+      const t = tile + <usize>kk * ROW;
+      const e0 = madd(g0, cv, a0), e1 = madd(g1, cv, a1), e2 = madd(g2, cv, a2), e3 = madd(g3, cv, a3);
+      if (mode == 0) {
+        v128.store(t, e0); v128.store(t, e1, 16); v128.store(t, e2, 32); v128.store(t, e3, 48);
+      } else {
+        // p − lr·e in float64, as sgdStep
+        const w = wt + <usize>k * ROW;
+        const p0 = v128.load(w), p1 = v128.load(w, 16), p2 = v128.load(w, 32), p3 = v128.load(w, 48);
+        const n0 = narrow(f64x2.sub(lo(p0), f64x2.mul(vlr, lo(e0))), f64x2.sub(hi(p0), f64x2.mul(vlr, hi(e0))));
+        const n1 = narrow(f64x2.sub(lo(p1), f64x2.mul(vlr, lo(e1))), f64x2.sub(hi(p1), f64x2.mul(vlr, hi(e1))));
+        const n2 = narrow(f64x2.sub(lo(p2), f64x2.mul(vlr, lo(e2))), f64x2.sub(hi(p2), f64x2.mul(vlr, hi(e2))));
+        const n3 = narrow(f64x2.sub(lo(p3), f64x2.mul(vlr, lo(e3))), f64x2.sub(hi(p3), f64x2.mul(vlr, hi(e3))));
+        v128.store(w, n0); v128.store(w, n1, 16); v128.store(w, n2, 32); v128.store(w, n3, 48);
+      }
+    }
+    if (mode != 0) continue;
+    // dW[o0 + r, k0 + kk] = beta·dW + tile[kk][r]: 4×4 transposes
+    const bw: f32 = beta;
+    for (let q = 0; q < n; q += 4) {
+      const m = min(4, n - q);
+      let kk = 0;
+      for (; kk + 4 <= kn; kk += 4) {
+        const p = tile + <usize>kk * ROW + <usize>q * 4;
+        const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const base = dst + <usize>(o0 + q) * ld + <usize>(k0 + kk) * 4;
+        writeGrad(base, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), bw, vb);
+        if (m > 1) writeGrad(base + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), bw, vb);
+        if (m > 2) writeGrad(base + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), bw, vb);
+        if (m > 3) writeGrad(base + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), bw, vb);
+      }
+      for (; kk < kn; kk++) {
+        for (let r = q; r < q + m; r++) {
+          const p = dst + <usize>(o0 + r) * ld + <usize>(k0 + kk) * 4;
+          const v = load<f32>(tile + <usize>kk * ROW + <usize>r * 4);
+          store<f32>(p, bw == 0 ? v : bw * load<f32>(p) + v);
+        }
+      }
+    }
+  }
+}
+
+/** Every chunk of packedForwardChunk on the calling thread; `scratch` holds sparseScratchBytes(M, K). */
+export function sparsePackedForward(
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, Wt: usize, y: usize,
+  M: i32, N: i32, K: i32, scratch: usize,
+): void {
+  for (let o0 = 0; o0 < N; o0 += CHUNK) packedForwardChunk(rows, rowPtr, colIdx, values, c, Wt, y, M, N, K, o0, scratch);
+}
+
+/** Every chunk of columnsChunk on the calling thread; `scratch` holds sparseScratchBytes(M, K). */
+export function sparseColumnsProduct(
+  colPtr: usize, entRow: usize, entVal: usize, c: usize, dy: usize, mode: i32, beta: f32, lr: f64, dst: usize, Wt: usize,
+  M: i32, N: i32, K: i32, scratch: usize,
+): void {
+  for (let o0 = 0; o0 < N; o0 += CHUNK) columnsChunk(colPtr, entRow, entVal, c, dy, mode, beta, lr, dst, Wt, M, N, K, o0, scratch);
 }

@@ -11,6 +11,7 @@
 
 import { allocate, HandgradError, type DType, type FloatArray } from './tensor.js';
 import type { Backend, Kernels } from './kernels/table.js';
+import type { PackedSparseKernels } from './kernels/packed.js';
 import { refKernels } from './kernels/ref/index.js';
 import { createWasmBackend, createWasmBackendNow, defaultWasmThreads, type WasmBackend, type WasmOptions, type WasmRuntime } from './kernels/wasm/index.js';
 import { createWebGPUBackend, type WebGPUBackend, type WebGPUOptions } from './kernels/webgpu/index.js';
@@ -232,6 +233,12 @@ export function wasmRuntime(): WasmRuntime | null {
 export function kernelsFor(dtype: DType): Kernels {
   const b = current ?? backend();
   return b.dtypes.includes(dtype) ? b.kernels : refKernels;
+}
+
+/** The packed first layer's products (kernels/packed.ts) of the backend that runs `dtype`, or null. */
+export function packedSparseFor(dtype: DType): PackedSparseKernels | null {
+  const b = current ?? backend();
+  return (b.dtypes.includes(dtype) && b.packedSparse) || null;
 }
 
 /** Storage for a tensor of this dtype, from the backend that will run its kernels. */

@@ -3,7 +3,7 @@
 //     batch (float32 on every backend; float64 once, on the reference, tight);
 //   - Linear.forwardSparse and its backward against Linear.forward / backward on the dense
 //     normalised batch (global and per-feature normalisation), gradients accumulating;
-//   - whole training steps (forward, loss, backward, SGD step with momentum) of an MLP fed the
+//   - whole training steps (forward, loss, backward, SGD step with and without momentum) of an MLP fed the
 //     sparse batch against the same MLP fed the dense batch.
 // Data: "ink on paper" rows, background 1 with about 9 % of the entries elsewhere (0, and a few
 // grey levels), like Omniglot's images.
@@ -182,7 +182,9 @@ describeBackends('sparse first layer', (run) => {
     checkLinear('float32', TOL.sparseProduct32, { mode: 'none', mean: [0], std: [1] });
   });
 
-  it('training steps (forward, cross-entropy, backward, SGD with momentum): the sparse MLP follows the dense one', () => {
+  // momentum 0.9 steps W from the gradient; plain SGD (momentum 0) takes the packed weight's fused
+  // step on the wasm backend (layers/sparse-packed.ts)
+  for (const momentum of [0.9, 0]) it(`training steps (forward, cross-entropy, backward, SGD with momentum ${momentum}): the sparse MLP follows the dense one`, () => {
     const x = inkRows(3);
     const split = { x, y: new Int32Array(ROWS), n: ROWS };
     const norm = computeNormalization(split, F, 'global');
@@ -190,7 +192,7 @@ describeBackends('sparse first layer', (run) => {
     const build = (): { net: Sequential; opt: SGD } => {
       const net = mlp(F, [60], 5, { rng: new Random(11) });
       net.layers[0]!.computeInputGradient = false;
-      return { net, opt: new SGD(net.parameters(), { lr: 0.05, momentum: 0.9 }) };
+      return { net, opt: new SGD(net.parameters(), { lr: 0.05, momentum }) };
     };
     const s = build(), d = build();
     const sparse = sparseBatch(x, BATCH, norm);

@@ -3,6 +3,7 @@
 // A backend lists the dtypes it runs in `dtypes`; every other dtype goes to the reference kernels
 // explicitly (kernelsFor in backend.ts), so no kernel is ever missing silently.
 
+import type { PackedSparseKernels } from './packed.js';
 import type { FloatArray } from '../tensor.js';
 
 /** GELU's form: 'none' (exact, x·Φ(x)) or 'tanh' (½x(1 + tanh(√(2/π)(x + 0.044715x³)))). */
@@ -410,6 +411,8 @@ export interface Backend<Kind extends string = string> {
    * its arrays live. A caller with another way to the same numbers (the sparse first layer) asks.
    */
   runsOnHost?(kernel: Exclude<keyof Kernels, 'name'>): boolean;
+  /** The packed first layer's products (packed.ts), where the backend has them (float32). */
+  readonly packedSparse?: PackedSparseKernels;
 }
 
 /**

@@ -7,9 +7,10 @@ import { kernelsFor } from '../backend.js';
 import { shapeString, type DType, type Tensor } from '../tensor.js';
 import { globalRandom, type Random } from '../random.js';
 import { initBias, initWeight, type InitName } from './init.js';
-import { gradTarget, type Parameter } from '../parameter.js';
+import { gradTarget, peekValue, type Parameter } from '../parameter.js';
 import { OutputBuffer, checkNumber, Module, type LayerConfig } from './module.js';
 import type { SparseBatch } from './sparse-input.js';
+import { PackedSparseWeight } from './sparse-packed.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -49,6 +50,8 @@ export class Linear extends Module {
   private readonly dxBuf = new OutputBuffer();
   /** The dx buffer as last zero-filled (computeInputGradient = false) and not written since. */
   private dxZeroed: Tensor | null = null;
+  /** The weight packed for sparse batches, and its deferred gradient (made on the first sparse batch). */
+  private packed: PackedSparseWeight | null = null;
 
   /** A layer from `inFeatures` to `outFeatures` (positive integers), initialised by `options.init`. */
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
@@ -101,13 +104,17 @@ export class Linear extends Module {
     const m = x?.matrix;
     if (!m || !(x.rows instanceof Int32Array)) this.fail('forwardSparse expects a SparseBatch { matrix, rows }');
     if (m.features !== this.inFeatures) this.fail(`expected a sparse batch of ${this.inFeatures} features, got ${m.features}`);
-    const dtype = this.weight.value.dtype;
+    const dtype = peekValue(this.weight).dtype;
     if (m.dtype !== dtype) this.fail(`got a ${m.dtype} sparse batch but the weights are ${dtype}`);
     const B = x.rows.length;
     const y = this.out.get([B, this.outFeatures], dtype);
     const k = kernelsFor(dtype);
-    // y = (S[rows] + 1·cᵀ) Wᵀ: the row's non-zeros times columns of W, plus W·c for every row.
-    k.sparseGemmForward(B, this.outFeatures, this.inFeatures, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.weight.value.storage, y.storage);
+    // y = (S[rows] + 1·cᵀ) Wᵀ: the row's non-zeros times columns of W, plus W·c for every row
+    // (from the packed weight where the backend keeps one, sparse-packed.ts)
+    this.packed ??= new PackedSparseWeight(this.weight, this.outFeatures, this.inFeatures);
+    if (!this.packed.forward(x, y.storage)) {
+      k.sparseGemmForward(B, this.outFeatures, this.inFeatures, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.weight.value.storage, y.storage);
+    }
     if (this.bias) k.addRowVector(y.storage, this.bias.value.storage, B, this.outFeatures);
     this.x = null;
     this.sparse = x;
@@ -123,13 +130,17 @@ export class Linear extends Module {
     // forward was y = x Wᵀ + b, so
     //   dW += dyᵀ x   (out, in) = (B, out)ᵀ (B, in)       — a TN product, accumulating (beta = 1),
     //                 or overwriting (beta = 0) a gradient zeroGrad() cleared: no fill, no read
-    const dW = gradTarget(this.weight);
     if (sparse) {
       // forward was y = (S[rows] + 1·cᵀ) Wᵀ + b, so dW += dyᵀ S[rows] + (dyᵀ 1) cᵀ: products over
-      // the non-zeros of S and a rank-one term
-      const m = sparse.matrix;
-      k.sparseGemmBackward(B, this.outFeatures, this.inFeatures, sparse.rows, m.rowPtr, m.colIdx, m.values, m.constant, dy.storage, dW.beta, dW.grad.storage);
+      // the non-zeros of S and a rank-one term, deferred where the packed weight can take it
+      // (written when read, or applied by a plain SGD step: sparse-packed.ts)
+      if (!this.packed?.backward(sparse, dy.storage)) {
+        const m = sparse.matrix;
+        const dW = gradTarget(this.weight);
+        k.sparseGemmBackward(B, this.outFeatures, this.inFeatures, sparse.rows, m.rowPtr, m.colIdx, m.values, m.constant, dy.storage, dW.beta, dW.grad.storage);
+      }
     } else {
+      const dW = gradTarget(this.weight);
       k.gemm(true, false, this.outFeatures, this.inFeatures, B, 1, dy.storage, this.x!.storage, dW.beta, dW.grad.storage);
     }
     //   db += Σ_batch dy
@@ -150,5 +161,6 @@ export class Linear extends Module {
   protected override onDtypeChange(): void {
     this.x = this.y = null;
     this.sparse = null;
+    this.packed = null;
   }
 }

@@ -62,8 +62,18 @@ export abstract class Optimizer {
     return { all, each: this.params.map((p, i) => all.subarray(flat.offsets[i]!, flat.offsets[i]! + p.value.size)) };
   }
 
-  /** The flat arrays when a step can run as one call over them (every parameter still views them), else null. */
-  protected flatForStep(): FlatParameters | null {
+  /**
+   * The flat arrays when a step can run as one call over them (every parameter still views them),
+   * else null. First reads every parameter's gradient and value except those in `skip` (stepped
+   * another way): that writes lazily cleared zeros, deferred gradients and values kept newer
+   * elsewhere into the arrays, and counts the step as a possible change of each value.
+   */
+  protected flatForStep(skip?: ReadonlySet<Parameter>): FlatParameters | null {
+    for (const p of this.params) {
+      if (skip?.has(p)) continue;
+      void p.grad;
+      void p.value;
+    }
     return this.flat && flatIsCurrent(this.params, this.flat) ? this.flat : null;
   }
 

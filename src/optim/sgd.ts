@@ -5,7 +5,7 @@
 
 import { kernelsFor } from '../backend.js';
 import { HandgradError, type FloatArray } from '../tensor.js';
-import type { Parameter } from '../parameter.js';
+import { flatRuns, pendingGradient, type Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
 /** Options of {@link SGD} (PyTorch's names and defaults). */
@@ -69,12 +69,24 @@ export class SGD extends Optimizer {
       lr: this._lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay,
       nesterov: this.nesterov, firstStep: this.stepCount === 0,
     };
-    const flat = this.flatForStep();
+    // Plain SGD applies a gradient a layer deferred (parameter.ts) straight to the value, where the
+    // layer can: p ← p − lr·∇ with the same bits, and no gradient written or read back.
+    const plain = this.momentum === 0 && this.weightDecay === 0;
+    const fused = new Set<Parameter>();
+    if (plain) for (const p of this.params) if (pendingGradient(p)?.sgdStep(this._lr)) fused.add(p);
+    const flat = this.flatForStep(fused);
     if (flat) {
-      // every parameter in one call (one threaded job); the buffer is empty without momentum
-      kernelsFor(flat.dtype).sgdStep(flat.values, flat.grads, this.flatBuffer ?? this.buffers[0]!, h);
+      // every other parameter in one call per run of them in the flat arrays (one threaded job
+      // each); the buffer is empty without momentum
+      const k = kernelsFor(flat.dtype);
+      const buffer = this.flatBuffer ?? this.buffers[0]!;
+      for (const [a, b] of flatRuns(flat, this.params, fused)) {
+        k.sgdStep(flat.values.subarray(a, b), flat.grads.subarray(a, b), buffer.length ? buffer.subarray(a, b) : buffer, h);
+      }
     } else {
-      this.params.forEach((p, i) => kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h));
+      this.params.forEach((p, i) => {
+        if (!fused.has(p)) kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h);
+      });
     }
     this.stepCount++;
   }

@@ -63,6 +63,14 @@ export const JOB_ADAM = 2;
 export const JOB_GEMM_K = 3;
 export const JOB_SPARSE_FORWARD = 4;
 export const JOB_SPARSE_BACKWARD = 5;
+/** The packed forward of a sparse first layer (sparsePackedForward): P_SP_DENSE holds Wt. */
+export const JOB_SPARSE_PACKED_FORWARD = 7;
+/**
+ * The column products of a sparse first layer (sparseColumnsProduct): P_SP_ROW_PTR, P_SP_COL_IDX,
+ * P_SP_VALUES hold colPtr, entRow, entVal; P_SP_DENSE dy; P_SP_OUT dW or W; P_SP_ROWS Wt; P_TA the
+ * mode (0 gradient, 1 SGD step); P_BETA beta; F64 slot 0 the learning rate.
+ */
+export const JOB_SPARSE_COLUMNS = 8;
 /** A blocked table kernel (kernels.ts: `blocked`): its code, item count, items per block and integer arguments below. */
 export const JOB_BLOCKED = 6;
 

@@ -18,6 +18,7 @@ import type { Backend } from '../table.js';
 import { chooseBuild, enableRelaxedSimdNow, hardwareThreads, isNode, moduleBytes, sharedMemoryAvailable, syncCompileAllowed, type Build } from './detect.js';
 import { makeKernels } from './kernels.js';
 import { MAX_PAGES, WasmRuntime, type RuntimeOptions } from './runtime.js';
+import { packedSparseKernels } from './sparse.js';
 
 export { WasmRuntime } from './runtime.js';
 
@@ -119,6 +120,7 @@ export function backendOf(rt: WasmRuntime): WasmBackend {
     name: 'wasm',
     runtime: rt,
     kernels: rt.kernels,
+    packedSparse: packedSparseKernels(rt),
     dtypes: ['float32'],
     allocate: (dtype, size) => (dtype === 'float32' ? rt.allocFloat32(size) : new Float64Array(size)),
     describe: () => {

@@ -10,11 +10,19 @@
 
 import { HandgradError } from '../../tensor.js';
 import {
-  DONE, FAILED, GEN, JOB_ADAM, JOB_GEMM_K, JOB_SGD, JOB_SPARSE_BACKWARD, JOB_SPARSE_FORWARD, INDEX_BITS, MAX_GEN, NEXT, P_K, P_KIND, P_M, P_N, P_TA, P_TB, QUIT,
+  DONE, FAILED, GEN, JOB_ADAM, JOB_GEMM_K, JOB_SGD, JOB_SPARSE_BACKWARD, JOB_SPARSE_COLUMNS, JOB_SPARSE_FORWARD, JOB_SPARSE_PACKED_FORWARD, INDEX_BITS, MAX_GEN, NEXT, P_K, P_KIND, P_M, P_N, P_TA, P_TB, QUIT,
   SLEEPERS, STARTED, STATS, STATS_SLOTS,
 } from './abi-shared.js';
 import { isNode, nodeWorkerClassNow, type NodeWorkerClass } from './detect.js';
 import { BROWSER_WORKER_SOURCE, NODE_WORKER_SOURCE, type PoolWorker, type WorkerInit } from './worker-source.js';
+
+/** The sparse products' job kinds, by name (job descriptions in errors). */
+const SPARSE_JOBS: Record<number, string> = {
+  [JOB_SPARSE_FORWARD]: 'sparseGemmForward',
+  [JOB_SPARSE_BACKWARD]: 'sparseGemmBackward',
+  [JOB_SPARSE_PACKED_FORWARD]: 'sparse packed forward',
+  [JOB_SPARSE_COLUMNS]: 'sparse column product',
+};
 
 /** A worker being started: its handle at once (to end it), and a promise settled once it is ready. */
 interface Spawned {
@@ -192,9 +200,8 @@ export class WorkerPool {
     const c = this.ctrl;
     const kind = c[P_KIND];
     if (kind === JOB_SGD || kind === JOB_ADAM) return `${kind === JOB_SGD ? 'SGD' : 'Adam'} step on ${c[P_M]} floats`;
-    if (kind === JOB_SPARSE_FORWARD || kind === JOB_SPARSE_BACKWARD) {
-      return `${kind === JOB_SPARSE_FORWARD ? 'sparseGemmForward' : 'sparseGemmBackward'} M=${c[P_M]} N=${c[P_N]} K=${c[P_K]}`;
-    }
+    const sparse = SPARSE_JOBS[kind ?? -1];
+    if (sparse) return `${sparse} M=${c[P_M]} N=${c[P_N]} K=${c[P_K]}`;
     return `GEMM ${c[P_M]}×${c[P_K]}×${c[P_N]} (transA=${c[P_TA] === 1}, transB=${c[P_TB] === 1}${kind === JOB_GEMM_K ? ', cut along K' : ''})`;
   }
 }

@@ -9,10 +9,11 @@
 // room to stage, send the call to the reference kernel (correct, slower), as the generic wrapper does.
 
 import type { FloatArray } from '../../tensor.js';
+import type { BatchColumns, PackedSparseKernels } from '../packed.js';
 import type { Kernels } from '../table.js';
 import {
-  JOB_SPARSE_BACKWARD, JOB_SPARSE_FORWARD, P_BETA, P_K, P_M, P_N, P_SP_COL_IDX, P_SP_CONST, P_SP_DENSE, P_SP_OUT,
-  P_SP_ROW_PTR, P_SP_ROWS, P_SP_SCRATCH, P_SP_VALUES,
+  F64, JOB_SPARSE_BACKWARD, JOB_SPARSE_COLUMNS, JOB_SPARSE_FORWARD, JOB_SPARSE_PACKED_FORWARD, P_BETA, P_K, P_M, P_N,
+  P_SP_COL_IDX, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_ROW_PTR, P_SP_ROWS, P_SP_SCRATCH, P_SP_VALUES, P_TA,
 } from './abi-shared.js';
 import { kernelExport } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
@@ -110,4 +111,107 @@ export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, Spar
       ref.sparseGemmBackward(M, N, K, rows, rowPtr, colIdx, values, c, dy, beta, dW);
     },
   };
+}
+
+/**
+ * The packed first layer's products (kernels/packed.ts) over a runtime: one job per call, a block
+ * per chunk of 16 output columns, as above. Every array must already be in WASM memory (the layer
+ * allocates them through the backend); otherwise a call returns false.
+ */
+export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
+  const ex = rt.instanceExports;
+  const pack = kernelExport(ex, 'packWeight');
+  const unpack = kernelExport(ex, 'unpackWeight');
+  const forward = kernelExport(ex, 'sparsePackedForward');
+  const columns = kernelExport(ex, 'sparseColumns');
+  const product = kernelExport(ex, 'sparseColumnsProduct');
+  const scratchBytes = kernelExport(ex, 'sparseScratchBytes');
+  const pool = rt.pool;
+  const ctrl = pool.ctrl;
+  const ctrlF = new Float32Array(ctrl.buffer, ctrl.byteOffset, ctrl.length);
+  const ctrlD = new Float64Array(ctrl.buffer, ctrl.byteOffset + F64 * 4, 1);
+  let scratchOff = -1;
+  let scratchCap = 0;
+  const scratch = (bytes: number): number => {
+    if (bytes > scratchCap) {
+      if (scratchOff >= 0) rt.freeBytes(scratchOff, scratchCap);
+      scratchOff = rt.allocBytes(bytes);
+      scratchCap = scratchOff >= 0 ? bytes : 0;
+    }
+    return scratchOff;
+  };
+  const resident = (...a: (Float32Array | Int32Array | FloatArray)[]): boolean =>
+    a.every((x) => x instanceof Int32Array || x instanceof Float32Array) && a.every((x) => rt.inMemory(x as Float32Array));
+  /** Threads for a product of `flops`, and thread 0's scratch (−1: no room). */
+  const plan = (M: number, N: number, K: number, flops: number): { threads: number; base: number } => {
+    const T = Math.min(pool.threads, Math.ceil(N / CHUNK));
+    const threads = T > 1 && flops >= rt.jobs.minFlopsPerThread ? pool.threads : 1;
+    return { threads, base: scratch(scratchBytes(M, K) * threads) };
+  };
+  return {
+    packedSize: (N, K) => Math.ceil(N / CHUNK) * CHUNK * K,
+    pack(W, N, K, Wt) {
+      if (!resident(W, Wt)) return false;
+      pack(W.byteOffset, N, K, Wt.byteOffset);
+      return true;
+    },
+    unpack(Wt, N, K, W) {
+      if (!resident(W, Wt)) return false;
+      unpack(Wt.byteOffset, N, K, W.byteOffset);
+      return true;
+    },
+    forward(M, N, K, rows, rowPtr, colIdx, values, c, Wt, y) {
+      if (M === 0 || N === 0) return true;
+      if (!resident(rows, rowPtr, colIdx, values, c, Wt, y)) return false;
+      let nnz = 0;
+      for (let i = 0; i < M; i++) nnz += rowPtr[rows[i]! + 1]! - rowPtr[rows[i]!]!;
+      const { threads, base } = plan(M, N, K, 2 * N * (nnz + K));
+      if (base < 0) return false;
+      if (threads === 1) {
+        forward(rows.byteOffset, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, c.byteOffset, Wt.byteOffset, y.byteOffset, M, N, K, base);
+      } else {
+        const w = pool.begin(JOB_SPARSE_PACKED_FORWARD);
+        w[P_M] = M; w[P_N] = N; w[P_K] = K;
+        w[P_SP_ROWS] = rows.byteOffset; w[P_SP_ROW_PTR] = rowPtr.byteOffset; w[P_SP_COL_IDX] = colIdx.byteOffset;
+        w[P_SP_VALUES] = values.byteOffset; w[P_SP_CONST] = c.byteOffset; w[P_SP_DENSE] = Wt.byteOffset; w[P_SP_OUT] = y.byteOffset;
+        w[P_SP_SCRATCH] = base;
+        pool.run(Math.ceil(N / CHUNK));
+      }
+      return true;
+    },
+    columns(M, K, rows, rowPtr, colIdx, values, out) {
+      if (!resident(rows, rowPtr, colIdx, values, out.colPtr, out.entRow, out.entVal)) return false;
+      columns(rows.byteOffset, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, M, K, out.colPtr.byteOffset, out.entRow.byteOffset, out.entVal.byteOffset);
+      return true;
+    },
+    gradient(M, N, K, cols, c, dy, beta, dW) {
+      return runColumns(0, M, N, K, cols, c, dy, beta, 0, dW, dW);
+    },
+    sgd(M, N, K, cols, c, dy, lr, Wt) {
+      return runColumns(1, M, N, K, cols, c, dy, 0, lr, Wt, Wt);
+    },
+  };
+
+  function runColumns(
+    mode: number, M: number, N: number, K: number, cols: BatchColumns, c: FloatArray, dy: FloatArray, beta: number, lr: number,
+    dst: FloatArray, Wt: FloatArray,
+  ): boolean {
+    if (N === 0 || K === 0) return true;
+    if (!resident(cols.colPtr, cols.entRow, cols.entVal, c, dy, dst, Wt)) return false;
+    const { threads, base } = plan(M, N, K, 2 * N * (cols.entRow.length + K));
+    if (base < 0) return false;
+    if (threads === 1) {
+      product(cols.colPtr.byteOffset, cols.entRow.byteOffset, cols.entVal.byteOffset, c.byteOffset, dy.byteOffset, mode, beta, lr, dst.byteOffset, Wt.byteOffset, M, N, K, base);
+    } else {
+      const w = pool.begin(JOB_SPARSE_COLUMNS);
+      w[P_M] = M; w[P_N] = N; w[P_K] = K; w[P_TA] = mode;
+      ctrlF[P_BETA] = beta;
+      ctrlD[0] = lr;
+      w[P_SP_ROWS] = Wt.byteOffset; w[P_SP_ROW_PTR] = cols.colPtr.byteOffset; w[P_SP_COL_IDX] = cols.entRow.byteOffset;
+      w[P_SP_VALUES] = cols.entVal.byteOffset; w[P_SP_CONST] = c.byteOffset; w[P_SP_DENSE] = dy.byteOffset; w[P_SP_OUT] = dst.byteOffset;
+      w[P_SP_SCRATCH] = base;
+      pool.run(Math.ceil(N / CHUNK));
+    }
+    return true;
+  }
 }
