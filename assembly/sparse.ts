@@ -415,27 +415,36 @@ export function packWeight(W: usize, N: i32, K: i32, Wt: usize): void {
 /** W [N, K] = the rows of Wt (packWeight's inverse on the rows inside N). */
 export function unpackWeight(Wt: usize, N: i32, K: i32, W: usize): void {
   const ld = <usize>K * 4;
-  for (let o0 = 0; o0 < N; o0 += CHUNK) {
-    const tile = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
-    const n = min(CHUNK, N - o0);
-    for (let q = 0; q < n; q += 4) {
-      const m = min(4, n - q);
-      let k = 0;
-      for (; k + 4 <= K; k += 4) {
-        const p = tile + <usize>k * ROW + <usize>q * 4;
-        const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const base = W + <usize>(o0 + q) * ld + <usize>k * 4;
-        v128.store(base, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        if (m > 1) v128.store(base + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-        if (m > 2) v128.store(base + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-        if (m > 3) v128.store(base + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-      }
-      for (; k < K; k++) {
-        for (let r = q; r < q + m; r++) store<f32>(W + <usize>(o0 + r) * ld + <usize>k * 4, load<f32>(tile + <usize>k * ROW + <usize>r * 4));
+  for (let o0 = 0; o0 < N; o0 += CHUNK) storeTile(Wt + <usize>(o0 / CHUNK) * <usize>K * ROW, K, W + <usize>o0 * ld, ld, min(CHUNK, N - o0), 0);
+}
+
+/**
+ * dst[r, kk] = beta·dst[r, kk] + tile[kk][r] for r < n, kk < kn: a tile of kn rows of CHUNK lanes
+ * written transposed into n rows of stride ld bytes (4×4 transposes; beta as writeGrad).
+ */
+function storeTile(tile: usize, kn: i32, dst: usize, ld: usize, n: i32, beta: f32): void {
+  const vb = f32x4.splat(beta);
+  for (let q = 0; q < n; q += 4) {
+    const m = min(4, n - q);
+    let kk = 0;
+    for (; kk + 4 <= kn; kk += 4) {
+      const p = tile + <usize>kk * ROW + <usize>q * 4;
+      const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const base = dst + <usize>q * ld + <usize>kk * 4;
+      writeGrad(base, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), beta, vb);
+      if (m > 1) writeGrad(base + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), beta, vb);
+      if (m > 2) writeGrad(base + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), beta, vb);
+      if (m > 3) writeGrad(base + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), beta, vb);
+    }
+    for (; kk < kn; kk++) {
+      for (let r = q; r < q + m; r++) {
+        const p = dst + <usize>r * ld + <usize>kk * 4;
+        const v = load<f32>(tile + <usize>kk * ROW + <usize>r * 4);
+        store<f32>(p, beta == 0 ? v : beta * load<f32>(p) + v);
       }
     }
   }
@@ -515,7 +524,6 @@ function columnsChunk(
   const vlr = f64x2.splat(lr);
   const wt = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
   const ld = <usize>K * 4;
-  const vb = f32x4.splat(beta);
   let e = load<i32>(colPtr);
   for (let k0 = 0; k0 < K; k0 += KB) {
     const kn = min(KB, K - k0);
@@ -548,33 +556,8 @@ function columnsChunk(
         v128.store(w, n0); v128.store(w, n1, 16); v128.store(w, n2, 32); v128.store(w, n3, 48);
       }
     }
-    if (mode != 0) continue;
-    // dW[o0 + r, k0 + kk] = beta·dW + tile[kk][r]: 4×4 transposes
-    const bw: f32 = beta;
-    for (let q = 0; q < n; q += 4) {
-      const m = min(4, n - q);
-      let kk = 0;
-      for (; kk + 4 <= kn; kk += 4) {
-        const p = tile + <usize>kk * ROW + <usize>q * 4;
-        const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const base = dst + <usize>(o0 + q) * ld + <usize>(k0 + kk) * 4;
-        writeGrad(base, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), bw, vb);
-        if (m > 1) writeGrad(base + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), bw, vb);
-        if (m > 2) writeGrad(base + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), bw, vb);
-        if (m > 3) writeGrad(base + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), bw, vb);
-      }
-      for (; kk < kn; kk++) {
-        for (let r = q; r < q + m; r++) {
-          const p = dst + <usize>(o0 + r) * ld + <usize>(k0 + kk) * 4;
-          const v = load<f32>(tile + <usize>kk * ROW + <usize>r * 4);
-          store<f32>(p, bw == 0 ? v : bw * load<f32>(p) + v);
-        }
-      }
-    }
+    // dW[o0 + r, k0 + kk] = beta·dW + tile[kk][r]
+    if (mode == 0) storeTile(tile, kn, dst + <usize>o0 * ld + <usize>k0 * 4, ld, n, beta);
   }
 }
 

@@ -27,21 +27,15 @@ import { Tensor, type DType, type FloatArray } from '../src/tensor.js';
 import { computeNormalization, normalizeInto, type Normalization } from '../src/train/loader.js';
 import { describeBackends, describeOnce, expectOnBackend, tensorOnBackend } from './backends.js';
 import { expectClose } from './harness.js';
+import { inkRowsOf } from './ink-rows.js';
 import { TOL } from './tolerances.js';
 
 const F = 300;
 const ROWS = 40;
 
-/** ROWS × F "ink on paper" values: 1 except ~9 % (mostly 0, some grey), seeded. */
-function inkRows(seed: number, rows = ROWS, features = F): Float32Array {
-  const rng = new Random(seed);
-  const x = new Float32Array(rows * features).fill(1);
-  for (let i = 0; i < x.length; i++) {
-    const u = rng.uniform();
-    if (u < 0.07) x[i] = 0;
-    else if (u < 0.09) x[i] = Math.round(rng.uniform() * 255) / 255;
-  }
-  return x;
+/** ROWS × F "ink on paper" values (ink-rows.ts), seeded. */
+function inkRows(seed: number): Float32Array {
+  return inkRowsOf(seed, ROWS, F);
 }
 
 /** The normalised dense batch of `rows` (same arithmetic as the loader's dense path). */

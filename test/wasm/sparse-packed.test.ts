@@ -23,20 +23,14 @@ import type { Optimizer } from '../../src/optim/optimizer.js';
 import { SGD } from '../../src/optim/sgd.js';
 import { Random } from '../../src/random.js';
 import { BACKENDS, FLOAT64_RUN, useBackend } from '../backends.js';
+import { inkRowsOf } from '../ink-rows.js';
 
 const F = 300;
 const ROWS = 48;
 
-/** ROWS × F "ink on paper" values: 1 except ~9 % (mostly 0, some grey), seeded. */
+/** ROWS × F "ink on paper" values (ink-rows.ts), seeded. */
 function inkRows(seed: number): Float32Array {
-  const rng = new Random(seed);
-  const x = new Float32Array(ROWS * F).fill(1);
-  for (let i = 0; i < x.length; i++) {
-    const u = rng.uniform();
-    if (u < 0.07) x[i] = 0;
-    else if (u < 0.09) x[i] = Math.round(rng.uniform() * 255) / 255;
-  }
-  return x;
+  return inkRowsOf(seed, ROWS, F);
 }
 
 function batchOf(matrix: SparseRows, rows: readonly number[]): SparseBatch {

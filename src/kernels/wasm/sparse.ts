@@ -23,6 +23,20 @@ export type SparseKernelName = 'sparseGemmForward' | 'sparseGemmBackward';
 /** Output columns per block (assembly/sparse.ts CHUNK). */
 const CHUNK = 16;
 
+/** Byte offset of `bytes` of scratch (kept and grown on demand), or −1 when the heap has no room. */
+function growingScratch(rt: WasmRuntime): (bytes: number) => number {
+  let offset = -1;
+  let capacity = 0;
+  return (bytes) => {
+    if (bytes > capacity) {
+      if (offset >= 0) rt.freeBytes(offset, capacity);
+      offset = rt.allocBytes(bytes);
+      capacity = offset >= 0 ? bytes : 0;
+    }
+    return offset;
+  };
+}
+
 /** The two sparse kernels over a runtime; `ref` runs what cannot run in WASM memory. */
 export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, SparseKernelName> {
   const ex = rt.instanceExports;
@@ -32,17 +46,7 @@ export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, Spar
   const pool = rt.pool;
   const ctrl = pool.ctrl;
   const ctrlF = new Float32Array(ctrl.buffer, ctrl.byteOffset, ctrl.length);
-  let scratchOff = -1;
-  let scratchCap = 0;
-  /** Byte offset of `bytes` of scratch (kept and grown on demand), or −1 when the heap has no room. */
-  const scratch = (bytes: number): number => {
-    if (bytes > scratchCap) {
-      if (scratchOff >= 0) rt.freeBytes(scratchOff, scratchCap);
-      scratchOff = rt.allocBytes(bytes);
-      scratchCap = scratchOff >= 0 ? bytes : 0;
-    }
-    return scratchOff;
-  };
+  const scratch = growingScratch(rt);
 
   // Staging of the batch's arrays, vectors made once: rows, c, the dense operand, the output.
   const arrays: (KernelArray | null)[] = [null, null, null, null];
@@ -130,16 +134,7 @@ export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
   const ctrl = pool.ctrl;
   const ctrlF = new Float32Array(ctrl.buffer, ctrl.byteOffset, ctrl.length);
   const ctrlD = new Float64Array(ctrl.buffer, ctrl.byteOffset + F64 * 4, 1);
-  let scratchOff = -1;
-  let scratchCap = 0;
-  const scratch = (bytes: number): number => {
-    if (bytes > scratchCap) {
-      if (scratchOff >= 0) rt.freeBytes(scratchOff, scratchCap);
-      scratchOff = rt.allocBytes(bytes);
-      scratchCap = scratchOff >= 0 ? bytes : 0;
-    }
-    return scratchOff;
-  };
+  const scratch = growingScratch(rt);
   const resident = (...a: (Float32Array | Int32Array | FloatArray)[]): boolean =>
     a.every((x) => x instanceof Int32Array || x instanceof Float32Array) && a.every((x) => rt.inMemory(x as Float32Array));
   /** Threads for a product of `flops`, and thread 0's scratch (−1: no room). */
