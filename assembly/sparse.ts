@@ -27,7 +27,7 @@
 // k increasing), whatever KB is: a row's cursor carries its position from block to block.
 
 import {
-  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, P_M, P_N, P_K, P_BETA, P_TA, F64, JOB_SPARSE_FORWARD, JOB_SPARSE_BACKWARD,
+  NEXT, DONE, INDEX_BITS, STATS, STATS_SLOTS, P_M, P_N, P_K, P_BETA, P_TA, P_TB, P_ALPHA, P_A, P_B, P_C, F64, JOB_SPARSE_FORWARD, JOB_SPARSE_BACKWARD,
   JOB_SPARSE_PACKED_FORWARD, P_SP_ROWS, P_SP_ROW_PTR, P_SP_COL_IDX, P_SP_VALUES, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_SCRATCH,
 } from '../src/kernels/wasm/abi-shared';
 import { lo, hi, narrow } from './widen';
@@ -326,7 +326,12 @@ export function sparseJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
   const c = <usize>load<i32>(ctrl + <usize>P_SP_CONST * 4), dense = <usize>load<i32>(ctrl + <usize>P_SP_DENSE * 4);
   const out = <usize>load<i32>(ctrl + <usize>P_SP_OUT * 4);
   const scratch = <usize>load<i32>(ctrl + <usize>P_SP_SCRATCH * 4) + <usize>tid * <usize>sparseScratchBytes(M, K);
-  const total = (N + CHUNK - 1) / CHUNK;
+  const chunks = (N + CHUNK - 1) / CHUNK;
+  // the packed products: P_TB non-zero when every value is P_ALPHA; the packed forward with
+  // P_TA non-zero also sorts the batch by column (into P_A, P_B, P_C) as its block 0
+  const uni = load<i32>(ctrl + <usize>P_TB * 4), v = load<f32>(ctrl + <usize>P_ALPHA * 4);
+  const sort = kind == JOB_SPARSE_PACKED_FORWARD && load<i32>(ctrl + <usize>P_TA * 4) != 0 ? 1 : 0;
+  const total = chunks + sort;
   while (true) {
     const cur = atomic.load<i32>(ctrl + <usize>NEXT * 4);
     if (<i32>(<u32>cur >> INDEX_BITS) != gen) return; // another job by now
@@ -335,11 +340,17 @@ export function sparseJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
     if (atomic.cmpxchg<i32>(ctrl + <usize>NEXT * 4, cur, cur + 1) != cur) continue;
     if (kind == JOB_SPARSE_FORWARD) forwardChunk(rows, rowPtr, colIdx, values, c, dense, out, M, N, K, idx * CHUNK, scratch);
     else if (kind == JOB_SPARSE_BACKWARD) backwardChunk(rows, rowPtr, colIdx, values, c, dense, beta, out, M, N, K, idx * CHUNK, scratch);
-    else if (kind == JOB_SPARSE_PACKED_FORWARD) packedForwardChunk(rows, rowPtr, colIdx, values, c, dense, out, M, N, K, idx * CHUNK, scratch);
-    else {
+    else if (kind == JOB_SPARSE_PACKED_FORWARD) {
+      if (idx < sort) {
+        const colPtr = <usize>load<i32>(ctrl + <usize>P_A * 4), entRow = <usize>load<i32>(ctrl + <usize>P_B * 4);
+        sparseColumns(rows, rowPtr, colIdx, values, M, K, colPtr, entRow, <usize>load<i32>(ctrl + <usize>P_C * 4));
+      } else {
+        packedForwardChunk(rows, rowPtr, colIdx, values, uni, v, c, dense, out, M, N, K, (idx - sort) * CHUNK, scratch);
+      }
+    } else {
       // the column products: rowPtr, colIdx, values hold colPtr, entRow, entVal; rows holds Wt
       const lr = load<f64>(ctrl + <usize>(F64 * 4));
-      columnsChunk(rowPtr, colIdx, values, c, dense, load<i32>(ctrl + <usize>P_TA * 4), beta, lr, out, rows, M, N, K, idx * CHUNK, scratch);
+      columnsChunk(rowPtr, colIdx, values, uni, v, c, dense, load<i32>(ctrl + <usize>P_TA * 4), beta, lr, out, rows, M, N, K, idx * CHUNK, scratch);
     }
     if (tid < STATS_SLOTS) atomic.add<i32>(ctrl + <usize>(STATS + tid) * 4, 1);
     atomic.add<i32>(ctrl + <usize>DONE * 4, 1);
@@ -355,6 +366,8 @@ export function sparseJob(ctrl: usize, tid: i32, gen: i32, kind: i32): void {
 // of transposing W block by block.
 //   packWeight:          Wt = W in the packed layout (lanes past N copy row N − 1, never stored)
 //   packedForwardChunk:  y = A·Wᵀ from Wt, the same sums in the same order as forwardChunk
+// Where every value of S is one number u (binary drawings under a global normalisation), both
+// take it from a register instead of loading each: the same products, the same bits.
 // The backward runs by columns of the batch instead of by its rows: sparseColumns sorts the
 // batch's non-zeros by column (stable: rows in batch order inside a column), then for each k
 //   e[r] = (Σ_{i ∈ column k} values·dy[i, o0 + r]) + g[r]·c[k]      (the sums of backwardChunk, in
@@ -452,9 +465,10 @@ function storeTile(tile: usize, kn: i32, dst: usize, ld: usize, n: i32, beta: f3
 
 /** forwardChunk with W packed: the chunk's tile is Wt's chunk, read in place. */
 function packedForwardChunk(
-  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, Wt: usize, y: usize,
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, uni: i32, u: f32, c: usize, Wt: usize, y: usize,
   M: i32, N: i32, K: i32, o0: i32, scratch: usize,
 ): void {
+  const uv = f32x4.splat(u);
   const z = f32x4.splat(0);
   const tile = Wt + <usize>(o0 / CHUNK) * <usize>K * ROW;
   // wc[o] = Σ_k c[k]·W[o, k], k increasing
@@ -472,7 +486,18 @@ function packedForwardChunk(
     const r = <usize>load<i32>(rows + <usize>i * 4) * 4;
     const end = load<i32>(rowPtr + r, 4);
     let a0 = z, a1 = z, a2 = z, a3 = z;
-    for (let j = load<i32>(rowPtr + r); j < end; j++) {
+    let j = load<i32>(rowPtr + r);
+    if (uni) {
+      // every value u: the same products, without a load of each
+      for (; j < end; j++) {
+        const t = tile + (<usize>load<i32>(colIdx + <usize>j * 4) << 6);
+        a0 = madd(uv, v128.load(t), a0);
+        a1 = madd(uv, v128.load(t, 16), a1);
+        a2 = madd(uv, v128.load(t, 32), a2);
+        a3 = madd(uv, v128.load(t, 48), a3);
+      }
+    }
+    for (; j < end; j++) {
       const v = v128.load32_splat(values + <usize>j * 4);
       const t = tile + (<usize>load<i32>(colIdx + <usize>j * 4) << 6);
       a0 = madd(v, v128.load(t), a0);
@@ -501,9 +526,10 @@ function packedForwardChunk(
  * into dst = dW (beta as writeGrad); mode 1 steps Wt (dst unused).
  */
 function columnsChunk(
-  colPtr: usize, entRow: usize, entVal: usize, c: usize, dy: usize, mode: i32, beta: f32, lr: f64, dst: usize, Wt: usize,
+  colPtr: usize, entRow: usize, entVal: usize, uni: i32, u: f32, c: usize, dy: usize, mode: i32, beta: f32, lr: f64, dst: usize, Wt: usize,
   M: i32, N: i32, K: i32, o0: i32, scratch: usize,
 ): void {
+  const uv = f32x4.splat(u);
   const z = f32x4.splat(0);
   const tile = scratch;
   const d = accArea(scratch, K);
@@ -532,6 +558,15 @@ function columnsChunk(
       // Σ over column k's entries, rows in batch order
       const end = load<i32>(colPtr + <usize>k * 4, 4);
       let a0 = z, a1 = z, a2 = z, a3 = z;
+      if (uni) {
+        for (; e < end; e++) {
+          const di = d + <usize>load<i32>(entRow + <usize>e * 4);
+          a0 = madd(uv, v128.load(di), a0);
+          a1 = madd(uv, v128.load(di, 16), a1);
+          a2 = madd(uv, v128.load(di, 32), a2);
+          a3 = madd(uv, v128.load(di, 48), a3);
+        }
+      }
       for (; e < end; e++) {
         const v = v128.load32_splat(entVal + <usize>e * 4);
         const di = d + <usize>load<i32>(entRow + <usize>e * 4);
@@ -563,16 +598,16 @@ function columnsChunk(
 
 /** Every chunk of packedForwardChunk on the calling thread; `scratch` holds sparseScratchBytes(M, K). */
 export function sparsePackedForward(
-  rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, Wt: usize, y: usize,
+  rows: usize, rowPtr: usize, colIdx: usize, values: usize, uni: i32, u: f32, c: usize, Wt: usize, y: usize,
   M: i32, N: i32, K: i32, scratch: usize,
 ): void {
-  for (let o0 = 0; o0 < N; o0 += CHUNK) packedForwardChunk(rows, rowPtr, colIdx, values, c, Wt, y, M, N, K, o0, scratch);
+  for (let o0 = 0; o0 < N; o0 += CHUNK) packedForwardChunk(rows, rowPtr, colIdx, values, uni, u, c, Wt, y, M, N, K, o0, scratch);
 }
 
 /** Every chunk of columnsChunk on the calling thread; `scratch` holds sparseScratchBytes(M, K). */
 export function sparseColumnsProduct(
-  colPtr: usize, entRow: usize, entVal: usize, c: usize, dy: usize, mode: i32, beta: f32, lr: f64, dst: usize, Wt: usize,
+  colPtr: usize, entRow: usize, entVal: usize, uni: i32, u: f32, c: usize, dy: usize, mode: i32, beta: f32, lr: f64, dst: usize, Wt: usize,
   M: i32, N: i32, K: i32, scratch: usize,
 ): void {
-  for (let o0 = 0; o0 < N; o0 += CHUNK) columnsChunk(colPtr, entRow, entVal, c, dy, mode, beta, lr, dst, Wt, M, N, K, o0, scratch);
+  for (let o0 = 0; o0 < N; o0 += CHUNK) columnsChunk(colPtr, entRow, entVal, uni, u, c, dy, mode, beta, lr, dst, Wt, M, N, K, o0, scratch);
 }

@@ -6,6 +6,8 @@
 // same pass. Every product gives the bits of the table's kernels (and of sgdStep after
 // sparseGemmBackward): only where the numbers live and how often they are read differ.
 //   A[i, k] = S[rows[i], k] + c[k], S in CSR (rowPtr, colIdx, values) as in the table.
+// `uniform`: the one value every stored entry of S holds (SparseRows.uniform), or null; the
+// products then take it from a register instead of loading each (the same bits).
 // Each method returns false, having done nothing, when it cannot run (an array outside the
 // backend's memory); the caller then takes the table's kernels.
 
@@ -28,20 +30,23 @@ export interface PackedSparseKernels {
   pack(W: FloatArray, N: number, K: number, Wt: FloatArray): boolean;
   /** W [N, K] = Wt, unpacked. */
   unpack(Wt: FloatArray, N: number, K: number, W: FloatArray): boolean;
-  /** y[M, N] = A · Wᵀ from the packed Wt: the bits of sparseGemmForward. */
+  /**
+   * y[M, N] = A · Wᵀ from the packed Wt: the bits of sparseGemmForward. With `sortInto`, also
+   * columns() of the batch into it (in the same job: a backward to come needs them).
+   */
   forward(
     M: number, N: number, K: number, rows: Int32Array, rowPtr: Int32Array, colIdx: Int32Array,
-    values: FloatArray, c: FloatArray, Wt: FloatArray, y: FloatArray,
+    values: FloatArray, uniform: number | null, c: FloatArray, Wt: FloatArray, y: FloatArray, sortInto: BatchColumns | null,
   ): boolean;
   /** The batch's non-zeros by column into `out` (rows in batch order within a column). */
   columns(
     M: number, K: number, rows: Int32Array, rowPtr: Int32Array, colIdx: Int32Array, values: FloatArray, out: BatchColumns,
   ): boolean;
   /** dW[N, K] = beta·dW + dyᵀ·A from the batch's columns: the bits of sparseGemmBackward. */
-  gradient(M: number, N: number, K: number, cols: BatchColumns, c: FloatArray, dy: FloatArray, beta: number, dW: FloatArray): boolean;
+  gradient(M: number, N: number, K: number, cols: BatchColumns, uniform: number | null, c: FloatArray, dy: FloatArray, beta: number, dW: FloatArray): boolean;
   /**
    * Wt ← Wt − lr·(dyᵀ·A) in the packed layout, with no gradient written: the bits of
    * sparseGemmBackward (beta 0) followed by a plain sgdStep (no momentum, no weight decay).
    */
-  sgd(M: number, N: number, K: number, cols: BatchColumns, c: FloatArray, dy: FloatArray, lr: number, Wt: FloatArray): boolean;
+  sgd(M: number, N: number, K: number, cols: BatchColumns, uniform: number | null, c: FloatArray, dy: FloatArray, lr: number, Wt: FloatArray): boolean;
 }

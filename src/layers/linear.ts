@@ -112,7 +112,7 @@ export class Linear extends Module {
     // y = (S[rows] + 1·cᵀ) Wᵀ: the row's non-zeros times columns of W, plus W·c for every row
     // (from the packed weight where the backend keeps one, sparse-packed.ts)
     this.packed ??= new PackedSparseWeight(this.weight, this.outFeatures, this.inFeatures);
-    if (!this.packed.forward(x, y.storage)) {
+    if (!this.packed.forward(x, y.storage, this.training)) {
       k.sparseGemmForward(B, this.outFeatures, this.inFeatures, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.weight.value.storage, y.storage);
     }
     if (this.bias) k.addRowVector(y.storage, this.bias.value.storage, B, this.outFeatures);

@@ -41,6 +41,11 @@ export class SparseRows {
   /** c: the normalised background, (b − μ_k)/σ_k per feature. */
   readonly constant: FloatArray;
   /**
+   * The one value every stored entry holds (binary data under one σ: Omniglot's ink), or null
+   * when they differ or none is stored. Products may then take it from a register.
+   */
+  readonly uniform: number | null = null;
+  /**
    * The backend storage that holds values, colIdx and rowPtr for float32 (one block, the index
    * arrays are Int32 views on it, so the wasm kernels find all three in WASM memory). Kept here:
    * the backend frees a block once the array it handed out is collected, and a view on the
@@ -116,6 +121,8 @@ export class SparseRows {
       for (let f = 0; f < features; f++) constant[f] = (b - mean[f]!) / std[f]!;
     }
     rowPtr[n] = j;
+    const u = values[0];
+    if (u !== undefined && values.every((v) => v === u)) (m as { uniform: number | null }).uniform = u;
     return m;
   }
 

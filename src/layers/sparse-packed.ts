@@ -4,8 +4,9 @@
 //
 //   forward   y = batch·Wᵀ read from the packed Wt[⌈N/16⌉][K][16]: each non-zero's 16 weights of
 //             a chunk are contiguous, where W [N, K] would need a transpose per step;
-//   backward  sorts the batch's non-zeros by column and copies dy, and leaves dW = dyᵀ·batch to
-//             be written later (parameter.ts: deferGradient);
+//   backward  sorts the batch's non-zeros by column (or takes the sort a training forward did in
+//             its own job, into a second buffer: the first still serves a deferred gradient),
+//             copies dy, and leaves dW = dyᵀ·batch to be written later (parameter.ts: deferGradient);
 //   step      a plain SGD step (optim/sgd.ts) applies dW to Wt in one pass by columns, with no
 //             dW written and W itself left stale until something reads `p.value`; any other
 //             optimiser, clipping or a read of `p.grad` writes dW into the gradient first.
@@ -22,7 +23,17 @@ import {
   deferGradient, flushGradient, markValueStale, peekValue, valueVersion, type DeferredGradient, type Parameter,
 } from '../parameter.js';
 import type { FloatArray } from '../tensor.js';
-import type { SparseBatch } from './sparse-input.js';
+import type { SparseBatch, SparseRows } from './sparse-input.js';
+
+/** Sorted columns of a batch, with the backend blocks under the index arrays (kept alive with them). */
+type Columns = BatchColumns & { blocks: FloatArray[] };
+
+/** Stored entries of a batch's rows. */
+function nnzOf(x: SparseBatch): number {
+  let nnz = 0;
+  for (let i = 0; i < x.rows.length; i++) nnz += x.matrix.rowPtr[x.rows[i]! + 1]! - x.matrix.rowPtr[x.rows[i]!]!;
+  return nnz;
+}
 
 /** An Int32Array of n entries on a backend block (kept with it: the backend frees a collected block). */
 function intBlock(n: number): { ints: Int32Array; block: FloatArray } {
@@ -41,10 +52,15 @@ export class PackedSparseWeight implements DeferredGradient {
   /** Pack again when Wt goes stale: a fused step happened since the last packing. */
   private repackPays = true;
   // The last backward's batch: its columns, dy, constant row, and its CSR for the table's kernel.
-  private cols: (BatchColumns & { blocks: FloatArray[] }) | null = null;
+  private cols: Columns | null = null;
   private dy: FloatArray | null = null;
   private rows: { ints: Int32Array; block: FloatArray } | null = null;
-  private batch: { M: number; c: FloatArray; rowPtr: Int32Array; colIdx: Int32Array; values: FloatArray } | null = null;
+  private batch: { M: number; c: FloatArray; rowPtr: Int32Array; colIdx: Int32Array; values: FloatArray; uniform: number | null } | null = null;
+  /** The columns a training forward sorted for the backward to come, and of which batch (a copy of its rows). */
+  private sorted: { cols: Columns; matrix: SparseRows; M: number } | null = null;
+  private sortedRows = new Int32Array(0);
+  /** The other buffer: cols hold the batch of a deferred gradient while the next forward sorts. */
+  private spare: Columns | null = null;
 
   constructor(weight: Parameter, outFeatures: number, inFeatures: number) {
     this.weight = weight;
@@ -71,8 +87,11 @@ export class PackedSparseWeight implements DeferredGradient {
     return this.packedAt >= 0;
   }
 
-  /** y[B, N] = batch·Wᵀ from Wt; false (nothing done) when the caller should run the table's kernel on W. */
-  forward(x: SparseBatch, y: FloatArray): boolean {
+  /**
+   * y[B, N] = batch·Wᵀ from Wt; false (nothing done) when the caller should run the table's kernel
+   * on W. `training`: a backward will follow, so the same job also sorts the batch by column.
+   */
+  forward(x: SparseBatch, y: FloatArray, training: boolean): boolean {
     const k = this.kernels();
     if (!k) return false;
     if (!this.current()) {
@@ -80,7 +99,32 @@ export class PackedSparseWeight implements DeferredGradient {
       this.repackPays = false;
     }
     const m = x.matrix;
-    return k.forward(x.rows.length, this.N, this.K, x.rows, m.rowPtr, m.colIdx, m.values, m.constant, this.Wt!, y);
+    const M = x.rows.length;
+    const into = training ? (this.spare = this.columnsFor(nnzOf(x), this.spare)) : null;
+    this.sorted = null;
+    if (!k.forward(M, this.N, this.K, x.rows, m.rowPtr, m.colIdx, m.values, m.uniform, m.constant, this.Wt!, y, into)) return false;
+    if (into) {
+      if (this.sortedRows.length < M) this.sortedRows = new Int32Array(M);
+      this.sortedRows.set(x.rows);
+      this.sorted = { cols: into, matrix: m, M };
+    }
+    return true;
+  }
+
+  /** `have` when it holds `nnz` entries of this layer's K, else new buffers. */
+  private columnsFor(nnz: number, have: Columns | null): Columns {
+    if (have && have.entRow.length >= nnz && have.colPtr.length === this.K + 1) return have;
+    const colPtr = intBlock(this.K + 1), entRow = intBlock(Math.max(nnz, 1024));
+    const entVal = allocateFor('float32', entRow.ints.length);
+    return { colPtr: colPtr.ints, entRow: entRow.ints, entVal, blocks: [colPtr.block, entRow.block] };
+  }
+
+  /** Whether the last training forward sorted exactly this batch. */
+  private sortedIs(x: SparseBatch): boolean {
+    const s = this.sorted;
+    if (!s || s.matrix !== x.matrix || s.M !== x.rows.length) return false;
+    for (let i = 0; i < s.M; i++) if (this.sortedRows[i] !== x.rows[i]) return false;
+    return true;
   }
 
   /**
@@ -94,19 +138,21 @@ export class PackedSparseWeight implements DeferredGradient {
     flushGradient(this.weight);
     const m = x.matrix;
     const M = x.rows.length;
-    let nnz = 0;
-    for (let i = 0; i < M; i++) nnz += m.rowPtr[x.rows[i]! + 1]! - m.rowPtr[x.rows[i]!]!;
-    if (!this.cols || this.cols.entRow.length < nnz || this.cols.colPtr.length !== this.K + 1) {
-      const colPtr = intBlock(this.K + 1), entRow = intBlock(Math.max(nnz, 1024));
-      const entVal = allocateFor('float32', entRow.ints.length);
-      this.cols = { colPtr: colPtr.ints, entRow: entRow.ints, entVal, blocks: [colPtr.block, entRow.block] };
+    if (this.sortedIs(x)) {
+      // the forward sorted this batch into the spare buffers: they become the current ones
+      const previous = this.cols;
+      this.cols = this.sorted!.cols;
+      this.spare = previous;
+    } else {
+      this.cols = this.columnsFor(nnzOf(x), this.cols === this.spare ? null : this.cols);
+      if (!k.columns(M, this.K, x.rows, m.rowPtr, m.colIdx, m.values, this.cols)) return false;
     }
+    this.sorted = null;
     if (!this.dy || this.dy.length < dy.length) this.dy = allocateFor('float32', dy.length);
     if (!this.rows || this.rows.ints.length < M) this.rows = intBlock(M);
     this.dy.set(dy);
     this.rows.ints.set(x.rows);
-    if (!k.columns(M, this.K, x.rows, m.rowPtr, m.colIdx, m.values, this.cols)) return false;
-    this.batch = { M, c: m.constant, rowPtr: m.rowPtr, colIdx: m.colIdx, values: m.values };
+    this.batch = { M, c: m.constant, rowPtr: m.rowPtr, colIdx: m.colIdx, values: m.values, uniform: m.uniform };
     return deferGradient(this.weight, this);
   }
 
@@ -114,7 +160,7 @@ export class PackedSparseWeight implements DeferredGradient {
   materialize(grad: FloatArray, beta: 0 | 1): void {
     const b = this.batch!;
     const dy = this.dy!.subarray(0, b.M * this.N);
-    if (this.kernels()?.gradient(b.M, this.N, this.K, this.cols!, b.c, dy, beta, grad)) return;
+    if (this.kernels()?.gradient(b.M, this.N, this.K, this.cols!, b.uniform, b.c, dy, beta, grad)) return;
     kernelsFor('float32').sparseGemmBackward(b.M, this.N, this.K, this.rows!.ints.subarray(0, b.M), b.rowPtr, b.colIdx, b.values, b.c, dy, beta, grad);
   }
 
@@ -125,7 +171,7 @@ export class PackedSparseWeight implements DeferredGradient {
     if (!k || !b) return false;
     if (!this.current() && !this.pack(k)) return false;
     const Wt = this.Wt!;
-    if (!k.sgd(b.M, this.N, this.K, this.cols!, b.c, this.dy!.subarray(0, b.M * this.N), lr, Wt)) return false;
+    if (!k.sgd(b.M, this.N, this.K, this.cols!, b.uniform, b.c, this.dy!.subarray(0, b.M * this.N), lr, Wt)) return false;
     this.repackPays = true;
     markValueStale(this.weight, (W) => this.unpack(k, Wt, W));
     return true;

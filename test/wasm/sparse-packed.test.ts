@@ -28,9 +28,13 @@ import { inkRowsOf } from '../ink-rows.js';
 const F = 300;
 const ROWS = 48;
 
-/** ROWS × F "ink on paper" values (ink-rows.ts), seeded. */
-function inkRows(seed: number): Float32Array {
-  return inkRowsOf(seed, ROWS, F);
+/**
+ * ROWS × F "ink on paper" values (ink-rows.ts), seeded; `binary`: grey levels set to 0, so that
+ * every stored value of the sparse form is one number (SparseRows.uniform, as Omniglot's).
+ */
+function inkRows(seed: number, binary = false): Float32Array {
+  const x = inkRowsOf(seed, ROWS, F);
+  return binary ? x.map((v) => (v === 1 ? 1 : 0)) : x;
 }
 
 function batchOf(matrix: SparseRows, rows: readonly number[]): SparseBatch {
@@ -77,8 +81,8 @@ type Step = (net: Sequential, opt: Optimizer, loss: () => void) => void;
  * Trains two copies of one MLP (F → 37 → 5) on sparse batches of 8 rows for `steps` steps, one on
  * `packed`, one on `plain`, each step run by `step`; returns every parameter's values after each step.
  */
-function twin(packed: Backend, plain: Backend, optimizer: (net: Sequential) => Optimizer, steps: number, step: Step): Float32Array[][][] {
-  const x = inkRows(5);
+function twin(packed: Backend, plain: Backend, optimizer: (net: Sequential) => Optimizer, steps: number, step: Step, binary = false): Float32Array[][][] {
+  const x = inkRows(5, binary);
   const out: Float32Array[][][] = [];
   for (const b of [packed, plain]) {
     setBackend(b);
@@ -123,8 +127,10 @@ for (const run of BACKENDS.filter((r) => r.name === 'wasm')) {
       expect(k, 'the wasm backend has the packed products').toBeDefined();
       const t = kernelsFor('float32');
       const rng = new Random(3);
-      for (const N of [37, 150]) {
-        const matrix = SparseRows.fromDense(inkRows(N), ROWS, F, { background: 1, mean: [0.85], std: [0.33] });
+      for (const [N, binary] of [[37, false], [150, false], [37, true], [150, true]] as const) {
+        const matrix = SparseRows.fromDense(inkRows(N, binary), ROWS, F, { background: 1, mean: [0.85], std: [0.33] });
+        if (binary) expect(matrix.uniform, 'binary data: one stored value').toBeCloseTo(-1 / 0.33, 5);
+        else expect(matrix.uniform, 'grey levels: values differ').toBeNull();
         const rows = Array.from({ length: 40 }, (_, i) => (i * 7) % ROWS);
         const { rows: idx } = batchOf(matrix, rows);
         const M = rows.length;
@@ -135,48 +141,60 @@ for (const run of BACKENDS.filter((r) => r.name === 'wasm')) {
         const W2 = stored(new Float32Array(N * F));
         expect(k.unpack(Wt, N, F, W2)).toBe(true);
         expectSameBits(W2, W, `N=${N}: unpack(pack(W))`);
-        const y = stored(new Float32Array(M * N)), y2 = stored(new Float32Array(M * N));
-        t.sparseGemmForward(M, N, F, idx, rowPtr, colIdx, values, c, W, y);
-        expect(k.forward(M, N, F, idx, rowPtr, colIdx, values, c, Wt, y2)).toBe(true);
-        expectSameBits(y2, y, `N=${N}: forward`);
+        const u = matrix.uniform;
         let nnz = 0;
         for (const r of rows) nnz += rowPtr[r + 1]! - rowPtr[r]!;
         const block = (n: number): Int32Array => {
           const f = allocateFor('float32', n);
           return new Int32Array(f.buffer, f.byteOffset, n);
         };
-        const cols = { colPtr: block(F + 1), entRow: block(nnz), entVal: allocateFor('float32', nnz) };
+        const columns = () => ({ colPtr: block(F + 1), entRow: block(nnz), entVal: allocateFor('float32', nnz) });
+        const y = stored(new Float32Array(M * N)), y2 = stored(new Float32Array(M * N));
+        t.sparseGemmForward(M, N, F, idx, rowPtr, colIdx, values, c, W, y);
+        // the forward alone, and with the batch's sort in the same job
+        expect(k.forward(M, N, F, idx, rowPtr, colIdx, values, u, c, Wt, y2, null)).toBe(true);
+        expectSameBits(y2, y, `N=${N}, binary ${binary}: forward`);
+        const sorted = columns();
+        y2.fill(0);
+        expect(k.forward(M, N, F, idx, rowPtr, colIdx, values, u, c, Wt, y2, sorted)).toBe(true);
+        expectSameBits(y2, y, `N=${N}, binary ${binary}: forward that also sorts`);
+        const cols = columns();
         expect(k.columns(M, F, idx, rowPtr, colIdx, values, cols)).toBe(true);
+        expect(Array.from(sorted.colPtr)).toEqual(Array.from(cols.colPtr));
+        expect(Array.from(sorted.entRow)).toEqual(Array.from(cols.entRow));
+        expectSameBits(sorted.entVal, cols.entVal, `N=${N}: the forward's sort`);
         const dy = stored(Array.from({ length: M * N }, () => rng.uniform() - 0.5));
         for (const beta of [0, 1]) {
           const start = Array.from({ length: N * F }, () => rng.uniform());
           const dW = stored(start), dW2 = stored(start);
           t.sparseGemmBackward(M, N, F, idx, rowPtr, colIdx, values, c, dy, beta, dW);
-          expect(k.gradient(M, N, F, cols, c, dy, beta, dW2)).toBe(true);
-          expectSameBits(dW2, dW, `N=${N}: gradient, beta ${beta}`);
+          expect(k.gradient(M, N, F, cols, u, c, dy, beta, dW2)).toBe(true);
+          expectSameBits(dW2, dW, `N=${N}, binary ${binary}: gradient, beta ${beta}`);
         }
         const dW = stored(new Float32Array(N * F));
         t.sparseGemmBackward(M, N, F, idx, rowPtr, colIdx, values, c, dy, 0, dW);
         t.sgdStep(W, dW, new Float32Array(0), { lr: 0.07, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, firstStep: true });
-        expect(k.sgd(M, N, F, cols, c, dy, 0.07, Wt)).toBe(true);
+        expect(k.sgd(M, N, F, cols, u, c, dy, 0.07, Wt)).toBe(true);
         expect(k.unpack(Wt, N, F, W2)).toBe(true);
-        expectSameBits(W2, W, `N=${N}: sgd = sparseGemmBackward then sgdStep`);
+        expectSameBits(W2, W, `N=${N}, binary ${binary}: sgd = sparseGemmBackward then sgdStep`);
       }
     });
 
-    it('plain SGD: the packed weight and the fused step train the bits of the table kernels, and run every step', () => {
-      const { packed, plain, calls } = variants(base);
-      const traces = twin(packed, plain, (net) => new SGD(net.parameters(), { lr: 0.1 }), 6, (net, opt, loss) => {
-        opt.zeroGrad();
-        loss();
-        opt.step();
+    for (const binary of [false, true]) {
+      it(`plain SGD${binary ? ', binary data' : ''}: the packed weight and the fused step train the bits of the table kernels, and run every step`, () => {
+        const { packed, plain, calls } = variants(base);
+        const traces = twin(packed, plain, (net) => new SGD(net.parameters(), { lr: 0.1 }), 6, (net, opt, loss) => {
+          opt.zeroGrad();
+          loss();
+          opt.step();
+        }, binary);
+        expectSameTraces(traces, 'plain SGD');
+        expect(calls.forward, 'packed forwards').toBe(6);
+        expect(calls.sgd, 'fused SGD steps').toBe(6);
+        expect(calls.gradient ?? 0, 'gradients written').toBe(0);
+        setBackend(base);
       });
-      expectSameTraces(traces, 'plain SGD');
-      expect(calls.forward, 'packed forwards').toBe(6);
-      expect(calls.sgd, 'fused SGD steps').toBe(6);
-      expect(calls.gradient ?? 0, 'gradients written').toBe(0);
-      setBackend(base);
-    });
+    }
 
     it('p.grad read before the step, and gradient clipping, see the gradient the table kernel writes', () => {
       const { packed, plain, calls } = variants(base);

@@ -63,12 +63,17 @@ export const JOB_ADAM = 2;
 export const JOB_GEMM_K = 3;
 export const JOB_SPARSE_FORWARD = 4;
 export const JOB_SPARSE_BACKWARD = 5;
-/** The packed forward of a sparse first layer (sparsePackedForward): P_SP_DENSE holds Wt. */
+/**
+ * The packed forward of a sparse first layer (sparsePackedForward): P_SP_DENSE holds Wt; P_TB
+ * non-zero when every value is the f32 in P_ALPHA; P_TA non-zero: block 0 also sorts the batch
+ * by column (sparseColumns) into P_A, P_B, P_C (colPtr, entRow, entVal), the chunks follow.
+ */
 export const JOB_SPARSE_PACKED_FORWARD = 7;
 /**
  * The column products of a sparse first layer (sparseColumnsProduct): P_SP_ROW_PTR, P_SP_COL_IDX,
  * P_SP_VALUES hold colPtr, entRow, entVal; P_SP_DENSE dy; P_SP_OUT dW or W; P_SP_ROWS Wt; P_TA the
- * mode (0 gradient, 1 SGD step); P_BETA beta; F64 slot 0 the learning rate.
+ * mode (0 gradient, 1 SGD step); P_TB and P_ALPHA the one value, as for the forward; P_BETA beta;
+ * F64 slot 0 the learning rate.
  */
 export const JOB_SPARSE_COLUMNS = 8;
 /** A blocked table kernel (kernels.ts: `blocked`): its code, item count, items per block and integer arguments below. */

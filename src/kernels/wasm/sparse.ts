@@ -12,8 +12,8 @@ import type { FloatArray } from '../../tensor.js';
 import type { BatchColumns, PackedSparseKernels } from '../packed.js';
 import type { Kernels } from '../table.js';
 import {
-  F64, JOB_SPARSE_BACKWARD, JOB_SPARSE_COLUMNS, JOB_SPARSE_FORWARD, JOB_SPARSE_PACKED_FORWARD, P_BETA, P_K, P_M, P_N,
-  P_SP_COL_IDX, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_ROW_PTR, P_SP_ROWS, P_SP_SCRATCH, P_SP_VALUES, P_TA,
+  F64, JOB_SPARSE_BACKWARD, JOB_SPARSE_COLUMNS, JOB_SPARSE_FORWARD, JOB_SPARSE_PACKED_FORWARD, P_A, P_ALPHA, P_B, P_BETA, P_C,
+  P_K, P_M, P_N, P_SP_COL_IDX, P_SP_CONST, P_SP_DENSE, P_SP_OUT, P_SP_ROW_PTR, P_SP_ROWS, P_SP_SCRATCH, P_SP_VALUES, P_TA, P_TB,
 } from './abi-shared.js';
 import { kernelExport } from './abi.js';
 import { STAGE, type KernelArray, type Mode, type WasmRuntime } from './runtime.js';
@@ -155,22 +155,31 @@ export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
       unpack(Wt.byteOffset, N, K, W.byteOffset);
       return true;
     },
-    forward(M, N, K, rows, rowPtr, colIdx, values, c, Wt, y) {
-      if (M === 0 || N === 0) return true;
+    forward(M, N, K, rows, rowPtr, colIdx, values, uniform, c, Wt, y, sortInto) {
+      if (M === 0 || N === 0) return sortInto === null || this.columns(M, K, rows, rowPtr, colIdx, values, sortInto);
       if (!resident(rows, rowPtr, colIdx, values, c, Wt, y)) return false;
+      if (sortInto && !resident(sortInto.colPtr, sortInto.entRow, sortInto.entVal)) return false;
       let nnz = 0;
       for (let i = 0; i < M; i++) nnz += rowPtr[rows[i]! + 1]! - rowPtr[rows[i]!]!;
       const { threads, base } = plan(M, N, K, 2 * N * (nnz + K));
       if (base < 0) return false;
+      const uni = uniform === null ? 0 : 1, u = uniform ?? 0;
       if (threads === 1) {
-        forward(rows.byteOffset, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, c.byteOffset, Wt.byteOffset, y.byteOffset, M, N, K, base);
+        if (sortInto) this.columns(M, K, rows, rowPtr, colIdx, values, sortInto);
+        forward(rows.byteOffset, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, uni, u, c.byteOffset, Wt.byteOffset, y.byteOffset, M, N, K, base);
       } else {
+        // the sort is one more block of the job, taken by whichever thread comes first
         const w = pool.begin(JOB_SPARSE_PACKED_FORWARD);
         w[P_M] = M; w[P_N] = N; w[P_K] = K;
         w[P_SP_ROWS] = rows.byteOffset; w[P_SP_ROW_PTR] = rowPtr.byteOffset; w[P_SP_COL_IDX] = colIdx.byteOffset;
         w[P_SP_VALUES] = values.byteOffset; w[P_SP_CONST] = c.byteOffset; w[P_SP_DENSE] = Wt.byteOffset; w[P_SP_OUT] = y.byteOffset;
         w[P_SP_SCRATCH] = base;
-        pool.run(Math.ceil(N / CHUNK));
+        w[P_TB] = uni; ctrlF[P_ALPHA] = u;
+        w[P_TA] = sortInto ? 1 : 0;
+        if (sortInto) {
+          w[P_A] = sortInto.colPtr.byteOffset; w[P_B] = sortInto.entRow.byteOffset; w[P_C] = sortInto.entVal.byteOffset;
+        }
+        pool.run(Math.ceil(N / CHUNK) + (sortInto ? 1 : 0));
       }
       return true;
     },
@@ -179,27 +188,29 @@ export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
       columns(rows.byteOffset, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, M, K, out.colPtr.byteOffset, out.entRow.byteOffset, out.entVal.byteOffset);
       return true;
     },
-    gradient(M, N, K, cols, c, dy, beta, dW) {
-      return runColumns(0, M, N, K, cols, c, dy, beta, 0, dW, dW);
+    gradient(M, N, K, cols, uniform, c, dy, beta, dW) {
+      return runColumns(0, M, N, K, cols, uniform, c, dy, beta, 0, dW, dW);
     },
-    sgd(M, N, K, cols, c, dy, lr, Wt) {
-      return runColumns(1, M, N, K, cols, c, dy, 0, lr, Wt, Wt);
+    sgd(M, N, K, cols, uniform, c, dy, lr, Wt) {
+      return runColumns(1, M, N, K, cols, uniform, c, dy, 0, lr, Wt, Wt);
     },
   };
 
   function runColumns(
-    mode: number, M: number, N: number, K: number, cols: BatchColumns, c: FloatArray, dy: FloatArray, beta: number, lr: number,
-    dst: FloatArray, Wt: FloatArray,
+    mode: number, M: number, N: number, K: number, cols: BatchColumns, uniform: number | null, c: FloatArray, dy: FloatArray,
+    beta: number, lr: number, dst: FloatArray, Wt: FloatArray,
   ): boolean {
+    const uni = uniform === null ? 0 : 1, u = uniform ?? 0;
     if (N === 0 || K === 0) return true;
     if (!resident(cols.colPtr, cols.entRow, cols.entVal, c, dy, dst, Wt)) return false;
     const { threads, base } = plan(M, N, K, 2 * N * (cols.entRow.length + K));
     if (base < 0) return false;
     if (threads === 1) {
-      product(cols.colPtr.byteOffset, cols.entRow.byteOffset, cols.entVal.byteOffset, c.byteOffset, dy.byteOffset, mode, beta, lr, dst.byteOffset, Wt.byteOffset, M, N, K, base);
+      product(cols.colPtr.byteOffset, cols.entRow.byteOffset, cols.entVal.byteOffset, uni, u, c.byteOffset, dy.byteOffset, mode, beta, lr, dst.byteOffset, Wt.byteOffset, M, N, K, base);
     } else {
       const w = pool.begin(JOB_SPARSE_COLUMNS);
-      w[P_M] = M; w[P_N] = N; w[P_K] = K; w[P_TA] = mode;
+      w[P_M] = M; w[P_N] = N; w[P_K] = K; w[P_TA] = mode; w[P_TB] = uni;
+      ctrlF[P_ALPHA] = u;
       ctrlF[P_BETA] = beta;
       ctrlD[0] = lr;
       w[P_SP_ROWS] = Wt.byteOffset; w[P_SP_ROW_PTR] = cols.colPtr.byteOffset; w[P_SP_COL_IDX] = cols.entRow.byteOffset;
