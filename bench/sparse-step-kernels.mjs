@@ -4,6 +4,11 @@
 //   fwd   sparseGemmForward    y = (S[rows] + 1·cᵀ)·Wᵀ
 //   bwd   sparseGemmBackward   dW = dyᵀ·(S[rows] + 1·cᵀ)   (beta 0, as after zeroGrad)
 //   sgd   sgdStep              W ← W − lr·dW               (lr 0.01, no momentum: W3r's rule)
+//   pfwd  sparseColumns + sparsePackedForward     the same y from the packed weight, the batch
+//                                                 sorted by column for the backward
+//   psgd  sparseColumnsProduct (mode 1)           bwd then sgd in one pass, on the packed weight
+//   (the packed pair, where a build has it, is the step the Linear layer runs with plain SGD:
+//   pfwd + psgd against fwd + bwd + sgd)
 // each call on the next of 4 copies of W and dW (53 MB: more than the last-level cache, as W and
 // dW are by the time a step comes back to them). bench/sparse-kernels.mjs times the same
 // products with W hot in the cache, beside the dense GEMM.
@@ -24,7 +29,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, def) => takeOption(args, name, def);
 const rounds = Number(opt('--rounds', '7'));
-const only = opt('--only', 'fwd,bwd,sgd').split(',');
+const only = opt('--only', 'fwd,bwd,sgd,pfwd,psgd').split(',');
 const omniglotDir = process.env.HANDGRAD_OMNIGLOT_DIR ?? join(root, '..', 'shared', 'data', 'omniglot');
 const specs = args.length ? args.map((a) => a.split('=')) : [['relaxed', join(root, 'src/kernels/wasm/generated/relaxed-plain.ts')]];
 
@@ -59,13 +64,26 @@ function instantiate(label, path) {
   const dWs = W0.map(() => alloc(4 * N * K));
   // (a build whose sparseScratchBytes takes M and K only ignores the third argument)
   const scratch = alloc(ex.sparseScratchBytes(M, K, nnz));
+  // the packed first layer (builds that have it): W packed, the batch's columns, one stored value
+  const packed = typeof ex.sparsePackedForward === 'function';
+  const Wts = packed ? W0.map(() => alloc(4 * Math.ceil(N / 16) * 16 * K)) : [];
+  const pcp = alloc(4 * (K + 1)), per = alloc(4 * nnz), pev = alloc(4 * nnz);
   if (!fits()) throw new Error(`${label}: 128 MiB is not enough`);
+  Wts.forEach((at, i) => ex.packWeight(Ws[i], N, K, at));
   let next = 0;
   const kernels = {
     fwd: (i) => ex.sparseGemmForward(pr, pp, pc, pv, pk, Ws[i], py, M, N, K, scratch),
     bwd: (i) => ex.sparseGemmBackward(pr, pp, pc, pv, pk, pdy, dWs[i], M, N, K, 0, scratch),
     sgd: (i) => ex.sgdStep(Ws[i], dWs[i], 0, N * K, LR, 0, 0, 0, 0, 0),
+    // packed forward (the sort of the batch by column included, as a training step runs it), and
+    // the backward by columns with the SGD step applied to the packed weight
+    pfwd: (i) => {
+      ex.sparseColumns(pr, pp, pc, pv, M, K, pcp, per, pev);
+      ex.sparsePackedForward(pr, pp, pc, pv, 1, values[0], pk, Wts[i], py, M, N, K, scratch);
+    },
+    psgd: (i) => ex.sparseColumnsProduct(pcp, per, pev, 1, values[0], pk, pdy, 1, 0, LR, 0, Wts[i], M, N, K, scratch),
   };
+  if (!packed) for (const name of ['pfwd', 'psgd']) kernels[name] = () => {};
   return {
     label,
     call: (name) => kernels[name](next++ % COPIES),
