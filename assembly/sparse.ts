@@ -17,7 +17,7 @@
 //             after the last block y[i, o0 + ·] = acc[i] + wc.
 //   backward: d[i] = dy[i, o0 + ·] (zero past N), g = Σ_i d[i];
 //             tile = 0; tile[colIdx[j] − k0] += values[j]·d[i] over the block's non-zeros;
-//             dW[o0 + r, k0 + kk] = beta·dW + g[r]·c[k0 + kk] + tile[kk][r].
+//             tile[kk] += g·c[k0 + kk]; dW[o0 + r, k0 + kk] = beta·dW + tile[kk][r].
 // Each non-zero costs one vector load per FMA (no row of W is shared between two rows of the
 // batch): the forward's 4 chains run at the FMA latency, 4 cycles a non-zero. Measured beside it
 // (bench/sparse-kernels.mjs, real Omniglot, 11025 → 150): chunks of 32 columns (8 chains,
@@ -32,7 +32,7 @@ import {
 } from '../src/kernels/wasm/abi-shared';
 import { lo, hi, narrow } from './widen';
 
-/** Output columns per chunk (4 vectors; the `CHUNK > 16` branches are the 8-vector variant). */
+/** Output columns per chunk: 4 f32x4 lane groups (every loop below is written for 4). */
 const CHUNK: i32 = 16;
 /** Bytes of one tile row: CHUNK floats. */
 const ROW: usize = <usize>CHUNK * 4;
@@ -126,7 +126,6 @@ function forwardChunk(
   rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, W: usize, y: usize,
   M: i32, N: i32, K: i32, o0: i32, scratch: usize,
 ): void {
-  const z = f32x4.splat(0);
   const tile = scratch;
   const acc = accArea(scratch, K);
   const wc = vecArea(scratch, M, K);
@@ -137,10 +136,8 @@ function forwardChunk(
     const kn = min(KB, K - k0);
     // the tile: W[o0 .. o0+CHUNK−1, k0 .. k0+kn) transposed
     for (let q = 0; q < CHUNK; q += 4) transposeRows(W, N, K, o0 + q, k0, kn, tile + <usize>q * 4);
-    // wc[o] = Σ_k c[k]·W[o, k], k increasing (8 independent chains, one per vector of the chunk)
+    // wc[o] = Σ_k c[k]·W[o, k], k increasing (4 independent chains, one per vector of the chunk)
     let w0 = v128.load(wc), w1 = v128.load(wc, 16), w2 = v128.load(wc, 32), w3 = v128.load(wc, 48);
-    let w4 = z, w5 = z, w6 = z, w7 = z;
-    if (CHUNK > 16) { w4 = v128.load(wc, 64); w5 = v128.load(wc, 80); w6 = v128.load(wc, 96); w7 = v128.load(wc, 112); }
     for (let kk = 0; kk < kn; kk++) {
       const cv = v128.load32_splat(c + <usize>(k0 + kk) * 4);
       const t = tile + <usize>kk * ROW;
@@ -148,15 +145,8 @@ function forwardChunk(
       w1 = madd(cv, v128.load(t, 16), w1);
       w2 = madd(cv, v128.load(t, 32), w2);
       w3 = madd(cv, v128.load(t, 48), w3);
-      if (CHUNK > 16) {
-        w4 = madd(cv, v128.load(t, 64), w4);
-        w5 = madd(cv, v128.load(t, 80), w5);
-        w6 = madd(cv, v128.load(t, 96), w6);
-        w7 = madd(cv, v128.load(t, 112), w7);
-      }
     }
     v128.store(wc, w0); v128.store(wc, w1, 16); v128.store(wc, w2, 32); v128.store(wc, w3, 48);
-    if (CHUNK > 16) { v128.store(wc, w4, 64); v128.store(wc, w5, 80); v128.store(wc, w6, 96); v128.store(wc, w7, 112); }
     // every row's non-zeros in this block
     const kEnd = k0 + kn;
     for (let i = 0; i < M; i++) {
@@ -165,8 +155,6 @@ function forwardChunk(
       const end = load<i32>(rowPtr + <usize>load<i32>(rows + <usize>i * 4) * 4, 4);
       const a = acc + <usize>i * ROW;
       let a0 = v128.load(a), a1 = v128.load(a, 16), a2 = v128.load(a, 32), a3 = v128.load(a, 48);
-      let a4 = z, a5 = z, a6 = z, a7 = z;
-      if (CHUNK > 16) { a4 = v128.load(a, 64); a5 = v128.load(a, 80); a6 = v128.load(a, 96); a7 = v128.load(a, 112); }
       for (; j < end; j++) {
         const col = load<i32>(colIdx + <usize>j * 4);
         if (col >= kEnd) break;
@@ -176,16 +164,9 @@ function forwardChunk(
         a1 = madd(v, v128.load(t, 16), a1);
         a2 = madd(v, v128.load(t, 32), a2);
         a3 = madd(v, v128.load(t, 48), a3);
-        if (CHUNK > 16) {
-          a4 = madd(v, v128.load(t, 64), a4);
-          a5 = madd(v, v128.load(t, 80), a5);
-          a6 = madd(v, v128.load(t, 96), a6);
-          a7 = madd(v, v128.load(t, 112), a7);
-        }
       }
       store<i32>(cp, j);
       v128.store(a, a0); v128.store(a, a1, 16); v128.store(a, a2, 32); v128.store(a, a3, 48);
-      if (CHUNK > 16) { v128.store(a, a4, 64); v128.store(a, a5, 80); v128.store(a, a6, 96); v128.store(a, a7, 112); }
     }
   }
   // y[i, o0 + r] = acc[i][r] + wc[r] for the chunk's columns inside N
@@ -205,7 +186,6 @@ function backwardChunk(
   rows: usize, rowPtr: usize, colIdx: usize, values: usize, c: usize, dy: usize, beta: f32, dW: usize,
   M: i32, N: i32, K: i32, o0: i32, scratch: usize,
 ): void {
-  const z = f32x4.splat(0);
   const tile = scratch;
   const d = accArea(scratch, K);
   const g = vecArea(scratch, M, K);
@@ -224,7 +204,7 @@ function backwardChunk(
   }
   startCursors(M, rows, rowPtr, cur);
   const ld = <usize>K * 4;
-  const vb = f32x4.splat(beta);
+  const g0 = v128.load(g), g1 = v128.load(g, 16), g2 = v128.load(g, 32), g3 = v128.load(g, 48);
   for (let k0 = 0; k0 < K; k0 += KB) {
     const kn = min(KB, K - k0);
     zeroRows(tile, kn);
@@ -236,8 +216,6 @@ function backwardChunk(
       const end = load<i32>(rowPtr + <usize>load<i32>(rows + <usize>i * 4) * 4, 4);
       const di = d + <usize>i * ROW;
       const d0 = v128.load(di), d1 = v128.load(di, 16), d2 = v128.load(di, 32), d3 = v128.load(di, 48);
-      let d4 = z, d5 = z, d6 = z, d7 = z;
-      if (CHUNK > 16) { d4 = v128.load(di, 64); d5 = v128.load(di, 80); d6 = v128.load(di, 96); d7 = v128.load(di, 112); }
       for (; j < end; j++) {
         const col = load<i32>(colIdx + <usize>j * 4);
         if (col >= kEnd) break;
@@ -247,44 +225,19 @@ function backwardChunk(
         v128.store(t, madd(v, d1, v128.load(t, 16)), 16);
         v128.store(t, madd(v, d2, v128.load(t, 32)), 32);
         v128.store(t, madd(v, d3, v128.load(t, 48)), 48);
-        if (CHUNK > 16) {
-          v128.store(t, madd(v, d4, v128.load(t, 64)), 64);
-          v128.store(t, madd(v, d5, v128.load(t, 80)), 80);
-          v128.store(t, madd(v, d6, v128.load(t, 96)), 96);
-          v128.store(t, madd(v, d7, v128.load(t, 112)), 112);
-        }
       }
       store<i32>(cp, j);
     }
-    // dW[o0 + r, k0 + kk] = beta·dW + g[r]·c[k0 + kk] + tile[kk][r]: 4×4 transposes of the tile
-    for (let q = 0; q < n; q += 4) {
-      const m = min(4, n - q);
-      const g0 = v128.load32_splat(g + <usize>q * 4), g1 = v128.load32_splat(g + <usize>q * 4, 4);
-      const g2 = v128.load32_splat(g + <usize>q * 4, 8), g3 = v128.load32_splat(g + <usize>q * 4, 12);
-      let kk = 0;
-      for (; kk + 4 <= kn; kk += 4) {
-        const p = tile + <usize>kk * ROW + <usize>q * 4;
-        const r0 = v128.load(p), r1 = v128.load(p + ROW), r2 = v128.load(p + 2 * ROW), r3 = v128.load(p + 3 * ROW);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const cv = v128.load(c + <usize>(k0 + kk) * 4);
-        const base = dW + <usize>(o0 + q) * ld + <usize>(k0 + kk) * 4;
-        writeGrad(base, madd(g0, cv, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)), beta, vb);
-        if (m > 1) writeGrad(base + ld, madd(g1, cv, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)), beta, vb);
-        if (m > 2) writeGrad(base + 2 * ld, madd(g2, cv, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)), beta, vb);
-        if (m > 3) writeGrad(base + 3 * ld, madd(g3, cv, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)), beta, vb);
-      }
-      for (; kk < kn; kk++) {
-        const cv = load<f32>(c + <usize>(k0 + kk) * 4);
-        for (let r = q; r < q + m; r++) {
-          const p = dW + <usize>(o0 + r) * ld + <usize>(k0 + kk) * 4;
-          const v = load<f32>(g + <usize>r * 4) * cv + load<f32>(tile + <usize>kk * ROW + <usize>r * 4);
-          store<f32>(p, beta == 0 ? v : beta * load<f32>(p) + v);
-        }
-      }
+    // tile[kk][r] += g[r]·c[k0 + kk] (the rank-one term), then dW[o0 + r, k0 + kk] = beta·dW + tile[kk][r]
+    for (let kk = 0; kk < kn; kk++) {
+      const cv = v128.load32_splat(c + <usize>(k0 + kk) * 4);
+      const t = tile + <usize>kk * ROW;
+      v128.store(t, madd(g0, cv, v128.load(t)));
+      v128.store(t, madd(g1, cv, v128.load(t, 16)), 16);
+      v128.store(t, madd(g2, cv, v128.load(t, 32)), 32);
+      v128.store(t, madd(g3, cv, v128.load(t, 48)), 48);
     }
+    storeTile(tile, kn, dW + <usize>o0 * ld + <usize>k0 * 4, ld, n, beta);
   }
 }
 

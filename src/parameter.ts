@@ -183,11 +183,6 @@ export function valueVersion(p: Parameter): number {
   return p instanceof LazyZeroParameter ? p.version : -1;
 }
 
-/** Counts an optimiser's step of `p` as a possible change of its value. */
-export function countStep(p: Parameter): void {
-  if (p instanceof LazyZeroParameter) p.version++;
-}
-
 /**
  * Says that `p`'s value lives newer in its owner's copy: the next read of `p.value` calls
  * `unpack(value)` first. False (nothing marked) for a parameter not made by createParameter.

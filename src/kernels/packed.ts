@@ -50,3 +50,10 @@ export interface PackedSparseKernels {
    */
   sgd(M: number, N: number, K: number, cols: BatchColumns, uniform: number | null, c: FloatArray, dy: FloatArray, lr: number, Wt: FloatArray): boolean;
 }
+
+/** Stored entries of the batch rows[0 … M−1] of a CSR matrix (rowPtr). */
+export function batchNonZeros(rows: Int32Array, rowPtr: Int32Array): number {
+  let nnz = 0;
+  for (let i = 0; i < rows.length; i++) nnz += rowPtr[rows[i]! + 1]! - rowPtr[rows[i]!]!;
+  return nnz;
+}

@@ -18,7 +18,7 @@
 // and the table's kernels run on W).
 
 import { allocateFor, kernelsFor, packedSparseFor } from '../backend.js';
-import type { BatchColumns, PackedSparseKernels } from '../kernels/packed.js';
+import { batchNonZeros, type BatchColumns, type PackedSparseKernels } from '../kernels/packed.js';
 import {
   deferGradient, flushGradient, markValueStale, peekValue, valueVersion, type DeferredGradient, type Parameter,
 } from '../parameter.js';
@@ -28,12 +28,6 @@ import type { SparseBatch, SparseRows } from './sparse-input.js';
 /** Sorted columns of a batch, with the backend blocks under the index arrays (kept alive with them). */
 type Columns = BatchColumns & { blocks: FloatArray[] };
 
-/** Stored entries of a batch's rows. */
-function nnzOf(x: SparseBatch): number {
-  let nnz = 0;
-  for (let i = 0; i < x.rows.length; i++) nnz += x.matrix.rowPtr[x.rows[i]! + 1]! - x.matrix.rowPtr[x.rows[i]!]!;
-  return nnz;
-}
 
 /** An Int32Array of n entries on a backend block (kept with it: the backend frees a collected block). */
 function intBlock(n: number): { ints: Int32Array; block: FloatArray } {
@@ -51,14 +45,18 @@ export class PackedSparseWeight implements DeferredGradient {
   private packedAt = -1;
   /** Pack again when Wt goes stale: a fused step happened since the last packing. */
   private repackPays = true;
-  // The last backward's batch: its columns, dy, constant row, and its CSR for the table's kernel.
+  // The last backward's batch: its data set's sparse form and size, its columns, dy, and a copy
+  // of its rows (for the table's kernel where the packed ones cannot run).
+  private matrix: SparseRows | null = null;
+  private M = 0;
   private cols: Columns | null = null;
   private dy: FloatArray | null = null;
   private rows: { ints: Int32Array; block: FloatArray } | null = null;
-  private batch: { M: number; c: FloatArray; rowPtr: Int32Array; colIdx: Int32Array; values: FloatArray; uniform: number | null } | null = null;
-  /** The columns a training forward sorted for the backward to come, and of which batch (a copy of its rows). */
-  private sorted: { cols: Columns; matrix: SparseRows; M: number } | null = null;
+  /** The columns a training forward sorted for the backward to come (null: none), and of which batch (a copy of its rows). */
+  private sorted: Columns | null = null;
+  private sortedMatrix: SparseRows | null = null;
   private sortedRows = new Int32Array(0);
+  private sortedM = 0;
   /** The other buffer: cols hold the batch of a deferred gradient while the next forward sorts. */
   private spare: Columns | null = null;
 
@@ -100,13 +98,15 @@ export class PackedSparseWeight implements DeferredGradient {
     }
     const m = x.matrix;
     const M = x.rows.length;
-    const into = training ? (this.spare = this.columnsFor(nnzOf(x), this.spare)) : null;
+    const into = training ? (this.spare = this.columnsFor(batchNonZeros(x.rows, x.matrix.rowPtr), this.spare)) : null;
     this.sorted = null;
     if (!k.forward(M, this.N, this.K, x.rows, m.rowPtr, m.colIdx, m.values, m.uniform, m.constant, this.Wt!, y, into)) return false;
     if (into) {
       if (this.sortedRows.length < M) this.sortedRows = new Int32Array(M);
       this.sortedRows.set(x.rows);
-      this.sorted = { cols: into, matrix: m, M };
+      this.sorted = into;
+      this.sortedMatrix = m;
+      this.sortedM = M;
     }
     return true;
   }
@@ -121,9 +121,8 @@ export class PackedSparseWeight implements DeferredGradient {
 
   /** Whether the last training forward sorted exactly this batch. */
   private sortedIs(x: SparseBatch): boolean {
-    const s = this.sorted;
-    if (!s || s.matrix !== x.matrix || s.M !== x.rows.length) return false;
-    for (let i = 0; i < s.M; i++) if (this.sortedRows[i] !== x.rows[i]) return false;
+    if (!this.sorted || this.sortedMatrix !== x.matrix || this.sortedM !== x.rows.length) return false;
+    for (let i = 0; i < this.sortedM; i++) if (this.sortedRows[i] !== x.rows[i]) return false;
     return true;
   }
 
@@ -141,37 +140,38 @@ export class PackedSparseWeight implements DeferredGradient {
     if (this.sortedIs(x)) {
       // the forward sorted this batch into the spare buffers: they become the current ones
       const previous = this.cols;
-      this.cols = this.sorted!.cols;
+      this.cols = this.sorted;
       this.spare = previous;
     } else {
-      this.cols = this.columnsFor(nnzOf(x), this.cols === this.spare ? null : this.cols);
+      this.cols = this.columnsFor(batchNonZeros(x.rows, x.matrix.rowPtr), this.cols === this.spare ? null : this.cols);
       if (!k.columns(M, this.K, x.rows, m.rowPtr, m.colIdx, m.values, this.cols)) return false;
     }
     this.sorted = null;
-    if (!this.dy || this.dy.length < dy.length) this.dy = allocateFor('float32', dy.length);
+    if (this.dy?.length !== dy.length) this.dy = allocateFor('float32', dy.length);
     if (!this.rows || this.rows.ints.length < M) this.rows = intBlock(M);
     this.dy.set(dy);
     this.rows.ints.set(x.rows);
-    this.batch = { M, c: m.constant, rowPtr: m.rowPtr, colIdx: m.colIdx, values: m.values, uniform: m.uniform };
+    this.matrix = m;
+    this.M = M;
     return deferGradient(this.weight, this);
   }
 
   /** grad ← beta·grad + dyᵀ·batch (the deferred gradient written). */
   materialize(grad: FloatArray, beta: 0 | 1): void {
-    const b = this.batch!;
-    const dy = this.dy!.subarray(0, b.M * this.N);
-    if (this.kernels()?.gradient(b.M, this.N, this.K, this.cols!, b.uniform, b.c, dy, beta, grad)) return;
-    kernelsFor('float32').sparseGemmBackward(b.M, this.N, this.K, this.rows!.ints.subarray(0, b.M), b.rowPtr, b.colIdx, b.values, b.c, dy, beta, grad);
+    const m = this.matrix!, M = this.M;
+    const dy = this.dy!;
+    if (this.kernels()?.gradient(M, this.N, this.K, this.cols!, m.uniform, m.constant, dy, beta, grad)) return;
+    kernelsFor('float32').sparseGemmBackward(M, this.N, this.K, this.rows!.ints.subarray(0, M), m.rowPtr, m.colIdx, m.values, m.constant, dy, beta, grad);
   }
 
   /** W ← W − lr·dyᵀ·batch in Wt (W left stale); false when it cannot (the optimiser then writes dW and steps W). */
   sgdStep(lr: number): boolean {
     const k = this.kernels();
-    const b = this.batch;
-    if (!k || !b) return false;
+    const m = this.matrix, M = this.M;
+    if (!k || !m) return false;
     if (!this.current() && !this.pack(k)) return false;
     const Wt = this.Wt!;
-    if (!k.sgd(b.M, this.N, this.K, this.cols!, b.uniform, b.c, this.dy!.subarray(0, b.M * this.N), lr, Wt)) return false;
+    if (!k.sgd(M, this.N, this.K, this.cols!, m.uniform, m.constant, this.dy!, lr, Wt)) return false;
     this.repackPays = true;
     markValueStale(this.weight, (W) => this.unpack(k, Wt, W));
     return true;

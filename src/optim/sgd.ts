@@ -5,7 +5,7 @@
 
 import { kernelsFor } from '../backend.js';
 import { HandgradError, type FloatArray } from '../tensor.js';
-import { flatRuns, pendingGradient, type Parameter } from '../parameter.js';
+import { flatRuns, pendingGradient, type FlatParameters, type Parameter } from '../parameter.js';
 import { bufferToArray, checkHyper, loadBuffer, Optimizer, type OptimizerState } from './optimizer.js';
 
 /** Options of {@link SGD} (PyTorch's names and defaults). */
@@ -40,6 +40,9 @@ export class SGD extends Optimizer {
   private readonly buffers: FloatArray[];
   /** The momentum buffers as one array laid out like the flat parameters (null: not flat, or no momentum). */
   private readonly flatBuffer: FloatArray | null;
+  /** The parameters whose deferred gradient this step applied itself (reused from step to step). */
+  private readonly fused = new Set<Parameter>();
+  private runCache: { flat: FlatParameters; fused: Parameter[]; views: [FloatArray, FloatArray][] } | null = null;
 
   /** SGD over `params` with `options.lr` (required) and momentum, dampening, weightDecay (default 0), nesterov (default false). */
   constructor(params: Parameter[], options: SGDOptions) {
@@ -71,24 +74,36 @@ export class SGD extends Optimizer {
     };
     // Plain SGD applies a gradient a layer deferred (parameter.ts) straight to the value, where the
     // layer can: p ← p − lr·∇ with the same bits, and no gradient written or read back.
-    const plain = this.momentum === 0 && this.weightDecay === 0;
-    const fused = new Set<Parameter>();
-    if (plain) for (const p of this.params) if (pendingGradient(p)?.sgdStep(this._lr)) fused.add(p);
+    const fused = this.fused;
+    fused.clear();
+    if (this.momentum === 0 && this.weightDecay === 0) {
+      for (const p of this.params) if (pendingGradient(p)?.sgdStep(this._lr)) fused.add(p);
+    }
     const flat = this.flatForStep(fused);
     if (flat) {
-      // every other parameter in one call per run of them in the flat arrays (one threaded job
-      // each); the buffer is empty without momentum
+      // every parameter in one call (one threaded job); the buffer is empty without momentum
       const k = kernelsFor(flat.dtype);
       const buffer = this.flatBuffer ?? this.buffers[0]!;
-      for (const [a, b] of flatRuns(flat, this.params, fused)) {
-        k.sgdStep(flat.values.subarray(a, b), flat.grads.subarray(a, b), buffer.length ? buffer.subarray(a, b) : buffer, h);
-      }
+      if (fused.size === 0) k.sgdStep(flat.values, flat.grads, buffer, h);
+      // or every other one, a call per run of them in the flat arrays (no momentum: buffer is empty)
+      else for (const [values, grads] of this.runViews(flat)) k.sgdStep(values, grads, buffer, h);
     } else {
       this.params.forEach((p, i) => {
         if (!fused.has(p)) kernelsFor(p.value.dtype).sgdStep(p.value.storage, p.grad.storage, this.buffers[i]!, h);
       });
     }
     this.stepCount++;
+  }
+
+  /** The flat arrays' views over every parameter but the fused ones, made again only when those change. */
+  private runViews(flat: FlatParameters): [FloatArray, FloatArray][] {
+    const c = this.runCache;
+    let same = c !== null && c.flat === flat && c.fused.length === this.fused.size;
+    for (let i = 0; same && i < c!.fused.length; i++) same = this.fused.has(c!.fused[i]!);
+    if (same) return c!.views;
+    const views = flatRuns(flat, this.params, this.fused).map(([a, b]): [FloatArray, FloatArray] => [flat.values.subarray(a, b), flat.grads.subarray(a, b)]);
+    this.runCache = { flat, fused: [...this.fused], views };
+    return views;
   }
 
   state(): OptimizerState {

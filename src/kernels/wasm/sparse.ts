@@ -9,7 +9,7 @@
 // room to stage, send the call to the reference kernel (correct, slower), as the generic wrapper does.
 
 import type { FloatArray } from '../../tensor.js';
-import type { BatchColumns, PackedSparseKernels } from '../packed.js';
+import { batchNonZeros, type BatchColumns, type PackedSparseKernels } from '../packed.js';
 import type { Kernels } from '../table.js';
 import {
   F64, JOB_SPARSE_BACKWARD, JOB_SPARSE_COLUMNS, JOB_SPARSE_FORWARD, JOB_SPARSE_PACKED_FORWARD, P_A, P_ALPHA, P_B, P_BETA, P_C,
@@ -23,17 +23,25 @@ export type SparseKernelName = 'sparseGemmForward' | 'sparseGemmBackward';
 /** Output columns per block (assembly/sparse.ts CHUNK). */
 const CHUNK = 16;
 
-/** Byte offset of `bytes` of scratch (kept and grown on demand), or −1 when the heap has no room. */
-function growingScratch(rt: WasmRuntime): (bytes: number) => number {
+/**
+ * How a sparse product of M rows, N output columns and K columns runs: on every thread of the pool
+ * when it has more than one chunk of output columns and `flops` ≥ minFlopsPerThread, else on the
+ * calling thread; and the byte offset of thread 0's scratch (sparseScratchBytes(M, K) per thread,
+ * kept and grown on demand), −1 when the heap has no room.
+ */
+function sparseJobPlanner(rt: WasmRuntime): (M: number, N: number, K: number, flops: number) => { threaded: boolean; base: number } {
+  const scratchBytes = kernelExport(rt.instanceExports, 'sparseScratchBytes');
   let offset = -1;
   let capacity = 0;
-  return (bytes) => {
+  return (M, N, K, flops) => {
+    const threaded = Math.min(rt.pool.threads, Math.ceil(N / CHUNK)) > 1 && flops >= rt.jobs.minFlopsPerThread;
+    const bytes = scratchBytes(M, K) * (threaded ? rt.pool.threads : 1);
     if (bytes > capacity) {
       if (offset >= 0) rt.freeBytes(offset, capacity);
       offset = rt.allocBytes(bytes);
       capacity = offset >= 0 ? bytes : 0;
     }
-    return offset;
+    return { threaded, base: offset };
   };
 }
 
@@ -42,11 +50,10 @@ export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, Spar
   const ex = rt.instanceExports;
   const forward = kernelExport(ex, 'sparseGemmForward');
   const backward = kernelExport(ex, 'sparseGemmBackward');
-  const scratchBytes = kernelExport(ex, 'sparseScratchBytes');
   const pool = rt.pool;
   const ctrl = pool.ctrl;
   const ctrlF = new Float32Array(ctrl.buffer, ctrl.byteOffset, ctrl.length);
-  const scratch = growingScratch(rt);
+  const plan = sparseJobPlanner(rt);
 
   // Staging of the batch's arrays, vectors made once: rows, c, the dense operand, the output.
   const arrays: (KernelArray | null)[] = [null, null, null, null];
@@ -72,14 +79,8 @@ export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, Spar
       arrays.fill(null);
       return false;
     }
-    const stride = scratchBytes(M, K);
     // one thread for small products: 2·N·(non-zeros + K) flops
-    let nnz = 0;
-    for (let i = 0; i < M; i++) nnz += rowPtr[rows[i]! + 1]! - rowPtr[rows[i]!]!;
-    const blocks = Math.ceil(N / CHUNK);
-    const T = Math.min(pool.threads, blocks);
-    const threaded = T > 1 && 2 * N * (nnz + K) >= rt.jobs.minFlopsPerThread;
-    const base = scratch(stride * (threaded ? pool.threads : 1));
+    const { threaded, base } = plan(M, N, K, 2 * N * (batchNonZeros(rows, rowPtr) + K));
     if (base < 0) {
       arrays.fill(null);
       return false;
@@ -95,7 +96,7 @@ export function sparseKernels(rt: WasmRuntime, ref: Kernels): Pick<Kernels, Spar
       w[P_SP_ROWS] = pRows; w[P_SP_ROW_PTR] = rowPtr.byteOffset; w[P_SP_COL_IDX] = colIdx.byteOffset;
       w[P_SP_VALUES] = values.byteOffset; w[P_SP_CONST] = pC; w[P_SP_DENSE] = pDense; w[P_SP_OUT] = pOut;
       w[P_SP_SCRATCH] = base;
-      pool.run(blocks);
+      pool.run(Math.ceil(N / CHUNK));
     }
     if (!resident) rt.stageOut(arrays, modes, 4, ptrs, staged);
     arrays.fill(null);
@@ -129,20 +130,13 @@ export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
   const forward = kernelExport(ex, 'sparsePackedForward');
   const columns = kernelExport(ex, 'sparseColumns');
   const product = kernelExport(ex, 'sparseColumnsProduct');
-  const scratchBytes = kernelExport(ex, 'sparseScratchBytes');
   const pool = rt.pool;
   const ctrl = pool.ctrl;
   const ctrlF = new Float32Array(ctrl.buffer, ctrl.byteOffset, ctrl.length);
   const ctrlD = new Float64Array(ctrl.buffer, ctrl.byteOffset + F64 * 4, 1);
-  const scratch = growingScratch(rt);
+  const plan = sparseJobPlanner(rt);
   const resident = (...a: (Float32Array | Int32Array | FloatArray)[]): boolean =>
     a.every((x) => x instanceof Int32Array || x instanceof Float32Array) && a.every((x) => rt.inMemory(x as Float32Array));
-  /** Threads for a product of `flops`, and thread 0's scratch (−1: no room). */
-  const plan = (M: number, N: number, K: number, flops: number): { threads: number; base: number } => {
-    const T = Math.min(pool.threads, Math.ceil(N / CHUNK));
-    const threads = T > 1 && flops >= rt.jobs.minFlopsPerThread ? pool.threads : 1;
-    return { threads, base: scratch(scratchBytes(M, K) * threads) };
-  };
   return {
     packedSize: (N, K) => Math.ceil(N / CHUNK) * CHUNK * K,
     pack(W, N, K, Wt) {
@@ -159,12 +153,10 @@ export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
       if (M === 0 || N === 0) return sortInto === null || this.columns(M, K, rows, rowPtr, colIdx, values, sortInto);
       if (!resident(rows, rowPtr, colIdx, values, c, Wt, y)) return false;
       if (sortInto && !resident(sortInto.colPtr, sortInto.entRow, sortInto.entVal)) return false;
-      let nnz = 0;
-      for (let i = 0; i < M; i++) nnz += rowPtr[rows[i]! + 1]! - rowPtr[rows[i]!]!;
-      const { threads, base } = plan(M, N, K, 2 * N * (nnz + K));
+      const { threaded, base } = plan(M, N, K, 2 * N * (batchNonZeros(rows, rowPtr) + K));
       if (base < 0) return false;
       const uni = uniform === null ? 0 : 1, u = uniform ?? 0;
-      if (threads === 1) {
+      if (!threaded) {
         if (sortInto) this.columns(M, K, rows, rowPtr, colIdx, values, sortInto);
         forward(rows.byteOffset, rowPtr.byteOffset, colIdx.byteOffset, values.byteOffset, uni, u, c.byteOffset, Wt.byteOffset, y.byteOffset, M, N, K, base);
       } else {
@@ -203,9 +195,10 @@ export function packedSparseKernels(rt: WasmRuntime): PackedSparseKernels {
     const uni = uniform === null ? 0 : 1, u = uniform ?? 0;
     if (N === 0 || K === 0) return true;
     if (!resident(cols.colPtr, cols.entRow, cols.entVal, c, dy, dst, Wt)) return false;
-    const { threads, base } = plan(M, N, K, 2 * N * (cols.entRow.length + K));
+    // (entRow's length bounds the batch's non-zeros: a size for the choice of threads)
+    const { threaded, base } = plan(M, N, K, 2 * N * (cols.entRow.length + K));
     if (base < 0) return false;
-    if (threads === 1) {
+    if (!threaded) {
       product(cols.colPtr.byteOffset, cols.entRow.byteOffset, cols.entVal.byteOffset, uni, u, c.byteOffset, dy.byteOffset, mode, beta, lr, dst.byteOffset, Wt.byteOffset, M, N, K, base);
     } else {
       const w = pool.begin(JOB_SPARSE_COLUMNS);
